@@ -1,0 +1,23 @@
+/**
+ * Lambda entry of the callback function: an SQS event source mapping with
+ * `ReportBatchItemFailures` invokes it with up to `batchSize` records. Every record is processed
+ * concurrently and awaited; the response names exactly the records SQS must deliver again.
+ * The logic lives in `callback.ts`; this file only creates what lives as long as the container.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createRecordHandler } from "./callback";
+
+// Created once per container. Region and endpoint come from the environment (AWS_REGION, and
+// AWS_ENDPOINT_URL_SFN where set), as the SDK resolves them by default.
+const logger = new Logger({ serviceName: "callback-pattern" });
+const client = new SFNClient({});
+const processor = new BatchProcessor(EventType.SQS);
+const handleRecord = createRecordHandler({ client, logger });
+
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+    logger.addContext(context);
+    return processPartialResponse(event, handleRecord, processor, { context });
+}

@@ -1,0 +1,116 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { buildFunctionArtifact, type FunctionArtifact } from "./function-artifact";
+import { functionPolicy, functionTrustPolicy } from "./policies";
+
+export interface CallbackFunctionArgs {
+    /** ARN of the queue the function consumes. */
+    queueArn: pulumi.Input<string>;
+    /** ARN of the state machine whose task tokens the function returns. */
+    stateMachineArn: pulumi.Input<string>;
+    /** Function timeout and memory. */
+    timeoutSeconds: number;
+    memoryMb: number;
+    /** Event source mapping: records per invocation, and how long to gather them. */
+    batchSize: number;
+    maxBatchingWindowSeconds: number;
+    /** Retention of the function's log group. */
+    logRetentionDays: number;
+    /** The deployment package; built from `functions/callback` when omitted. */
+    artifact?: FunctionArtifact;
+    /** Tags for the role, log group and function. */
+    tags: Record<string, string>;
+}
+
+/**
+ * The Lambda function that returns task tokens to Step Functions: its package, role, log group,
+ * and the event source mapping that feeds it from the queue with partial batch responses.
+ */
+export class CallbackFunction extends pulumi.ComponentResource {
+    public readonly function: aws.lambda.Function;
+    public readonly role: aws.iam.Role;
+    public readonly logGroup: aws.cloudwatch.LogGroup;
+    public readonly eventSourceMapping: aws.lambda.EventSourceMapping;
+
+    constructor(name: string, args: CallbackFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("callback-pattern:lambda:CallbackFunction", name, {}, opts);
+
+        const artifact = args.artifact ?? buildFunctionArtifact();
+
+        // Created by the stack, with a retention, instead of by Lambda on first write without one.
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            { namePrefix: `/aws/lambda/${name}-`, retentionInDays: args.logRetentionDays, tags: args.tags },
+            { parent: this },
+        );
+
+        this.role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: "Runs the callback-pattern callback function",
+                assumeRolePolicy: JSON.stringify(functionTrustPolicy()),
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+
+        const rolePolicy = new aws.iam.RolePolicy(
+            `${name}-policy`,
+            {
+                role: this.role.id,
+                policy: pulumi
+                    .all([args.queueArn, args.stateMachineArn, this.logGroup.arn])
+                    .apply(([queueArn, stateMachineArn, logGroupArn]) =>
+                        JSON.stringify(functionPolicy({ queueArn, stateMachineArn, logGroupArn })),
+                    ),
+            },
+            { parent: this },
+        );
+
+        this.function = new aws.lambda.Function(
+            `${name}-function`,
+            {
+                description: "Returns Step Functions task tokens received from SQS (callback-pattern)",
+                runtime: aws.lambda.Runtime.NodeJS22dX,
+                architectures: ["arm64"],
+                handler: artifact.handler,
+                code: new pulumi.asset.FileArchive(artifact.archivePath),
+                // The archive is deterministic, so this changes only when the code does.
+                sourceCodeHash: artifact.sha256,
+                role: this.role.arn,
+                timeout: args.timeoutSeconds,
+                memorySize: args.memoryMb,
+                loggingConfig: {
+                    logFormat: "JSON",
+                    logGroup: this.logGroup.name,
+                    applicationLogLevel: "INFO",
+                    systemLogLevel: "WARN",
+                },
+                environment: { variables: { POWERTOOLS_SERVICE_NAME: "callback-pattern" } },
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+
+        this.eventSourceMapping = new aws.lambda.EventSourceMapping(
+            `${name}-trigger`,
+            {
+                eventSourceArn: args.queueArn,
+                functionName: this.function.arn,
+                batchSize: args.batchSize,
+                maximumBatchingWindowInSeconds: args.maxBatchingWindowSeconds,
+                // Only the records the handler names are retried; the rest of the batch is deleted.
+                functionResponseTypes: ["ReportBatchItemFailures"],
+                enabled: true,
+            },
+            // CreateEventSourceMapping fails unless the function's role can already read the queue.
+            { parent: this, dependsOn: [rolePolicy] },
+        );
+
+        this.registerOutputs({
+            functionName: this.function.name,
+            functionArn: this.function.arn,
+            logGroupName: this.logGroup.name,
+        });
+    }
+}

@@ -1,0 +1,119 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { CallbackFunction } from "./callback-function";
+import { CallbackQueue, queueVisibilityTimeoutSeconds } from "./callback-queue";
+import { CallbackStateMachine } from "./callback-state-machine";
+import type { CallbackPatternSettings } from "./config";
+import type { FunctionArtifact } from "./function-artifact";
+import { NotificationTopic } from "./notification-topic";
+
+export interface CallbackPatternArgs extends CallbackPatternSettings {
+    /** The callback function's package; built from `functions/callback` when omitted. */
+    functionArtifact?: FunctionArtifact;
+}
+
+/**
+ * The whole callback pattern: queue and dead-letter queue, notification topic, state machine, and
+ * the callback function subscribed to the queue. Every child is auto-named with a random suffix, so
+ * any number of stacks live side by side in one account and region.
+ */
+export class CallbackPattern extends pulumi.ComponentResource {
+    public readonly stateMachineArn: pulumi.Output<string>;
+    public readonly stateMachineName: pulumi.Output<string>;
+    public readonly stateMachineLogGroupName: pulumi.Output<string>;
+    public readonly queueUrl: pulumi.Output<string>;
+    public readonly queueArn: pulumi.Output<string>;
+    public readonly deadLetterQueueUrl: pulumi.Output<string>;
+    public readonly deadLetterQueueArn: pulumi.Output<string>;
+    public readonly topicArn: pulumi.Output<string>;
+    public readonly callbackFunctionName: pulumi.Output<string>;
+    public readonly callbackFunctionArn: pulumi.Output<string>;
+    public readonly callbackFunctionLogGroupName: pulumi.Output<string>;
+
+    constructor(name: string, args: CallbackPatternArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("callback-pattern:index:CallbackPattern", name, {}, opts);
+        const parent = { parent: this };
+
+        const partition = aws.getPartitionOutput({}, parent).partition;
+        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+        const region = aws.getRegionOutput({}, parent).region;
+
+        const queue = new CallbackQueue(
+            `${name}-tasks`,
+            {
+                maxReceiveCount: args.maxReceiveCount,
+                visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(args.functionTimeoutSeconds, args.maxBatchingWindowSeconds),
+                tags: args.tags,
+            },
+            parent,
+        );
+
+        const topic = new NotificationTopic(
+            `${name}-notifications`,
+            { notificationEmail: args.notificationEmail, tags: args.tags },
+            parent,
+        );
+
+        const workflow = new CallbackStateMachine(
+            `${name}-workflow`,
+            {
+                partition,
+                accountId,
+                region,
+                queueUrl: queue.queue.url,
+                queueArn: queue.queue.arn,
+                topicArn: topic.topic.arn,
+                topicKeyArn: topic.keyArn,
+                taskTimeoutSeconds: args.taskTimeoutSeconds,
+                heartbeatSeconds: args.heartbeatSeconds,
+                logLevel: args.logLevel,
+                includeExecutionData: args.includeExecutionData,
+                logRetentionDays: args.logRetentionDays,
+                tags: args.tags,
+            },
+            parent,
+        );
+
+        const callback = new CallbackFunction(
+            `${name}-callback`,
+            {
+                queueArn: queue.queue.arn,
+                stateMachineArn: workflow.stateMachine.arn,
+                timeoutSeconds: args.functionTimeoutSeconds,
+                memoryMb: args.functionMemoryMb,
+                batchSize: args.batchSize,
+                maxBatchingWindowSeconds: args.maxBatchingWindowSeconds,
+                logRetentionDays: args.logRetentionDays,
+                artifact: args.functionArtifact,
+                tags: args.tags,
+            },
+            parent,
+        );
+
+        this.stateMachineArn = workflow.stateMachine.arn;
+        this.stateMachineName = workflow.stateMachine.name;
+        this.stateMachineLogGroupName = workflow.logGroup.name;
+        this.queueUrl = queue.queue.url;
+        this.queueArn = queue.queue.arn;
+        this.deadLetterQueueUrl = queue.deadLetterQueue.url;
+        this.deadLetterQueueArn = queue.deadLetterQueue.arn;
+        this.topicArn = topic.topic.arn;
+        this.callbackFunctionName = callback.function.name;
+        this.callbackFunctionArn = callback.function.arn;
+        this.callbackFunctionLogGroupName = callback.logGroup.name;
+
+        this.registerOutputs({
+            stateMachineArn: this.stateMachineArn,
+            stateMachineName: this.stateMachineName,
+            stateMachineLogGroupName: this.stateMachineLogGroupName,
+            queueUrl: this.queueUrl,
+            queueArn: this.queueArn,
+            deadLetterQueueUrl: this.deadLetterQueueUrl,
+            deadLetterQueueArn: this.deadLetterQueueArn,
+            topicArn: this.topicArn,
+            callbackFunctionName: this.callbackFunctionName,
+            callbackFunctionArn: this.callbackFunctionArn,
+            callbackFunctionLogGroupName: this.callbackFunctionLogGroupName,
+        });
+    }
+}

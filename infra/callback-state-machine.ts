@@ -1,0 +1,117 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { LogLevel } from "./config";
+import { buildCallbackDefinition } from "./definition";
+import { stateMachinePolicy, stateMachineTrustPolicy } from "./policies";
+
+export interface CallbackStateMachineArgs {
+    /** AWS partition, account and region of the stack (integration ARNs, trust and KMS conditions). */
+    partition: pulumi.Input<string>;
+    accountId: pulumi.Input<string>;
+    region: pulumi.Input<string>;
+    /** URL and ARN of the queue that receives task tokens. */
+    queueUrl: pulumi.Input<string>;
+    queueArn: pulumi.Input<string>;
+    /** ARN of the notification topic, and of the KMS key that encrypts it. */
+    topicArn: pulumi.Input<string>;
+    topicKeyArn: pulumi.Input<string>;
+    /** How long an execution waits for its callback before `States.Timeout`. */
+    taskTimeoutSeconds: number;
+    /** Optional heartbeat interval of the wait task; smaller than the timeout. */
+    heartbeatSeconds?: number;
+    /** What the state machine logs, and whether logs carry execution data (task tokens among it). */
+    logLevel: LogLevel;
+    includeExecutionData: boolean;
+    /** Retention of the state machine's log group. */
+    logRetentionDays: number;
+    /** Tags for the role, log group and state machine. */
+    tags: Record<string, string>;
+}
+
+/**
+ * The Standard state machine of the callback pattern, its own IAM role, and its log group.
+ * Logs and X-Ray traces are on; execution data stays out of the logs unless asked for.
+ */
+export class CallbackStateMachine extends pulumi.ComponentResource {
+    public readonly stateMachine: aws.sfn.StateMachine;
+    public readonly role: aws.iam.Role;
+    public readonly logGroup: aws.cloudwatch.LogGroup;
+
+    constructor(name: string, args: CallbackStateMachineArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("callback-pattern:sfn:CallbackStateMachine", name, {}, opts);
+
+        this.role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: "Runs the callback-pattern state machine",
+                assumeRolePolicy: pulumi.output(args.accountId).apply((id) => JSON.stringify(stateMachineTrustPolicy(id))),
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+
+        const rolePolicy = new aws.iam.RolePolicy(
+            `${name}-policy`,
+            {
+                role: this.role.id,
+                policy: pulumi
+                    .all([args.queueArn, args.topicArn, args.topicKeyArn, args.region])
+                    .apply(([queueArn, topicArn, topicKeyArn, region]) =>
+                        JSON.stringify(stateMachinePolicy({ queueArn, topicArn, topicKeyArn, region })),
+                    ),
+            },
+            { parent: this },
+        );
+
+        // Under /aws/vendedlogs/ so that the log delivery's resource policy stays within its size limit.
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            {
+                namePrefix: `/aws/vendedlogs/states/${name}-`,
+                retentionInDays: args.logRetentionDays,
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+
+        const definition = pulumi
+            .all([args.partition, args.queueUrl, args.topicArn])
+            .apply(([partition, queueUrl, topicArn]) =>
+                JSON.stringify(
+                    buildCallbackDefinition({
+                        partition,
+                        queueUrl,
+                        topicArn,
+                        taskTimeoutSeconds: args.taskTimeoutSeconds,
+                        heartbeatSeconds: args.heartbeatSeconds,
+                    }),
+                    null,
+                    2,
+                ),
+            );
+
+        this.stateMachine = new aws.sfn.StateMachine(
+            `${name}-state-machine`,
+            {
+                type: "STANDARD", // .waitForTaskToken is not available to Express workflows
+                roleArn: this.role.arn,
+                definition,
+                loggingConfiguration: {
+                    logDestination: pulumi.interpolate`${this.logGroup.arn}:*`,
+                    level: args.logLevel,
+                    includeExecutionData: args.includeExecutionData,
+                },
+                tracingConfiguration: { enabled: true },
+                tags: args.tags,
+            },
+            // CreateStateMachine checks that the role may deliver logs: the policy must exist first.
+            { parent: this, dependsOn: [rolePolicy] },
+        );
+
+        this.registerOutputs({
+            stateMachineArn: this.stateMachine.arn,
+            stateMachineName: this.stateMachine.name,
+            logGroupName: this.logGroup.name,
+        });
+    }
+}

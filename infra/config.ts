@@ -1,0 +1,237 @@
+/**
+ * Stack configuration: the keys a user may set, their defaults, and the validation that turns raw
+ * config strings into typed settings. Pure: it knows nothing of Pulumi, so that it can be tested
+ * without a program and reused by tools that read `Pulumi.<stack>.yaml` themselves.
+ */
+
+/** Step Functions log levels (`LoggingConfiguration.level`). */
+export const LOG_LEVELS = ["ALL", "ERROR", "FATAL", "OFF"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The retention periods CloudWatch Logs accepts (`PutRetentionPolicy`), never-expire (0) excluded. */
+export const LOG_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/**
+ * One year, the longest a Standard execution may run and the default `TimeoutSeconds` of a task.
+ * A callback task that may wait that long is a task that hangs: the timeout must be shorter.
+ */
+export const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
+
+/** The settings the stack is built from, after validation. */
+export interface CallbackPatternSettings {
+    /** `TimeoutSeconds` of the wait-for-callback task: how long an execution waits for its token. */
+    taskTimeoutSeconds: number;
+    /** Optional `HeartbeatSeconds` of the wait-for-callback task; smaller than the timeout. */
+    heartbeatSeconds?: number;
+    /** Timeout of the callback Lambda function. */
+    functionTimeoutSeconds: number;
+    /** Memory of the callback Lambda function. */
+    functionMemoryMb: number;
+    /** Most records the event source mapping hands the function at once. */
+    batchSize: number;
+    /** How long the event source mapping may gather records before it invokes the function. */
+    maxBatchingWindowSeconds: number;
+    /** Receives of a message before SQS moves it to the dead-letter queue. */
+    maxReceiveCount: number;
+    /** Optional address subscribed to the notification topic (AWS sends a confirmation mail). */
+    notificationEmail?: string;
+    /** What the state machine writes to its log group. */
+    logLevel: LogLevel;
+    /** Whether state machine logs carry execution input and output (which hold task tokens). */
+    includeExecutionData: boolean;
+    /** Retention of every log group the stack creates. */
+    logRetentionDays: number;
+    /** Tags added to every resource that takes tags. */
+    tags: Record<string, string>;
+}
+
+/** What a key that is not set stands for. */
+export const DEFAULT_SETTINGS: Readonly<CallbackPatternSettings> = Object.freeze({
+    taskTimeoutSeconds: 300,
+    functionTimeoutSeconds: 30,
+    functionMemoryMb: 256,
+    batchSize: 10,
+    maxBatchingWindowSeconds: 0,
+    maxReceiveCount: 5,
+    logLevel: "ERROR",
+    includeExecutionData: false,
+    logRetentionDays: 30,
+    tags: {},
+});
+
+/** Every key this program reads, in the order the README documents them. */
+export const CONFIG_KEYS = [
+    "taskTimeoutSeconds",
+    "heartbeatSeconds",
+    "functionTimeoutSeconds",
+    "functionMemoryMb",
+    "batchSize",
+    "maxBatchingWindowSeconds",
+    "maxReceiveCount",
+    "notificationEmail",
+    "logLevel",
+    "includeExecutionData",
+    "logRetentionDays",
+    "tags",
+] as const satisfies readonly (keyof CallbackPatternSettings)[];
+
+/** Thrown when the configuration is invalid; `problems` has one line per bad key. */
+export class ConfigError extends Error {
+    constructor(public readonly problems: readonly string[]) {
+        super(
+            `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+/** AWS reserves tag names that start with this; `TagResource` rejects them. */
+export const RESERVED_TAG_PREFIX = "aws:";
+const MAX_USER_TAGS = 45; // AWS allows 50 per resource; the stack adds its own (see index.ts).
+
+// A pragmatic address check (what SNS accepts is looser, but a typo should not reach AWS).
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Validates raw config values (key without namespace → the string Pulumi holds) and returns the
+ * settings, or throws a {@link ConfigError} naming every bad key, its value and what is allowed.
+ *
+ * @param namespace the config namespace (the project name), used in messages: `ns:key`.
+ * @param raw every config value of that namespace as Pulumi delivers it (strings; objects as JSON).
+ */
+export function parseSettings(namespace: string, raw: Readonly<Record<string, string>>): CallbackPatternSettings {
+    const problems: string[] = [];
+    const name = (key: string) => `${namespace}:${key}`;
+    const bad = (key: string, value: string, allowed: string) =>
+        problems.push(`${name(key)} is ${JSON.stringify(value)}: ${allowed}.`);
+
+    const known = new Set<string>(CONFIG_KEYS);
+    for (const key of Object.keys(raw).sort()) {
+        if (!known.has(key)) {
+            problems.push(`${name(key)} is not a setting of this program; the settings are: ${CONFIG_KEYS.join(", ")}.`);
+        }
+    }
+
+    const integer = (key: (typeof CONFIG_KEYS)[number], min: number, max: number, fallback?: number) => {
+        const value = raw[key];
+        if (value === undefined) return fallback;
+        const trimmed = value.trim();
+        const parsed = /^-?\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+        if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+            bad(key, value, `must be a whole number from ${min} to ${max}`);
+            return undefined;
+        }
+        return parsed;
+    };
+
+    const d = DEFAULT_SETTINGS;
+    const taskTimeoutSeconds = integer("taskTimeoutSeconds", 1, ONE_YEAR_SECONDS - 1, d.taskTimeoutSeconds);
+    const heartbeatSeconds = integer("heartbeatSeconds", 1, ONE_YEAR_SECONDS - 2);
+    const functionTimeoutSeconds = integer("functionTimeoutSeconds", 1, 900, d.functionTimeoutSeconds);
+    const functionMemoryMb = integer("functionMemoryMb", 128, 10240, d.functionMemoryMb);
+    const batchSize = integer("batchSize", 1, 10000, d.batchSize);
+    const maxBatchingWindowSeconds = integer("maxBatchingWindowSeconds", 0, 300, d.maxBatchingWindowSeconds);
+    const maxReceiveCount = integer("maxReceiveCount", 1, 1000, d.maxReceiveCount);
+    const logRetentionDays = integer("logRetentionDays", 1, 3653, d.logRetentionDays);
+
+    if (
+        heartbeatSeconds !== undefined &&
+        taskTimeoutSeconds !== undefined &&
+        heartbeatSeconds >= taskTimeoutSeconds
+    ) {
+        bad(
+            "heartbeatSeconds",
+            String(raw.heartbeatSeconds),
+            `must be smaller than ${name("taskTimeoutSeconds")} (${taskTimeoutSeconds})`,
+        );
+    }
+    if (
+        batchSize !== undefined &&
+        batchSize > 10 &&
+        maxBatchingWindowSeconds !== undefined &&
+        maxBatchingWindowSeconds < 1
+    ) {
+        bad(
+            "batchSize",
+            String(raw.batchSize),
+            `a batch size over 10 needs ${name("maxBatchingWindowSeconds")} of at least 1 (it is ${maxBatchingWindowSeconds})`,
+        );
+    }
+    if (logRetentionDays !== undefined && !(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+        bad("logRetentionDays", String(raw.logRetentionDays), `must be one of ${LOG_RETENTION_DAYS.join(", ")}`);
+    }
+
+    let logLevel: LogLevel | undefined = d.logLevel;
+    if (raw.logLevel !== undefined) {
+        logLevel = LOG_LEVELS.find((level) => level === raw.logLevel);
+        if (logLevel === undefined) bad("logLevel", raw.logLevel, `must be one of ${LOG_LEVELS.join(", ")}`);
+    }
+
+    let includeExecutionData: boolean | undefined = d.includeExecutionData;
+    if (raw.includeExecutionData !== undefined) {
+        includeExecutionData = { true: true, false: false }[raw.includeExecutionData];
+        if (includeExecutionData === undefined) bad("includeExecutionData", raw.includeExecutionData, "must be true or false");
+    }
+
+    const notificationEmail = raw.notificationEmail;
+    if (notificationEmail !== undefined && !EMAIL.test(notificationEmail)) {
+        bad("notificationEmail", notificationEmail, "must be an email address such as ops@example.com");
+    }
+
+    const tags = parseTags(raw.tags, (allowed) => bad("tags", String(raw.tags), allowed));
+
+    if (problems.length > 0) throw new ConfigError(problems);
+    return {
+        // Each is defined here: a missing one would have added a problem above.
+        taskTimeoutSeconds: taskTimeoutSeconds!,
+        ...(heartbeatSeconds !== undefined ? { heartbeatSeconds } : {}),
+        functionTimeoutSeconds: functionTimeoutSeconds!,
+        functionMemoryMb: functionMemoryMb!,
+        batchSize: batchSize!,
+        maxBatchingWindowSeconds: maxBatchingWindowSeconds!,
+        maxReceiveCount: maxReceiveCount!,
+        ...(notificationEmail !== undefined ? { notificationEmail } : {}),
+        logLevel: logLevel!,
+        includeExecutionData: includeExecutionData!,
+        logRetentionDays: logRetentionDays!,
+        tags: tags ?? {},
+    };
+}
+
+function parseTags(value: string | undefined, bad: (allowed: string) => void): Record<string, string> | undefined {
+    if (value === undefined) return {};
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(value);
+    } catch {
+        bad("must be a map of tag names to string values (set it with `pulumi config set --path tags.team platform`)");
+        return undefined;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        bad("must be a map of tag names to string values");
+        return undefined;
+    }
+    const entries = Object.entries(parsed);
+    for (const [key, tagValue] of entries) {
+        if (typeof tagValue !== "string") {
+            bad(`tag ${JSON.stringify(key)} must have a string value (quote numbers and booleans)`);
+            return undefined;
+        }
+        if (key.length < 1 || key.length > 128 || tagValue.length > 256) {
+            bad(`tag ${JSON.stringify(key)}: names are 1 to 128 characters, values at most 256`);
+            return undefined;
+        }
+        if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {
+            bad(`tag ${JSON.stringify(key)}: names starting with "${RESERVED_TAG_PREFIX}" are reserved by AWS`);
+            return undefined;
+        }
+    }
+    if (entries.length > MAX_USER_TAGS) {
+        bad(`at most ${MAX_USER_TAGS} tags (AWS allows 50 per resource and the stack adds its own)`);
+        return undefined;
+    }
+    return Object.fromEntries(entries) as Record<string, string>;
+}

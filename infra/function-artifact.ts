@@ -1,0 +1,101 @@
+/**
+ * Builds the callback function's deployment package: esbuild bundles the handler and its
+ * dependencies into one file, which is zipped deterministically (fixed timestamps, permissions and
+ * compression). Same code in, same bytes out: `pulumi preview` shows no diff when nothing changed,
+ * and the hash given to Lambda (`sourceCodeHash`) equals the `CodeSha256` AWS computes.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildSync } from "esbuild";
+import { zipSync } from "fflate";
+
+/** The project root: `infra/` sits directly below it. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** The handler entry of the callback function, and where its archive is written. */
+export const CALLBACK_FUNCTION_ENTRY = path.join(PROJECT_ROOT, "functions", "callback", "handler.ts");
+export const CALLBACK_FUNCTION_ARCHIVE = path.join(PROJECT_ROOT, ".build", "callback-function.zip");
+
+/** Name of the bundled file inside the archive, and so the module part of the Lambda handler. */
+const BUNDLE_FILE = "index.js";
+
+export interface FunctionArtifact {
+    /** Absolute path of the zip archive. */
+    archivePath: string;
+    /** Base64 SHA-256 of the archive, as Lambda reports it in `CodeSha256`. */
+    sha256: string;
+    /** Lambda `handler` setting for the bundle (`index.handler`). */
+    handler: string;
+    /** Size of the bundled code and of the archive, in bytes. */
+    bundleBytes: number;
+    archiveBytes: number;
+}
+
+/** Bundles `entry` for the Lambda Node.js 22 runtime; returns the single output file. */
+export function bundleFunction(entry: string): Uint8Array {
+    const result = buildSync({
+        entryPoints: [entry],
+        absWorkingDir: PROJECT_ROOT,
+        bundle: true,
+        platform: "node",
+        target: "node22",
+        format: "cjs",
+        minify: true,
+        // Nothing machine-specific may enter the output: no source map with absolute paths,
+        // no metafile, no banner with a date.
+        sourcemap: false,
+        legalComments: "none",
+        write: false,
+        outfile: BUNDLE_FILE,
+        logLevel: "silent",
+    });
+    if (result.outputFiles.length !== 1) {
+        throw new Error(`esbuild produced ${result.outputFiles.length} files for ${entry}; expected one`);
+    }
+    return result.outputFiles[0].contents;
+}
+
+/**
+ * Zips `files` so that the bytes depend on the contents alone. The DOS timestamp in a zip entry
+ * is local time, so it is built from local components: the same in every time zone.
+ */
+export function deterministicZip(files: Record<string, Uint8Array>): Uint8Array {
+    const entries = Object.keys(files)
+        .sort()
+        .map((name) => [name, files[name]] as const);
+    return zipSync(Object.fromEntries(entries), {
+        level: 9,
+        mtime: new Date(1980, 0, 1, 0, 0, 0),
+        os: 3, // Unix, so that the attributes below are read as a mode
+        attrs: (0o100644 << 16) >>> 0, // regular file, rw-r--r--
+    });
+}
+
+/** Base64 SHA-256, the form Lambda uses for `CodeSha256`. */
+export function sha256Base64(bytes: Uint8Array): string {
+    return createHash("sha256").update(bytes).digest("base64");
+}
+
+/**
+ * Bundles `entry`, zips it and writes the archive to `archivePath` (atomically: a concurrent
+ * preview never reads half a file).
+ */
+export function buildFunctionArtifact(
+    entry: string = CALLBACK_FUNCTION_ENTRY,
+    archivePath: string = CALLBACK_FUNCTION_ARCHIVE,
+): FunctionArtifact {
+    const code = bundleFunction(entry);
+    const archive = deterministicZip({ [BUNDLE_FILE]: code });
+    fs.mkdirSync(path.dirname(archivePath), { recursive: true });
+    const temporary = `${archivePath}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, archive);
+    fs.renameSync(temporary, archivePath);
+    return {
+        archivePath,
+        sha256: sha256Base64(archive),
+        handler: `${path.basename(BUNDLE_FILE, ".js")}.handler`,
+        bundleBytes: code.byteLength,
+        archiveBytes: archive.byteLength,
+    };
+}
