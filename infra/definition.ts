@@ -83,15 +83,9 @@ export function buildCallbackDefinition(args: CallbackDefinitionArgs): StateMach
     }
 
     const integration = (service: string) => `arn:${partition}:states:::${service}`;
-    // SNS publish retries only what may pass on a second try; an authorization error fails at once.
-    const publishRetry: Retrier[] = [
-        {
-            ErrorEquals: ["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KmsThrottlingException", "SNS.SdkClientException"],
-            IntervalSeconds: 1,
-            MaxAttempts: 3,
-            BackoffRate: 2,
-        },
-    ];
+    // A failed publish is tried again (at worst a notification arrives twice); States.TaskFailed
+    // matches every task error except States.Timeout, which a publish does not raise.
+    const publishRetry: Retrier[] = [{ ErrorEquals: ["States.TaskFailed"], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }];
 
     return {
         Comment:

@@ -1,0 +1,122 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { CONFIG_KEYS, ConfigError, DEFAULT_SETTINGS, parseSettings, type CallbackPatternSettings } from "../infra/config";
+
+const NS = "callback-pattern";
+
+/** The problems parseSettings reports for `raw`; fails when it accepts it. */
+function problemsOf(raw: Record<string, string>): readonly string[] {
+    try {
+        parseSettings(NS, raw);
+    } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+        return error.problems;
+    }
+    assert.fail(`accepted ${JSON.stringify(raw)}`);
+}
+
+describe("stack configuration", () => {
+    it("uses the documented defaults when nothing is set", () => {
+        assert.deepEqual(parseSettings(NS, {}), DEFAULT_SETTINGS);
+        assert.equal(DEFAULT_SETTINGS.taskTimeoutSeconds, 300);
+        assert.equal(DEFAULT_SETTINGS.maxReceiveCount, 5);
+        assert.equal(DEFAULT_SETTINGS.logLevel, "ERROR");
+        assert.equal(DEFAULT_SETTINGS.includeExecutionData, false);
+    });
+
+    it("Pulumi.dev.yaml sets aws:region and shows every key with its default", () => {
+        const file = fs.readFileSync(path.join(__dirname, "..", "Pulumi.dev.yaml"), "utf8");
+        const config = (parse(file) as { config: Record<string, unknown> }).config;
+        assert.equal(typeof config["aws:region"], "string");
+        // Pulumi hands the program every value as a string, objects as JSON.
+        const raw = Object.fromEntries(
+            Object.entries(config)
+                .filter(([key]) => key.startsWith(`${NS}:`))
+                .map(([key, value]) => [key.slice(NS.length + 1), typeof value === "object" ? JSON.stringify(value) : String(value)]),
+        );
+        assert.deepEqual(parseSettings(NS, raw), DEFAULT_SETTINGS);
+        for (const key of CONFIG_KEYS) {
+            assert.match(file, new RegExp(`${NS}:${key}:`), `Pulumi.dev.yaml does not mention ${key}`);
+        }
+    });
+
+    it("reads every key", () => {
+        const settings = parseSettings(NS, {
+            taskTimeoutSeconds: "3600",
+            heartbeatSeconds: "60",
+            functionTimeoutSeconds: "60",
+            functionMemoryMb: "512",
+            batchSize: "100",
+            maxBatchingWindowSeconds: "5",
+            maxReceiveCount: "3",
+            notificationEmail: "ops@example.com",
+            logLevel: "ALL",
+            includeExecutionData: "true",
+            logRetentionDays: "90",
+            tags: JSON.stringify({ team: "platform", "cost-center": "42" }),
+        });
+        const expected: CallbackPatternSettings = {
+            taskTimeoutSeconds: 3600,
+            heartbeatSeconds: 60,
+            functionTimeoutSeconds: 60,
+            functionMemoryMb: 512,
+            batchSize: 100,
+            maxBatchingWindowSeconds: 5,
+            maxReceiveCount: 3,
+            notificationEmail: "ops@example.com",
+            logLevel: "ALL",
+            includeExecutionData: true,
+            logRetentionDays: 90,
+            tags: { team: "platform", "cost-center": "42" },
+        };
+        assert.deepEqual(settings, expected);
+    });
+
+    const rejected: [string, Record<string, string>, RegExp][] = [
+        ["a word for a number", { taskTimeoutSeconds: "five" }, /taskTimeoutSeconds is "five": must be a whole number from 1 to 31535999/],
+        ["a fraction", { functionTimeoutSeconds: "1.5" }, /functionTimeoutSeconds is "1.5": must be a whole number from 1 to 900/],
+        ["a one-year task timeout", { taskTimeoutSeconds: "31536000" }, /taskTimeoutSeconds is "31536000"/],
+        ["a zero task timeout", { taskTimeoutSeconds: "0" }, /taskTimeoutSeconds is "0"/],
+        ["a function timeout over Lambda's 900 s", { functionTimeoutSeconds: "901" }, /functionTimeoutSeconds is "901"/],
+        ["memory under 128 MB", { functionMemoryMb: "64" }, /functionMemoryMb is "64": must be a whole number from 128 to 10240/],
+        ["a batch size of 0", { batchSize: "0" }, /batchSize is "0": must be a whole number from 1 to 10000/],
+        ["a batching window over 300 s", { maxBatchingWindowSeconds: "301" }, /maxBatchingWindowSeconds is "301"/],
+        ["a negative receive count", { maxReceiveCount: "-1" }, /maxReceiveCount is "-1": must be a whole number from 1 to 1000/],
+        ["a heartbeat equal to the timeout", { taskTimeoutSeconds: "60", heartbeatSeconds: "60" }, /heartbeatSeconds is "60": must be smaller than callback-pattern:taskTimeoutSeconds \(60\)/],
+        ["a heartbeat above the default timeout", { heartbeatSeconds: "301" }, /heartbeatSeconds is "301": must be smaller than callback-pattern:taskTimeoutSeconds \(300\)/],
+        ["a batch over 10 without a window", { batchSize: "11" }, /batchSize is "11": a batch size over 10 needs callback-pattern:maxBatchingWindowSeconds of at least 1/],
+        ["a malformed email", { notificationEmail: "ops@example" }, /notificationEmail is "ops@example": must be an email address/],
+        ["an unknown log level", { logLevel: "DEBUG" }, /logLevel is "DEBUG": must be one of ALL, ERROR, FATAL, OFF/],
+        ["a lower-case log level", { logLevel: "error" }, /logLevel is "error"/],
+        ["a boolean that is not one", { includeExecutionData: "yes" }, /includeExecutionData is "yes": must be true or false/],
+        ["a retention CloudWatch does not offer", { logRetentionDays: "10" }, /logRetentionDays is "10": must be one of 1, 3, 5, 7, 14, 30/],
+        ["never-expiring logs", { logRetentionDays: "0" }, /logRetentionDays is "0"/],
+        ["tags that are not a map", { tags: "[1,2]" }, /tags is "\[1,2\]": must be a map of tag names to string values/],
+        ["tags that are not JSON", { tags: "team=platform" }, /tags is "team=platform": must be a map/],
+        ["a tag with a number value", { tags: '{"tier":1}' }, /tag "tier" must have a string value/],
+        ["a tag AWS reserves", { tags: '{"aws:owner":"me"}' }, /tag "aws:owner": names starting with "aws:" are reserved/],
+        ["a misspelt key", { taskTimeout: "60" }, /callback-pattern:taskTimeout is not a setting of this program/],
+    ];
+    for (const [what, raw, message] of rejected) {
+        it(`rejects ${what}, naming the key, the value and what is allowed`, () => {
+            const problems = problemsOf(raw);
+            assert.equal(problems.length, 1, problems.join("\n"));
+            assert.match(problems[0], message);
+            assert.ok(problems[0].startsWith(`${NS}:`), problems[0]);
+        });
+    }
+
+    it("reports every bad key in one message", () => {
+        try {
+            parseSettings(NS, { batchSize: "x", logLevel: "LOUD", maxReceiveCount: "0" });
+            assert.fail("accepted bad config");
+        } catch (error) {
+            assert.ok(error instanceof ConfigError);
+            assert.equal(error.problems.length, 3);
+            assert.match(error.message, /^Invalid stack configuration \(3 problems\):\n/);
+            for (const key of ["batchSize", "logLevel", "maxReceiveCount"]) assert.match(error.message, new RegExp(`- ${NS}:${key} is`));
+        }
+    });
+});

@@ -1,0 +1,194 @@
+/**
+ * Pulumi mocks shared by the tests. They answer the invokes the program uses (and throw on any
+ * other, so an unexpected lookup fails loudly), give resources the ids, names, ARNs and URLs AWS
+ * would, and record every registration with its inputs and dependencies for the tests to inspect.
+ */
+import { createHash } from "node:crypto";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+
+export const ACCOUNT_ID = "123456789012";
+export const REGION = "eu-west-1";
+export const PARTITION = "aws";
+export const SNS_KEY_ARN = `arn:${PARTITION}:kms:${REGION}:${ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+export const PROJECT = "callback-pattern";
+
+/** The invokes the program makes, and what AWS answers. */
+const INVOKES: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+        accountId: ACCOUNT_ID,
+        arn: `arn:${PARTITION}:iam::${ACCOUNT_ID}:user/deployer`,
+        userId: "AIDAEXAMPLE",
+        id: ACCOUNT_ID,
+    }),
+    "aws:index/getPartition:getPartition": () => ({
+        partition: PARTITION,
+        dnsSuffix: "amazonaws.com",
+        reverseDnsPrefix: "com.amazonaws",
+        id: PARTITION,
+    }),
+    "aws:index/getRegion:getRegion": () => ({
+        region: REGION,
+        name: REGION,
+        endpoint: `ec2.${REGION}.amazonaws.com`,
+        description: "Europe (Ireland)",
+        id: REGION,
+    }),
+    "aws:kms/getAlias:getAlias": (inputs) => {
+        if (inputs.name !== "alias/aws/sns") throw new Error(`unmocked KMS alias ${String(inputs.name)}`);
+        return {
+            name: inputs.name,
+            arn: `arn:${PARTITION}:kms:${REGION}:${ACCOUNT_ID}:alias/aws/sns`,
+            targetKeyArn: SNS_KEY_ARN,
+            targetKeyId: SNS_KEY_ARN.split("/")[1],
+            id: SNS_KEY_ARN,
+        };
+    },
+};
+
+/** A resource as the program registered it. */
+export interface RegisteredResource {
+    type: string;
+    /** Logical name. */
+    name: string;
+    inputs: Record<string, unknown>;
+    /** Physical name the mock gave it (what AWS auto-naming would). */
+    physicalName: string;
+    /** Logical names of the resources it depends on (property references and dependsOn). */
+    dependencies: string[];
+    /** Logical name of its parent, when it has one. */
+    parent?: string;
+}
+
+// Auto-naming stands in for Pulumi's: the logical name (or namePrefix) plus a stable suffix.
+function autoName(logicalName: string, inputs: Record<string, unknown>): string {
+    if (typeof inputs.name === "string") return inputs.name;
+    const suffix = createHash("sha256").update(logicalName).digest("hex").slice(0, 7);
+    return typeof inputs.namePrefix === "string" ? `${inputs.namePrefix}${suffix}` : `${logicalName}-${suffix}`;
+}
+
+function resourceState(type: string, name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
+    const arn = (service: string, resource: string, region = REGION) =>
+        `arn:${PARTITION}:${service}:${region}:${ACCOUNT_ID}:${resource}`;
+    switch (type) {
+        case "aws:sqs/queue:Queue": {
+            const url = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${name}`;
+            return { id: url, state: { ...inputs, name, url, arn: arn("sqs", name) } };
+        }
+        case "aws:sns/topic:Topic": {
+            const topicArn = arn("sns", name);
+            return { id: topicArn, state: { ...inputs, name, arn: topicArn } };
+        }
+        case "aws:iam/role:Role":
+            return { id: name, state: { ...inputs, name, arn: `arn:${PARTITION}:iam::${ACCOUNT_ID}:role/${name}` } };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { id: name, state: { ...inputs, name, arn: arn("logs", `log-group:${name}`) } };
+        case "aws:lambda/function:Function": {
+            const functionArn = arn("lambda", `function:${name}`);
+            return { id: name, state: { ...inputs, name, arn: functionArn, qualifiedArn: `${functionArn}:$LATEST` } };
+        }
+        case "aws:sfn/stateMachine:StateMachine": {
+            const machineArn = arn("states", `stateMachine:${name}`);
+            return { id: machineArn, state: { ...inputs, name, arn: machineArn } };
+        }
+        default:
+            return { id: `${name}-id`, state: { ...inputs } };
+    }
+}
+
+const nameOfUrn = (urn: string) => urn.split("::").pop() ?? urn;
+
+/** Records what one program run registered and invoked. */
+export class MockRecorder {
+    public readonly resources: RegisteredResource[] = [];
+    public readonly invokes: string[] = [];
+    private readonly dependencies = new Map<string, { dependencies: string[]; parent?: string }>();
+
+    /** Installs the mocks, the stack's config, and the recording of dependencies. */
+    public async install(config: Record<string, string> = {}, stack = "test"): Promise<void> {
+        const mocks: pulumi.runtime.Mocks = {
+            newResource: (args) => {
+                const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+                const physicalName = args.custom === false ? args.name : autoName(args.name, inputs);
+                const { id, state } = resourceState(args.type, physicalName, inputs);
+                const recorded = this.dependencies.get(`${args.type}::${args.name}`);
+                this.resources.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs,
+                    physicalName,
+                    dependencies: recorded?.dependencies ?? [],
+                    parent: recorded?.parent,
+                });
+                return { id, state };
+            },
+            call: (args) => {
+                this.invokes.push(args.token);
+                const answer = INVOKES[args.token];
+                if (answer === undefined) throw new Error(`unmocked invoke ${args.token}`);
+                return answer(args.inputs as Record<string, unknown>);
+            },
+        };
+        await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
+        pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${PROJECT}:${k}`, v])));
+
+        // The mocks' newResource does not see dependencies; the monitor's request does.
+        type Request = { getType(): string; getName(): string; getDependenciesList(): string[]; getParent(): string };
+        const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, cb: unknown): unknown };
+        const register = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req, cb) => {
+            this.dependencies.set(`${req.getType()}::${req.getName()}`, {
+                dependencies: req.getDependenciesList().map(nameOfUrn),
+                parent: req.getParent() ? nameOfUrn(req.getParent()) : undefined,
+            });
+            return register(req, cb);
+        };
+    }
+
+    /** Waits until every registration and invoke the program started has finished. */
+    public async settle(): Promise<void> {
+        // Pulumi's own wait, used when a program exits; not in the SDK's public typings.
+        const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+        await settings.waitForRPCs();
+    }
+
+    public ofType(type: string): RegisteredResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The single resource of a type; fails when there is none or more than one. */
+    public one(type: string): RegisteredResource {
+        const found = this.ofType(type);
+        if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+        return found[0];
+    }
+
+    public named(name: string): RegisteredResource {
+        const found = this.resources.find((r) => r.name === name);
+        if (found === undefined) throw new Error(`no resource named ${name}`);
+        return found;
+    }
+}
+
+/** The value of an output, once known. */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
+
+const INDEX = path.resolve(__dirname, "..", "index.ts");
+
+/** The program's exports: its stack outputs. */
+export type ProgramOutputs = Record<string, pulumi.Output<string>>;
+
+/**
+ * Runs `index.ts` under fresh mocks with the given config (keys without namespace) and returns
+ * its outputs and what it registered. The module is loaded anew each time.
+ */
+export async function runProgram(config: Record<string, string> = {}, stack = "test"): Promise<{ outputs: ProgramOutputs; recorder: MockRecorder }> {
+    const recorder = new MockRecorder();
+    await recorder.install(config, stack);
+    delete require.cache[INDEX];
+    const outputs = require(INDEX) as ProgramOutputs;
+    await recorder.settle();
+    return { outputs, recorder };
+}
