@@ -1,0 +1,64 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { unzipSync } from "fflate";
+import { buildFunctionArtifact, deterministicZip, sha256Base64 } from "../infra/function-artifact";
+
+describe("callback function artifact", () => {
+    let dir: string;
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "callback-artifact-"));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("is the same archive, byte for byte, when built twice from the same code", () => {
+        const first = buildFunctionArtifact(undefined, path.join(dir, "a", "callback.zip"));
+        const second = buildFunctionArtifact(undefined, path.join(dir, "b", "callback.zip"));
+        assert.equal(first.sha256, second.sha256);
+        assert.deepEqual(fs.readFileSync(first.archivePath), fs.readFileSync(second.archivePath));
+        assert.equal(first.sha256, sha256Base64(fs.readFileSync(first.archivePath)));
+        assert.equal(first.archiveBytes, fs.statSync(first.archivePath).size);
+    });
+
+    it("holds one bundled file whose exported handler Lambda can call", () => {
+        const artifact = buildFunctionArtifact(undefined, path.join(dir, "c", "callback.zip"));
+        assert.equal(artifact.handler, "index.handler");
+        const files = unzipSync(fs.readFileSync(artifact.archivePath));
+        assert.deepEqual(Object.keys(files), ["index.js"]);
+        assert.equal(files["index.js"].byteLength, artifact.bundleBytes);
+        // Load the bundle alone, from a folder with no node_modules: everything it needs is inside.
+        const bundle = path.join(dir, "c", "index.js");
+        fs.writeFileSync(bundle, files["index.js"]);
+        const loaded = require(bundle) as { handler?: unknown };
+        assert.equal(typeof loaded.handler, "function");
+    });
+
+    it("changes when the code changes", () => {
+        const source = path.join(__dirname, "..", "functions", "callback", "handler.ts");
+        const changed = path.join(__dirname, "..", "functions", "callback", ".artifact-test-entry.ts");
+        fs.writeFileSync(changed, `${fs.readFileSync(source, "utf8")}\nexport const marker = "changed";\n`);
+        try {
+            const original = buildFunctionArtifact(undefined, path.join(dir, "d", "callback.zip"));
+            const modified = buildFunctionArtifact(changed, path.join(dir, "e", "callback.zip"));
+            assert.notEqual(original.sha256, modified.sha256);
+        } finally {
+            fs.rmSync(changed, { force: true });
+        }
+    });
+
+    it("zips to the same bytes in every time zone", () => {
+        const files = { "index.js": new TextEncoder().encode("exports.handler = async () => 1;\n") };
+        const saved = process.env.TZ;
+        try {
+            process.env.TZ = "Pacific/Kiritimati";
+            const east = deterministicZip(files);
+            process.env.TZ = "Pacific/Pago_Pago";
+            const west = deterministicZip(files);
+            assert.deepEqual(east, west);
+        } finally {
+            if (saved === undefined) delete process.env.TZ;
+            else process.env.TZ = saved;
+        }
+    });
+});
