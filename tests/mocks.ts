@@ -184,8 +184,11 @@ export type ProgramOutputs = Record<string, pulumi.Output<string>>;
  * Runs `index.ts` under fresh mocks with the given config (keys without namespace) and returns
  * its outputs and what it registered. The module is loaded anew each time.
  */
-export async function runProgram(config: Record<string, string> = {}, stack = "test"): Promise<{ outputs: ProgramOutputs; recorder: MockRecorder }> {
-    const recorder = new MockRecorder();
+export async function runProgram(
+    config: Record<string, string> = {},
+    stack = "test",
+    recorder = new MockRecorder(),
+): Promise<{ outputs: ProgramOutputs; recorder: MockRecorder }> {
     await recorder.install(config, stack);
     delete require.cache[INDEX];
     const outputs = require(INDEX) as ProgramOutputs;

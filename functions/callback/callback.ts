@@ -10,7 +10,6 @@ import {
     TaskTimedOut,
     type SFNClient,
 } from "@aws-sdk/client-sfn";
-import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSRecord } from "aws-lambda";
 
 /** Longest task token Step Functions issues or accepts (`SendTaskSuccess`, `taskToken`). */
@@ -74,9 +73,15 @@ export function tokenPrefix(token: string): string {
     return `${token.slice(0, 12)}…`;
 }
 
+/** The logging the core needs; Powertools' Logger provides it (structured fields as the 2nd argument). */
+export interface CallbackLogger {
+    info(message: string, fields: Record<string, unknown>): void;
+    warn(message: string, fields: Record<string, unknown>): void;
+}
+
 export interface CallbackDependencies {
     client: Pick<SFNClient, "send">;
-    logger: Pick<Logger, "info" | "warn">;
+    logger: CallbackLogger;
     work?: TaskWork;
 }
 

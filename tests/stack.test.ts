@@ -1,0 +1,325 @@
+import { strict as assert } from "node:assert";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import validate from "asl-validator";
+import { buildCallbackDefinition } from "../infra/definition";
+import { functionPolicy, functionTrustPolicy, stateMachinePolicy, stateMachineTrustPolicy } from "../infra/policies";
+import { buildFunctionArtifact } from "../infra/function-artifact";
+import { ACCOUNT_ID, MockRecorder, REGION, runProgram, SNS_KEY_ARN, valueOf, type ProgramOutputs, type RegisteredResource } from "./mocks";
+
+const T = {
+    queue: "aws:sqs/queue:Queue",
+    redriveAllow: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+    topic: "aws:sns/topic:Topic",
+    subscription: "aws:sns/topicSubscription:TopicSubscription",
+    role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    stateMachine: "aws:sfn/stateMachine:StateMachine",
+    function: "aws:lambda/function:Function",
+    mapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+} as const;
+
+/** The documented stack outputs (README, "Stack outputs"). */
+const OUTPUTS = [
+    "callbackFunctionArn",
+    "callbackFunctionLogGroupName",
+    "callbackFunctionName",
+    "deadLetterQueueArn",
+    "deadLetterQueueUrl",
+    "queueArn",
+    "queueUrl",
+    "stateMachineArn",
+    "stateMachineLogGroupName",
+    "stateMachineName",
+    "topicArn",
+];
+
+const input = <T>(resource: RegisteredResource, key: string) => resource.inputs[key] as T;
+const json = (resource: RegisteredResource, key: string) => JSON.parse(input<string>(resource, key)) as unknown;
+
+describe("callback-pattern stack (Pulumi mocks)", () => {
+    let outputs: ProgramOutputs;
+    let stack: MockRecorder;
+    let values: Record<string, string>;
+
+    // What the program registers and derives from the queue, topic, function and state machine.
+    let taskQueue: RegisteredResource;
+    let deadLetterQueue: RegisteredResource;
+    let topic: RegisteredResource;
+    let machine: RegisteredResource;
+    let fn: RegisteredResource;
+    const arnOf = (r: RegisteredResource) => {
+        const arns: Record<string, (name: string) => string> = {
+            [T.queue]: (n) => `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${n}`,
+            [T.topic]: (n) => `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${n}`,
+            [T.stateMachine]: (n) => `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:${n}`,
+            [T.function]: (n) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${n}`,
+            [T.logGroup]: (n) => `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${n}`,
+        };
+        return arns[r.type](r.physicalName);
+    };
+    const urlOf = (r: RegisteredResource) => `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${r.physicalName}`;
+
+    before(async () => {
+        ({ outputs, recorder: stack } = await runProgram({ tags: JSON.stringify({ team: "platform" }) }, "staging"));
+        values = Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([k, v]) => [k, await valueOf(v)])));
+        const queues = stack.ofType(T.queue);
+        taskQueue = queues.find((q) => q.name.endsWith("-queue"))!;
+        deadLetterQueue = queues.find((q) => q.name.endsWith("-dlq"))!;
+        topic = stack.one(T.topic);
+        machine = stack.one(T.stateMachine);
+        fn = stack.one(T.function);
+    });
+
+    describe("shape", () => {
+        it("registers exactly the resources of the pattern, under one top-level component", () => {
+            const counts: Record<string, number> = {};
+            for (const r of stack.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+            assert.deepEqual(counts, {
+                "callback-pattern:index:CallbackPattern": 1,
+                "callback-pattern:sqs:CallbackQueue": 1,
+                "callback-pattern:sns:NotificationTopic": 1,
+                "callback-pattern:sfn:CallbackStateMachine": 1,
+                "callback-pattern:lambda:CallbackFunction": 1,
+                [T.queue]: 2,
+                [T.redriveAllow]: 1,
+                [T.topic]: 1,
+                [T.role]: 2,
+                [T.rolePolicy]: 2,
+                [T.logGroup]: 2,
+                [T.stateMachine]: 1,
+                [T.function]: 1,
+                [T.mapping]: 1,
+            });
+            for (const r of stack.resources) {
+                if (r.type === "callback-pattern:index:CallbackPattern") continue;
+                assert.ok(r.parent !== undefined, `${r.name} has no parent`);
+                assert.ok(r.name.startsWith(`${r.parent}-`), `${r.name} is not named after its parent ${r.parent}`);
+            }
+        });
+
+        it("chooses no physical name: every AWS resource is auto-named, so stacks never collide", () => {
+            for (const r of stack.resources.filter((r) => r.type.startsWith("aws:"))) {
+                assert.equal(r.inputs.name, undefined, `${r.name} sets an explicit name`);
+            }
+            for (const group of stack.ofType(T.logGroup)) assert.equal(typeof group.inputs.namePrefix, "string");
+        });
+
+        it("makes only the invokes the mocks answer, and an unmocked invoke fails loudly", async () => {
+            assert.deepEqual([...new Set(stack.invokes)].sort(), [
+                "aws:index/getCallerIdentity:getCallerIdentity",
+                "aws:index/getPartition:getPartition",
+                "aws:index/getRegion:getRegion",
+                "aws:kms/getAlias:getAlias",
+            ]);
+            // The SDK drops the mock's message on the way back; that the lookup was asked and
+            // rejected is what shows that the mocks refuse what they do not know.
+            await assert.rejects(aws.getAvailabilityZones());
+            assert.equal(stack.invokes.at(-1), "aws:index/getAvailabilityZones:getAvailabilityZones");
+        });
+
+        it("tags every taggable resource with the user's tags and the owning stack", () => {
+            const taggable = stack.resources.filter((r) => [T.queue, T.topic, T.role, T.logGroup, T.stateMachine, T.function].includes(r.type as never));
+            assert.equal(taggable.length, 9);
+            for (const r of taggable) {
+                assert.deepEqual(r.inputs.tags, { team: "platform", "pulumi:project": "callback-pattern", "pulumi:stack": "staging" }, r.name);
+            }
+        });
+    });
+
+    describe("outputs", () => {
+        it("exports exactly the documented outputs", () => {
+            assert.deepEqual(Object.keys(outputs).sort(), OUTPUTS);
+        });
+
+        it("each output is the value of the resource it names", () => {
+            const groups = stack.ofType(T.logGroup);
+            assert.deepEqual(values, {
+                stateMachineArn: arnOf(machine),
+                stateMachineName: machine.physicalName,
+                stateMachineLogGroupName: groups.find((g) => g.name.startsWith("callback-workflow"))!.physicalName,
+                queueUrl: urlOf(taskQueue),
+                queueArn: arnOf(taskQueue),
+                deadLetterQueueUrl: urlOf(deadLetterQueue),
+                deadLetterQueueArn: arnOf(deadLetterQueue),
+                topicArn: arnOf(topic),
+                callbackFunctionName: fn.physicalName,
+                callbackFunctionArn: arnOf(fn),
+                callbackFunctionLogGroupName: groups.find((g) => g.name.startsWith("callback-callback"))!.physicalName,
+            });
+        });
+    });
+
+    describe("state machine", () => {
+        it("is a Standard workflow running the definition wired to this stack's queue and topic", () => {
+            assert.equal(machine.inputs.type, "STANDARD");
+            const definition = json(machine, "definition");
+            assert.deepEqual(
+                definition,
+                buildCallbackDefinition({ partition: "aws", queueUrl: urlOf(taskQueue), topicArn: arnOf(topic), taskTimeoutSeconds: 300 }),
+            );
+            const result = validate(definition);
+            assert.ok(result.isValid, result.errorsText());
+        });
+
+        it("logs errors without execution data to its own log group, and traces with X-Ray", () => {
+            const group = stack.named("callback-workflow-logs");
+            assert.match(group.physicalName, /^\/aws\/vendedlogs\/states\//);
+            assert.deepEqual(machine.inputs.loggingConfiguration, {
+                logDestination: `${arnOf(group)}:*`,
+                level: "ERROR",
+                includeExecutionData: false,
+            });
+            assert.deepEqual(machine.inputs.tracingConfiguration, { enabled: true });
+        });
+
+        it("runs as its own role, trusted by Step Functions for this account, and is created after the role's policy", () => {
+            const role = stack.named("callback-workflow-role");
+            assert.equal(machine.inputs.roleArn, `arn:aws:iam::${ACCOUNT_ID}:role/${role.physicalName}`);
+            assert.deepEqual(json(role, "assumeRolePolicy"), stateMachineTrustPolicy(ACCOUNT_ID));
+            const policy = stack.named("callback-workflow-policy");
+            assert.equal(policy.inputs.role, role.physicalName);
+            assert.deepEqual(
+                json(policy, "policy"),
+                stateMachinePolicy({ queueArn: arnOf(taskQueue), topicArn: arnOf(topic), topicKeyArn: SNS_KEY_ARN, region: REGION }),
+            );
+            assert.ok(machine.dependencies.includes("callback-workflow-policy"));
+        });
+    });
+
+    describe("queues", () => {
+        it("encrypts both queues and dead-letters after maxReceiveCount receives", () => {
+            for (const q of [taskQueue, deadLetterQueue]) assert.equal(q.inputs.sqsManagedSseEnabled, true, q.name);
+            assert.deepEqual(json(taskQueue, "redrivePolicy"), { deadLetterTargetArn: arnOf(deadLetterQueue), maxReceiveCount: 5 });
+            assert.equal(deadLetterQueue.inputs.messageRetentionSeconds, 14 * 24 * 3600);
+            assert.ok(input<number>(taskQueue, "messageRetentionSeconds") < input<number>(deadLetterQueue, "messageRetentionSeconds"));
+        });
+
+        it("lets only the task queue redrive into the dead-letter queue", () => {
+            const allow = stack.one(T.redriveAllow);
+            assert.equal(allow.inputs.queueUrl, urlOf(deadLetterQueue));
+            assert.deepEqual(json(allow, "redriveAllowPolicy"), { redrivePermission: "byQueue", sourceQueueArns: [arnOf(taskQueue)] });
+        });
+
+        it("keeps a message invisible for 6 × the function timeout + the batching window", () => {
+            assert.equal(taskQueue.inputs.visibilityTimeoutSeconds, 6 * 30 + 0);
+        });
+    });
+
+    describe("topic", () => {
+        it("is encrypted with the AWS managed SNS key and has no subscription unless configured", () => {
+            assert.equal(topic.inputs.kmsMasterKeyId, "alias/aws/sns");
+            assert.equal(stack.ofType(T.subscription).length, 0);
+        });
+    });
+
+    describe("callback function", () => {
+        it("runs the deterministic bundle on Node.js 22, arm64", () => {
+            assert.equal(fn.inputs.runtime, "nodejs22.x");
+            assert.deepEqual(fn.inputs.architectures, ["arm64"]);
+            assert.equal(fn.inputs.handler, "index.handler");
+            assert.equal(fn.inputs.sourceCodeHash, buildFunctionArtifact().sha256);
+            assert.equal(fn.inputs.timeout, 30);
+            assert.equal(fn.inputs.memorySize, 256);
+        });
+
+        it("logs JSON to a log group the stack creates, with the configured retention", () => {
+            const group = stack.named("callback-callback-logs");
+            assert.equal((fn.inputs.loggingConfig as { logGroup: string }).logGroup, group.physicalName);
+            assert.equal((fn.inputs.loggingConfig as { logFormat: string }).logFormat, "JSON");
+            for (const g of stack.ofType(T.logGroup)) assert.equal(g.inputs.retentionInDays, 30, g.name);
+        });
+
+        it("runs as its own role, trusted by Lambda, scoped to the queue, the state machine and its logs", () => {
+            const role = stack.named("callback-callback-role");
+            assert.equal(fn.inputs.role, `arn:aws:iam::${ACCOUNT_ID}:role/${role.physicalName}`);
+            assert.deepEqual(json(role, "assumeRolePolicy"), functionTrustPolicy());
+            const policy = stack.named("callback-callback-policy");
+            assert.equal(policy.inputs.role, role.physicalName);
+            assert.deepEqual(
+                json(policy, "policy"),
+                functionPolicy({
+                    queueArn: arnOf(taskQueue),
+                    stateMachineArn: arnOf(machine),
+                    logGroupArn: arnOf(stack.named("callback-callback-logs")),
+                }),
+            );
+        });
+
+        it("is fed by the task queue with partial batch responses, once its role can read the queue", () => {
+            const mapping = stack.one(T.mapping);
+            assert.equal(mapping.inputs.eventSourceArn, arnOf(taskQueue));
+            assert.equal(mapping.inputs.functionName, arnOf(fn));
+            assert.deepEqual(mapping.inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
+            assert.equal(mapping.inputs.batchSize, 10);
+            assert.equal(mapping.inputs.maximumBatchingWindowInSeconds, 0);
+            assert.ok(mapping.dependencies.includes("callback-callback-policy"), "the mapping does not wait for the role policy");
+        });
+    });
+});
+
+describe("callback-pattern stack configuration (Pulumi mocks)", () => {
+    it("applies every setting to the resources", async () => {
+        const { recorder } = await runProgram({
+            taskTimeoutSeconds: "900",
+            heartbeatSeconds: "120",
+            functionTimeoutSeconds: "60",
+            functionMemoryMb: "512",
+            batchSize: "50",
+            maxBatchingWindowSeconds: "10",
+            maxReceiveCount: "3",
+            notificationEmail: "ops@example.com",
+            logLevel: "ALL",
+            includeExecutionData: "true",
+            logRetentionDays: "7",
+        });
+        const waitState = (JSON.parse(recorder.one(T.stateMachine).inputs.definition as string) as { States: Record<string, { TimeoutSeconds?: number; HeartbeatSeconds?: number }> })
+            .States["Start Task And Wait For Callback"];
+        assert.equal(waitState.TimeoutSeconds, 900);
+        assert.equal(waitState.HeartbeatSeconds, 120);
+        const fn = recorder.one(T.function);
+        assert.equal(fn.inputs.timeout, 60);
+        assert.equal(fn.inputs.memorySize, 512);
+        const mapping = recorder.one(T.mapping);
+        assert.equal(mapping.inputs.batchSize, 50);
+        assert.equal(mapping.inputs.maximumBatchingWindowInSeconds, 10);
+        const queue = recorder.ofType(T.queue).find((q) => q.name.endsWith("-queue"))!;
+        assert.equal(queue.inputs.visibilityTimeoutSeconds, 6 * 60 + 10);
+        assert.equal((JSON.parse(queue.inputs.redrivePolicy as string) as { maxReceiveCount: number }).maxReceiveCount, 3);
+        const subscription = recorder.one(T.subscription);
+        assert.equal(subscription.inputs.protocol, "email");
+        assert.equal(subscription.inputs.endpoint, "ops@example.com");
+        assert.equal(subscription.inputs.topic, `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${recorder.one(T.topic).physicalName}`);
+        assert.deepEqual(recorder.one(T.stateMachine).inputs.loggingConfiguration, {
+            logDestination: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${recorder.named("callback-workflow-logs").physicalName}:*`,
+            level: "ALL",
+            includeExecutionData: true,
+        });
+        for (const g of recorder.ofType(T.logGroup)) assert.equal(g.inputs.retentionInDays, 7);
+    });
+
+    it("stops on invalid config before registering anything, with a message naming the key", async () => {
+        const recorder = new MockRecorder();
+        await assert.rejects(
+            runProgram({ heartbeatSeconds: "600", logLevel: "VERBOSE" }, "test", recorder),
+            (error: unknown) => {
+                assert.ok(pulumi.RunError.isInstance(error), `expected a RunError, got ${String(error)}`);
+                const message = (error as Error).message;
+                assert.match(message, /callback-pattern:heartbeatSeconds is "600": must be smaller than callback-pattern:taskTimeoutSeconds \(300\)/);
+                assert.match(message, /callback-pattern:logLevel is "VERBOSE": must be one of ALL, ERROR, FATAL, OFF/);
+                return true;
+            },
+        );
+        await recorder.settle();
+        assert.deepEqual(recorder.resources, []);
+        assert.deepEqual(recorder.invokes, []);
+    });
+
+    it("builds the same Lambda archive hash on every run", async () => {
+        const first = (await runProgram()).recorder.one(T.function).inputs.sourceCodeHash;
+        const second = (await runProgram()).recorder.one(T.function).inputs.sourceCodeHash;
+        assert.equal(typeof first, "string");
+        assert.equal(first, second);
+    });
+});
