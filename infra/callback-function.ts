@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { buildFunctionArtifact, type FunctionArtifact } from "./function-artifact";
 import { functionPolicy, functionTrustPolicy } from "./policies";
+import { createServiceRole } from "./service-role";
 
 export interface CallbackFunctionArgs {
     /** ARN of the queue the function consumes. */
@@ -44,28 +45,19 @@ export class CallbackFunction extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.role = new aws.iam.Role(
-            `${name}-role`,
+        const { role, rolePolicy } = createServiceRole(
+            name,
             {
                 description: "Runs the callback-pattern callback function",
-                assumeRolePolicy: JSON.stringify(functionTrustPolicy()),
-                tags: args.tags,
-            },
-            { parent: this },
-        );
-
-        const rolePolicy = new aws.iam.RolePolicy(
-            `${name}-policy`,
-            {
-                role: this.role.id,
+                trustPolicy: functionTrustPolicy(),
                 policy: pulumi
                     .all([args.queueArn, args.stateMachineArn, this.logGroup.arn])
-                    .apply(([queueArn, stateMachineArn, logGroupArn]) =>
-                        JSON.stringify(functionPolicy({ queueArn, stateMachineArn, logGroupArn })),
-                    ),
+                    .apply(([queueArn, stateMachineArn, logGroupArn]) => functionPolicy({ queueArn, stateMachineArn, logGroupArn })),
+                tags: args.tags,
             },
-            { parent: this },
+            this,
         );
+        this.role = role;
 
         this.function = new aws.lambda.Function(
             `${name}-function`,

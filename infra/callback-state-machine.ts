@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { LogLevel } from "./config";
 import { buildCallbackDefinition } from "./definition";
 import { stateMachinePolicy, stateMachineTrustPolicy } from "./policies";
+import { createServiceRole } from "./service-role";
 
 export interface CallbackStateMachineArgs {
     /** AWS partition, account and region of the stack (integration ARNs, trust and KMS conditions). */
@@ -40,28 +41,19 @@ export class CallbackStateMachine extends pulumi.ComponentResource {
     constructor(name: string, args: CallbackStateMachineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("callback-pattern:sfn:CallbackStateMachine", name, {}, opts);
 
-        this.role = new aws.iam.Role(
-            `${name}-role`,
+        const { role, rolePolicy } = createServiceRole(
+            name,
             {
                 description: "Runs the callback-pattern state machine",
-                assumeRolePolicy: pulumi.output(args.accountId).apply((id) => JSON.stringify(stateMachineTrustPolicy(id))),
-                tags: args.tags,
-            },
-            { parent: this },
-        );
-
-        const rolePolicy = new aws.iam.RolePolicy(
-            `${name}-policy`,
-            {
-                role: this.role.id,
+                trustPolicy: pulumi.output(args.accountId).apply((accountId) => stateMachineTrustPolicy(accountId)),
                 policy: pulumi
                     .all([args.queueArn, args.topicArn, args.topicKeyArn, args.region])
-                    .apply(([queueArn, topicArn, topicKeyArn, region]) =>
-                        JSON.stringify(stateMachinePolicy({ queueArn, topicArn, topicKeyArn, region })),
-                    ),
+                    .apply(([queueArn, topicArn, topicKeyArn, region]) => stateMachinePolicy({ queueArn, topicArn, topicKeyArn, region })),
+                tags: args.tags,
             },
-            { parent: this },
+            this,
         );
+        this.role = role;
 
         // Under /aws/vendedlogs/ so that the log delivery's resource policy stays within its size limit.
         this.logGroup = new aws.cloudwatch.LogGroup(
