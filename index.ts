@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CallbackPattern } from "./infra/callback-pattern";
-import { ConfigError, parseSettings } from "./infra/config";
+import { ConfigError, parseSettings, settingsWarnings } from "./infra/config";
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
@@ -30,6 +30,7 @@ function loadSettings() {
 }
 
 const settings = loadSettings();
+for (const warning of settingsWarnings(project, settings)) pulumi.log.warn(warning);
 
 const pattern = new CallbackPattern("callback", {
     ...settings,

@@ -67,8 +67,10 @@ export class CallbackFunction extends pulumi.ComponentResource {
                 architectures: ["arm64"],
                 handler: artifact.handler,
                 code: new pulumi.asset.FileArchive(artifact.archivePath),
-                // The archive is deterministic, so this changes only when the code does.
-                sourceCodeHash: artifact.sha256,
+                // The archive is deterministic and uploaded as it is, so this equals the CodeSha256
+                // Lambda reports: it changes only when the code does, and a change made outside
+                // Pulumi shows up as a diff.
+                codeSha256: artifact.sha256,
                 role: this.role.arn,
                 timeout: args.timeoutSeconds,
                 memorySize: args.memoryMb,

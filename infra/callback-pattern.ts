@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CallbackFunction } from "./callback-function";
-import { CallbackQueue, queueVisibilityTimeoutSeconds } from "./callback-queue";
+import { CallbackQueue } from "./callback-queue";
 import { CallbackStateMachine } from "./callback-state-machine";
-import type { CallbackPatternSettings } from "./config";
+import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "./config";
 import type { FunctionArtifact } from "./function-artifact";
 import { NotificationTopic } from "./notification-topic";
 
@@ -34,7 +34,7 @@ export class CallbackPattern extends pulumi.ComponentResource {
         super("callback-pattern:index:CallbackPattern", name, {}, opts);
         const parent = { parent: this };
 
-        const partition = aws.getPartitionOutput({}, parent).partition;
+        const { partition, dnsSuffix } = aws.getPartitionOutput({}, parent);
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
         const region = aws.getRegionOutput({}, parent).region;
 
@@ -42,7 +42,7 @@ export class CallbackPattern extends pulumi.ComponentResource {
             `${name}-tasks`,
             {
                 maxReceiveCount: args.maxReceiveCount,
-                visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(args.functionTimeoutSeconds, args.maxBatchingWindowSeconds),
+                visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(args),
                 tags: args.tags,
             },
             parent,
@@ -58,6 +58,7 @@ export class CallbackPattern extends pulumi.ComponentResource {
             `${name}-workflow`,
             {
                 partition,
+                dnsSuffix,
                 accountId,
                 region,
                 queueUrl: queue.queue.url,

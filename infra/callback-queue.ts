@@ -77,10 +77,3 @@ export class CallbackQueue extends pulumi.ComponentResource {
     }
 }
 
-/**
- * The visibility timeout AWS recommends for a queue that triggers Lambda: six times the function
- * timeout, plus the batching window during which received messages wait for the batch to fill.
- */
-export function queueVisibilityTimeoutSeconds(functionTimeoutSeconds: number, maxBatchingWindowSeconds: number): number {
-    return 6 * functionTimeoutSeconds + maxBatchingWindowSeconds;
-}

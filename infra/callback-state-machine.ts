@@ -8,6 +8,8 @@ import { createServiceRole } from "./service-role";
 export interface CallbackStateMachineArgs {
     /** AWS partition, account and region of the stack (integration ARNs, trust and KMS conditions). */
     partition: pulumi.Input<string>;
+    /** DNS suffix of the partition (`amazonaws.com`), for the `kms:ViaService` condition. */
+    dnsSuffix: pulumi.Input<string>;
     accountId: pulumi.Input<string>;
     region: pulumi.Input<string>;
     /** URL and ARN of the queue that receives task tokens. */
@@ -47,8 +49,10 @@ export class CallbackStateMachine extends pulumi.ComponentResource {
                 description: "Runs the callback-pattern state machine",
                 trustPolicy: pulumi.output(args.accountId).apply((accountId) => stateMachineTrustPolicy(accountId)),
                 policy: pulumi
-                    .all([args.queueArn, args.topicArn, args.topicKeyArn, args.region])
-                    .apply(([queueArn, topicArn, topicKeyArn, region]) => stateMachinePolicy({ queueArn, topicArn, topicKeyArn, region })),
+                    .all([args.queueArn, args.topicArn, args.topicKeyArn, args.region, args.dnsSuffix])
+                    .apply(([queueArn, topicArn, topicKeyArn, region, dnsSuffix]) =>
+                        stateMachinePolicy({ queueArn, topicArn, topicKeyArn, region, dnsSuffix }),
+                    ),
                 tags: args.tags,
             },
             this,

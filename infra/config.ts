@@ -50,7 +50,7 @@ export interface CallbackPatternSettings {
 /** What a key that is not set stands for. */
 export const DEFAULT_SETTINGS: Readonly<CallbackPatternSettings> = Object.freeze({
     taskTimeoutSeconds: 300,
-    functionTimeoutSeconds: 30,
+    functionTimeoutSeconds: 10,
     functionMemoryMb: 256,
     batchSize: 10,
     maxBatchingWindowSeconds: 0,
@@ -234,4 +234,40 @@ function parseTags(value: string | undefined, bad: (allowed: string) => void): R
         return undefined;
     }
     return Object.fromEntries(entries) as Record<string, string>;
+}
+
+/**
+ * The visibility timeout AWS recommends for a queue that triggers Lambda: six times the function
+ * timeout, plus the batching window during which received messages wait for the batch to fill.
+ * It is also the delay before SQS delivers a failed record again.
+ */
+export function queueVisibilityTimeoutSeconds(
+    settings: Pick<CallbackPatternSettings, "functionTimeoutSeconds" | "maxBatchingWindowSeconds">,
+): number {
+    return 6 * settings.functionTimeoutSeconds + settings.maxBatchingWindowSeconds;
+}
+
+/**
+ * Combinations that are valid but probably not what was meant; the program prints each as a
+ * warning and deploys anyway.
+ */
+export function settingsWarnings(namespace: string, settings: CallbackPatternSettings): string[] {
+    const warnings: string[] = [];
+    const visibility = queueVisibilityTimeoutSeconds(settings);
+    // A failed record comes back after `visibility` seconds, so delivery n arrives at about (n-1) × visibility.
+    const lastDelivery = (settings.maxReceiveCount - 1) * visibility;
+    if (lastDelivery >= settings.taskTimeoutSeconds) {
+        warnings.push(
+            `${namespace}:maxReceiveCount (${settings.maxReceiveCount}) deliveries of a failing message span ${lastDelivery} s ` +
+                `(a redelivery every ${visibility} s, the queue's visibility timeout = 6 × functionTimeoutSeconds + maxBatchingWindowSeconds), ` +
+                `not less than taskTimeoutSeconds (${settings.taskTimeoutSeconds}): the later deliveries find the task timed out.`,
+        );
+    }
+    if (settings.heartbeatSeconds !== undefined && settings.heartbeatSeconds <= visibility) {
+        warnings.push(
+            `${namespace}:heartbeatSeconds (${settings.heartbeatSeconds}) is not longer than the ${visibility} s before a failed message is delivered again: ` +
+                `unless your work sends SendTaskHeartbeat, one failed delivery ends the execution with States.HeartbeatTimeout.`,
+        );
+    }
+    return warnings;
 }

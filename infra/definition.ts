@@ -18,8 +18,13 @@ export const SUCCESS_MESSAGE = "Callback received. Task started by Step Function
 /** How "Notify Failure" begins (AWS's wording); the error and its cause follow it. */
 export const FAILURE_MESSAGE = "Task started by Step Functions failed.";
 
-/** Where the Catch puts the error object (`{"Error": …, "Cause": …}`) in the state's output. */
-export const ERROR_RESULT_PATH = "$.error";
+/**
+ * Where the Catch puts the error object (`{"Error": …, "Cause": …}`): it becomes the whole state
+ * output. A path such as `$.error` would keep the input beside it, but fails (States.Runtime, and
+ * no notification) whenever the execution input is not a JSON object; the input stays available
+ * as `$$.Execution.Input`.
+ */
+export const ERROR_RESULT_PATH = "$";
 
 export interface CallbackDefinitionArgs {
     /** AWS partition of the stack (`aws`, `aws-cn`, `aws-us-gov`): service integration ARNs name it. */

@@ -2,7 +2,7 @@
  * Builds the callback function's deployment package: esbuild bundles the handler and its
  * dependencies into one file, which is zipped deterministically (fixed timestamps, permissions and
  * compression). Same code in, same bytes out: `pulumi preview` shows no diff when nothing changed,
- * and the hash given to Lambda (`sourceCodeHash`) equals the `CodeSha256` AWS computes.
+ * and the hash given to Lambda (`codeSha256`) equals the `CodeSha256` AWS computes.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";

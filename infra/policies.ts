@@ -52,8 +52,10 @@ export interface StateMachinePolicyArgs {
     topicArn: string;
     /** The KMS key that encrypts the topic (the AWS managed `alias/aws/sns` key by default). */
     topicKeyArn: string;
-    /** Region of the stack: the key may be used only through SNS in it (`kms:ViaService`). */
+    /** Region of the stack and DNS suffix of its partition: the key may be used only through SNS
+     * there (`kms:ViaService` is `sns.<region>.<dnsSuffix>`, `amazonaws.com.cn` in China). */
     region: string;
+    dnsSuffix: string;
 }
 
 /**
@@ -73,7 +75,7 @@ export function stateMachinePolicy(args: StateMachinePolicyArgs): PolicyDocument
                 Effect: "Allow",
                 Action: ["kms:GenerateDataKey", "kms:Decrypt"],
                 Resource: [args.topicKeyArn],
-                Condition: { StringEquals: { "kms:ViaService": `sns.${args.region}.amazonaws.com` } },
+                Condition: { StringEquals: { "kms:ViaService": `sns.${args.region}.${args.dnsSuffix}` } },
             },
             {
                 // Vended log delivery: these actions take no resource ARN (Step Functions developer

@@ -2,7 +2,15 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CONFIG_KEYS, ConfigError, DEFAULT_SETTINGS, parseSettings, type CallbackPatternSettings } from "../infra/config";
+import {
+    CONFIG_KEYS,
+    ConfigError,
+    DEFAULT_SETTINGS,
+    parseSettings,
+    queueVisibilityTimeoutSeconds,
+    settingsWarnings,
+    type CallbackPatternSettings,
+} from "../infra/config";
 
 const NS = "callback-pattern";
 
@@ -118,5 +126,31 @@ describe("stack configuration", () => {
             assert.match(error.message, /^Invalid stack configuration \(3 problems\):\n/);
             for (const key of ["batchSize", "logLevel", "maxReceiveCount"]) assert.match(error.message, new RegExp(`- ${NS}:${key} is`));
         }
+    });
+
+    describe("derived values and warnings", () => {
+        it("derives the queue's visibility timeout as 6 × function timeout + batching window", () => {
+            assert.equal(queueVisibilityTimeoutSeconds({ functionTimeoutSeconds: 10, maxBatchingWindowSeconds: 0 }), 60);
+            assert.equal(queueVisibilityTimeoutSeconds({ functionTimeoutSeconds: 900, maxBatchingWindowSeconds: 300 }), 5700);
+        });
+
+        it("the defaults deliver a failing message maxReceiveCount times before the task times out", () => {
+            assert.deepEqual(settingsWarnings(NS, DEFAULT_SETTINGS), []);
+            const lastDelivery = (DEFAULT_SETTINGS.maxReceiveCount - 1) * queueVisibilityTimeoutSeconds(DEFAULT_SETTINGS);
+            assert.ok(lastDelivery < DEFAULT_SETTINGS.taskTimeoutSeconds);
+        });
+
+        it("warns when redeliveries would come after the task timed out", () => {
+            const warnings = settingsWarnings(NS, { ...DEFAULT_SETTINGS, functionTimeoutSeconds: 30 });
+            assert.equal(warnings.length, 1);
+            assert.match(warnings[0], /^callback-pattern:maxReceiveCount \(5\) deliveries of a failing message span 720 s .* not less than taskTimeoutSeconds \(300\)/);
+        });
+
+        it("warns when a heartbeat would expire before a failed message comes back", () => {
+            const warnings = settingsWarnings(NS, { ...DEFAULT_SETTINGS, heartbeatSeconds: 60 });
+            assert.equal(warnings.length, 1);
+            assert.match(warnings[0], /^callback-pattern:heartbeatSeconds \(60\) is not longer than the 60 s .* States.HeartbeatTimeout/);
+            assert.deepEqual(settingsWarnings(NS, { ...DEFAULT_SETTINGS, heartbeatSeconds: 61 }), []);
+        });
     });
 });

@@ -2,7 +2,6 @@ import { strict as assert } from "node:assert";
 import validate from "asl-validator";
 import {
     buildCallbackDefinition,
-    ERROR_RESULT_PATH,
     FAILURE_MESSAGE,
     MESSAGE_TITLE,
     STATE_NAMES,
@@ -63,9 +62,9 @@ describe("state machine definition", () => {
         assert.throws(() => buildCallbackDefinition({ ...args, taskTimeoutSeconds: 0 }), /taskTimeoutSeconds must be a positive whole number, got 0/);
     });
 
-    it("catches every error, timeouts included, into Notify Failure and keeps the error", () => {
+    it("catches every error, timeouts included, into Notify Failure with the error object as its input", () => {
         const wait = buildCallbackDefinition(args).States[STATE_NAMES.waitForCallback];
-        assert.deepEqual(wait.Catch, [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Notify Failure" }]);
+        assert.deepEqual(wait.Catch, [{ ErrorEquals: ["States.ALL"], ResultPath: "$", Next: "Notify Failure" }]);
     });
 
     it("publishes AWS's messages to the topic; the failure names the error", () => {
@@ -83,7 +82,7 @@ describe("state machine definition", () => {
         assert.equal(FAILURE_MESSAGE, "Task started by Step Functions failed.");
         assert.equal(
             failure.Parameters["Message.$"],
-            `States.Format('Task started by Step Functions failed. Error: {}', States.JsonToString(${ERROR_RESULT_PATH}))`,
+            "States.Format('Task started by Step Functions failed. Error: {}', States.JsonToString($))",
         );
     });
 

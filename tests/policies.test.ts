@@ -55,7 +55,7 @@ describe("IAM policy documents", () => {
     });
 
     it("the state machine may send to its queue, publish to its topic, use the topic's key through SNS, log and trace", () => {
-        const policy = stateMachinePolicy({ queueArn: QUEUE, topicArn: TOPIC, topicKeyArn: KEY, region: "eu-west-1" });
+        const policy = stateMachinePolicy({ queueArn: QUEUE, topicArn: TOPIC, topicKeyArn: KEY, region: "eu-west-1", dnsSuffix: "amazonaws.com" });
         assert.deepEqual(summary(policy), {
             SendTaskToken: [["sqs:SendMessage"], [QUEUE]],
             PublishNotification: [["sns:Publish"], [TOPIC]],
@@ -78,6 +78,12 @@ describe("IAM policy documents", () => {
         const kms = policy.Statement.find((s) => s.Sid === "EncryptNotification");
         assert.deepEqual(kms?.Condition, { StringEquals: { "kms:ViaService": "sns.eu-west-1.amazonaws.com" } });
         assertLeastPrivilege(policy, ["DeliverLogs", "WriteTraces"]);
+    });
+
+    it("names SNS by the partition's DNS suffix in the KMS condition", () => {
+        const policy = stateMachinePolicy({ queueArn: QUEUE, topicArn: TOPIC, topicKeyArn: KEY, region: "cn-north-1", dnsSuffix: "amazonaws.com.cn" });
+        const kms = policy.Statement.find((s) => s.Sid === "EncryptNotification");
+        assert.deepEqual(kms?.Condition, { StringEquals: { "kms:ViaService": "sns.cn-north-1.amazonaws.com.cn" } });
     });
 
     it("the function may consume its queue, answer its state machine's tokens and write its own logs", () => {

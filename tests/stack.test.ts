@@ -1,10 +1,12 @@
 import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import validate from "asl-validator";
 import { buildCallbackDefinition } from "../infra/definition";
 import { functionPolicy, functionTrustPolicy, stateMachinePolicy, stateMachineTrustPolicy } from "../infra/policies";
-import { buildFunctionArtifact } from "../infra/function-artifact";
+import { CALLBACK_FUNCTION_ARCHIVE } from "../infra/function-artifact";
 import { ACCOUNT_ID, MockRecorder, REGION, runProgram, SNS_KEY_ARN, valueOf, type ProgramOutputs, type RegisteredResource } from "./mocks";
 
 const T = {
@@ -182,7 +184,7 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
             assert.equal(policy.inputs.role, role.physicalName);
             assert.deepEqual(
                 json(policy, "policy"),
-                stateMachinePolicy({ queueArn: arnOf(taskQueue), topicArn: arnOf(topic), topicKeyArn: SNS_KEY_ARN, region: REGION }),
+                stateMachinePolicy({ queueArn: arnOf(taskQueue), topicArn: arnOf(topic), topicKeyArn: SNS_KEY_ARN, region: REGION, dnsSuffix: "amazonaws.com" }),
             );
             assert.ok(machine.dependencies.includes("callback-workflow-policy"));
         });
@@ -203,7 +205,7 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
         });
 
         it("keeps a message invisible for 6 × the function timeout + the batching window", () => {
-            assert.equal(taskQueue.inputs.visibilityTimeoutSeconds, 6 * 30 + 0);
+            assert.equal(taskQueue.inputs.visibilityTimeoutSeconds, 6 * 10 + 0);
         });
     });
 
@@ -215,12 +217,17 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
     });
 
     describe("callback function", () => {
-        it("runs the deterministic bundle on Node.js 22, arm64", () => {
+        it("runs the bundled archive on Node.js 22, arm64, with the archive's own SHA-256", async () => {
             assert.equal(fn.inputs.runtime, "nodejs22.x");
             assert.deepEqual(fn.inputs.architectures, ["arm64"]);
             assert.equal(fn.inputs.handler, "index.handler");
-            assert.equal(fn.inputs.sourceCodeHash, buildFunctionArtifact().sha256);
-            assert.equal(fn.inputs.timeout, 30);
+            const code = fn.inputs.code as { path: Promise<string> | string };
+            const archive = await code.path;
+            assert.equal(archive, CALLBACK_FUNCTION_ARCHIVE);
+            // What Lambda will report as CodeSha256 for the uploaded file.
+            assert.equal(fn.inputs.codeSha256, createHash("sha256").update(fs.readFileSync(archive)).digest("base64"));
+            assert.equal(fn.inputs.sourceCodeHash, undefined);
+            assert.equal(fn.inputs.timeout, 10);
             assert.equal(fn.inputs.memorySize, 256);
         });
 
@@ -260,7 +267,10 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
 });
 
 describe("callback-pattern stack configuration (Pulumi mocks)", () => {
-    it("applies every setting to the resources", async () => {
+    it("applies every setting to the resources, and prints the settings' warnings", async () => {
+        const warnings: string[] = [];
+        const warn = pulumi.log.warn;
+        pulumi.log.warn = async (message: string) => void warnings.push(message);
         const { recorder } = await runProgram({
             taskTimeoutSeconds: "900",
             heartbeatSeconds: "120",
@@ -273,7 +283,10 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
             logLevel: "ALL",
             includeExecutionData: "true",
             logRetentionDays: "7",
-        });
+        }).finally(() => (pulumi.log.warn = warn));
+        // A heartbeat of 120 s expires before a failed message returns (6 × 60 + 10 = 370 s).
+        assert.equal(warnings.length, 1);
+        assert.match(warnings[0], /^callback-pattern:heartbeatSeconds \(120\) is not longer than the 370 s/);
         const waitState = (JSON.parse(recorder.one(T.stateMachine).inputs.definition as string) as { States: Record<string, { TimeoutSeconds?: number; HeartbeatSeconds?: number }> })
             .States["Start Task And Wait For Callback"];
         assert.equal(waitState.TimeoutSeconds, 900);
@@ -317,8 +330,8 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
     });
 
     it("builds the same Lambda archive hash on every run", async () => {
-        const first = (await runProgram()).recorder.one(T.function).inputs.sourceCodeHash;
-        const second = (await runProgram()).recorder.one(T.function).inputs.sourceCodeHash;
+        const first = (await runProgram()).recorder.one(T.function).inputs.codeSha256;
+        const second = (await runProgram()).recorder.one(T.function).inputs.codeSha256;
         assert.equal(typeof first, "string");
         assert.equal(first, second);
     });
