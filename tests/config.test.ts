@@ -34,6 +34,12 @@ describe("stack configuration", () => {
         assert.equal(DEFAULT_SETTINGS.includeExecutionData, false);
     });
 
+    it("the config namespace is the project name in Pulumi.yaml", () => {
+        const project = parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { name: string; runtime: { name: string } };
+        assert.equal(project.name, NS);
+        assert.equal(project.runtime.name, "nodejs");
+    });
+
     it("Pulumi.dev.yaml sets aws:region and shows every key with its default", () => {
         const file = fs.readFileSync(path.join(__dirname, "..", "Pulumi.dev.yaml"), "utf8");
         const config = (parse(file) as { config: Record<string, unknown> }).config;
