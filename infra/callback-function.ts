@@ -9,11 +9,13 @@ export interface CallbackFunctionArgs {
     queueArn: pulumi.Input<string>;
     /** ARN of the state machine whose task tokens the function returns. */
     stateMachineArn: pulumi.Input<string>;
-    /** Function timeout and memory. */
+    /** Function timeout. */
     timeoutSeconds: number;
+    /** Function memory. */
     memoryMb: number;
-    /** Event source mapping: records per invocation, and how long to gather them. */
+    /** Records per invocation (event source mapping). */
     batchSize: number;
+    /** How long the event source mapping gathers records before it invokes the function. */
     maxBatchingWindowSeconds: number;
     /** Retention of the function's log group. */
     logRetentionDays: number;
@@ -28,9 +30,13 @@ export interface CallbackFunctionArgs {
  * and the event source mapping that feeds it from the queue with partial batch responses.
  */
 export class CallbackFunction extends pulumi.ComponentResource {
+    /** The Lambda function. */
     public readonly function: aws.lambda.Function;
+    /** The role the function runs as. */
     public readonly role: aws.iam.Role;
+    /** The function's log group. */
     public readonly logGroup: aws.cloudwatch.LogGroup;
+    /** The mapping that feeds the function from the queue. */
     public readonly eventSourceMapping: aws.lambda.EventSourceMapping;
 
     constructor(name: string, args: CallbackFunctionArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -18,16 +18,27 @@ export interface CallbackPatternArgs extends CallbackPatternSettings {
  * any number of stacks live side by side in one account and region.
  */
 export class CallbackPattern extends pulumi.ComponentResource {
+    /** ARN of the state machine; start executions with it. */
     public readonly stateMachineArn: pulumi.Output<string>;
+    /** Name of the state machine. */
     public readonly stateMachineName: pulumi.Output<string>;
+    /** CloudWatch log group of the state machine. */
     public readonly stateMachineLogGroupName: pulumi.Output<string>;
+    /** URL of the queue that receives task tokens. */
     public readonly queueUrl: pulumi.Output<string>;
+    /** ARN of the queue that receives task tokens. */
     public readonly queueArn: pulumi.Output<string>;
+    /** URL of the dead-letter queue. */
     public readonly deadLetterQueueUrl: pulumi.Output<string>;
+    /** ARN of the dead-letter queue. */
     public readonly deadLetterQueueArn: pulumi.Output<string>;
+    /** ARN of the notification topic. */
     public readonly topicArn: pulumi.Output<string>;
+    /** Name of the callback Lambda function. */
     public readonly callbackFunctionName: pulumi.Output<string>;
+    /** ARN of the callback Lambda function. */
     public readonly callbackFunctionArn: pulumi.Output<string>;
+    /** CloudWatch log group of the callback function. */
     public readonly callbackFunctionLogGroupName: pulumi.Output<string>;
 
     constructor(name: string, args: CallbackPatternArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -6,24 +6,29 @@ import { stateMachinePolicy, stateMachineTrustPolicy } from "./policies";
 import { createServiceRole } from "./service-role";
 
 export interface CallbackStateMachineArgs {
-    /** AWS partition, account and region of the stack (integration ARNs, trust and KMS conditions). */
+    /** AWS partition of the stack (`aws`, `aws-cn`, …): service integration ARNs name it. */
     partition: pulumi.Input<string>;
     /** DNS suffix of the partition (`amazonaws.com`), for the `kms:ViaService` condition. */
     dnsSuffix: pulumi.Input<string>;
+    /** Account of the stack: only it may have Step Functions assume the role (`aws:SourceAccount`). */
     accountId: pulumi.Input<string>;
+    /** Region of the stack, for the `kms:ViaService` condition. */
     region: pulumi.Input<string>;
-    /** URL and ARN of the queue that receives task tokens. */
+    /** URL of the queue that receives task tokens (the definition sends to it). */
     queueUrl: pulumi.Input<string>;
+    /** ARN of that queue (the role may send to it). */
     queueArn: pulumi.Input<string>;
-    /** ARN of the notification topic, and of the KMS key that encrypts it. */
+    /** ARN of the notification topic. */
     topicArn: pulumi.Input<string>;
+    /** ARN of the KMS key that encrypts the topic. */
     topicKeyArn: pulumi.Input<string>;
     /** How long an execution waits for its callback before `States.Timeout`. */
     taskTimeoutSeconds: number;
     /** Optional heartbeat interval of the wait task; smaller than the timeout. */
     heartbeatSeconds?: number;
-    /** What the state machine logs, and whether logs carry execution data (task tokens among it). */
+    /** What the state machine logs. */
     logLevel: LogLevel;
+    /** Whether logs carry execution input and output (task tokens among them). */
     includeExecutionData: boolean;
     /** Retention of the state machine's log group. */
     logRetentionDays: number;
@@ -36,8 +41,11 @@ export interface CallbackStateMachineArgs {
  * Logs and X-Ray traces are on; execution data stays out of the logs unless asked for.
  */
 export class CallbackStateMachine extends pulumi.ComponentResource {
+    /** The Standard state machine. */
     public readonly stateMachine: aws.sfn.StateMachine;
+    /** The role the state machine runs as. */
     public readonly role: aws.iam.Role;
+    /** The state machine's log group. */
     public readonly logGroup: aws.cloudwatch.LogGroup;
 
     constructor(name: string, args: CallbackStateMachineArgs, opts?: pulumi.ComponentResourceOptions) {
