@@ -102,6 +102,7 @@ export class CallbackFunction extends pulumi.ComponentResource {
                 // Only the records the handler names are retried; the rest of the batch is deleted.
                 functionResponseTypes: ["ReportBatchItemFailures"],
                 enabled: true,
+                tags: args.tags,
             },
             // CreateEventSourceMapping fails unless the function's role can already read the queue.
             { parent: this, dependsOn: [rolePolicy] },

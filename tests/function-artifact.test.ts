@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { unzipSync } from "fflate";
 import { buildFunctionArtifact, deterministicZip, sha256Base64 } from "../infra/function-artifact";
+import { buildArtifactElsewhere } from "./support/build-elsewhere";
 
 describe("callback function artifact", () => {
     let dir: string;
@@ -19,6 +20,11 @@ describe("callback function artifact", () => {
         assert.deepEqual(fs.readFileSync(first.archivePath), fs.readFileSync(second.archivePath));
         assert.equal(first.sha256, sha256Base64(fs.readFileSync(first.archivePath)));
         assert.equal(first.archiveBytes, fs.statSync(first.archivePath).size);
+    });
+
+    it("is the same archive when built in another process, with the clock years ahead", () => {
+        const here = buildFunctionArtifact(undefined, path.join(dir, "f", "callback.zip"));
+        assert.equal(buildArtifactElsewhere(), here.sha256);
     });
 
     it("holds one bundled file whose exported handler Lambda can call", () => {

@@ -7,6 +7,7 @@ import validate from "asl-validator";
 import { buildCallbackDefinition } from "../infra/definition";
 import { functionPolicy, functionTrustPolicy, stateMachinePolicy, stateMachineTrustPolicy } from "../infra/policies";
 import { CALLBACK_FUNCTION_ARCHIVE } from "../infra/function-artifact";
+import { buildArtifactElsewhere } from "./support/build-elsewhere";
 import { ACCOUNT_ID, MockRecorder, REGION, runProgram, SNS_KEY_ARN, valueOf, type ProgramOutputs, type RegisteredResource } from "./mocks";
 
 const T = {
@@ -122,8 +123,8 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
         });
 
         it("tags every taggable resource with the user's tags and the owning stack", () => {
-            const taggable = stack.resources.filter((r) => [T.queue, T.topic, T.role, T.logGroup, T.stateMachine, T.function].includes(r.type as never));
-            assert.equal(taggable.length, 9);
+            const taggable = stack.resources.filter((r) => [T.queue, T.topic, T.role, T.logGroup, T.stateMachine, T.function, T.mapping].includes(r.type as never));
+            assert.equal(taggable.length, 10);
             for (const r of taggable) {
                 assert.deepEqual(r.inputs.tags, { team: "platform", "pulumi:project": "callback-pattern", "pulumi:stack": "staging" }, r.name);
             }
@@ -259,6 +260,7 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
             assert.equal(mapping.inputs.eventSourceArn, arnOf(taskQueue));
             assert.equal(mapping.inputs.functionName, arnOf(fn));
             assert.deepEqual(mapping.inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
+            assert.equal(mapping.inputs.enabled, true);
             assert.equal(mapping.inputs.batchSize, 10);
             assert.equal(mapping.inputs.maximumBatchingWindowInSeconds, 0);
             assert.ok(mapping.dependencies.includes("callback-callback-policy"), "the mapping does not wait for the role policy");
@@ -329,10 +331,16 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
         assert.deepEqual(recorder.invokes, []);
     });
 
-    it("builds the same Lambda archive hash on every run", async () => {
+    it("builds the same Lambda archive hash on every run, in any process, at any time", async () => {
         const first = (await runProgram()).recorder.one(T.function).inputs.codeSha256;
         const second = (await runProgram()).recorder.one(T.function).inputs.codeSha256;
         assert.equal(typeof first, "string");
         assert.equal(first, second);
+        assert.equal(first, buildArtifactElsewhere());
+    });
+
+    it("keeps the stack's own tags when the user's tags name the same keys", async () => {
+        const { recorder } = await runProgram({ tags: JSON.stringify({ "pulumi:stack": "other", owner: "me" }) }, "prod");
+        assert.deepEqual(recorder.one(T.function).inputs.tags, { owner: "me", "pulumi:project": "callback-pattern", "pulumi:stack": "prod" });
     });
 });
