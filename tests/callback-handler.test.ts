@@ -1,72 +1,63 @@
 import { strict as assert } from "node:assert";
 import {
+    InvalidOutput,
     InvalidToken,
+    SendTaskFailureCommand,
     SendTaskSuccessCommand,
     SFNClient,
     TaskDoesNotExist,
     TaskTimedOut,
-    type SendTaskSuccessCommandInput,
 } from "@aws-sdk/client-sfn";
-import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import {
+    bound,
     createRecordHandler,
+    DEFAULT_RESULT,
+    describeFailure,
+    LIMITS,
     MalformedMessageError,
     parseCallbackMessage,
+    serializeOutput,
     tokenPrefix,
+    type TaskWork,
 } from "../functions/callback/callback";
+import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
 
 const sfn = mockClient(SFNClient);
+const TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token-".repeat(8);
 
-function record(messageId: string, body: string): SQSRecord {
-    return {
-        messageId,
-        receiptHandle: `handle-${messageId}`,
-        body,
-        attributes: {
-            ApproximateReceiveCount: "1",
-            SentTimestamp: "1700000000000",
-            SenderId: "AIDAEXAMPLE",
-            ApproximateFirstReceiveTimestamp: "1700000000000",
-        },
-        messageAttributes: {},
-        md5OfBody: "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:tasks",
-        awsRegion: "eu-west-1",
-    };
-}
-
-const message = (token: string, input: unknown = { order: 42 }) =>
-    JSON.stringify({ MessageTitle: "Task started by Step Functions.", TaskToken: token, ExecutionId: "arn:exec", Input: input });
-
-class RecordingLogger {
-    public readonly lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-    public info(message: string, fields: Record<string, unknown> = {}) {
-        this.lines.push({ level: "info", message, fields });
-    }
-    public warn(message: string, fields: Record<string, unknown> = {}) {
-        this.lines.push({ level: "warn", message, fields });
-    }
-}
-
-const sentTokens = () => sfn.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input.taskToken);
+const successCalls = () => sfn.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input);
+const failureCalls = () => sfn.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input);
+const throttling = () => Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
 
 describe("callback function", () => {
-    beforeEach(() => sfn.reset());
+    let logger: RecordingLogger;
+    const handlerWith = (work?: TaskWork) =>
+        createRecordHandler({ client: new SFNClient({ region: "eu-west-1", maxAttempts: 1 }), logger, work });
+
+    beforeEach(() => {
+        sfn.reset();
+        logger = new RecordingLogger();
+    });
+    afterEach(() => {
+        // Whatever happened, no log line may hold a whole task token.
+        assert.doesNotMatch(JSON.stringify(logger.lines), new RegExp(TOKEN.slice(0, 40)));
+    });
 
     describe("parseCallbackMessage", () => {
         it("accepts the message the state machine sends", () => {
-            assert.deepEqual(parseCallbackMessage(message("token-1")), {
-                MessageTitle: "Task started by Step Functions.",
+            assert.deepEqual(parseCallbackMessage(callbackMessage("token-1")), {
+                MessageTitle: "Task started by Step Functions. Waiting for callback with task token.",
                 TaskToken: "token-1",
-                ExecutionId: "arn:exec",
+                ExecutionId: "arn:aws:states:eu-west-1:123456789012:execution:workflow:demo",
                 Input: { order: 42 },
             });
         });
         const malformed: [string, string, RegExp][] = [
             ["not JSON", "hello", /the body is not JSON/],
             ["a JSON array", "[]", /not a JSON object/],
+            ["JSON null", "null", /not a JSON object/],
             ["no token", "{}", /it has no TaskToken/],
             ["a number token", '{"TaskToken":7}', /TaskToken is not a non-empty string/],
             ["an empty token", '{"TaskToken":""}', /TaskToken is not a non-empty string/],
@@ -77,88 +68,168 @@ describe("callback function", () => {
                 assert.throws(() => parseCallbackMessage(body), (error: unknown) => error instanceof MalformedMessageError && reason.test(error.message));
             });
         }
+        it("accepts a token of exactly 2048 characters", () => {
+            assert.equal(parseCallbackMessage(JSON.stringify({ TaskToken: "t".repeat(2048) })).TaskToken.length, 2048);
+        });
+    });
+
+    describe("bounds", () => {
+        it("cuts text to the limit and marks the cut", () => {
+            assert.equal(bound("abc", 3), "abc");
+            assert.equal(bound("abcd", 3), "ab…");
+            assert.equal(bound("x".repeat(40_000), LIMITS.cause).length, LIMITS.cause);
+        });
+        it("describes a thrown error by its name and message, a thrown value by its text", () => {
+            assert.deepEqual(describeFailure(new RangeError("too far")), { error: "RangeError", cause: "too far" });
+            assert.deepEqual(describeFailure("plain"), { error: "TaskWorkFailed", cause: "plain" });
+        });
+        it("serializes the output, null for nothing, and refuses what cannot be an output", () => {
+            assert.equal(serializeOutput({ a: 1 }), '{"a":1}');
+            assert.equal(serializeOutput(undefined), "null");
+            assert.throws(() => serializeOutput({ n: 1n }), /not JSON-serializable/);
+            assert.throws(() => serializeOutput("é".repeat(LIMITS.outputBytes / 2)), /262146 bytes of JSON; a task output holds at most 262144/);
+        });
     });
 
     describe("record handler", () => {
-        it("returns the token with SendTaskSuccess, the execution input in the output", async () => {
+        it("returns the token with SendTaskSuccess; the output carries the payload and a result", async () => {
             sfn.on(SendTaskSuccessCommand).resolves({});
-            const logger = new RecordingLogger();
-            await createRecordHandler({ client: new SFNClient({ region: "eu-west-1" }), logger })(record("m1", message("token-1")));
-            const calls = sfn.commandCalls(SendTaskSuccessCommand);
-            assert.equal(calls.length, 1);
-            const input: SendTaskSuccessCommandInput = calls[0].args[0].input;
-            assert.equal(input.taskToken, "token-1");
-            assert.deepEqual(JSON.parse(input.output ?? ""), { result: "Callback received.", input: { order: 42 } });
-            assert.equal(logger.lines[0].level, "info");
+            assert.equal(await handlerWith()(sqsRecord("m1", callbackMessage(TOKEN))), "succeeded");
+            assert.deepEqual(
+                successCalls().map((input) => ({ ...input, output: JSON.parse(input.output ?? "") as unknown })),
+                [{ taskToken: TOKEN, output: { payload: { order: 42 }, result: DEFAULT_RESULT } }],
+            );
+            assert.deepEqual(failureCalls(), []);
+            assert.deepEqual(logger.levels(), ["info"]);
+            assert.equal(logger.lines[0].fields.taskToken, tokenPrefix(TOKEN));
+            assert.equal(logger.lines[0].fields.messageId, "m1");
         });
 
-        it("uses the work function's result as the task output", async () => {
+        it("makes the work's result the task output", async () => {
             sfn.on(SendTaskSuccessCommand).resolves({});
-            const work = async () => ({ approved: true });
-            await createRecordHandler({ client: new SFNClient({ region: "eu-west-1" }), logger: new RecordingLogger(), work })(record("m1", message("t")));
-            assert.equal(sfn.commandCalls(SendTaskSuccessCommand)[0].args[0].input.output, '{"approved":true}');
+            await handlerWith(async (message) => ({ approved: true, order: (message.Input as { order: number }).order }))(sqsRecord("m1", callbackMessage(TOKEN)));
+            assert.equal(successCalls()[0].output, '{"approved":true,"order":42}');
         });
 
         for (const ErrorClass of [TaskTimedOut, TaskDoesNotExist, InvalidToken]) {
-            it(`acknowledges a record whose task is gone (${ErrorClass.name}) and logs a warning without the token`, async () => {
+            it(`acknowledges a record whose task is gone (${ErrorClass.name}) with a warning`, async () => {
                 sfn.on(SendTaskSuccessCommand).rejects(new ErrorClass({ message: "gone", $metadata: {} }));
-                const logger = new RecordingLogger();
-                const token = "secret-token-".repeat(10);
-                await createRecordHandler({ client: new SFNClient({ region: "eu-west-1" }), logger })(record("m1", message(token)));
-                assert.equal(logger.lines.length, 1);
-                assert.equal(logger.lines[0].level, "warn");
+                assert.equal(await handlerWith()(sqsRecord("m1", callbackMessage(TOKEN))), "gone");
+                assert.deepEqual(logger.levels(), ["warn"]);
                 assert.equal(logger.lines[0].fields.error, ErrorClass.name);
-                assert.equal(logger.lines[0].fields.taskToken, tokenPrefix(token));
-                assert.doesNotMatch(JSON.stringify(logger.lines), new RegExp(token));
+                assert.deepEqual(failureCalls(), [], "a gone task must not be failed as well");
             });
         }
 
-        it("rejects (so SQS delivers again) when Step Functions fails otherwise", async () => {
-            const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
-            sfn.on(SendTaskSuccessCommand).rejects(throttled);
-            await assert.rejects(
-                createRecordHandler({ client: new SFNClient({ region: "eu-west-1", maxAttempts: 1 }), logger: new RecordingLogger() })(record("m1", message("t"))),
-                /Rate exceeded/,
-            );
+        it("reports the work's failure with SendTaskFailure, error name and cause, and acknowledges", async () => {
+            sfn.on(SendTaskFailureCommand).resolves({});
+            const work: TaskWork = async () => {
+                throw new RangeError("order 42 is out of stock");
+            };
+            assert.equal(await handlerWith(work)(sqsRecord("m1", callbackMessage(TOKEN))), "failed");
+            assert.deepEqual(failureCalls(), [{ taskToken: TOKEN, error: "RangeError", cause: "order 42 is out of stock" }]);
+            assert.deepEqual(successCalls(), []);
         });
 
-        it("rejects a malformed message without calling Step Functions", async () => {
-            await assert.rejects(
-                createRecordHandler({ client: new SFNClient({ region: "eu-west-1" }), logger: new RecordingLogger() })(record("m1", "not json")),
-                MalformedMessageError,
-            );
+        it("bounds the error name and cause to AWS's limits", async () => {
+            sfn.on(SendTaskFailureCommand).resolves({});
+            const work: TaskWork = async () => {
+                throw Object.assign(new Error("c".repeat(50_000)), { name: "N".repeat(300) });
+            };
+            await handlerWith(work)(sqsRecord("m1", callbackMessage(TOKEN)));
+            const [failure] = failureCalls();
+            assert.equal(failure.error?.length, LIMITS.error);
+            assert.equal(failure.cause?.length, LIMITS.cause);
+            assert.ok(failure.cause?.endsWith("…"));
+        });
+
+        it("fails the task when the work's result cannot be an output (too large or not JSON)", async () => {
+            sfn.on(SendTaskFailureCommand).resolves({});
+            await handlerWith(async () => "x".repeat(LIMITS.outputBytes))(sqsRecord("big", callbackMessage("token-big")));
+            const circular: Record<string, unknown> = {};
+            circular.self = circular;
+            await handlerWith(async () => circular)(sqsRecord("loop", callbackMessage("token-loop")));
+            const failures = failureCalls();
+            assert.deepEqual(failures.map((f) => [f.taskToken, f.error]), [["token-big", "TaskOutputError"], ["token-loop", "TaskOutputError"]]);
+            assert.match(failures[0].cause ?? "", /262146 bytes of JSON/);
+            assert.match(failures[1].cause ?? "", /not JSON-serializable/);
+            assert.deepEqual(successCalls(), []);
+        });
+
+        it("fails the task when Step Functions refuses the output", async () => {
+            sfn.on(SendTaskSuccessCommand).rejects(new InvalidOutput({ message: "Invalid JSON", $metadata: {} }));
+            sfn.on(SendTaskFailureCommand).resolves({});
+            assert.equal(await handlerWith()(sqsRecord("m1", callbackMessage(TOKEN))), "failed");
+            assert.deepEqual(failureCalls(), [{ taskToken: TOKEN, error: "InvalidOutput", cause: "Invalid JSON" }]);
+        });
+
+        it("leaves the record on the queue when the failure cannot be delivered", async () => {
+            sfn.on(SendTaskFailureCommand).rejects(throttling());
+            const work: TaskWork = async () => {
+                throw new Error("boom");
+            };
+            await assert.rejects(handlerWith(work)(sqsRecord("m1", callbackMessage(TOKEN))), /Rate exceeded/);
+            assert.deepEqual(logger.levels(), ["warn", "error"]);
+        });
+
+        it("acknowledges a failure whose task is gone", async () => {
+            sfn.on(SendTaskFailureCommand).rejects(new TaskTimedOut({ message: "timed out", $metadata: {} }));
+            const work: TaskWork = async () => {
+                throw new Error("boom");
+            };
+            assert.equal(await handlerWith(work)(sqsRecord("m1", callbackMessage(TOKEN))), "gone");
+        });
+
+        it("leaves the record on the queue when Step Functions cannot be reached", async () => {
+            sfn.on(SendTaskSuccessCommand).rejects(throttling());
+            await assert.rejects(handlerWith()(sqsRecord("m1", callbackMessage(TOKEN))), /Rate exceeded/);
+            assert.deepEqual(logger.levels(), ["error"]);
+            assert.equal(logger.lines[0].fields.error, "ThrottlingException");
+        });
+
+        it("leaves a malformed message on the queue without calling Step Functions, and says why", async () => {
+            await assert.rejects(handlerWith()(sqsRecord("m1", "not json", 3)), MalformedMessageError);
             assert.equal(sfn.calls().length, 0);
+            assert.deepEqual(logger.levels(), ["error"]);
+            assert.equal(logger.lines[0].fields.reason, "Malformed callback message: the body is not JSON");
+            assert.equal(logger.lines[0].fields.receiveCount, 3);
         });
     });
 
     describe("Lambda handler", () => {
         // The entry module creates its client when loaded; the SFNClient mock is already in place.
-        let handler: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+        let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
         before(() => {
             process.env.AWS_REGION ??= "eu-west-1";
             process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
-            ({ handler } = require("../functions/callback/handler"));
+            ({ handler } = require("../functions/callback/handler") as { handler: typeof handler });
         });
         const context = { functionName: "callback", awsRequestId: "req-1", getRemainingTimeInMillis: () => 30000 } as unknown as Context;
 
         it("processes every record of a batch and reports exactly the ones to deliver again", async () => {
             sfn.on(SendTaskSuccessCommand).resolves({});
-            sfn.on(SendTaskSuccessCommand, { taskToken: "throttled" }).rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
+            sfn.on(SendTaskSuccessCommand, { taskToken: "throttled" }).rejects(throttling());
             sfn.on(SendTaskSuccessCommand, { taskToken: "expired" }).rejects(new TaskTimedOut({ message: "timed out", $metadata: {} }));
-            const good = Array.from({ length: 7 }, (_, i) => record(`good-${i}`, message(`token-${i}`)));
             const event: SQSEvent = {
                 Records: [
-                    ...good.slice(0, 3),
-                    record("malformed", "{"),
-                    ...good.slice(3),
-                    record("throttled", message("throttled")),
-                    record("expired", message("expired")),
+                    ...Array.from({ length: 3 }, (_, i) => sqsRecord(`good-${i}`, callbackMessage(`token-${i}`))),
+                    sqsRecord("malformed", "{"),
+                    ...Array.from({ length: 4 }, (_, i) => sqsRecord(`good-${i + 3}`, callbackMessage(`token-${i + 3}`))),
+                    sqsRecord("throttled", callbackMessage("throttled")),
+                    sqsRecord("expired", callbackMessage("expired")),
                 ],
             };
             const response = await handler(event, context);
             assert.deepEqual(response.batchItemFailures.map((f) => f.itemIdentifier).sort(), ["malformed", "throttled"]);
             // AWS's sample stops after the first record; every good token must have been returned.
-            for (let i = 0; i < 7; i++) assert.ok(sentTokens().includes(`token-${i}`), `token-${i} not returned`);
+            const returned = successCalls().map((input) => input.taskToken);
+            for (let i = 0; i < 7; i++) assert.ok(returned.includes(`token-${i}`), `token-${i} not returned`);
+        });
+
+        it("answers with a partial batch response even when every record fails", async () => {
+            const event: SQSEvent = { Records: [sqsRecord("a", "x"), sqsRecord("b", "{}")] };
+            const response = await handler(event, context);
+            assert.deepEqual(response.batchItemFailures.map((f) => f.itemIdentifier).sort(), ["a", "b"]);
         });
 
         it("answers the records of a batch concurrently, not one after another", async () => {
@@ -171,7 +242,7 @@ describe("callback function", () => {
                 inFlight--;
                 return {};
             });
-            const event: SQSEvent = { Records: Array.from({ length: 10 }, (_, i) => record(`m${i}`, message(`t${i}`))) };
+            const event: SQSEvent = { Records: Array.from({ length: 10 }, (_, i) => sqsRecord(`m${i}`, callbackMessage(`t${i}`))) };
             const response = await handler(event, context);
             assert.deepEqual(response.batchItemFailures, []);
             assert.equal(most, 10);

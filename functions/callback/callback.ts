@@ -1,10 +1,20 @@
 /**
- * The callback function's core: parse one queued message, do the task's work, and return the task
- * token to Step Functions. It takes its client and logger as arguments, so tests drive it with a
- * stubbed client and no AWS; `handler.ts` only wires it to Lambda.
+ * The callback function's core: parse one queued message, do the task's work, and report the
+ * outcome to Step Functions with the message's task token. It takes its client and logger as
+ * arguments, so tests drive it with a stubbed or loopback client and no AWS; `handler.ts` only
+ * wires it to Lambda.
+ *
+ * Every record ends in one of three ways, and none is lost:
+ * - completed: the token went back with SendTaskSuccess or SendTaskFailure, or the task was
+ *   already gone (retrying could never help); the handler resolves and SQS deletes the record;
+ * - back on the queue: the message is malformed, or Step Functions could not be reached after the
+ *   SDK's retries; the handler rejects, the record is a batch item failure, SQS delivers it again
+ *   and, after `maxReceiveCount` receives, moves it to the dead-letter queue.
  */
 import {
+    InvalidOutput,
     InvalidToken,
+    SendTaskFailureCommand,
     SendTaskSuccessCommand,
     TaskDoesNotExist,
     TaskTimedOut,
@@ -12,12 +22,21 @@ import {
 } from "@aws-sdk/client-sfn";
 import type { SQSRecord } from "aws-lambda";
 
-/** Longest task token Step Functions issues or accepts (`SendTaskSuccess`, `taskToken`). */
-export const MAX_TASK_TOKEN_LENGTH = 2048;
+/** AWS's limits on `SendTaskSuccess` and `SendTaskFailure` (Step Functions API reference). */
+export const LIMITS = {
+    /** `taskToken`: 1 to 2048 characters. */
+    taskToken: 2048,
+    /** `output`: at most 262144 bytes of UTF-8 JSON. */
+    outputBytes: 262_144,
+    /** `error`: at most 256 characters. */
+    error: 256,
+    /** `cause`: at most 32768 characters. */
+    cause: 32_768,
+} as const;
 
 /**
  * The message the state machine sends (see `infra/definition.ts`): the task token, AWS's title,
- * the execution's ARN and its input.
+ * the execution's ARN and the execution input (the payload).
  */
 export interface CallbackMessage {
     TaskToken: string;
@@ -26,7 +45,7 @@ export interface CallbackMessage {
     Input?: unknown;
 }
 
-/** The message cannot ever be processed; SQS should retry it and then dead-letter it. */
+/** The message can never be processed; SQS should deliver it again and then dead-letter it. */
 export class MalformedMessageError extends Error {
     constructor(reason: string) {
         super(`Malformed callback message: ${reason}`);
@@ -50,66 +69,175 @@ export function parseCallbackMessage(body: string): CallbackMessage {
     if (typeof token !== "string" || token.length === 0) {
         throw new MalformedMessageError("TaskToken is not a non-empty string");
     }
-    if (token.length > MAX_TASK_TOKEN_LENGTH) {
-        throw new MalformedMessageError(`TaskToken is longer than ${MAX_TASK_TOKEN_LENGTH} characters`);
+    if (token.length > LIMITS.taskToken) {
+        throw new MalformedMessageError(`TaskToken is longer than ${LIMITS.taskToken} characters`);
     }
     return parsed as CallbackMessage;
 }
 
 /**
- * The work done for a message: the "external process" of the pattern, and the place to put your
- * own. Its result becomes the task's output, so it must be JSON-serializable.
+ * The work done for a message: the "external process" of the callback pattern, and the place to
+ * put your own. It receives the parsed message (the execution input is `message.Input`).
+ * - What it resolves to becomes the task's output (`SendTaskSuccess`), so it must be JSON and at
+ *   most 256 KiB once serialized.
+ * - What it throws becomes the task's failure (`SendTaskFailure`, error = the error's `name`,
+ *   cause = its `message`), and the execution goes to "Notify Failure" at once.
+ * A message may be delivered more than once (SQS is at-least-once), so the work must be safe to
+ * repeat; a repeat after the task completed finds the token closed and is acknowledged.
  */
 export type TaskWork = (message: CallbackMessage) => Promise<unknown>;
 
-/** The default work: report the callback and hand the execution's input back as the output. */
+/** What the default work reports as its result. */
+export const DEFAULT_RESULT = "Callback received: the task is complete.";
+
+/** The default work: hand the execution's input back as the payload, with a completion note. */
 export const defaultTaskWork: TaskWork = async (message) => ({
-    result: "Callback received.",
-    input: message.Input ?? null,
+    payload: message.Input ?? null,
+    result: DEFAULT_RESULT,
 });
 
-/** A short, log-safe prefix of a task token: enough to correlate, useless to an attacker. */
+/** A short, log-safe prefix of a task token: enough to correlate, useless to anyone else. */
 export function tokenPrefix(token: string): string {
     return `${token.slice(0, 12)}…`;
+}
+
+/** Cuts `text` to at most `limit` characters, marking the cut. */
+export function bound(text: string, limit: number): string {
+    return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+/** The failure reported to Step Functions: an error name and a cause, within AWS's limits. */
+export interface TaskFailure {
+    error: string;
+    cause: string;
+}
+
+/** Turns whatever the work threw into a bounded error name and cause. */
+export function describeFailure(thrown: unknown): TaskFailure {
+    if (thrown instanceof Error) {
+        return { error: bound(thrown.name || "Error", LIMITS.error), cause: bound(thrown.message, LIMITS.cause) };
+    }
+    return { error: "TaskWorkFailed", cause: bound(String(thrown), LIMITS.cause) };
+}
+
+/** The work's result could not become a task output. */
+export class TaskOutputError extends Error {
+    constructor(reason: string) {
+        super(reason);
+        this.name = "TaskOutputError";
+    }
+}
+
+/** Serializes the work's result as the task output; throws {@link TaskOutputError} when it cannot be one. */
+export function serializeOutput(result: unknown): string {
+    let output: string | undefined;
+    try {
+        output = JSON.stringify(result);
+    } catch (error) {
+        throw new TaskOutputError(`the result of the work is not JSON-serializable: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    // JSON.stringify(undefined) is undefined: a work with nothing to say outputs null.
+    output ??= "null";
+    const bytes = Buffer.byteLength(output, "utf8");
+    if (bytes > LIMITS.outputBytes) {
+        throw new TaskOutputError(`the result of the work is ${bytes} bytes of JSON; a task output holds at most ${LIMITS.outputBytes}`);
+    }
+    return output;
+}
+
+/** Errors that mean the task no longer takes a callback: it timed out, closed, or never existed. */
+function isTaskGone(error: unknown): error is TaskTimedOut | TaskDoesNotExist | InvalidToken {
+    return error instanceof TaskTimedOut || error instanceof TaskDoesNotExist || error instanceof InvalidToken;
 }
 
 /** The logging the core needs; Powertools' Logger provides it (structured fields as the 2nd argument). */
 export interface CallbackLogger {
     info(message: string, fields: Record<string, unknown>): void;
     warn(message: string, fields: Record<string, unknown>): void;
+    error(message: string, fields: Record<string, unknown>): void;
 }
 
 export interface CallbackDependencies {
+    /** The Step Functions client (one per container). */
     client: Pick<SFNClient, "send">;
+    /** Where to log. */
     logger: CallbackLogger;
+    /** The work done for each message; {@link defaultTaskWork} when omitted. */
     work?: TaskWork;
 }
 
+/** How a record ended, for logs and tests. */
+export type RecordOutcome = "succeeded" | "failed" | "gone";
+
 /**
- * Returns the handler for one SQS record. It resolves when the record is done (acknowledge it) and
- * rejects when SQS must deliver it again (a batch item failure).
+ * Returns the handler for one SQS record. It resolves when the record is done (SQS may delete it)
+ * and rejects when SQS must deliver it again (a batch item failure).
  */
-export function createRecordHandler(deps: CallbackDependencies): (record: SQSRecord) => Promise<void> {
+export function createRecordHandler(deps: CallbackDependencies): (record: SQSRecord) => Promise<RecordOutcome> {
     const work = deps.work ?? defaultTaskWork;
+    const { client, logger } = deps;
+
     return async (record) => {
-        const message = parseCallbackMessage(record.body);
-        const token = message.TaskToken;
-        const output = JSON.stringify(await work(message));
+        const context: Record<string, unknown> = {
+            messageId: record.messageId,
+            receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
+        };
+        let message: CallbackMessage;
         try {
-            await deps.client.send(new SendTaskSuccessCommand({ taskToken: token, output }));
+            message = parseCallbackMessage(record.body);
         } catch (error) {
-            if (error instanceof TaskTimedOut || error instanceof TaskDoesNotExist || error instanceof InvalidToken) {
-                // The task is gone (timed out, already closed, or a second delivery of a message
-                // already answered): retrying can never succeed, so the record is done.
-                deps.logger.warn("Task no longer accepts a callback; message acknowledged", {
-                    messageId: record.messageId,
-                    taskToken: tokenPrefix(token),
-                    error: error.name,
-                });
-                return;
-            }
+            logger.error("Malformed message left on the queue; it goes to the dead-letter queue after maxReceiveCount receives", {
+                ...context,
+                reason: (error as Error).message,
+            });
             throw error;
         }
-        deps.logger.info("Task token returned", { messageId: record.messageId, taskToken: tokenPrefix(token) });
+        const token = message.TaskToken;
+        context.taskToken = tokenPrefix(token);
+        if (message.ExecutionId !== undefined) context.executionId = message.ExecutionId;
+
+        // A task already gone ends the record; any other error is the caller's to handle.
+        const report = async (send: () => Promise<unknown>, outcome: RecordOutcome): Promise<RecordOutcome> => {
+            try {
+                await send();
+                return outcome;
+            } catch (error) {
+                if (!isTaskGone(error)) throw error;
+                logger.warn("Task no longer accepts a callback; message acknowledged", { ...context, error: error.name });
+                return "gone";
+            }
+        };
+        const leaveOnQueue = (error: unknown): never => {
+            logger.error("Could not reach Step Functions; message left on the queue for another delivery", {
+                ...context,
+                error: error instanceof Error ? error.name : String(error),
+                detail: error instanceof Error ? error.message : undefined,
+            });
+            throw error;
+        };
+        const fail = async (failure: TaskFailure): Promise<RecordOutcome> => {
+            logger.warn("Task work failed; reporting the failure to Step Functions", { ...context, ...failure, cause: bound(failure.cause, 1000) });
+            try {
+                return await report(() => client.send(new SendTaskFailureCommand({ taskToken: token, ...failure })), "failed");
+            } catch (error) {
+                return leaveOnQueue(error);
+            }
+        };
+
+        let output: string;
+        try {
+            output = serializeOutput(await work(message));
+        } catch (error) {
+            return fail(describeFailure(error));
+        }
+        try {
+            const outcome = await report(() => client.send(new SendTaskSuccessCommand({ taskToken: token, output })), "succeeded");
+            if (outcome === "succeeded") logger.info("Task token returned", context);
+            return outcome;
+        } catch (error) {
+            // Step Functions refused the output itself: no retry can change that, so fail the task.
+            if (error instanceof InvalidOutput) return fail({ error: "InvalidOutput", cause: bound(error.message, LIMITS.cause) });
+            return leaveOnQueue(error);
+        }
     };
 }

@@ -10,8 +10,9 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createRecordHandler } from "./callback";
 
-// Created once per container. Region and endpoint come from the environment (AWS_REGION, and
-// AWS_ENDPOINT_URL_SFN where set), as the SDK resolves them by default.
+// Created once per container. Region, credentials and endpoint come from the environment
+// (AWS_REGION, and AWS_ENDPOINT_URL_SFN where set), as the SDK resolves them by default; the
+// SDK's standard retry mode retries throttling, 5xx and network errors before a record fails.
 const logger = new Logger({ serviceName: "callback-pattern" });
 const client = new SFNClient({});
 const processor = new BatchProcessor(EventType.SQS);
@@ -19,5 +20,7 @@ const handleRecord = createRecordHandler({ client, logger });
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
     logger.addContext(context);
-    return processPartialResponse(event, handleRecord, processor, { context });
+    // A batch whose every record failed is reported like any other, record by record, rather
+    // than as a thrown error: the response is always a partial batch response.
+    return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
 }
