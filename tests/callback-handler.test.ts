@@ -24,7 +24,9 @@ import {
 } from "../functions/callback/callback";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
 
-const sfn = mockClient(SFNClient);
+// Stubs SFNClient's send for this file only: other files run the real client against a loopback endpoint.
+const mockSfn = () => mockClient(SFNClient);
+let sfn: ReturnType<typeof mockSfn>;
 const TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token-".repeat(8);
 
 const successCalls = () => sfn.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input);
@@ -32,6 +34,10 @@ const failureCalls = () => sfn.commandCalls(SendTaskFailureCommand).map((call) =
 const throttling = () => Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
 
 describe("callback function", () => {
+    before(() => {
+        sfn = mockSfn();
+    });
+    after(() => sfn.restore());
     let logger: RecordingLogger;
     const handlerWith = (work?: TaskWork) =>
         createRecordHandler({ client: new SFNClient({ region: "eu-west-1", maxAttempts: 1 }), logger, work });

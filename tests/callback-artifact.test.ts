@@ -1,0 +1,157 @@
+/**
+ * The callback function as deployed: the bundled archive the stack uploads, run against a Step
+ * Functions endpoint on loopback through the real SDK client (signing, wire protocol, error
+ * parsing and the SDK's own retries), with no stub in between.
+ */
+import { strict as assert } from "node:assert";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import type { SQSEvent } from "aws-lambda";
+import { createRecordHandler, DEFAULT_RESULT, type TaskWork } from "../functions/callback/callback";
+import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler, type CallbackHandler } from "./support/bundled-handler";
+import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
+import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "./support/step-functions-endpoint";
+
+/** Replies chosen by the token, so that one batch can hold every case. */
+function byToken(call: EndpointCall): Reply {
+    const token = String(call.input.taskToken);
+    if (token.startsWith("timed-out")) return reply.error("TaskTimedOut");
+    if (token.startsWith("does-not-exist")) return reply.error("TaskDoesNotExist");
+    if (token.startsWith("invalid")) return reply.error("InvalidToken");
+    if (token.startsWith("throttled-once")) return call.attempt === 1 ? reply.error("ThrottlingException") : reply.ok();
+    if (token.startsWith("throttled")) return reply.error("ThrottlingException");
+    if (token.startsWith("error-500-once")) return call.attempt === 1 ? reply.error("InternalFailure", 500) : reply.ok();
+    if (token.startsWith("error-500")) return reply.error("InternalFailure", 500);
+    if (token.startsWith("dropped-once")) return call.attempt === 1 ? reply.drop() : reply.ok();
+    if (token.startsWith("dropped")) return reply.drop();
+    return reply.ok();
+}
+
+const SDK_MAX_ATTEMPTS = 3; // the SDK's standard retry mode
+
+describe("bundled callback function against a loopback Step Functions endpoint", () => {
+    let endpoint: StepFunctionsEndpoint;
+    let handler: CallbackHandler;
+    let restoreEnv: () => void;
+
+    before(async () => {
+        endpoint = await StepFunctionsEndpoint.start({ respond: byToken });
+        ({ handler, restoreEnv } = loadBundledHandler(endpoint.url));
+    });
+    after(async () => {
+        restoreEnv();
+        await endpoint.close();
+    });
+    beforeEach(() => endpoint.reset());
+
+    const run = (event: SQSEvent) => captureLogs(() => handler(event, LAMBDA_CONTEXT));
+    const failedIds = (response: { batchItemFailures: { itemIdentifier: string }[] }) =>
+        response.batchItemFailures.map((f) => f.itemIdentifier).sort();
+
+    it("returns a good message's token with a signed awsJson 1.0 SendTaskSuccess request", async () => {
+        const { result } = await run({ Records: [sqsRecord("m1", callbackMessage("good-token"))] });
+        assert.deepEqual(result, { batchItemFailures: [] });
+        const [call, ...more] = endpoint.calls;
+        assert.deepEqual(more, []);
+        assert.equal(call.action, "SendTaskSuccess");
+        assert.equal(call.headers["x-amz-target"], "AWSStepFunctions.SendTaskSuccess");
+        assert.equal(call.headers["content-type"], "application/x-amz-json-1.0");
+        assert.match(String(call.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDLOOPBACKEXAMPLE\/\d{8}\/eu-west-1\/states\/aws4_request/);
+        assert.equal(call.input.taskToken, "good-token");
+        assert.deepEqual(JSON.parse(String(call.input.output)), { payload: { order: 42 }, result: DEFAULT_RESULT });
+    });
+
+    for (const token of ["timed-out", "does-not-exist", "invalid"]) {
+        it(`acknowledges a record whose task is gone (${token}) after one call, without retrying`, async () => {
+            const { result, lines } = await run({ Records: [sqsRecord("m1", callbackMessage(token))] });
+            assert.deepEqual(result.batchItemFailures, []);
+            assert.equal(endpoint.calls.length, 1);
+            const warning = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((log) => log.level === "WARN");
+            assert.ok(warning, `no warning logged: ${lines.join("\n")}`);
+        });
+    }
+
+    for (const [token, what] of [["throttled-once", "ThrottlingException"], ["error-500-once", "a 500"], ["dropped-once", "a dropped connection"]]) {
+        it(`retries ${what} inside the SDK and then succeeds`, async () => {
+            const { result } = await run({ Records: [sqsRecord("m1", callbackMessage(token))] });
+            assert.deepEqual(result.batchItemFailures, []);
+            assert.deepEqual(endpoint.callsOf("SendTaskSuccess", token).map((c) => c.attempt), [1, 2]);
+        });
+    }
+
+    for (const [token, what] of [["throttled", "ThrottlingException"], ["error-500", "a 500"], ["dropped", "a dropped connection"]]) {
+        it(`reports the record for another delivery when ${what} outlasts the SDK's retries`, async () => {
+            const { result } = await run({ Records: [sqsRecord("m1", callbackMessage(token))] });
+            assert.deepEqual(failedIds(result), ["m1"]);
+            assert.equal(endpoint.callsOf("SendTaskSuccess", token).length, SDK_MAX_ATTEMPTS);
+        });
+    }
+
+    it("in a mixed batch of 10, names exactly the failing message ids", async () => {
+        const records = [
+            sqsRecord("good-1", callbackMessage("good-1")),
+            sqsRecord("good-2", callbackMessage("good-2")),
+            sqsRecord("retried", callbackMessage("throttled-once-x")),
+            sqsRecord("gone", callbackMessage("timed-out-x")),
+            sqsRecord("not-json", "{ not json"),
+            sqsRecord("no-token", JSON.stringify({ Input: {} })),
+            sqsRecord("throttled", callbackMessage("throttled-x")),
+            sqsRecord("server-error", callbackMessage("error-500-x")),
+            sqsRecord("dropped", callbackMessage("dropped-x")),
+            sqsRecord("good-3", callbackMessage("good-3")),
+        ];
+        const { result } = await run({ Records: records });
+        assert.deepEqual(failedIds(result), ["dropped", "no-token", "not-json", "server-error", "throttled"]);
+        for (const token of ["good-1", "good-2", "good-3"]) assert.equal(endpoint.callsOf("SendTaskSuccess", token).length, 1, token);
+    });
+
+    it("logs structured JSON and never a whole task token", async () => {
+        const token = `good-${"x".repeat(600)}`;
+        const { lines } = await run({
+            Records: [sqsRecord("a", callbackMessage(token)), sqsRecord("b", callbackMessage(`throttled-${"y".repeat(600)}`)), sqsRecord("c", "oops")],
+        });
+        assert.ok(lines.length >= 3, lines.join("\n"));
+        for (const line of lines) {
+            const log = JSON.parse(line) as Record<string, unknown>;
+            assert.equal(log.service, "callback-pattern");
+            assert.ok(typeof log.level === "string" && typeof log.message === "string");
+            assert.doesNotMatch(line, /x{100}|y{100}/, "a log line holds a whole task token");
+        }
+        const returned = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((log) => log.messageId === "a");
+        assert.equal(returned?.taskToken, `${token.slice(0, 12)}…`);
+    });
+});
+
+describe("callback core with the real SDK client against a loopback endpoint", () => {
+    let endpoint: StepFunctionsEndpoint;
+    before(async () => {
+        endpoint = await StepFunctionsEndpoint.start({ respond: byToken });
+    });
+    after(async () => endpoint.close());
+
+    const client = () =>
+        new SFNClient({ region: "eu-west-1", endpoint: endpoint.url, credentials: { accessKeyId: "AKIDLOOPBACKEXAMPLE", secretAccessKey: "s" } });
+
+    it("delivers a failed work's error and cause with SendTaskFailure, then acknowledges", async () => {
+        const work: TaskWork = async () => {
+            throw new TypeError("the order has no customer");
+        };
+        const outcome = await createRecordHandler({ client: client(), logger: new RecordingLogger(), work })(sqsRecord("m1", callbackMessage("failing-work")));
+        assert.equal(outcome, "failed");
+        const [call, ...more] = endpoint.callsOf("SendTaskFailure", "failing-work");
+        assert.deepEqual(more, []);
+        assert.equal(call.headers["x-amz-target"], "AWSStepFunctions.SendTaskFailure");
+        assert.deepEqual(call.input, { taskToken: "failing-work", error: "TypeError", cause: "the order has no customer" });
+        assert.deepEqual(endpoint.callsOf("SendTaskSuccess"), []);
+    });
+
+    it("leaves the record on the queue when the failure cannot be delivered", async () => {
+        const work: TaskWork = async () => {
+            throw new Error("boom");
+        };
+        await assert.rejects(
+            createRecordHandler({ client: client(), logger: new RecordingLogger(), work })(sqsRecord("m1", callbackMessage("throttled-failure"))),
+            (error: Error) => error.name === "ThrottlingException",
+        );
+        assert.equal(endpoint.callsOf("SendTaskFailure", "throttled-failure").length, SDK_MAX_ATTEMPTS);
+    });
+});

@@ -1,0 +1,81 @@
+/**
+ * Loads the callback function from the archive the stack uploads (`.build/callback-function.zip`,
+ * built as `pulumi up` builds it), in this process, configured by the environment as Lambda
+ * configures it: region, credentials, and `AWS_ENDPOINT_URL_SFN` pointing at a loopback endpoint.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { unzipSync } from "fflate";
+import { buildFunctionArtifact, type FunctionArtifact } from "../../infra/function-artifact";
+
+export type CallbackHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** A Lambda context good enough for the handler (Powertools reads a few fields). */
+export const LAMBDA_CONTEXT = {
+    functionName: "callback",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:callback",
+    memoryLimitInMB: "256",
+    awsRequestId: "00000000-0000-4000-8000-000000000000",
+    logGroupName: "/aws/lambda/callback",
+    logStreamName: "stream",
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 10_000,
+} as unknown as Context;
+
+/**
+ * Builds the archive, extracts its `index.js` to a scratch folder and requires it with the
+ * environment set for `endpointUrl`. Each call loads a fresh copy (own client, own logger).
+ */
+export function loadBundledHandler(
+    endpointUrl: string,
+    env: Record<string, string> = {},
+): { handler: CallbackHandler; artifact: FunctionArtifact; restoreEnv: () => void } {
+    const artifact = buildFunctionArtifact();
+    const files = unzipSync(fs.readFileSync(artifact.archivePath));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "callback-bundle-"));
+    const file = path.join(dir, "index.js");
+    fs.writeFileSync(file, files["index.js"]);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+        AWS_REGION: "eu-west-1",
+        AWS_ACCESS_KEY_ID: "AKIDLOOPBACKEXAMPLE",
+        AWS_SECRET_ACCESS_KEY: "loopback-secret",
+        AWS_ENDPOINT_URL_SFN: endpointUrl,
+        POWERTOOLS_LOG_LEVEL: "INFO",
+        ...env,
+    });
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    const module = require(file) as { handler: CallbackHandler };
+    // The client has read its configuration; what the rest of the test run sees is put back.
+    const restoreEnv = () => {
+        for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+        Object.assign(process.env, saved);
+    };
+    return { handler: module.handler, artifact, restoreEnv };
+}
+
+/**
+ * Runs `action`, keeping what it writes to stdout and stderr (the function's JSON logs: Powertools
+ * writes warnings and errors to stderr) instead of printing it.
+ */
+export async function captureLogs<T>(action: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+    const streams = [process.stdout, process.stderr];
+    const writes = streams.map((stream) => stream.write);
+    let text = "";
+    for (const stream of streams) {
+        stream.write = ((chunk: string | Uint8Array) => {
+            text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+            return true;
+        }) as typeof stream.write;
+    }
+    try {
+        const result = await action();
+        return { result, lines: text.split("\n").filter((line) => line.trim() !== "") };
+    } finally {
+        streams.forEach((stream, i) => (stream.write = writes[i]));
+    }
+}
