@@ -41,6 +41,9 @@ export function bundleFunction(entry: string): Uint8Array {
         platform: "node",
         target: "node22",
         format: "cjs",
+        // Prefer the packages' ES module builds: esbuild can drop what the handler never uses
+        // (the AWS SDK's CommonJS builds cannot be tree-shaken).
+        mainFields: ["module", "main"],
         minify: true,
         // Nothing machine-specific may enter the output: no source map with absolute paths,
         // no metafile, no banner with a date.
