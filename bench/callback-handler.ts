@@ -19,7 +19,7 @@ import { buildSync } from "esbuild";
 import { unzipSync } from "fflate";
 import { parseCallbackMessage } from "../functions/callback/callback";
 import { CALLBACK_FUNCTION_ENTRY, PROJECT_ROOT } from "../infra/function-artifact";
-import { LAMBDA_CONTEXT, loadBundledHandler } from "../tests/support/bundled-handler";
+import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler } from "../tests/support/bundled-handler";
 import { callbackMessage, sqsRecord } from "../tests/support/sqs-events";
 import { StepFunctionsEndpoint } from "../tests/support/step-functions-endpoint";
 
@@ -37,16 +37,9 @@ const median = (values: number[]) => {
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-/** Runs `action` with stdout and stderr discarded (the handler logs a JSON line per record). */
+/** Runs `action` without printing what it logs (the handler writes a JSON line per record). */
 async function quietly<T>(action: () => Promise<T>): Promise<T> {
-    const streams = [process.stdout, process.stderr];
-    const writes = streams.map((stream) => stream.write);
-    for (const stream of streams) stream.write = (() => true) as typeof stream.write;
-    try {
-        return await action();
-    } finally {
-        streams.forEach((stream, i) => (stream.write = writes[i]));
-    }
+    return (await captureLogs(action)).result;
 }
 
 async function timed(action: () => Promise<unknown>): Promise<number> {
