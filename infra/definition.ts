@@ -18,14 +18,6 @@ export const SUCCESS_MESSAGE = "Callback received. Task started by Step Function
 /** How "Notify Failure" begins (AWS's wording); the error and its cause follow it. */
 export const FAILURE_MESSAGE = "Task started by Step Functions failed.";
 
-/**
- * Where the Catch puts the error object (`{"Error": …, "Cause": …}`): it becomes the whole state
- * output. A path such as `$.error` would keep the input beside it, but fails (States.Runtime, and
- * no notification) whenever the execution input is not a JSON object; the input stays available
- * as `$$.Execution.Input`.
- */
-export const ERROR_RESULT_PATH = "$";
-
 export interface CallbackDefinitionArgs {
     /** AWS partition of the stack (`aws`, `aws-cn`, `aws-us-gov`): service integration ARNs name it. */
     partition: string;
@@ -48,7 +40,7 @@ export interface Retrier {
 }
 export interface Catcher {
     ErrorEquals: string[];
-    ResultPath: string;
+    ResultPath?: string;
     Next: string;
 }
 
@@ -112,7 +104,11 @@ export function buildCallbackDefinition(args: CallbackDefinitionArgs): StateMach
                 // Without a timeout the task waits for a year when the callback never comes.
                 TimeoutSeconds: taskTimeoutSeconds,
                 ...(heartbeatSeconds !== undefined ? { HeartbeatSeconds: heartbeatSeconds } : {}),
-                Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: ERROR_RESULT_PATH, Next: STATE_NAMES.notifyFailure }],
+                // No ResultPath: the error object ({"Error": …, "Cause": …}) becomes the whole input of
+                // "Notify Failure". A path such as "$.error" would keep the execution input beside it,
+                // but fails with States.ResultPathMatchFailure (and no notification) whenever the input
+                // is not a JSON object; the input stays available as $$.Execution.Input.
+                Catch: [{ ErrorEquals: ["States.ALL"], Next: STATE_NAMES.notifyFailure }],
                 Next: STATE_NAMES.notifySuccess,
             },
             [STATE_NAMES.notifySuccess]: {
@@ -129,7 +125,7 @@ export function buildCallbackDefinition(args: CallbackDefinitionArgs): StateMach
                     TopicArn: topicArn,
                     // The whole error object, not $.error.Cause: a timeout or a SendTaskFailure
                     // without a cause has no Cause field, and a missing path would fail the state.
-                    "Message.$": `States.Format('${FAILURE_MESSAGE} Error: {}', States.JsonToString(${ERROR_RESULT_PATH}))`,
+                    "Message.$": `States.Format('${FAILURE_MESSAGE} Error: {}', States.JsonToString($))`,
                 },
                 Retry: publishRetry,
                 End: true,

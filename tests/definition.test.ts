@@ -64,7 +64,7 @@ describe("state machine definition", () => {
 
     it("catches every error, timeouts included, into Notify Failure with the error object as its input", () => {
         const wait = buildCallbackDefinition(args).States[STATE_NAMES.waitForCallback];
-        assert.deepEqual(wait.Catch, [{ ErrorEquals: ["States.ALL"], ResultPath: "$", Next: "Notify Failure" }]);
+        assert.deepEqual(wait.Catch, [{ ErrorEquals: ["States.ALL"], Next: "Notify Failure" }]);
     });
 
     it("publishes AWS's messages to the topic; the failure names the error", () => {
