@@ -19,9 +19,9 @@ import { buildSync } from "esbuild";
 import { unzipSync } from "fflate";
 import { parseCallbackMessage } from "../functions/callback/callback";
 import { CALLBACK_FUNCTION_ENTRY, PROJECT_ROOT } from "../infra/function-artifact";
-import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler } from "../tests/support/bundled-handler";
+import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler } from "../local/bundled-handler";
 import { callbackMessage, sqsRecord } from "../tests/support/sqs-events";
-import { StepFunctionsEndpoint } from "../tests/support/step-functions-endpoint";
+import { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 
 const LATENCY_MS = 25;
 const BATCH = 10;

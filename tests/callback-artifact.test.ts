@@ -7,9 +7,9 @@ import { strict as assert } from "node:assert";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSEvent } from "aws-lambda";
 import { createRecordHandler, DEFAULT_RESULT, type TaskWork } from "../functions/callback/callback";
-import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler, type CallbackHandler } from "./support/bundled-handler";
+import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
-import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "./support/step-functions-endpoint";
+import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
 
 /** Replies chosen by the token, so that one batch can hold every case. */
 function byToken(call: EndpointCall): Reply {

@@ -111,6 +111,13 @@ describe("callback function", () => {
             assert.equal(logger.lines[0].fields.messageId, "m1");
         });
 
+        it("the default work fails the task when the input asks for it", async () => {
+            sfn.on(SendTaskFailureCommand).resolves({});
+            assert.equal(await handlerWith()(sqsRecord("m1", callbackMessage(TOKEN, { order: 42, fail: "out of stock" }))), "failed");
+            assert.deepEqual(failureCalls(), [{ taskToken: TOKEN, error: "TaskRejected", cause: "out of stock" }]);
+            assert.deepEqual(successCalls(), []);
+        });
+
         it("makes the work's result the task output", async () => {
             sfn.on(SendTaskSuccessCommand).resolves({});
             await handlerWith(async (message) => ({ approved: true, order: (message.Input as { order: number }).order }))(sqsRecord("m1", callbackMessage(TOKEN)));

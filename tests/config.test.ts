@@ -11,6 +11,7 @@ import {
     settingsWarnings,
     type CallbackPatternSettings,
 } from "../infra/config";
+import { loadStackSettings } from "../local/stack-config";
 
 const NS = "callback-pattern";
 
@@ -41,16 +42,10 @@ describe("stack configuration", () => {
     });
 
     it("Pulumi.dev.yaml sets aws:region and shows every key with its default", () => {
-        const file = fs.readFileSync(path.join(__dirname, "..", "Pulumi.dev.yaml"), "utf8");
-        const config = (parse(file) as { config: Record<string, unknown> }).config;
-        assert.equal(typeof config["aws:region"], "string");
-        // Pulumi hands the program every value as a string, objects as JSON.
-        const raw = Object.fromEntries(
-            Object.entries(config)
-                .filter(([key]) => key.startsWith(`${NS}:`))
-                .map(([key, value]) => [key.slice(NS.length + 1), typeof value === "object" ? JSON.stringify(value) : String(value)]),
-        );
-        assert.deepEqual(parseSettings(NS, raw), DEFAULT_SETTINGS);
+        const { settings, config } = loadStackSettings("dev");
+        assert.equal(typeof config.region, "string");
+        assert.deepEqual(settings, DEFAULT_SETTINGS);
+        const file = fs.readFileSync(config.file, "utf8");
         for (const key of CONFIG_KEYS) {
             assert.match(file, new RegExp(`${NS}:${key}:`), `Pulumi.dev.yaml does not mention ${key}`);
         }

@@ -90,11 +90,26 @@ export type TaskWork = (message: CallbackMessage) => Promise<unknown>;
 /** What the default work reports as its result. */
 export const DEFAULT_RESULT = "Callback received: the task is complete.";
 
-/** The default work: hand the execution's input back as the payload, with a completion note. */
-export const defaultTaskWork: TaskWork = async (message) => ({
-    payload: message.Input ?? null,
-    result: DEFAULT_RESULT,
-});
+/** The error of a task whose execution input asked the default work to fail. */
+export class TaskRejected extends Error {
+    constructor(reason: string) {
+        super(reason);
+        this.name = "TaskRejected";
+    }
+}
+
+/**
+ * The default work: hand the execution's input back as the payload, with a completion note. So
+ * that the failure path can be watched without changing code, it fails the task when the input
+ * asks for it with a string `fail` field: `{"fail": "out of stock"}` fails with `TaskRejected`.
+ */
+export const defaultTaskWork: TaskWork = async (message) => {
+    const input = message.Input;
+    if (typeof input === "object" && input !== null && typeof (input as Record<string, unknown>).fail === "string") {
+        throw new TaskRejected((input as { fail: string }).fail);
+    }
+    return { payload: input ?? null, result: DEFAULT_RESULT };
+};
 
 /** A short, log-safe prefix of a task token: enough to correlate, useless to anyone else. */
 export function tokenPrefix(token: string): string {

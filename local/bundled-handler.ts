@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { unzipSync } from "fflate";
-import { buildFunctionArtifact, type FunctionArtifact } from "../../infra/function-artifact";
+import { buildFunctionArtifact, type FunctionArtifact } from "../infra/function-artifact";
 
 export type CallbackHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -59,23 +59,40 @@ export function loadBundledHandler(
 }
 
 /**
- * Runs `action`, keeping what it writes to stdout and stderr (the function's JSON logs: Powertools
- * writes warnings and errors to stderr) instead of printing it.
+ * Keeps what the process writes to stdout and stderr (the function's JSON logs: Powertools writes
+ * warnings and errors to stderr) from `start()` until `stop()`, instead of printing it.
  */
-export async function captureLogs<T>(action: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
-    const streams = [process.stdout, process.stderr];
-    const writes = streams.map((stream) => stream.write);
-    let text = "";
-    for (const stream of streams) {
-        stream.write = ((chunk: string | Uint8Array) => {
-            text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-            return true;
-        }) as typeof stream.write;
+export class OutputCapture {
+    private readonly streams = [process.stdout, process.stderr];
+    private writes?: (typeof process.stdout.write)[];
+    private text = "";
+
+    public start(): this {
+        this.writes = this.streams.map((stream) => stream.write);
+        for (const stream of this.streams) {
+            stream.write = ((chunk: string | Uint8Array) => {
+                this.text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+                return true;
+            }) as typeof stream.write;
+        }
+        return this;
     }
+
+    /** Restores the streams; returns the lines written meanwhile. */
+    public stop(): string[] {
+        if (this.writes !== undefined) this.streams.forEach((stream, i) => (stream.write = this.writes![i]));
+        this.writes = undefined;
+        return this.text.split("\n").filter((line) => line.trim() !== "");
+    }
+}
+
+/** Runs `action`, keeping what it writes to stdout and stderr instead of printing it. */
+export async function captureLogs<T>(action: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+    const capture = new OutputCapture().start();
     try {
         const result = await action();
-        return { result, lines: text.split("\n").filter((line) => line.trim() !== "") };
+        return { result, lines: capture.stop() };
     } finally {
-        streams.forEach((stream, i) => (stream.write = writes[i]));
+        capture.stop();
     }
 }

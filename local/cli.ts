@@ -1,0 +1,210 @@
+/**
+ * Command-line options of `npm start` (the local run) and `npm run execution` (a deployed stack),
+ * parsed and checked by pure functions: every bad flag or value becomes a {@link CliError} that
+ * says what was wrong, which the entry points print without a stack trace.
+ */
+import * as fs from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ONE_YEAR_SECONDS } from "../infra/config";
+import { SCENARIOS, SHORT_TIMEOUT_SECONDS, type Scenario } from "./scenarios";
+
+/** A usage error: the message is for the user; the exit code is 2. */
+export class CliError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "CliError";
+    }
+}
+
+/** The Node.js major version the project needs (`engines` in package.json). */
+export const MINIMUM_NODE_MAJOR = 22;
+
+/** Fails with a clear message on a Node.js older than the project supports. */
+export function checkNodeVersion(version: string = process.versions.node): void {
+    const major = Number(version.split(".")[0]);
+    if (!(major >= MINIMUM_NODE_MAJOR)) {
+        throw new CliError(`Node.js ${MINIMUM_NODE_MAJOR} or later is needed; this is Node.js ${version}. See .nvmrc (e.g. \`nvm use\`).`);
+    }
+}
+
+/** The console's default execution input. */
+export const DEFAULT_INPUT = { Comment: "Insert your JSON here" };
+
+const FORBIDDEN_IN_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
+
+/** Step Functions' rules for an execution name: 1 to 80 characters, none of the reserved ones. */
+export function checkExecutionName(name: string, flag = "--name"): string {
+    if (name.length < 1 || name.length > 80) throw new CliError(`${flag} must be 1 to 80 characters long; got ${name.length}`);
+    const bad = FORBIDDEN_IN_NAME.exec(name);
+    if (bad) throw new CliError(`${flag} ${JSON.stringify(name)} contains ${JSON.stringify(bad[0])}; execution names take no whitespace, brackets, wildcards or any of "#%\\^|~\`$&,;:/`);
+    return name;
+}
+
+/** A fresh execution name, as the console suggests one. */
+export function defaultExecutionName(now = new Date()): string {
+    const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
+    return `local-${stamp}-${Math.random().toString(16).slice(2, 6)}`;
+}
+
+function wholeNumber(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+    if (value === undefined) return undefined;
+    const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+        throw new CliError(`${flag} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`);
+    }
+    return parsed;
+}
+
+/** The execution input from `--input` (JSON text) or `--input-file` (a JSON file). */
+function readInput(text: string | undefined, file: string | undefined): unknown {
+    if (text !== undefined && file !== undefined) throw new CliError("give --input or --input-file, not both");
+    if (file !== undefined) {
+        try {
+            text = fs.readFileSync(file, "utf8");
+        } catch (error) {
+            throw new CliError(`cannot read --input-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        }
+    }
+    if (text === undefined) return DEFAULT_INPUT;
+    try {
+        return JSON.parse(text) as unknown;
+    } catch (error) {
+        throw new CliError(`${file !== undefined ? `--input-file ${file}` : "--input"} is not valid JSON: ${(error as Error).message}`);
+    }
+}
+
+function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
+    try {
+        return parseArgs({ args, options, strict: true, allowPositionals: false });
+    } catch (error) {
+        // parseArgs' messages name the flag ("Unknown option '--foo'"); keep them, drop the trace.
+        throw new CliError((error as Error).message);
+    }
+}
+
+export interface StartOptions {
+    help: boolean;
+    stack: string;
+    scenario: Scenario;
+    input: unknown;
+    name: string;
+    executions: number;
+    concurrency: number;
+    json: boolean;
+    /** Overrides the stack's taskTimeoutSeconds for this run. */
+    taskTimeoutSeconds?: number;
+}
+
+export const START_USAGE = `Usage: npm start -- [options]
+
+Runs the callback pattern on this machine, with the state machine definition and the Lambda
+archive that \`pulumi up\` would deploy, and prints what the console shows after "Start Execution".
+
+Options:
+  --scenario NAME              ${SCENARIOS.join(" | ")} (default: success)
+  --input JSON                 execution input (default: ${JSON.stringify(DEFAULT_INPUT)})
+  --input-file PATH            execution input from a JSON file
+  --name NAME                  execution name (default: local-<time>-<random>)
+  --executions N               run N executions (default: 1) ...
+  --concurrency C              ... C at a time (default: 1), and print throughput and latency
+  --stack NAME                 read Pulumi.NAME.yaml (default: dev)
+  --task-timeout-seconds N     the wait task's TimeoutSeconds for this run (default: the stack's;
+                               ${SHORT_TIMEOUT_SECONDS} for the timeout and poison scenarios)
+  --json                       print machine-readable JSON
+  --help                       print this help`;
+
+/** Parses the arguments of `npm start`. */
+export function parseStartArgs(args: string[]): StartOptions {
+    const { values } = parse(args, {
+        help: { type: "boolean" },
+        stack: { type: "string" },
+        scenario: { type: "string" },
+        input: { type: "string" },
+        "input-file": { type: "string" },
+        name: { type: "string" },
+        executions: { type: "string" },
+        concurrency: { type: "string" },
+        json: { type: "boolean" },
+        "task-timeout-seconds": { type: "string" },
+    });
+    const scenario = (values.scenario ?? "success") as Scenario;
+    if (!SCENARIOS.includes(scenario)) throw new CliError(`--scenario must be one of ${SCENARIOS.join(", ")}; got ${JSON.stringify(values.scenario)}`);
+    const stack = values.stack ?? "dev";
+    if (!/^[\w.-]+$/.test(stack)) throw new CliError(`--stack ${JSON.stringify(stack)} is not a stack name`);
+    const executions = wholeNumber("--executions", values.executions, 1, 10_000) ?? 1;
+    const concurrency = wholeNumber("--concurrency", values.concurrency, 1, 1000) ?? 1;
+    const taskTimeoutSeconds = wholeNumber("--task-timeout-seconds", values["task-timeout-seconds"], 1, ONE_YEAR_SECONDS - 1);
+    let input = readInput(values.input, values["input-file"]);
+    if (scenario === "failure") {
+        if (typeof input !== "object" || input === null || Array.isArray(input)) {
+            throw new CliError("--scenario failure adds a \"fail\" field to the input, so the input must be a JSON object");
+        }
+        input = { fail: "Simulated failure (--scenario failure)", ...input };
+    }
+    return {
+        help: values.help ?? false,
+        stack,
+        scenario,
+        input,
+        name: checkExecutionName(values.name ?? defaultExecutionName()),
+        executions,
+        concurrency,
+        json: values.json ?? false,
+        ...(taskTimeoutSeconds !== undefined ? { taskTimeoutSeconds } : {}),
+    };
+}
+
+export interface ExecutionOptions {
+    help: boolean;
+    stack?: string;
+    stateMachineArn?: string;
+    input: unknown;
+    name: string;
+    json: boolean;
+    /** Give up waiting after this long (the execution goes on). */
+    waitSeconds: number;
+}
+
+export const EXECUTION_USAGE = `Usage: npm run execution -- [options]
+
+Starts an execution of a deployed stack's state machine, waits for it, and prints its status and
+event history, as \`npm start\` does for the local run.
+
+Options:
+  --state-machine-arn ARN   the state machine (default: the stack output stateMachineArn,
+                            read with \`pulumi stack output --json\`)
+  --stack NAME              the Pulumi stack to read the output from (default: the selected one)
+  --input JSON              execution input (default: ${JSON.stringify(DEFAULT_INPUT)})
+  --input-file PATH         execution input from a JSON file
+  --name NAME               execution name (default: local-<time>-<random>)
+  --wait-seconds N          stop waiting after N seconds (default: 900); the execution goes on
+  --json                    print machine-readable JSON
+  --help                    print this help`;
+
+const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w.-]{1,80}$/;
+
+/** Parses the arguments of `npm run execution`. */
+export function parseExecutionArgs(args: string[]): ExecutionOptions {
+    const { values } = parse(args, {
+        help: { type: "boolean" },
+        stack: { type: "string" },
+        "state-machine-arn": { type: "string" },
+        input: { type: "string" },
+        "input-file": { type: "string" },
+        name: { type: "string" },
+        json: { type: "boolean" },
+        "wait-seconds": { type: "string" },
+    });
+    const arn = values["state-machine-arn"];
+    if (arn !== undefined && !STATE_MACHINE_ARN.test(arn)) throw new CliError(`--state-machine-arn ${JSON.stringify(arn)} is not a state machine ARN`);
+    if (values.stack !== undefined && !/^[\w./-]+$/.test(values.stack)) throw new CliError(`--stack ${JSON.stringify(values.stack)} is not a stack name`);
+    return {
+        help: values.help ?? false,
+        ...(values.stack !== undefined ? { stack: values.stack } : {}),
+        ...(arn !== undefined ? { stateMachineArn: arn } : {}),
+        input: readInput(values.input, values["input-file"]),
+        name: checkExecutionName(values.name ?? defaultExecutionName()),
+        json: values.json ?? false,
+        waitSeconds: wholeNumber("--wait-seconds", values["wait-seconds"], 1, 86_400) ?? 900,
+    };
+}

@@ -1,0 +1,219 @@
+/**
+ * What the console shows after "Start Execution", as data and as text: the execution's status,
+ * its event history (id, type, state, elapsed ms), the message that went to the queue (token
+ * shortened) and the notifications. Built by the local run directly, and from
+ * `GetExecutionHistory` for a deployed stack, then printed by the same code.
+ */
+import type { HistoryEvent } from "@aws-sdk/client-sfn";
+
+export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED" | "PENDING_REDRIVE";
+
+export interface HistoryRow {
+    id: number;
+    type: string;
+    /** The state the event belongs to, if any. */
+    state?: string;
+    /** Milliseconds since the execution started. */
+    elapsedMs: number;
+}
+
+export interface Notification {
+    topicArn: string;
+    message: string;
+}
+
+/** A move of a message on the local queue (local runs only). */
+export interface QueueActivity {
+    type: string;
+    messageId: string;
+    receiveCount: number;
+    elapsedMs: number;
+}
+
+export interface ExecutionView {
+    /** Execution name. */
+    name: string;
+    /** Where it ran: the local run and its stack file, or the state machine ARN. */
+    source: string;
+    status: ExecutionStatus;
+    /** From start to end, when it has ended. */
+    durationMs?: number;
+    input: unknown;
+    output?: unknown;
+    history: HistoryRow[];
+    /** The body the wait task sent to the queue, its TaskToken shortened. */
+    queuedMessage?: unknown;
+    notifications: Notification[];
+    queueActivity?: QueueActivity[];
+    /** Messages in the (local) dead-letter queue at the end. */
+    deadLetters?: number;
+    /** Notes on how the run differs from the configured stack (shortened timeouts, …). */
+    notes?: string[];
+    /** The callback function's log, one compact line per entry (local runs only). */
+    functionLog?: string[];
+}
+
+/** One JSON log line of the function, shortened for the terminal: level, message, the key fields. */
+export function compactLogLine(line: string): string {
+    let log: Record<string, unknown>;
+    try {
+        log = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+        return line;
+    }
+    const details = ["error", "reason", "receiveCount", "taskToken"]
+        .filter((key) => log[key] !== undefined)
+        .map((key) => `${key}=${typeof log[key] === "string" ? log[key] : JSON.stringify(log[key])}`);
+    return `${String(log.level ?? "").padEnd(5)} ${String(log.message ?? "")}${details.length > 0 ? ` (${details.join(", ")})` : ""}`;
+}
+
+/** A task token cut to a log-safe prefix. */
+export function shortToken(token: string): string {
+    return token.length > 16 ? `${token.slice(0, 16)}…` : token;
+}
+
+/** A copy of a queued message body with its TaskToken shortened. */
+export function withShortToken(body: unknown): unknown {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+    const message = { ...(body as Record<string, unknown>) };
+    if (typeof message.TaskToken === "string") message.TaskToken = shortToken(message.TaskToken);
+    return message;
+}
+
+function table(headers: string[], rows: string[][], alignRight: boolean[]): string {
+    const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]) =>
+        cells
+            .map((cell, i) => (alignRight[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+            .join("  ")
+            .trimEnd();
+    return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+const indent = (text: string, by = "  ") => text.split("\n").map((l) => by + l).join("\n");
+
+/** The console's view of one execution, as text. */
+export function renderExecution(view: ExecutionView): string {
+    const parts: string[] = [];
+    const took = view.durationMs === undefined ? "" : ` in ${Math.round(view.durationMs)} ms`;
+    parts.push(`Execution ${view.name}: ${view.status}${took}`);
+    parts.push(indent(`source: ${view.source}\ninput:  ${JSON.stringify(view.input)}` + (view.output === undefined ? "" : `\noutput: ${JSON.stringify(view.output)}`)));
+    for (const note of view.notes ?? []) parts.push(indent(`note: ${note}`));
+    if (view.queuedMessage !== undefined) {
+        parts.push(`\nMessage sent to the queue:\n${indent(JSON.stringify(view.queuedMessage, null, 2))}`);
+    }
+    if (view.queueActivity !== undefined && view.queueActivity.length > 0) {
+        const rows = view.queueActivity.map((a) => [a.type, a.messageId.slice(0, 8), String(a.receiveCount), String(Math.round(a.elapsedMs))]);
+        parts.push(`\nQueue:\n${indent(table(["Event", "Message", "Receives", "Elapsed ms"], rows, [false, false, true, true]))}`);
+        if (view.deadLetters !== undefined) parts.push(indent(`dead-letter queue: ${view.deadLetters} message${view.deadLetters === 1 ? "" : "s"}`));
+    }
+    if (view.functionLog !== undefined && view.functionLog.length > 0) {
+        parts.push(`\nCallback function log:\n${indent(view.functionLog.join("\n"))}`);
+    }
+    const rows = view.history.map((r) => [String(r.id), r.type, r.state ?? "", String(Math.round(r.elapsedMs))]);
+    parts.push(`\nEvent history:\n${indent(table(["ID", "Type", "State", "Elapsed ms"], rows, [true, false, false, true]))}`);
+    if (view.notifications.length === 0) {
+        parts.push("\nNotification: none");
+    } else {
+        for (const n of view.notifications) parts.push(`\nNotification (SNS ${n.topicArn}):\n${indent(n.message)}`);
+    }
+    return parts.join("\n");
+}
+
+/** Percentile of sorted values (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
+    if (sorted.length === 0) return NaN;
+    return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export interface RunSummary {
+    executions: number;
+    concurrency: number;
+    wallMs: number;
+    /** Executions per status. */
+    statuses: Record<string, number>;
+    latencyMs: { p50: number; p90: number; p99: number; max: number };
+    executionsPerSecond: number;
+}
+
+/** Summarizes many executions: statuses, throughput and latency percentiles. */
+export function summarize(views: ExecutionView[], concurrency: number, wallMs: number): RunSummary {
+    const latencies = views.map((v) => v.durationMs ?? NaN).filter((n) => !Number.isNaN(n)).sort((a, b) => a - b);
+    const statuses: Record<string, number> = {};
+    for (const v of views) statuses[v.status] = (statuses[v.status] ?? 0) + 1;
+    return {
+        executions: views.length,
+        concurrency,
+        wallMs,
+        statuses,
+        latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN },
+        executionsPerSecond: views.length / (wallMs / 1000),
+    };
+}
+
+export function renderSummary(summary: RunSummary): string {
+    const statuses = Object.entries(summary.statuses)
+        .map(([status, count]) => `${count} ${status}`)
+        .join(", ");
+    const l = summary.latencyMs;
+    return [
+        `${summary.executions} executions, ${summary.concurrency} at a time, in ${Math.round(summary.wallMs)} ms: ${statuses}`,
+        `  throughput: ${summary.executionsPerSecond.toFixed(1)} executions/s`,
+        `  latency:    p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
+    ].join("\n");
+}
+
+function parseJson(text: string | undefined): unknown {
+    if (text === undefined) return undefined;
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+/**
+ * Builds the view of a deployed execution from its `GetExecutionHistory` events (in order).
+ * The queued message and the notifications come from the tasks' scheduled parameters.
+ */
+export function viewFromHistory(args: { name: string; source: string; status: ExecutionStatus; events: HistoryEvent[] }): ExecutionView {
+    const start = args.events[0]?.timestamp?.getTime() ?? 0;
+    let state: string | undefined;
+    const history: HistoryRow[] = [];
+    const notifications: Notification[] = [];
+    let queuedMessage: unknown;
+    let input: unknown;
+    let output: unknown;
+    let end: number | undefined;
+    for (const event of args.events) {
+        const entered = event.stateEnteredEventDetails?.name;
+        if (entered !== undefined) state = entered;
+        const time = event.timestamp?.getTime() ?? start;
+        const type = String(event.type);
+        history.push({ id: event.id ?? history.length + 1, type, ...(type.startsWith("Execution") ? {} : state !== undefined ? { state } : {}), elapsedMs: time - start });
+        if (event.executionStartedEventDetails) input = parseJson(event.executionStartedEventDetails.input);
+        if (event.executionSucceededEventDetails) output = parseJson(event.executionSucceededEventDetails.output);
+        if (/^Execution(Succeeded|Failed|TimedOut|Aborted)$/.test(type)) end = time;
+        const scheduled = event.taskScheduledEventDetails;
+        if (scheduled !== undefined) {
+            const parameters = parseJson(scheduled.parameters) as Record<string, unknown> | undefined;
+            if (scheduled.resourceType === "sqs" && scheduled.resource?.startsWith("sendMessage")) {
+                queuedMessage = withShortToken(parseJson(typeof parameters?.MessageBody === "string" ? parameters.MessageBody : JSON.stringify(parameters?.MessageBody)));
+            }
+            if (scheduled.resourceType === "sns" && scheduled.resource === "publish") {
+                notifications.push({ topicArn: String(parameters?.TopicArn ?? ""), message: String(parameters?.Message ?? "") });
+            }
+        }
+    }
+    return {
+        name: args.name,
+        source: args.source,
+        status: args.status,
+        ...(end !== undefined ? { durationMs: end - start } : {}),
+        input,
+        ...(output !== undefined ? { output } : {}),
+        history,
+        ...(queuedMessage !== undefined ? { queuedMessage } : {}),
+        notifications,
+    };
+}

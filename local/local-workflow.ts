@@ -1,0 +1,274 @@
+/**
+ * The callback pattern on this machine, without AWS: the state machine definition the stack
+ * deploys (built by `infra/definition.ts` from the stack's settings) runs in the
+ * `aws-local-stepfunctions` interpreter; only its service integrations are replaced:
+ * - the SQS send with task token puts the message on an in-process queue ({@link LocalQueue}) that
+ *   delivers SQS events to the bundled callback function, the very archive `pulumi up` uploads;
+ * - the function's SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat go through the real
+ *   `@aws-sdk/client-sfn` to a Step Functions endpoint on loopback, which resumes the waiting task;
+ * - SNS publishes are captured and shown.
+ */
+import { randomUUID } from "node:crypto";
+import { ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition as LocalDefinition } from "aws-local-stepfunctions";
+import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
+import { buildCallbackDefinition, STATE_NAMES } from "../infra/definition";
+import { loadBundledHandler, OutputCapture } from "./bundled-handler";
+import { withShortToken, type ExecutionStatus, type ExecutionView, type HistoryRow, type Notification, type QueueActivity } from "./execution-view";
+import { LocalQueue, type QueueEvent } from "./local-queue";
+import { StepFunctionsEndpoint } from "./step-functions-endpoint";
+import type { Scenario } from "./scenarios";
+import { TaskTokens } from "./task-tokens";
+
+/** The local run's names for the resources the stack would create. */
+const LOCAL = {
+    region: "local",
+    account: "000000000000",
+    stateMachineName: "callback-pattern-local",
+    queueUrl: "local://callback-pattern/tasks",
+    queueArn: "arn:aws:sqs:local:000000000000:callback-pattern-tasks",
+    topicArn: "arn:aws:sns:local:000000000000:callback-pattern-notifications",
+};
+
+export interface LocalWorkflowOptions {
+    /** The stack's settings (from its `Pulumi.<stack>.yaml`). */
+    settings: CallbackPatternSettings;
+    /** Shown as the view's source. */
+    source: string;
+    /** Overrides `taskTimeoutSeconds` in the definition (the timeout and poison scenarios shorten it). */
+    taskTimeoutSeconds?: number;
+    /** Delay before a failed message is delivered again (the visibility timeout, shortened). */
+    redeliveryDelayMs?: number;
+    /** Invocations of the function running at once. */
+    maxConcurrentBatches?: number;
+}
+
+interface Recorded {
+    type: string;
+    state?: string;
+    timestamp: number;
+}
+
+// Where each event type stands within one state, to order the history of this linear workflow.
+const RANK: Record<string, number> = {
+    ExecutionStarted: 0,
+    TaskStateEntered: 1,
+    TaskScheduled: 2,
+    TaskStarted: 3,
+    TaskSubmitted: 4,
+    TaskSucceeded: 5,
+    TaskFailed: 5,
+    TaskTimedOut: 5,
+    TaskStateExited: 6,
+};
+
+export class LocalWorkflow {
+    private readonly logs = new OutputCapture();
+    private closed = false;
+    private readonly definition: LocalDefinition;
+    private readonly machine: StateMachine;
+    /** The wait task's TimeoutSeconds in this run. */
+    public readonly timeoutSeconds: number;
+
+    private constructor(
+        private readonly options: LocalWorkflowOptions,
+        private readonly tokens: TaskTokens,
+        private readonly endpoint: StepFunctionsEndpoint,
+        private readonly queue: LocalQueue,
+        private readonly queueEvents: QueueEvent[],
+        private readonly restoreEnv: () => void,
+    ) {
+        const timeoutSeconds = options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds;
+        this.timeoutSeconds = timeoutSeconds;
+        const definition = buildCallbackDefinition({
+            partition: "aws",
+            queueUrl: LOCAL.queueUrl,
+            topicArn: LOCAL.topicArn,
+            taskTimeoutSeconds: timeoutSeconds,
+            heartbeatSeconds: options.settings.heartbeatSeconds !== undefined && options.settings.heartbeatSeconds < timeoutSeconds ? options.settings.heartbeatSeconds : undefined,
+        });
+        this.definition = definition as unknown as LocalDefinition;
+        // Built (and validated) once; every execution runs it anew.
+        this.machine = new StateMachine(this.definition, { validationOptions: { checkArn: false } });
+    }
+
+    /** Starts the loopback endpoint, loads the bundled function and wires the queue to it. */
+    public static async start(options: LocalWorkflowOptions): Promise<LocalWorkflow> {
+        const tokens = new TaskTokens();
+        const endpoint = await StepFunctionsEndpoint.start({ respond: (call) => tokens.respond(call) });
+        const { handler, restoreEnv } = loadBundledHandler(endpoint.url);
+        const settings = options.settings;
+        const queueEvents: QueueEvent[] = [];
+        const context = {
+            functionName: "callback-pattern-local",
+            awsRequestId: randomUUID(),
+            getRemainingTimeInMillis: () => settings.functionTimeoutSeconds * 1000,
+        };
+        const queue = new LocalQueue({
+            queueArn: LOCAL.queueArn,
+            // Batches of at most 10 here: the batching window that larger batches need is not simulated.
+            batchSize: Math.min(settings.batchSize, 10),
+            maxReceiveCount: settings.maxReceiveCount,
+            redeliveryDelayMs: options.redeliveryDelayMs ?? 200,
+            maxConcurrentBatches: options.maxConcurrentBatches ?? 5,
+            consumer: (event) => handler(event, context as never),
+            onEvent: (event) => queueEvents.push(event),
+        });
+        const workflow = new LocalWorkflow(options, tokens, endpoint, queue, queueEvents, restoreEnv);
+        workflow.logs.start();
+        return workflow;
+    }
+
+    /** Notes on how this run differs from the deployed stack. */
+    public notes(scenario: Scenario): string[] {
+        const notes = [
+            `a failed message comes back after ${this.options.redeliveryDelayMs ?? 200} ms here (${queueVisibilityTimeoutSeconds(this.options.settings)} s, the visibility timeout, in AWS)`,
+        ];
+        if (this.timeoutSeconds !== this.options.settings.taskTimeoutSeconds) {
+            notes.unshift(`TimeoutSeconds is ${this.timeoutSeconds} here (${this.options.settings.taskTimeoutSeconds} in the stack) so that the ${scenario} scenario ends quickly`);
+        }
+        return notes;
+    }
+
+    /** Runs one execution of `scenario` and returns the console's view of it. */
+    public async execute(name: string, input: unknown, scenario: Scenario): Promise<ExecutionView> {
+        const recorded: Recorded[] = [];
+        const record = (type: string, state?: string) => recorded.push({ type, state, timestamp: Date.now() });
+        const notifications: Notification[] = [];
+        const messageIds: string[] = [];
+        let queuedMessage: unknown;
+        const token = this.tokens.issue();
+        const executionArn = `arn:aws:states:${LOCAL.region}:${LOCAL.account}:execution:${LOCAL.stateMachineName}:${name}`;
+        const timeoutSeconds = this.timeoutSeconds;
+        const heartbeatSeconds = (this.definition.States[STATE_NAMES.waitForCallback] as { HeartbeatSeconds?: number }).HeartbeatSeconds;
+
+        const waitForCallback = async (parameters: unknown): Promise<never> => {
+            const state = STATE_NAMES.waitForCallback;
+            record("TaskScheduled", state);
+            record("TaskStarted", state);
+            const { MessageBody } = parameters as { QueueUrl: string; MessageBody: unknown };
+            queuedMessage = withShortToken(MessageBody);
+            let body = JSON.stringify(MessageBody);
+            if (scenario === "poison") body = body.slice(0, Math.floor(body.length / 2)); // cut in half on the way
+            messageIds.push(this.queue.send(body, { duplicate: scenario === "duplicate" }));
+            record("TaskSubmitted", state);
+            const output = await this.tokens.waitFor(token, { timeoutSeconds, heartbeatSeconds });
+            record("TaskSucceeded", state);
+            return output as never;
+        };
+        const publish = (state: string) => async (parameters: unknown): Promise<never> => {
+            record("TaskScheduled", state);
+            record("TaskStarted", state);
+            const { TopicArn, Message } = parameters as { TopicArn: string; Message: string };
+            notifications.push({ topicArn: TopicArn, message: Message });
+            record("TaskSucceeded", state);
+            return { MessageId: randomUUID() } as never;
+        };
+
+        const start = Date.now();
+        const run = this.machine.run(input as never, {
+            context: {
+                Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: new Date(start).toISOString() },
+                StateMachine: { Id: `arn:aws:states:${LOCAL.region}:${LOCAL.account}:stateMachine:${LOCAL.stateMachineName}`, Name: LOCAL.stateMachineName },
+                Task: { Token: token },
+            },
+            overrides: {
+                taskResourceLocalHandlers: {
+                    [STATE_NAMES.waitForCallback]: waitForCallback,
+                    [STATE_NAMES.notifySuccess]: publish(STATE_NAMES.notifySuccess),
+                    [STATE_NAMES.notifyFailure]: publish(STATE_NAMES.notifyFailure),
+                },
+            },
+        });
+        const events = (async () => {
+            for await (const event of run.eventLogs) {
+                const state = "state" in event ? event.state.name : undefined;
+                switch (event.type) {
+                    case "ExecutionStarted":
+                    case "ExecutionSucceeded":
+                    case "ExecutionFailed":
+                        recorded.push({ type: event.type, timestamp: event.timestamp });
+                        break;
+                    case "ExecutionTimeout":
+                        recorded.push({ type: "ExecutionTimedOut", timestamp: event.timestamp });
+                        break;
+                    case "StateEntered":
+                        recorded.push({ type: "TaskStateEntered", state, timestamp: event.timestamp });
+                        break;
+                    case "StateExited":
+                        recorded.push({ type: "TaskStateExited", state, timestamp: event.timestamp });
+                        break;
+                    case "StateFailed":
+                        recorded.push({ type: event.Error === "States.Timeout" ? "TaskTimedOut" : "TaskFailed", state, timestamp: event.timestamp });
+                        break;
+                    default:
+                        break; // StateCaught, StateRetried: not events of Step Functions' history
+                }
+            }
+        })();
+
+        if (scenario === "timeout") this.queue.pause();
+        let status: ExecutionStatus = "SUCCEEDED";
+        let output: unknown;
+        try {
+            output = await run.result;
+        } catch (error) {
+            if (!(error instanceof ExecutionTimeoutError || error instanceof ExecutionError)) throw error;
+            status = error instanceof ExecutionTimeoutError ? "TIMED_OUT" : "FAILED";
+        }
+        const end = Date.now();
+        await events;
+        if (scenario === "timeout") this.queue.resume(); // the function is back: the late message finds its task gone
+        await Promise.all(messageIds.map((id) => this.queue.whenDone(id)));
+
+        const ids = new Set(messageIds);
+        const queueActivity: QueueActivity[] = this.queueEvents
+            .filter((e) => ids.has(e.messageId))
+            .map((e) => ({ type: e.type, messageId: e.messageId, receiveCount: e.receiveCount, elapsedMs: e.timestamp - start }));
+        return {
+            name,
+            source: this.options.source,
+            status,
+            durationMs: end - start,
+            input,
+            ...(output !== undefined ? { output } : {}),
+            history: orderHistory(recorded, start),
+            ...(queuedMessage !== undefined ? { queuedMessage } : {}),
+            notifications,
+            queueActivity,
+            deadLetters: this.queue.deadLetters.filter((m) => ids.has(m.messageId)).length,
+            notes: this.notes(scenario),
+        };
+    }
+
+    /** The function's log lines so far (JSON, as CloudWatch would hold them). */
+    public functionLogs(): string[] {
+        const lines = this.logs.stop();
+        this.logs.start();
+        return lines;
+    }
+
+    /** Stops everything; the process may exit afterwards. Safe to call more than once. */
+    public async close(): Promise<string[]> {
+        const lines = this.logs.stop();
+        if (this.closed) return lines;
+        this.closed = true;
+        this.queue.close();
+        this.tokens.closeAll();
+        this.restoreEnv();
+        await this.endpoint.close();
+        return lines;
+    }
+}
+
+/** Orders the events of one execution of the (linear) workflow: by state, then by event kind. */
+export function orderHistory(recorded: Recorded[], start: number): HistoryRow[] {
+    const stateOrder: string[] = [];
+    for (const event of [...recorded].sort((a, b) => a.timestamp - b.timestamp)) {
+        if (event.state !== undefined && !stateOrder.includes(event.state)) stateOrder.push(event.state);
+    }
+    const position = (event: Recorded) =>
+        event.type === "ExecutionStarted" ? -1 : event.state === undefined ? stateOrder.length : stateOrder.indexOf(event.state);
+    return [...recorded]
+        .sort((a, b) => position(a) - position(b) || (RANK[a.type] ?? 9) - (RANK[b.type] ?? 9) || a.timestamp - b.timestamp)
+        .map((event, i) => ({ id: i + 1, type: event.type, ...(event.state !== undefined ? { state: event.state } : {}), elapsedMs: Math.max(0, event.timestamp - start) }));
+}

@@ -1,0 +1,77 @@
+/**
+ * `npm start`: the callback pattern end to end on this machine, without AWS (see
+ * `local-workflow.ts`). Prints what the console shows after "Start Execution", or JSON with
+ * `--json`. Exit codes: 0 when the run completed (whatever the execution's status), 2 for a bad
+ * flag, input or stack configuration, 1 for anything else; never a stack trace.
+ */
+import { checkNodeVersion, CliError, parseStartArgs, START_USAGE, type StartOptions } from "./cli";
+import { SHORT_TIMEOUT_SECONDS } from "./scenarios";
+
+async function run(options: StartOptions): Promise<void> {
+    // Loaded only now, so that a too old Node.js or a bad flag is reported before anything heavy loads.
+    const { loadStackSettings } = await import("./stack-config");
+    const { LocalWorkflow } = await import("./local-workflow");
+    const { compactLogLine, renderExecution, renderSummary, summarize } = await import("./execution-view");
+
+    const { settings, config } = loadStackSettings(options.stack);
+    const shortened = options.scenario === "timeout" || options.scenario === "poison" ? SHORT_TIMEOUT_SECONDS : undefined;
+    const workflow = await LocalWorkflow.start({
+        settings,
+        source: `local run of ${config.file.split(/[\\/]/).pop()}`,
+        taskTimeoutSeconds: options.taskTimeoutSeconds ?? shortened,
+        maxConcurrentBatches: Math.max(5, Math.ceil(options.concurrency / 2)),
+    });
+    try {
+        if (options.executions === 1) {
+            const view = await workflow.execute(options.name, options.input, options.scenario);
+            view.functionLog = workflow.functionLogs().map(compactLogLine);
+            await workflow.close();
+            console.log(options.json ? JSON.stringify({ execution: view }, null, 2) : renderExecution(view));
+            return;
+        }
+        const views: Awaited<ReturnType<typeof workflow.execute>>[] = [];
+        let next = 0;
+        const started = performance.now();
+        const worker = async () => {
+            while (next < options.executions) {
+                const index = ++next;
+                views.push(await workflow.execute(`${options.name}-${index}`, options.input, options.scenario));
+            }
+        };
+        await Promise.all(Array.from({ length: Math.min(options.concurrency, options.executions) }, worker));
+        const summary = summarize(views, options.concurrency, performance.now() - started);
+        await workflow.close();
+        console.log(options.json ? JSON.stringify({ summary, executions: views }, null, 2) : renderSummary(summary));
+    } finally {
+        await workflow.close();
+    }
+}
+
+async function main(argv: string[]): Promise<number> {
+    let options: StartOptions;
+    try {
+        checkNodeVersion();
+        options = parseStartArgs(argv);
+    } catch (error) {
+        console.error(`error: ${(error as Error).message}\nRun \`npm start -- --help\` for the options.`);
+        return 2;
+    }
+    if (options.help) {
+        console.log(START_USAGE);
+        return 0;
+    }
+    try {
+        await run(options);
+        return 0;
+    } catch (error) {
+        const { ConfigError } = await import("../infra/config");
+        const { StackConfigError } = await import("./stack-config");
+        const usage = error instanceof CliError || error instanceof ConfigError || error instanceof StackConfigError;
+        console.error(`error: ${(error as Error).message}`);
+        return usage ? 2 : 1;
+    }
+}
+
+void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+});
