@@ -10,6 +10,8 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { unzipSync } from "fflate";
 import { buildFunctionArtifact, type FunctionArtifact } from "../infra/function-artifact";
 
+let artifact: FunctionArtifact | undefined;
+
 export type CallbackHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /** A Lambda context good enough for the handler (Powertools reads a few fields). */
@@ -33,7 +35,7 @@ export function loadBundledHandler(
     endpointUrl: string,
     env: Record<string, string> = {},
 ): { handler: CallbackHandler; artifact: FunctionArtifact; restoreEnv: () => void } {
-    const artifact = buildFunctionArtifact();
+    artifact ??= buildFunctionArtifact(); // the code does not change while this process runs
     const files = unzipSync(fs.readFileSync(artifact.archivePath));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "callback-bundle-"));
     const file = path.join(dir, "index.js");

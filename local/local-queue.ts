@@ -71,11 +71,6 @@ export class LocalQueue {
         this.pump();
     }
 
-    /** Messages on the queue, visible or waiting to be visible again, and in flight. */
-    public get pending(): number {
-        return this.visible.length + this.timers.size + this.inFlight;
-    }
-
     /** Resolves once the message is deleted for good or moved to the dead-letter queue. */
     public whenDone(messageId: string): Promise<void> {
         if (this.done.has(messageId)) return Promise.resolve();

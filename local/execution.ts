@@ -1,0 +1,66 @@
+/**
+ * `npm run execution`: starts an execution of a deployed stack's state machine, shows progress
+ * while it runs, then prints its status and event history with the same code as `npm start`.
+ * Exit codes: 0 when the execution was started and read, 2 for a bad flag or input, 1 for
+ * anything else (no credentials, access denied, …); never a stack trace.
+ */
+import { checkNodeVersion, CliError, EXECUTION_USAGE, parseExecutionArgs, type ExecutionOptions } from "./cli";
+
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+async function run(options: ExecutionOptions): Promise<void> {
+    const { SFNClient } = await import("@aws-sdk/client-sfn");
+    const { regionOf, resolveStateMachineArn, runDeployedExecution } = await import("./deployed-execution");
+    const { renderExecution } = await import("./execution-view");
+
+    const stateMachineArn = await resolveStateMachineArn(options);
+    const client = new SFNClient({ region: regionOf(stateMachineArn) });
+    const tty = process.stderr.isTTY === true;
+    let tick = 0;
+    const view = await runDeployedExecution({
+        client,
+        stateMachineArn,
+        name: options.name,
+        input: options.input,
+        waitSeconds: options.waitSeconds,
+        onProgress: (status, elapsedMs) => {
+            const line = `${SPINNER[tick++ % SPINNER.length]} ${options.name}: ${status} (${(elapsedMs / 1000).toFixed(0)} s)`;
+            if (tty) process.stderr.write(`\r${line}\x1b[K`);
+            else if (status !== "RUNNING" || tick === 1) process.stderr.write(`${line}\n`);
+        },
+    });
+    if (tty) process.stderr.write("\r\x1b[K");
+    client.destroy();
+    console.log(options.json ? JSON.stringify({ execution: view }, null, 2) : renderExecution(view));
+}
+
+async function main(argv: string[]): Promise<number> {
+    let options: ExecutionOptions;
+    try {
+        checkNodeVersion();
+        options = parseExecutionArgs(argv);
+    } catch (error) {
+        console.error(`error: ${(error as Error).message}\nRun \`npm run execution -- --help\` for the options.`);
+        return 2;
+    }
+    if (options.help) {
+        console.log(EXECUTION_USAGE);
+        return 0;
+    }
+    try {
+        await run(options);
+        return 0;
+    } catch (error) {
+        const name = (error as Error).name;
+        const message =
+            name === "CredentialsProviderError"
+                ? "no AWS credentials were found (set AWS_PROFILE, or run `aws configure`)"
+                : `${name === "Error" || error instanceof CliError ? "" : `${name}: `}${(error as Error).message}`;
+        console.error(`error: ${message}`);
+        return error instanceof CliError ? 2 : 1;
+    }
+}
+
+void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+});

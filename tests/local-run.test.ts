@@ -1,0 +1,135 @@
+/**
+ * The local run end to end: the stack's definition in aws-local-stepfunctions, the in-process
+ * queue, the bundled callback function and the loopback Step Functions endpoint, one scenario at
+ * a time.
+ */
+import { strict as assert } from "node:assert";
+import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
+import { FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
+import { renderExecution, type ExecutionView } from "../local/execution-view";
+import { LocalWorkflow } from "../local/local-workflow";
+import type { Scenario } from "../local/scenarios";
+
+const WAIT = STATE_NAMES.waitForCallback;
+
+async function runScenario(scenario: Scenario, input: unknown = { order: 42 }, settings: Partial<CallbackPatternSettings> = {}, taskTimeoutSeconds?: number) {
+    const workflow = await LocalWorkflow.start({
+        settings: { ...DEFAULT_SETTINGS, ...settings },
+        source: "test",
+        taskTimeoutSeconds,
+        redeliveryDelayMs: 20,
+    });
+    try {
+        const view = await workflow.execute(`test-${scenario}`, input, scenario);
+        const logs = workflow.functionLogs().map((line) => JSON.parse(line) as Record<string, unknown>);
+        return { view, logs };
+    } finally {
+        await workflow.close();
+    }
+}
+
+const types = (view: ExecutionView, state?: string) => view.history.filter((row) => state === undefined || row.state === state).map((row) => row.type);
+
+describe("local run (npm start)", () => {
+    it("success: the function returns the token; Notify Success", async () => {
+        const { view, logs } = await runScenario("success");
+        assert.equal(view.status, "SUCCEEDED");
+        assert.deepEqual(types(view), [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded",
+        ]);
+        assert.deepEqual(view.history.map((row) => row.id), view.history.map((_, i) => i + 1));
+        assert.deepEqual(view.notifications.map((n) => n.message), [SUCCESS_MESSAGE]);
+        const message = view.queuedMessage as Record<string, unknown>;
+        assert.deepEqual(message.Input, { order: 42 });
+        assert.match(String(message.TaskToken), /^.{16}…$/, "the shown token is shortened");
+        assert.deepEqual(view.queueActivity?.map((a) => a.type), ["sent", "received", "deleted"]);
+        assert.deepEqual(logs.map((l) => l.message), ["Task token returned"]);
+    });
+
+    it("failure: the work fails, SendTaskFailure reaches the task, Notify Failure names the error", async () => {
+        const { view } = await runScenario("failure", { order: 42, fail: "out of stock" });
+        assert.equal(view.status, "SUCCEEDED"); // the Catch handles it: the workflow itself succeeds
+        assert.ok(types(view, WAIT).includes("TaskFailed"));
+        assert.deepEqual(view.notifications.map((n) => n.message), [
+            `${FAILURE_MESSAGE} Error: {"Error":"TaskRejected","Cause":"out of stock"}`,
+        ]);
+        assert.ok(view.history.some((row) => row.state === STATE_NAMES.notifyFailure));
+        assert.ok(!view.history.some((row) => row.state === STATE_NAMES.notifySuccess));
+    });
+
+    it("timeout: no callback within TimeoutSeconds raises States.Timeout; the late message is acknowledged as TaskTimedOut", async () => {
+        const { view, logs } = await runScenario("timeout", { order: 42 }, {}, 1);
+        assert.ok(types(view, WAIT).includes("TaskTimedOut"));
+        assert.match(view.notifications[0].message, /"Error":"States.Timeout"/);
+        assert.ok(view.durationMs! >= 1000 && view.durationMs! < 3000, `took ${view.durationMs} ms`);
+        assert.deepEqual(view.queueActivity?.map((a) => a.type), ["sent", "received", "deleted"]);
+        assert.deepEqual(logs.map((l) => [l.level, l.error]), [["WARN", "TaskTimedOut"]]);
+        assert.match(view.notes?.[0] ?? "", /TimeoutSeconds is 1 here \(300 in the stack\)/);
+    });
+
+    it("heartbeat: a task that outlives HeartbeatSeconds without a heartbeat raises States.Timeout", async () => {
+        const { view } = await runScenario("timeout", { order: 42 }, { heartbeatSeconds: 1 }, 3);
+        assert.ok(view.durationMs! >= 1000 && view.durationMs! < 2500, `took ${view.durationMs} ms`);
+        assert.match(view.notifications[0].message, /"Error":"States.Timeout","Cause":"No heartbeat within HeartbeatSeconds \(1\)\."/);
+    });
+
+    it("duplicate: the second delivery's callback gets TaskTimedOut and is acknowledged", async () => {
+        const { view, logs } = await runScenario("duplicate");
+        assert.deepEqual(view.notifications.map((n) => n.message), [SUCCESS_MESSAGE]);
+        assert.deepEqual(view.queueActivity?.map((a) => `${a.type}:${a.receiveCount}`), ["sent:0", "received:1", "deleted:1", "received:2", "deleted:2"]);
+        assert.deepEqual(logs.map((l) => [l.level, l.error ?? null]), [["INFO", null], ["WARN", "TaskTimedOut"]]);
+        assert.equal(view.deadLetters, 0);
+    });
+
+    it("poison: a malformed message is refused maxReceiveCount times, then dead-lettered; the task times out", async () => {
+        const { view, logs } = await runScenario("poison", { order: 42 }, { maxReceiveCount: 3 }, 2);
+        assert.equal(view.deadLetters, 1);
+        assert.deepEqual(view.queueActivity?.map((a) => `${a.type}:${a.receiveCount}`), [
+            "sent:0",
+            "received:1",
+            "returned:1",
+            "received:2",
+            "returned:2",
+            "received:3",
+            "returned:3",
+            "dead-lettered:3",
+        ]);
+        assert.equal(logs.filter((l) => l.level === "ERROR" && String(l.message).startsWith("Malformed message")).length, 3);
+        assert.ok(types(view, WAIT).includes("TaskTimedOut"));
+        assert.match(view.notifications[0].message, /States.Timeout/);
+    });
+
+    it("runs many executions at once, each with its own token", async () => {
+        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", redeliveryDelayMs: 20 });
+        try {
+            const views = await Promise.all(Array.from({ length: 30 }, (_, i) => workflow.execute(`many-${i}`, { i }, "success")));
+            assert.deepEqual(new Set(views.map((v) => v.status)), new Set(["SUCCEEDED"]));
+            assert.equal(new Set(views.map((v) => (v.queuedMessage as { TaskToken: string }).TaskToken)).size, 30);
+            views.forEach((v, i) => assert.deepEqual((v.output as { MessageId?: string }).MessageId !== undefined, true, `execution ${i}`));
+        } finally {
+            await workflow.close();
+        }
+    });
+
+    it("renders the console's view: status, message, history table and notification", async () => {
+        const { view } = await runScenario("success");
+        const text = renderExecution(view);
+        assert.match(text, /^Execution test-success: SUCCEEDED in \d+ ms/);
+        assert.match(text, /Message sent to the queue:\n {2}\{\n {4}"MessageTitle"/);
+        assert.match(text, /Event history:\n {2}ID {2}Type +State +Elapsed ms\n/);
+        assert.match(text, / 6 {2}TaskSucceeded {7}Start Task And Wait For Callback +\d+\n/);
+        assert.match(text, /Notification \(SNS arn:aws:sns:local:000000000000:callback-pattern-notifications\):\n {2}Callback received\./);
+    });
+});
