@@ -1,0 +1,214 @@
+/** The local run's parts on their own: task tokens, the queue, the stack file, the flags. */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { CliError, checkExecutionName, checkNodeVersion, DEFAULT_INPUT, parseExecutionArgs, parseStartArgs } from "../local/cli";
+import { LocalQueue, type QueueEvent } from "../local/local-queue";
+import { readStackConfig, StackConfigError } from "../local/stack-config";
+import type { EndpointCall, TaskTokenAction } from "../local/step-functions-endpoint";
+import { TaskError, TaskTokens } from "../local/task-tokens";
+
+const call = (action: TaskTokenAction, input: Record<string, unknown>): EndpointCall => ({ action, input, attempt: 1, headers: {} });
+
+describe("local run parts", () => {
+    describe("task tokens", () => {
+        it("issues unique tokens; the first callback closes one, a second gets TaskTimedOut, an unknown one InvalidToken", async () => {
+            const tokens = new TaskTokens();
+            const [a, b] = [tokens.issue(), tokens.issue()];
+            assert.notEqual(a, b);
+            const result = tokens.waitFor(a, { timeoutSeconds: 5 });
+            assert.deepEqual(tokens.respond(call("SendTaskSuccess", { taskToken: a, output: '{"ok":true}' })), { kind: "ok" });
+            assert.deepEqual(await result, { ok: true });
+            assert.equal((tokens.respond(call("SendTaskSuccess", { taskToken: a, output: "{}" })) as { type: string }).type, "TaskTimedOut");
+            assert.equal((tokens.respond(call("SendTaskFailure", { taskToken: a })) as { type: string }).type, "TaskTimedOut");
+            assert.equal((tokens.respond(call("SendTaskSuccess", { taskToken: "made-up", output: "{}" })) as { type: string }).type, "InvalidToken");
+            tokens.closeAll();
+            assert.equal(tokens.waiting, 0);
+        });
+
+        it("SendTaskFailure rejects the task with the error and cause it names", async () => {
+            const tokens = new TaskTokens();
+            const token = tokens.issue();
+            const result = tokens.waitFor(token, { timeoutSeconds: 5 });
+            tokens.respond(call("SendTaskFailure", { taskToken: token, error: "TaskRejected", cause: "out of stock" }));
+            await assert.rejects(result, (error: unknown) => error instanceof TaskError && error.name === "TaskRejected" && error.message === "out of stock");
+        });
+
+        it("refuses an output that is not JSON without closing the task", async () => {
+            const tokens = new TaskTokens();
+            const token = tokens.issue();
+            const result = tokens.waitFor(token, { timeoutSeconds: 5 });
+            assert.equal((tokens.respond(call("SendTaskSuccess", { taskToken: token, output: "{oops" })) as { type: string }).type, "InvalidOutput");
+            assert.deepEqual(tokens.respond(call("SendTaskSuccess", { taskToken: token, output: "1" })), { kind: "ok" });
+            assert.equal(await result, 1);
+        });
+
+        it("times a task out after TimeoutSeconds, and after HeartbeatSeconds without a heartbeat", async () => {
+            const tokens = new TaskTokens();
+            const slow = tokens.issue();
+            await assert.rejects(tokens.waitFor(slow, { timeoutSeconds: 0.05 }), /No callback within TimeoutSeconds/);
+            assert.equal((tokens.respond(call("SendTaskSuccess", { taskToken: slow, output: "{}" })) as { type: string }).type, "TaskTimedOut");
+            const quiet = tokens.issue();
+            await assert.rejects(tokens.waitFor(quiet, { timeoutSeconds: 5, heartbeatSeconds: 0.05 }), (e: Error) => e.name === "States.Timeout" && /heartbeat/.test(e.message));
+        });
+
+        it("a heartbeat keeps the task alive past HeartbeatSeconds", async () => {
+            const tokens = new TaskTokens();
+            const token = tokens.issue();
+            const result = tokens.waitFor(token, { timeoutSeconds: 5, heartbeatSeconds: 0.1 });
+            for (let i = 0; i < 4; i++) {
+                await new Promise((resolve) => setTimeout(resolve, 60));
+                assert.deepEqual(tokens.respond(call("SendTaskHeartbeat", { taskToken: token })), { kind: "ok" });
+            }
+            tokens.respond(call("SendTaskSuccess", { taskToken: token, output: '"done"' }));
+            assert.equal(await result, "done"); // 240 ms after the start: past HeartbeatSeconds, kept alive
+        });
+    });
+
+    describe("in-process queue", () => {
+        function queueWith(consumer: (event: SQSEvent) => Promise<SQSBatchResponse>, options: Partial<ConstructorParameters<typeof LocalQueue>[0]> = {}) {
+            const events: QueueEvent[] = [];
+            const queue = new LocalQueue({
+                queueArn: "arn:aws:sqs:local:000000000000:q",
+                batchSize: 10,
+                maxReceiveCount: 2,
+                redeliveryDelayMs: 5,
+                maxConcurrentBatches: 1,
+                consumer,
+                onEvent: (e) => events.push(e),
+                ...options,
+            });
+            return { queue, events };
+        }
+
+        it("delivers SQS-shaped records in batches and deletes what the consumer did not name", async () => {
+            const seen: SQSEvent[] = [];
+            const { queue, events } = queueWith(async (event) => {
+                seen.push(event);
+                return { batchItemFailures: [] };
+            }, { batchSize: 2 });
+            const ids = ["a", "b", "c"].map((body) => queue.send(body));
+            await Promise.all(ids.map((id) => queue.whenDone(id)));
+            assert.deepEqual(seen.map((e) => e.Records.map((r) => r.body)), [["a", "b"], ["c"]]);
+            const record = seen[0].Records[0];
+            assert.equal(record.eventSource, "aws:sqs");
+            assert.equal(record.attributes.ApproximateReceiveCount, "1");
+            assert.equal(events.filter((e) => e.type === "deleted").length, 3);
+        });
+
+        it("returns named failures and a throwing consumer's whole batch, then dead-letters after maxReceiveCount receives", async () => {
+            const { queue, events } = queueWith(async (event) => {
+                if (event.Records.some((r) => r.body === "throw")) throw new Error("invocation failed");
+                return { batchItemFailures: event.Records.filter((r) => r.body === "bad").map((r) => ({ itemIdentifier: r.messageId })) };
+            });
+            const bad = queue.send("bad");
+            await queue.whenDone(bad);
+            const thrown = queue.send("throw");
+            await queue.whenDone(thrown);
+            assert.deepEqual(queue.deadLetters.map((m) => [m.body, m.receiveCount]), [["bad", 2], ["throw", 2]]);
+            assert.deepEqual(events.filter((e) => e.messageId === bad).map((e) => e.type), ["sent", "received", "returned", "received", "returned", "dead-lettered"]);
+        });
+
+        it("holds messages while paused and delivers them on resume", async () => {
+            let delivered = 0;
+            const { queue } = queueWith(async (event) => {
+                delivered += event.Records.length;
+                return { batchItemFailures: [] };
+            });
+            queue.pause();
+            const id = queue.send("later");
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            assert.equal(delivered, 0);
+            queue.resume();
+            await queue.whenDone(id);
+            assert.equal(delivered, 1);
+        });
+    });
+
+    describe("stack file", () => {
+        let dir: string;
+        before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-config-"))));
+        after(() => fs.rmSync(dir, { recursive: true, force: true }));
+        const write = (text: string) => {
+            const file = path.join(dir, `Pulumi.${Math.random().toString(16).slice(2)}.yaml`);
+            fs.writeFileSync(file, text);
+            return file;
+        };
+
+        it("hands over values as Pulumi does: strings, objects as JSON, other namespaces left out", () => {
+            const file = write("config:\n  aws:region: eu-west-1\n  cp:batchSize: 5\n  cp:includeExecutionData: true\n  cp:tags:\n    team: platform\n  other:key: x\n");
+            assert.deepEqual(readStackConfig(file, "cp"), { file, region: "eu-west-1", raw: { batchSize: "5", includeExecutionData: "true", tags: '{"team":"platform"}' } });
+        });
+
+        it("says which file and key it cannot use", () => {
+            assert.throws(() => readStackConfig(path.join(dir, "missing.yaml"), "cp"), (e: Error) => e instanceof StackConfigError && /cannot read the stack configuration .*missing\.yaml/.test(e.message));
+            assert.throws(() => readStackConfig(write("config: [1, 2]\n"), "cp"), /"config" must be a map/);
+            assert.throws(() => readStackConfig(write("config:\n  cp:notificationEmail:\n    secure: AAAB\n"), "cp"), /cp:notificationEmail is a secret; the local run cannot decrypt it/);
+            assert.throws(() => readStackConfig(write("config: {a: [}\n"), "cp"), /is not valid YAML/);
+        });
+    });
+
+    describe("flags", () => {
+        it("has the console's defaults", () => {
+            const options = parseStartArgs([]);
+            assert.deepEqual(options.input, DEFAULT_INPUT);
+            assert.equal(options.scenario, "success");
+            assert.equal(options.stack, "dev");
+            assert.equal(options.executions, 1);
+            assert.match(options.name, /^local-\d{8}-\d{6}-[0-9a-f]{1,4}$/);
+        });
+
+        it("reads the input from --input or --input-file; the failure scenario adds its fail field", () => {
+            const file = path.join(os.tmpdir(), `input-${process.pid}.json`);
+            fs.writeFileSync(file, '{"order": 7}');
+            try {
+                assert.deepEqual(parseStartArgs(["--input-file", file]).input, { order: 7 });
+            } finally {
+                fs.rmSync(file);
+            }
+            assert.deepEqual(parseStartArgs(["--input", "[1]"]).input, [1]);
+            assert.deepEqual(parseStartArgs(["--scenario", "failure", "--input", '{"a":1}']).input, { fail: "Simulated failure (--scenario failure)", a: 1 });
+        });
+
+        const rejected: [string[], RegExp][] = [
+            [["--bogus"], /Unknown option '--bogus'/],
+            [["--scenario", "chaos"], /--scenario must be one of success, failure, timeout, duplicate, poison; got "chaos"/],
+            [["--input", "{oops"], /--input is not valid JSON/],
+            [["--input-file", "/no/such/file.json"], /cannot read --input-file \/no\/such\/file\.json: ENOENT/],
+            [["--input", "{}", "--input-file", "x"], /give --input or --input-file, not both/],
+            [["--executions", "0"], /--executions must be a whole number from 1 to 10000; got "0"/],
+            [["--concurrency", "many"], /--concurrency must be a whole number from 1 to 1000/],
+            [["--task-timeout-seconds=-5"], /--task-timeout-seconds must be a whole number from 1 to 31535999; got "-5"/],
+            [["--task-timeout-seconds", "-5"], /Option .--task-timeout-seconds. argument is ambiguous/],
+            [["--name", "has space"], /--name "has space" contains " "/],
+            [["--name", "x".repeat(81)], /--name must be 1 to 80 characters long; got 81/],
+            [["--scenario", "failure", "--input", '"text"'], /the input must be a JSON object/],
+            [["--stack", "../etc"], /--stack "..\/etc" is not a stack name/],
+            [["--executions"], /argument missing/],
+        ];
+        for (const [args, message] of rejected) {
+            it(`rejects ${args.join(" ")}`, () => {
+                assert.throws(() => parseStartArgs(args), (e: Error) => e instanceof CliError && message.test(e.message));
+            });
+        }
+
+        it("checks the execution flags too", () => {
+            assert.throws(() => parseExecutionArgs(["--state-machine-arn", "arn:aws:sqs:eu-west-1:123456789012:q"]), /is not a state machine ARN/);
+            assert.equal(parseExecutionArgs(["--state-machine-arn", "arn:aws:states:eu-west-1:123456789012:stateMachine:m"]).stateMachineArn, "arn:aws:states:eu-west-1:123456789012:stateMachine:m");
+            assert.equal(parseExecutionArgs([]).waitSeconds, 900);
+            assert.throws(() => parseExecutionArgs(["--wait-seconds", "0"]), /--wait-seconds must be a whole number from 1/);
+        });
+
+        it("accepts execution names Step Functions accepts", () => {
+            assert.equal(checkExecutionName("order-42_retry.1"), "order-42_retry.1");
+        });
+
+        it("refuses a Node.js older than 22, naming both versions", () => {
+            assert.throws(() => checkNodeVersion("20.20.2"), /Node\.js 22 or later is needed; this is Node\.js 20\.20\.2/);
+            checkNodeVersion("22.0.0");
+            checkNodeVersion("24.1.0");
+        });
+    });
+});
