@@ -1,0 +1,71 @@
+/**
+ * `npm start` and `npm run execution` as a user runs them: separate processes, their exit codes,
+ * what they print, and no stack trace on a bad flag, input or configuration.
+ */
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..");
+
+function run(script: "local/start.ts" | "local/execution.ts", args: string[], env: Record<string, string> = {}) {
+    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, ...env },
+        timeout: 60_000,
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const NO_TRACE = /^\s+at .+\(.+:\d+:\d+\)$/m;
+
+describe("command-line runs", () => {
+    it("npm start --json prints the execution as JSON and exits 0", () => {
+        const { code, stdout, stderr } = run("local/start.ts", ["--json", "--name", "cli-json", "--input", '{"order":7}']);
+        assert.equal(code, 0, stderr);
+        const { execution } = JSON.parse(stdout) as { execution: { name: string; status: string; input: unknown; history: { type: string }[]; notifications: { message: string }[] } };
+        assert.equal(execution.name, "cli-json");
+        assert.equal(execution.status, "SUCCEEDED");
+        assert.deepEqual(execution.input, { order: 7 });
+        assert.equal(execution.history.at(-1)?.type, "ExecutionSucceeded");
+        assert.match(execution.notifications[0].message, /^Callback received\./);
+    });
+
+    it("npm start with several executions prints throughput and latency percentiles", () => {
+        const { code, stdout, stderr } = run("local/start.ts", ["--executions", "20", "--concurrency", "5"]);
+        assert.equal(code, 0, stderr);
+        assert.match(stdout, /^20 executions, 5 at a time, in \d+ ms: 20 SUCCEEDED\n {2}throughput: [\d.]+ executions\/s\n {2}latency: {4}p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms/);
+    });
+
+    it("bad flags, unreadable input and invalid config exit 2 with a message and no stack trace", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-"));
+        const stackFile = path.join(ROOT, `Pulumi.cli-test-${process.pid}.yaml`);
+        fs.writeFileSync(stackFile, "config:\n  callback-pattern:logLevel: LOUD\n");
+        try {
+            const cases: [string[], RegExp][] = [
+                [["--scenario", "chaos"], /^error: --scenario must be one of success, failure, timeout, duplicate, poison; got "chaos"\nRun `npm start -- --help` for the options\.\n$/],
+                [["--input-file", path.join(dir, "missing.json")], /^error: cannot read --input-file .*missing\.json: ENOENT/],
+                [["--stack", `cli-test-${process.pid}`], /^error: Invalid stack configuration \(1 problem\):\n {2}- callback-pattern:logLevel is "LOUD": must be one of ALL, ERROR, FATAL, OFF\.\n$/],
+            ];
+            for (const [args, message] of cases) {
+                const { code, stdout, stderr } = run("local/start.ts", args);
+                assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
+                assert.equal(stdout, "");
+                assert.match(stderr, message);
+                assert.doesNotMatch(stderr, NO_TRACE);
+            }
+        } finally {
+            fs.rmSync(stackFile, { force: true });
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("npm run execution without the Pulumi CLI or an ARN says what to pass", () => {
+        const { code, stderr } = run("local/execution.ts", [], { PATH: path.dirname(process.execPath) });
+        assert.equal(code, 2);
+        assert.match(stderr, /^error: the Pulumi CLI was not found, so the stack's outputs cannot be read: pass --state-machine-arn ARN\n$/);
+    });
+});
