@@ -26,7 +26,8 @@ export interface EndpointCall {
 export type Reply =
     | { kind: "ok" }
     | { kind: "error"; status: number; type: string; message: string }
-    | { kind: "drop" };
+    | { kind: "drop" }
+    | { kind: "stall" };
 
 export const reply = {
     ok: (): Reply => ({ kind: "ok" }),
@@ -34,6 +35,8 @@ export const reply = {
     error: (type: string, status = 400, message = `${type} (loopback endpoint)`): Reply => ({ kind: "error", status, type, message }),
     /** Close the connection without an answer. */
     drop: (): Reply => ({ kind: "drop" }),
+    /** Keep the connection open and never answer. */
+    stall: (): Reply => ({ kind: "stall" }),
 };
 
 export interface EndpointOptions {
@@ -131,6 +134,8 @@ export class StepFunctionsEndpoint {
             case "drop":
                 req.socket.destroy();
                 return;
+            case "stall":
+                return; // closed by close(), if the client has not given up by then
         }
     }
 }

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSEvent } from "aws-lambda";
-import { createRecordHandler, DEFAULT_RESULT, type TaskWork } from "../functions/callback/callback";
+import { createRecordHandler, DEFAULT_RESULT, tokenFingerprint, type TaskWork } from "../functions/callback/callback";
 import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
@@ -23,6 +23,8 @@ function byToken(call: EndpointCall): Reply {
     if (token.startsWith("error-500")) return reply.error("InternalFailure", 500);
     if (token.startsWith("dropped-once")) return call.attempt === 1 ? reply.drop() : reply.ok();
     if (token.startsWith("dropped")) return reply.drop();
+    if (token.startsWith("stalled")) return reply.stall();
+    if (token.startsWith("refused-output")) return call.action === "SendTaskSuccess" ? reply.error("InvalidOutput", 400, "Invalid JSON output") : reply.ok();
     return reply.ok();
 }
 
@@ -104,6 +106,27 @@ describe("bundled callback function against a loopback Step Functions endpoint",
         for (const token of ["good-1", "good-2", "good-3"]) assert.equal(endpoint.callsOf("SendTaskSuccess", token).length, 1, token);
     });
 
+    it("reports a work failure with SendTaskFailure (the default work fails when the input asks)", async () => {
+        const { result } = await run({ Records: [sqsRecord("m1", callbackMessage("failing-input", { order: 42, fail: "out of stock" }))] });
+        assert.deepEqual(result.batchItemFailures, []);
+        assert.deepEqual(endpoint.callsOf("SendTaskSuccess"), []);
+        assert.deepEqual(endpoint.callsOf("SendTaskFailure").map((c) => c.input), [{ taskToken: "failing-input", error: "TaskRejected", cause: "out of stock" }]);
+    });
+
+    it("fails the task when Step Functions refuses the output (InvalidOutput)", async () => {
+        const { result } = await run({ Records: [sqsRecord("m1", callbackMessage("refused-output"))] });
+        assert.deepEqual(result.batchItemFailures, []);
+        assert.deepEqual(endpoint.callsOf("SendTaskFailure").map((c) => [c.input.error, c.input.cause]), [["InvalidOutput", "Invalid JSON output"]]);
+    });
+
+    it("gives up on a call that never answers, so that the batch still gets its partial response", async () => {
+        const started = Date.now();
+        const { result } = await run({ Records: [sqsRecord("stuck", callbackMessage("stalled")), sqsRecord("fine", callbackMessage("good-x"))] });
+        assert.deepEqual(failedIds(result), ["stuck"]);
+        assert.equal(endpoint.callsOf("SendTaskSuccess", "stalled").length, SDK_MAX_ATTEMPTS);
+        assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms, longer than the function's default timeout`);
+    });
+
     it("logs structured JSON and never a whole task token", async () => {
         const token = `good-${"x".repeat(600)}`;
         const { lines } = await run({
@@ -117,7 +140,7 @@ describe("bundled callback function against a loopback Step Functions endpoint",
             assert.doesNotMatch(line, /x{100}|y{100}/, "a log line holds a whole task token");
         }
         const returned = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((log) => log.messageId === "a");
-        assert.equal(returned?.taskToken, `${token.slice(0, 12)}…`);
+        assert.equal(returned?.taskToken, tokenFingerprint(token));
     });
 });
 

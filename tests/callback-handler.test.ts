@@ -19,7 +19,7 @@ import {
     MalformedMessageError,
     parseCallbackMessage,
     serializeOutput,
-    tokenPrefix,
+    tokenFingerprint,
     type TaskWork,
 } from "../functions/callback/callback";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
@@ -80,17 +80,27 @@ describe("callback function", () => {
     });
 
     describe("bounds", () => {
-        it("cuts text to the limit and marks the cut", () => {
+        it("cuts text to the limit and marks the cut, never inside a character", () => {
             assert.equal(bound("abc", 3), "abc");
             assert.equal(bound("abcd", 3), "ab…");
             assert.equal(bound("x".repeat(40_000), LIMITS.cause).length, LIMITS.cause);
+            assert.equal(bound("ab😀cd", 4), "ab…"); // the emoji's two halves stay together or go together
+            assert.equal(bound("ab😀cd", 5), "ab😀…");
         });
-        it("describes a thrown error by its name and message, a thrown value by its text", () => {
+        it("fingerprints tokens that share their first characters apart, and never shows the token", () => {
+            const [a, b] = [`${TOKEN}a`, `${TOKEN}b`];
+            assert.notEqual(tokenFingerprint(a), tokenFingerprint(b));
+            assert.match(tokenFingerprint(a), /^[0-9a-f]{16}$/);
+            assert.equal(tokenFingerprint(a), tokenFingerprint(a));
+        });
+        it("describes a thrown error by its name and message, a thrown value by its text, within the limits", () => {
             assert.deepEqual(describeFailure(new RangeError("too far")), { error: "RangeError", cause: "too far" });
             assert.deepEqual(describeFailure("plain"), { error: "TaskWorkFailed", cause: "plain" });
+            assert.equal(describeFailure("v".repeat(40_000)).cause.length, LIMITS.cause);
         });
         it("serializes the output, null for nothing, and refuses what cannot be an output", () => {
             assert.equal(serializeOutput({ a: 1 }), '{"a":1}');
+            assert.equal(Buffer.byteLength(serializeOutput("x".repeat(LIMITS.outputBytes - 2))), LIMITS.outputBytes, "exactly the limit is allowed");
             assert.equal(serializeOutput(undefined), "null");
             assert.throws(() => serializeOutput({ n: 1n }), /not JSON-serializable/);
             assert.throws(() => serializeOutput("é".repeat(LIMITS.outputBytes / 2)), /262146 bytes of JSON; a task output holds at most 262144/);
@@ -107,8 +117,9 @@ describe("callback function", () => {
             );
             assert.deepEqual(failureCalls(), []);
             assert.deepEqual(logger.levels(), ["info"]);
-            assert.equal(logger.lines[0].fields.taskToken, tokenPrefix(TOKEN));
+            assert.equal(logger.lines[0].fields.taskToken, tokenFingerprint(TOKEN));
             assert.equal(logger.lines[0].fields.messageId, "m1");
+            assert.equal(logger.lines[0].fields.executionId, "arn:aws:states:eu-west-1:123456789012:execution:workflow:demo");
         });
 
         it("the default work fails the task when the input asks for it", async () => {
@@ -169,11 +180,21 @@ describe("callback function", () => {
             assert.deepEqual(successCalls(), []);
         });
 
-        it("fails the task when Step Functions refuses the output", async () => {
-            sfn.on(SendTaskSuccessCommand).rejects(new InvalidOutput({ message: "Invalid JSON", $metadata: {} }));
+        it("fails the task when Step Functions refuses the output (InvalidOutput, ValidationException), cause bounded", async () => {
+            sfn.on(SendTaskSuccessCommand, { taskToken: "a" }).rejects(new InvalidOutput({ message: "Invalid JSON", $metadata: {} }));
+            sfn.on(SendTaskSuccessCommand, { taskToken: "b" }).rejects(Object.assign(new Error("v".repeat(40_000)), { name: "ValidationException" }));
             sfn.on(SendTaskFailureCommand).resolves({});
-            assert.equal(await handlerWith()(sqsRecord("m1", callbackMessage(TOKEN))), "failed");
-            assert.deepEqual(failureCalls(), [{ taskToken: TOKEN, error: "InvalidOutput", cause: "Invalid JSON" }]);
+            assert.equal(await handlerWith()(sqsRecord("m1", callbackMessage("a"))), "failed");
+            assert.equal(await handlerWith()(sqsRecord("m2", callbackMessage("b"))), "failed");
+            const [first, second] = failureCalls();
+            assert.deepEqual(first, { taskToken: "a", error: "InvalidOutput", cause: "Invalid JSON" });
+            assert.equal(second.error, "ValidationException");
+            assert.equal(second.cause?.length, LIMITS.cause);
+        });
+
+        it("recognizes a gone task by the error's name too (an error from another SDK copy or client)", async () => {
+            sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error("gone"), { name: "TaskTimedOut" }));
+            assert.equal(await handlerWith()(sqsRecord("m1", callbackMessage(TOKEN))), "gone");
         });
 
         it("leaves the record on the queue when the failure cannot be delivered", async () => {

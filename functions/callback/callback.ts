@@ -21,6 +21,7 @@ import {
     type SFNClient,
 } from "@aws-sdk/client-sfn";
 import type { SQSRecord } from "aws-lambda";
+import { createHash } from "node:crypto";
 
 /** AWS's limits on `SendTaskSuccess` and `SendTaskFailure` (Step Functions API reference). */
 export const LIMITS = {
@@ -111,14 +112,22 @@ export const defaultTaskWork: TaskWork = async (message) => {
     return { payload: input ?? null, result: DEFAULT_RESULT };
 };
 
-/** A short, log-safe prefix of a task token: enough to correlate, useless to anyone else. */
-export function tokenPrefix(token: string): string {
-    return `${token.slice(0, 12)}…`;
+/**
+ * A log-safe fingerprint of a task token: the first 16 hex digits of its SHA-256. Enough to
+ * correlate log lines (an operator holding a token computes the same value), useless for calling
+ * back. A prefix of the token would not do: real tokens start with the same fixed header.
+ */
+export function tokenFingerprint(token: string): string {
+    return createHash("sha256").update(token).digest("hex").slice(0, 16);
 }
 
-/** Cuts `text` to at most `limit` characters, marking the cut. */
+/** Cuts `text` to at most `limit` characters, marking the cut, never inside a surrogate pair. */
 export function bound(text: string, limit: number): string {
-    return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+    if (text.length <= limit) return text;
+    let end = limit - 1;
+    const last = text.charCodeAt(end - 1);
+    if (last >= 0xd800 && last <= 0xdbff) end--; // a high surrogate whose pair would be cut off
+    return `${text.slice(0, end)}…`;
 }
 
 /** The failure reported to Step Functions: an error name and a cause, within AWS's limits. */
@@ -160,9 +169,23 @@ export function serializeOutput(result: unknown): string {
     return output;
 }
 
+/** Whether `error` is the service error `name` (by class, or by name for errors of another SDK copy or client). */
+function isServiceError(error: unknown, name: string, type?: abstract new (...args: never[]) => Error): error is Error {
+    return (type !== undefined && error instanceof type) || (error instanceof Error && error.name === name);
+}
+
 /** Errors that mean the task no longer takes a callback: it timed out, closed, or never existed. */
-function isTaskGone(error: unknown): error is TaskTimedOut | TaskDoesNotExist | InvalidToken {
-    return error instanceof TaskTimedOut || error instanceof TaskDoesNotExist || error instanceof InvalidToken;
+function isTaskGone(error: unknown): error is Error {
+    return (
+        isServiceError(error, "TaskTimedOut", TaskTimedOut) ||
+        isServiceError(error, "TaskDoesNotExist", TaskDoesNotExist) ||
+        isServiceError(error, "InvalidToken", InvalidToken)
+    );
+}
+
+/** Errors that mean Step Functions refuses this output itself: sending it again can never succeed. */
+function isOutputRefused(error: unknown): error is Error {
+    return isServiceError(error, "InvalidOutput", InvalidOutput) || isServiceError(error, "ValidationException");
 }
 
 /** The logging the core needs; Powertools' Logger provides it (structured fields as the 2nd argument). */
@@ -208,7 +231,7 @@ export function createRecordHandler(deps: CallbackDependencies): (record: SQSRec
             throw error;
         }
         const token = message.TaskToken;
-        context.taskToken = tokenPrefix(token);
+        context.taskToken = tokenFingerprint(token);
         if (message.ExecutionId !== undefined) context.executionId = message.ExecutionId;
 
         // A task already gone ends the record; any other error is the caller's to handle.
@@ -251,7 +274,7 @@ export function createRecordHandler(deps: CallbackDependencies): (record: SQSRec
             return outcome;
         } catch (error) {
             // Step Functions refused the output itself: no retry can change that, so fail the task.
-            if (error instanceof InvalidOutput) return fail({ error: "InvalidOutput", cause: bound(error.message, LIMITS.cause) });
+            if (isOutputRefused(error)) return fail({ error: bound(error.name, LIMITS.error), cause: bound(error.message, LIMITS.cause) });
             return leaveOnQueue(error);
         }
     };

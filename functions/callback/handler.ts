@@ -14,7 +14,12 @@ import { createRecordHandler } from "./callback";
 // (AWS_REGION, and AWS_ENDPOINT_URL_SFN where set), as the SDK resolves them by default; the
 // SDK's standard retry mode retries throttling, 5xx and network errors before a record fails.
 const logger = new Logger({ serviceName: "callback-pattern" });
-const client = new SFNClient({});
+const client = new SFNClient({
+    // The SDK sets no time limit on a request: one call that never answers would hold the whole
+    // batch until Lambda's timeout, and the batch would then come back without a partial response.
+    // With these, a stalled call fails (3 attempts: about 6 s) and only its record is retried.
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
+});
 const processor = new BatchProcessor(EventType.SQS);
 const handleRecord = createRecordHandler({ client, logger });
 
