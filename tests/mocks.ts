@@ -52,6 +52,8 @@ export interface RegisteredResource {
     /** Logical name. */
     name: string;
     inputs: Record<string, unknown>;
+    /** Its state after creation: the inputs and the outputs AWS computes (arn, url, name, …). */
+    state: Record<string, unknown>;
     /** Physical name the mock gave it (what AWS auto-naming would). */
     physicalName: string;
     /** Logical names of the resources it depends on (property references and dependsOn). */
@@ -116,6 +118,7 @@ export class MockRecorder {
                     type: args.type,
                     name: args.name,
                     inputs,
+                    state,
                     physicalName,
                     dependencies: recorded?.dependencies ?? [],
                     parent: recorded?.parent,
