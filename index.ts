@@ -34,6 +34,7 @@ for (const warning of settingsWarnings(project, settings)) pulumi.log.warn(warni
 
 const pattern = new CallbackPattern("callback", {
     ...settings,
+    stackName: stack,
     // The stack's own tags come last: a user tag cannot hide which stack owns a resource.
     tags: { ...settings.tags, "pulumi:project": project, "pulumi:stack": stack },
 });
@@ -49,3 +50,4 @@ export const topicArn = pattern.topicArn;
 export const callbackFunctionName = pattern.callbackFunctionName;
 export const callbackFunctionArn = pattern.callbackFunctionArn;
 export const callbackFunctionLogGroupName = pattern.callbackFunctionLogGroupName;
+export const operationsTopicArn = pattern.operationsTopicArn;

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { CallbackAlarms } from "./callback-alarms";
 import { CallbackFunction } from "./callback-function";
 import { CallbackQueue } from "./callback-queue";
 import { CallbackStateMachine } from "./callback-state-machine";
@@ -8,6 +9,8 @@ import type { FunctionArtifact } from "./function-artifact";
 import { NotificationTopic } from "./notification-topic";
 
 export interface CallbackPatternArgs extends CallbackPatternSettings {
+    /** The stack's name: alarm names start with it. */
+    stackName: string;
     /** The callback function's package; built from `functions/callback` when omitted. */
     functionArtifact?: FunctionArtifact;
 }
@@ -40,6 +43,8 @@ export class CallbackPattern extends pulumi.ComponentResource {
     public readonly callbackFunctionArn: pulumi.Output<string>;
     /** CloudWatch log group of the callback function. */
     public readonly callbackFunctionLogGroupName: pulumi.Output<string>;
+    /** ARN of the operations topic that the alarms notify. */
+    public readonly operationsTopicArn: pulumi.Output<string>;
 
     constructor(name: string, args: CallbackPatternArgs, opts?: pulumi.ComponentResourceOptions) {
         super("callback-pattern:index:CallbackPattern", name, {}, opts);
@@ -102,6 +107,23 @@ export class CallbackPattern extends pulumi.ComponentResource {
             parent,
         );
 
+        const alarms = new CallbackAlarms(
+            `${name}-alarms`,
+            {
+                stackName: args.stackName,
+                partition,
+                accountId,
+                deadLetterQueueName: queue.deadLetterQueue.name,
+                queueName: queue.queue.name,
+                stateMachineArn: workflow.stateMachine.arn,
+                functionName: callback.function.name,
+                taskTimeoutSeconds: args.taskTimeoutSeconds,
+                alarmEmail: args.alarmEmail,
+                tags: args.tags,
+            },
+            parent,
+        );
+
         this.stateMachineArn = workflow.stateMachine.arn;
         this.stateMachineName = workflow.stateMachine.name;
         this.stateMachineLogGroupName = workflow.logGroup.name;
@@ -113,6 +135,7 @@ export class CallbackPattern extends pulumi.ComponentResource {
         this.callbackFunctionName = callback.function.name;
         this.callbackFunctionArn = callback.function.arn;
         this.callbackFunctionLogGroupName = callback.logGroup.name;
+        this.operationsTopicArn = alarms.topic.arn;
 
         this.registerOutputs({
             stateMachineArn: this.stateMachineArn,
@@ -126,6 +149,7 @@ export class CallbackPattern extends pulumi.ComponentResource {
             callbackFunctionName: this.callbackFunctionName,
             callbackFunctionArn: this.callbackFunctionArn,
             callbackFunctionLogGroupName: this.callbackFunctionLogGroupName,
+            operationsTopicArn: this.operationsTopicArn,
         });
     }
 }

@@ -37,6 +37,8 @@ export interface CallbackPatternSettings {
     maxReceiveCount: number;
     /** Optional address subscribed to the notification topic (AWS sends a confirmation mail). */
     notificationEmail?: string;
+    /** Optional address subscribed to the operations topic that the alarms notify. */
+    alarmEmail?: string;
     /** What the state machine writes to its log group. */
     logLevel: LogLevel;
     /** Whether state machine logs carry execution input and output (which hold task tokens). */
@@ -71,6 +73,7 @@ export const CONFIG_KEYS = [
     "maxBatchingWindowSeconds",
     "maxReceiveCount",
     "notificationEmail",
+    "alarmEmail",
     "logLevel",
     "includeExecutionData",
     "logRetentionDays",
@@ -176,10 +179,13 @@ export function parseSettings(namespace: string, raw: Readonly<Record<string, st
         if (includeExecutionData === undefined) bad("includeExecutionData", raw.includeExecutionData, "must be true or false");
     }
 
-    const notificationEmail = raw.notificationEmail;
-    if (notificationEmail !== undefined && !EMAIL.test(notificationEmail)) {
-        bad("notificationEmail", notificationEmail, "must be an email address such as ops@example.com");
-    }
+    const email = (key: "notificationEmail" | "alarmEmail") => {
+        const value = raw[key];
+        if (value !== undefined && !EMAIL.test(value)) bad(key, value, "must be an email address such as ops@example.com");
+        return value;
+    };
+    const notificationEmail = email("notificationEmail");
+    const alarmEmail = email("alarmEmail");
 
     const tags = parseTags(raw.tags, (allowed) => bad("tags", String(raw.tags), allowed));
 
@@ -194,6 +200,7 @@ export function parseSettings(namespace: string, raw: Readonly<Record<string, st
         maxBatchingWindowSeconds: maxBatchingWindowSeconds!,
         maxReceiveCount: maxReceiveCount!,
         ...(notificationEmail !== undefined ? { notificationEmail } : {}),
+        ...(alarmEmail !== undefined ? { alarmEmail } : {}),
         logLevel: logLevel!,
         includeExecutionData: includeExecutionData!,
         logRetentionDays: logRetentionDays!,

@@ -9,7 +9,7 @@ export interface PolicyStatement {
     Effect: "Allow";
     Action: string[];
     Resource?: string[];
-    Principal?: { Service: string };
+    Principal?: { Service: string } | { AWS: string };
     Condition?: Record<string, Record<string, string>>;
 }
 
@@ -144,6 +144,35 @@ export function functionPolicy(args: FunctionPolicyArgs): PolicyDocument {
                 Effect: "Allow",
                 Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
                 Resource: [`${args.logGroupArn}:*`],
+            },
+        ],
+    };
+}
+
+/**
+ * Key policy of the customer managed key that encrypts the operations topic. CloudWatch cannot
+ * publish to a topic encrypted with the AWS managed SNS key (its key policy cannot admit the
+ * service), so this key admits `cloudwatch.amazonaws.com` for exactly the two actions publishing
+ * needs. The first statement is AWS's default: without it nobody in the account could manage or
+ * use the key through IAM, and it could never be deleted.
+ */
+export function operationsKeyPolicy(accountId: string, partition: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "AccountAdministersKey",
+                Effect: "Allow",
+                Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+                Action: ["kms:*"],
+                Resource: ["*"],
+            },
+            {
+                Sid: "CloudWatchPublishesAlarms",
+                Effect: "Allow",
+                Principal: { Service: "cloudwatch.amazonaws.com" },
+                Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+                Resource: ["*"],
             },
         ],
     };

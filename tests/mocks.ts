@@ -93,6 +93,12 @@ function resourceState(type: string, name: string, inputs: Record<string, unknow
             const machineArn = arn("states", `stateMachine:${name}`);
             return { id: machineArn, state: { ...inputs, name, arn: machineArn } };
         }
+        case "aws:kms/key:Key": {
+            const keyId = createHash("sha256").update(name).digest("hex").slice(0, 32).replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
+            return { id: keyId, state: { ...inputs, keyId, arn: arn("kms", `key/${keyId}`) } };
+        }
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return { id: name, state: { ...inputs, name, arn: arn("cloudwatch", `alarm:${name}`) } };
         default:
             return { id: `${name}-id`, state: { ...inputs } };
     }

@@ -5,7 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import validate from "asl-validator";
 import { buildCallbackDefinition } from "../infra/definition";
-import { functionPolicy, functionTrustPolicy, stateMachinePolicy, stateMachineTrustPolicy } from "../infra/policies";
+import { functionPolicy, functionTrustPolicy, operationsKeyPolicy, stateMachinePolicy, stateMachineTrustPolicy } from "../infra/policies";
 import { CALLBACK_FUNCTION_ARCHIVE } from "../infra/function-artifact";
 import { buildArtifactElsewhere } from "./support/build-elsewhere";
 import { ACCOUNT_ID, MockRecorder, REGION, runProgram, SNS_KEY_ARN, valueOf, type ProgramOutputs, type RegisteredResource } from "./mocks";
@@ -14,6 +14,8 @@ const T = {
     queue: "aws:sqs/queue:Queue",
     redriveAllow: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
     topic: "aws:sns/topic:Topic",
+    key: "aws:kms/key:Key",
+    alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
     subscription: "aws:sns/topicSubscription:TopicSubscription",
     role: "aws:iam/role:Role",
     rolePolicy: "aws:iam/rolePolicy:RolePolicy",
@@ -30,6 +32,7 @@ const OUTPUTS = [
     "callbackFunctionName",
     "deadLetterQueueArn",
     "deadLetterQueueUrl",
+    "operationsTopicArn",
     "queueArn",
     "queueUrl",
     "stateMachineArn",
@@ -70,7 +73,7 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
         const queues = stack.ofType(T.queue);
         taskQueue = queues.find((q) => q.name.endsWith("-queue"))!;
         deadLetterQueue = queues.find((q) => q.name.endsWith("-dlq"))!;
-        topic = stack.one(T.topic);
+        topic = stack.named("callback-notifications-topic");
         machine = stack.one(T.stateMachine);
         fn = stack.one(T.function);
     });
@@ -85,9 +88,12 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
                 "callback-pattern:sns:NotificationTopic": 1,
                 "callback-pattern:sfn:CallbackStateMachine": 1,
                 "callback-pattern:lambda:CallbackFunction": 1,
+                "callback-pattern:cloudwatch:CallbackAlarms": 1,
                 [T.queue]: 2,
                 [T.redriveAllow]: 1,
-                [T.topic]: 1,
+                [T.topic]: 2,
+                [T.key]: 1,
+                [T.alarm]: 7,
                 [T.role]: 2,
                 [T.rolePolicy]: 2,
                 [T.logGroup]: 2,
@@ -123,8 +129,8 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
         });
 
         it("tags every taggable resource with the user's tags and the owning stack", () => {
-            const taggable = stack.resources.filter((r) => [T.queue, T.topic, T.role, T.logGroup, T.stateMachine, T.function, T.mapping].includes(r.type as never));
-            assert.equal(taggable.length, 10);
+            const taggable = stack.resources.filter((r) => [T.queue, T.topic, T.role, T.logGroup, T.stateMachine, T.function, T.mapping, T.key, T.alarm].includes(r.type as never));
+            assert.equal(taggable.length, 19);
             for (const r of taggable) {
                 assert.deepEqual(r.inputs.tags, { team: "platform", "pulumi:project": "callback-pattern", "pulumi:stack": "staging" }, r.name);
             }
@@ -150,6 +156,7 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
                 callbackFunctionName: fn.physicalName,
                 callbackFunctionArn: arnOf(fn),
                 callbackFunctionLogGroupName: groups.find((g) => g.name.startsWith("callback-callback"))!.physicalName,
+                operationsTopicArn: arnOf(stack.named("callback-alarms-topic")),
             });
         });
     });
@@ -214,6 +221,42 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
         it("is encrypted with the AWS managed SNS key and has no subscription unless configured", () => {
             assert.equal(topic.inputs.kmsMasterKeyId, "alias/aws/sns");
             assert.equal(stack.ofType(T.subscription).length, 0);
+        });
+    });
+
+    describe("alarms", () => {
+        it("notify an operations topic encrypted with a rotating customer managed key that admits CloudWatch", () => {
+            const key = stack.one(T.key);
+            assert.equal(key.inputs.enableKeyRotation, true);
+            assert.deepEqual(json(key, "policy"), operationsKeyPolicy(ACCOUNT_ID, "aws"));
+            const ops = stack.named("callback-alarms-topic");
+            assert.equal(ops.inputs.kmsMasterKeyId, key.state.arn);
+            assert.equal(stack.ofType(T.subscription).length, 0, "no alarm email configured, no subscription");
+        });
+
+        it("watch dead letters, failed, timed-out and aborted executions, function errors and throttles, and the oldest message's age", () => {
+            const alarms = stack.ofType(T.alarm);
+            const opsArn = arnOf(stack.named("callback-alarms-topic"));
+            const watched = Object.fromEntries(
+                alarms.map((a) => [a.name.replace("callback-alarms-staging-", ""), [a.inputs.namespace, a.inputs.metricName, a.inputs.dimensions, a.inputs.statistic, a.inputs.threshold]]),
+            );
+            assert.deepEqual(watched, {
+                "dead-letters": ["AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: deadLetterQueue.physicalName }, "Maximum", 1],
+                "executions-failed": ["AWS/States", "ExecutionsFailed", { StateMachineArn: arnOf(machine) }, "Sum", 1],
+                "executions-timed-out": ["AWS/States", "ExecutionsTimedOut", { StateMachineArn: arnOf(machine) }, "Sum", 1],
+                "executions-aborted": ["AWS/States", "ExecutionsAborted", { StateMachineArn: arnOf(machine) }, "Sum", 1],
+                "function-errors": ["AWS/Lambda", "Errors", { FunctionName: fn.physicalName }, "Sum", 1],
+                "function-throttles": ["AWS/Lambda", "Throttles", { FunctionName: fn.physicalName }, "Sum", 1],
+                "oldest-message-age": ["AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName: taskQueue.physicalName }, "Maximum", 301],
+            });
+            for (const alarm of alarms) {
+                assert.ok(alarm.name.startsWith("callback-alarms-staging-"), `${alarm.name} is not named after the stack`);
+                assert.deepEqual(alarm.inputs.alarmActions, [opsArn]);
+                assert.deepEqual(alarm.inputs.okActions, [opsArn]);
+                assert.equal(alarm.inputs.comparisonOperator, "GreaterThanOrEqualToThreshold");
+                assert.equal(alarm.inputs.treatMissingData, "notBreaching");
+                assert.match(String(alarm.inputs.alarmDescription), /\(callback-pattern stack staging\)$/);
+            }
         });
     });
 
@@ -282,6 +325,7 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
             maxBatchingWindowSeconds: "10",
             maxReceiveCount: "3",
             notificationEmail: "ops@example.com",
+            alarmEmail: "oncall@example.com",
             logLevel: "ALL",
             includeExecutionData: "true",
             logRetentionDays: "7",
@@ -302,10 +346,14 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
         const queue = recorder.ofType(T.queue).find((q) => q.name.endsWith("-queue"))!;
         assert.equal(queue.inputs.visibilityTimeoutSeconds, 6 * 60 + 10);
         assert.equal((JSON.parse(queue.inputs.redrivePolicy as string) as { maxReceiveCount: number }).maxReceiveCount, 3);
-        const subscription = recorder.one(T.subscription);
+        const subscription = recorder.named("callback-notifications-email");
         assert.equal(subscription.inputs.protocol, "email");
         assert.equal(subscription.inputs.endpoint, "ops@example.com");
-        assert.equal(subscription.inputs.topic, `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${recorder.one(T.topic).physicalName}`);
+        const alarmSubscription = recorder.named("callback-alarms-email");
+        assert.equal(alarmSubscription.inputs.endpoint, "oncall@example.com");
+        assert.equal(alarmSubscription.inputs.topic, `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${recorder.named("callback-alarms-topic").physicalName}`);
+        assert.equal(recorder.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name.endsWith("oldest-message-age"))?.inputs.threshold, 901);
+        assert.equal(subscription.inputs.topic, `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${recorder.named("callback-notifications-topic").physicalName}`);
         assert.deepEqual(recorder.one(T.stateMachine).inputs.loggingConfiguration, {
             logDestination: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${recorder.named("callback-workflow-logs").physicalName}:*`,
             level: "ALL",
