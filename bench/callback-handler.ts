@@ -97,7 +97,11 @@ function printTable(title: string, rows: [string, string][]): void {
 async function main(): Promise<void> {
     const endpoint = await StepFunctionsEndpoint.start({ latencyMs: LATENCY_MS });
     const { handler, artifact } = loadBundledHandler(endpoint.url);
-    const client = new SFNClient({ region: "eu-west-1", endpoint: endpoint.url, credentials: { accessKeyId: "AKIDBENCH", secretAccessKey: "bench" } });
+    const client = new SFNClient({
+        region: "eu-west-1",
+        endpoint: endpoint.url,
+        credentials: { accessKeyId: "AKIDBENCH", secretAccessKey: "bench" },
+    });
 
     // 1. A batch of 10 with 25 ms latency, measured in alternation so that both see the same machine.
     await quietly(() => handler(batch(BATCH), LAMBDA_CONTEXT));

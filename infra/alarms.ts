@@ -50,7 +50,8 @@ export function alarmSpecs<T>(t: AlarmTargets<T>): AlarmSpec<T>[] {
     return [
         {
             id: "dead-letters",
-            description: "A message is in the dead-letter queue: the callback function could not process it. Inspect it, fix the cause, then redrive it.",
+            description:
+                "A message is in the dead-letter queue: the callback function could not process it. Inspect it, fix the cause, then redrive it.",
             namespace: "AWS/SQS",
             metricName: "ApproximateNumberOfMessagesVisible",
             dimensions: { QueueName: t.deadLetterQueueName },

@@ -76,4 +76,3 @@ export class CallbackQueue extends pulumi.ComponentResource {
         });
     }
 }
-

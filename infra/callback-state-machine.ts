@@ -78,21 +78,19 @@ export class CallbackStateMachine extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const definition = pulumi
-            .all([args.partition, args.queueUrl, args.topicArn])
-            .apply(([partition, queueUrl, topicArn]) =>
-                JSON.stringify(
-                    buildCallbackDefinition({
-                        partition,
-                        queueUrl,
-                        topicArn,
-                        taskTimeoutSeconds: args.taskTimeoutSeconds,
-                        heartbeatSeconds: args.heartbeatSeconds,
-                    }),
-                    null,
-                    2,
-                ),
-            );
+        const definition = pulumi.all([args.partition, args.queueUrl, args.topicArn]).apply(([partition, queueUrl, topicArn]) =>
+            JSON.stringify(
+                buildCallbackDefinition({
+                    partition,
+                    queueUrl,
+                    topicArn,
+                    taskTimeoutSeconds: args.taskTimeoutSeconds,
+                    heartbeatSeconds: args.heartbeatSeconds,
+                }),
+                null,
+                2,
+            ),
+        );
 
         this.stateMachine = new aws.sfn.StateMachine(
             `${name}-state-machine`,

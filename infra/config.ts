@@ -108,8 +108,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function parseSettings(namespace: string, raw: Readonly<Record<string, string>>): CallbackPatternSettings {
     const problems: string[] = [];
     const name = (key: string) => `${namespace}:${key}`;
-    const bad = (key: string, value: string, allowed: string) =>
-        problems.push(`${name(key)} is ${JSON.stringify(value)}: ${allowed}.`);
+    const bad = (key: string, value: string, allowed: string) => problems.push(`${name(key)} is ${JSON.stringify(value)}: ${allowed}.`);
 
     const known = new Set<string>(CONFIG_KEYS);
     for (const key of Object.keys(raw).sort()) {
@@ -140,23 +139,10 @@ export function parseSettings(namespace: string, raw: Readonly<Record<string, st
     const maxReceiveCount = integer("maxReceiveCount", 1, 1000, d.maxReceiveCount);
     const logRetentionDays = integer("logRetentionDays", 1, 3653, d.logRetentionDays);
 
-    if (
-        heartbeatSeconds !== undefined &&
-        taskTimeoutSeconds !== undefined &&
-        heartbeatSeconds >= taskTimeoutSeconds
-    ) {
-        bad(
-            "heartbeatSeconds",
-            String(raw.heartbeatSeconds),
-            `must be smaller than ${name("taskTimeoutSeconds")} (${taskTimeoutSeconds})`,
-        );
+    if (heartbeatSeconds !== undefined && taskTimeoutSeconds !== undefined && heartbeatSeconds >= taskTimeoutSeconds) {
+        bad("heartbeatSeconds", String(raw.heartbeatSeconds), `must be smaller than ${name("taskTimeoutSeconds")} (${taskTimeoutSeconds})`);
     }
-    if (
-        batchSize !== undefined &&
-        batchSize > 10 &&
-        maxBatchingWindowSeconds !== undefined &&
-        maxBatchingWindowSeconds < 1
-    ) {
+    if (batchSize !== undefined && batchSize > 10 && maxBatchingWindowSeconds !== undefined && maxBatchingWindowSeconds < 1) {
         bad(
             "batchSize",
             String(raw.batchSize),

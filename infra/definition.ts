@@ -73,7 +73,10 @@ export function buildCallbackDefinition(args: CallbackDefinitionArgs): StateMach
     if (!Number.isInteger(taskTimeoutSeconds) || taskTimeoutSeconds < 1) {
         throw new RangeError(`taskTimeoutSeconds must be a positive whole number, got ${taskTimeoutSeconds}`);
     }
-    if (heartbeatSeconds !== undefined && !(Number.isInteger(heartbeatSeconds) && heartbeatSeconds >= 1 && heartbeatSeconds < taskTimeoutSeconds)) {
+    if (
+        heartbeatSeconds !== undefined &&
+        !(Number.isInteger(heartbeatSeconds) && heartbeatSeconds >= 1 && heartbeatSeconds < taskTimeoutSeconds)
+    ) {
         throw new RangeError(
             `heartbeatSeconds must be a positive whole number below taskTimeoutSeconds (${taskTimeoutSeconds}), got ${heartbeatSeconds}`,
         );

@@ -27,11 +27,7 @@ export class NotificationTopic extends pulumi.ComponentResource {
     constructor(name: string, args: NotificationTopicArgs, opts?: pulumi.ComponentResourceOptions) {
         super("callback-pattern:sns:NotificationTopic", name, {}, opts);
 
-        this.topic = new aws.sns.Topic(
-            `${name}-topic`,
-            { kmsMasterKeyId: SNS_MANAGED_KEY_ALIAS, tags: args.tags },
-            { parent: this },
-        );
+        this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: SNS_MANAGED_KEY_ALIAS, tags: args.tags }, { parent: this });
 
         // IAM statements must name the key's ARN: an alias ARN does not match the key it points to.
         this.keyArn = aws.kms.getAliasOutput({ name: SNS_MANAGED_KEY_ALIAS }, { parent: this }).targetKeyArn;

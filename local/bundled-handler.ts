@@ -51,6 +51,7 @@ export function loadBundledHandler(
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file written at run time, loaded anew on each call
     const module = require(file) as { handler: CallbackHandler };
     // The client has read its configuration; what the rest of the test run sees is put back.
     const restoreEnv = () => {

@@ -30,13 +30,18 @@ export function checkNodeVersion(version: string = process.versions.node): void 
 /** The console's default execution input. */
 export const DEFAULT_INPUT = { Comment: "Insert your JSON here" };
 
+// Control characters are among the characters execution names may not hold.
+// eslint-disable-next-line no-control-regex
 const FORBIDDEN_IN_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 
 /** Step Functions' rules for an execution name: 1 to 80 characters, none of the reserved ones. */
 export function checkExecutionName(name: string, flag = "--name"): string {
     if (name.length < 1 || name.length > 80) throw new CliError(`${flag} must be 1 to 80 characters long; got ${name.length}`);
     const bad = FORBIDDEN_IN_NAME.exec(name);
-    if (bad) throw new CliError(`${flag} ${JSON.stringify(name)} contains ${JSON.stringify(bad[0])}; execution names take no whitespace, brackets, wildcards or any of "#%\\^|~\`$&,;:/`);
+    if (bad)
+        throw new CliError(
+            `${flag} ${JSON.stringify(name)} contains ${JSON.stringify(bad[0])}; execution names take no whitespace, brackets, wildcards or any of "#%\\^|~\`$&,;:/`,
+        );
     return name;
 }
 
@@ -128,7 +133,8 @@ export function parseStartArgs(args: string[]): StartOptions {
         "task-timeout-seconds": { type: "string" },
     });
     const scenario = (values.scenario ?? "success") as Scenario;
-    if (!SCENARIOS.includes(scenario)) throw new CliError(`--scenario must be one of ${SCENARIOS.join(", ")}; got ${JSON.stringify(values.scenario)}`);
+    if (!SCENARIOS.includes(scenario))
+        throw new CliError(`--scenario must be one of ${SCENARIOS.join(", ")}; got ${JSON.stringify(values.scenario)}`);
     const stack = values.stack ?? "dev";
     if (!/^[\w.-]+$/.test(stack)) throw new CliError(`--stack ${JSON.stringify(stack)} is not a stack name`);
     const executions = wholeNumber("--executions", values.executions, 1, 10_000) ?? 1;
@@ -137,7 +143,7 @@ export function parseStartArgs(args: string[]): StartOptions {
     let input = readInput(values.input, values["input-file"]);
     if (scenario === "failure") {
         if (typeof input !== "object" || input === null || Array.isArray(input)) {
-            throw new CliError("--scenario failure adds a \"fail\" field to the input, so the input must be a JSON object");
+            throw new CliError('--scenario failure adds a "fail" field to the input, so the input must be a JSON object');
         }
         input = { fail: "Simulated failure (--scenario failure)", ...input };
     }
@@ -196,8 +202,10 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         "wait-seconds": { type: "string" },
     });
     const arn = values["state-machine-arn"];
-    if (arn !== undefined && !STATE_MACHINE_ARN.test(arn)) throw new CliError(`--state-machine-arn ${JSON.stringify(arn)} is not a state machine ARN`);
-    if (values.stack !== undefined && !/^[\w./-]+$/.test(values.stack)) throw new CliError(`--stack ${JSON.stringify(values.stack)} is not a stack name`);
+    if (arn !== undefined && !STATE_MACHINE_ARN.test(arn))
+        throw new CliError(`--state-machine-arn ${JSON.stringify(arn)} is not a state machine ARN`);
+    if (values.stack !== undefined && !/^[\w./-]+$/.test(values.stack))
+        throw new CliError(`--stack ${JSON.stringify(values.stack)} is not a stack name`);
     return {
         help: values.help ?? false,
         ...(values.stack !== undefined ? { stack: values.stack } : {}),

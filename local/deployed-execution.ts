@@ -48,7 +48,9 @@ export async function resolveStateMachineArn(
     const outputs = await readOutputs(options.stack);
     const arn = outputs.stateMachineArn;
     if (typeof arn !== "string" || arn === "") {
-        throw new CliError(`the stack${options.stack !== undefined ? ` ${options.stack}` : ""} has no stateMachineArn output: is it deployed (\`pulumi up\`)?`);
+        throw new CliError(
+            `the stack${options.stack !== undefined ? ` ${options.stack}` : ""} has no stateMachineArn output: is it deployed (\`pulumi up\`)?`,
+        );
     }
     return arn;
 }
@@ -80,7 +82,7 @@ export async function runDeployedExecution(args: DeployedExecutionArgs): Promise
     const executionArn = started.executionArn;
     if (executionArn === undefined) throw new Error("StartExecution returned no executionArn");
     const begin = Date.now();
-    let status: ExecutionStatus = "RUNNING";
+    let status: ExecutionStatus;
     for (;;) {
         const described = await client.send(new DescribeExecutionCommand({ executionArn }));
         status = (described.status ?? "RUNNING") as ExecutionStatus;
@@ -97,7 +99,9 @@ export async function runDeployedExecution(args: DeployedExecutionArgs): Promise
     } while (nextToken !== undefined);
     const view = viewFromHistory({ name, source: stateMachineArn, status, events });
     if (status === "RUNNING") {
-        view.notes = [`still running after ${args.waitSeconds} s; follow it with: aws stepfunctions describe-execution --execution-arn ${executionArn}`];
+        view.notes = [
+            `still running after ${args.waitSeconds} s; follow it with: aws stepfunctions describe-execution --execution-arn ${executionArn}`,
+        ];
     }
     return view;
 }

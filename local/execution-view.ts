@@ -90,22 +90,37 @@ function table(headers: string[], rows: string[][], alignRight: boolean[]): stri
     return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-const indent = (text: string, by = "  ") => text.split("\n").map((l) => by + l).join("\n");
+const indent = (text: string, by = "  ") =>
+    text
+        .split("\n")
+        .map((l) => by + l)
+        .join("\n");
 
 /** The console's view of one execution, as text. */
 export function renderExecution(view: ExecutionView): string {
     const parts: string[] = [];
     const took = view.durationMs === undefined ? "" : ` in ${Math.round(view.durationMs)} ms`;
     parts.push(`Execution ${view.name}: ${view.status}${took}`);
-    parts.push(indent(`source: ${view.source}\ninput:  ${JSON.stringify(view.input)}` + (view.output === undefined ? "" : `\noutput: ${JSON.stringify(view.output)}`)));
+    parts.push(
+        indent(
+            `source: ${view.source}\ninput:  ${JSON.stringify(view.input)}` +
+                (view.output === undefined ? "" : `\noutput: ${JSON.stringify(view.output)}`),
+        ),
+    );
     for (const note of view.notes ?? []) parts.push(indent(`note: ${note}`));
     if (view.queuedMessage !== undefined) {
         parts.push(`\nMessage sent to the queue:\n${indent(JSON.stringify(view.queuedMessage, null, 2))}`);
     }
     if (view.queueActivity !== undefined && view.queueActivity.length > 0) {
-        const rows = view.queueActivity.map((a) => [a.type, a.messageId.slice(0, 8), String(a.receiveCount), String(Math.round(a.elapsedMs))]);
+        const rows = view.queueActivity.map((a) => [
+            a.type,
+            a.messageId.slice(0, 8),
+            String(a.receiveCount),
+            String(Math.round(a.elapsedMs)),
+        ]);
         parts.push(`\nQueue:\n${indent(table(["Event", "Message", "Receives", "Elapsed ms"], rows, [false, false, true, true]))}`);
-        if (view.deadLetters !== undefined) parts.push(indent(`dead-letter queue: ${view.deadLetters} message${view.deadLetters === 1 ? "" : "s"}`));
+        if (view.deadLetters !== undefined)
+            parts.push(indent(`dead-letter queue: ${view.deadLetters} message${view.deadLetters === 1 ? "" : "s"}`));
     }
     if (view.functionLog !== undefined && view.functionLog.length > 0) {
         parts.push(`\nCallback function log:\n${indent(view.functionLog.join("\n"))}`);
@@ -138,7 +153,10 @@ export interface RunSummary {
 
 /** Summarizes many executions: statuses, throughput and latency percentiles. */
 export function summarize(views: ExecutionView[], concurrency: number, wallMs: number): RunSummary {
-    const latencies = views.map((v) => v.durationMs ?? NaN).filter((n) => !Number.isNaN(n)).sort((a, b) => a - b);
+    const latencies = views
+        .map((v) => v.durationMs ?? NaN)
+        .filter((n) => !Number.isNaN(n))
+        .sort((a, b) => a - b);
     const statuses: Record<string, number> = {};
     for (const v of views) statuses[v.status] = (statuses[v.status] ?? 0) + 1;
     return {
@@ -146,7 +164,12 @@ export function summarize(views: ExecutionView[], concurrency: number, wallMs: n
         concurrency,
         wallMs,
         statuses,
-        latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN },
+        latencyMs: {
+            p50: percentile(latencies, 50),
+            p90: percentile(latencies, 90),
+            p99: percentile(latencies, 99),
+            max: latencies.at(-1) ?? NaN,
+        },
         executionsPerSecond: views.length / (wallMs / 1000),
     };
 }
@@ -190,7 +213,12 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
         if (entered !== undefined) state = entered;
         const time = event.timestamp?.getTime() ?? start;
         const type = String(event.type);
-        history.push({ id: event.id ?? history.length + 1, type, ...(type.startsWith("Execution") ? {} : state !== undefined ? { state } : {}), elapsedMs: time - start });
+        history.push({
+            id: event.id ?? history.length + 1,
+            type,
+            ...(type.startsWith("Execution") ? {} : state !== undefined ? { state } : {}),
+            elapsedMs: time - start,
+        });
         if (event.executionStartedEventDetails) input = parseJson(event.executionStartedEventDetails.input);
         if (event.executionSucceededEventDetails) output = parseJson(event.executionSucceededEventDetails.output);
         if (/^Execution(Succeeded|Failed|TimedOut|Aborted)$/.test(type)) end = time;
@@ -198,7 +226,11 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
         if (scheduled !== undefined) {
             const parameters = parseJson(scheduled.parameters) as Record<string, unknown> | undefined;
             if (scheduled.resourceType === "sqs" && scheduled.resource?.startsWith("sendMessage")) {
-                queuedMessage = withShortToken(parseJson(typeof parameters?.MessageBody === "string" ? parameters.MessageBody : JSON.stringify(parameters?.MessageBody)));
+                queuedMessage = withShortToken(
+                    parseJson(
+                        typeof parameters?.MessageBody === "string" ? parameters.MessageBody : JSON.stringify(parameters?.MessageBody),
+                    ),
+                );
             }
             if (scheduled.resourceType === "sns" && scheduled.resource === "publish") {
                 notifications.push({ topicArn: String(parameters?.TopicArn ?? ""), message: String(parameters?.Message ?? "") });

@@ -9,11 +9,23 @@
  * - SNS publishes are captured and shown.
  */
 import { randomUUID } from "node:crypto";
-import { ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition as LocalDefinition } from "aws-local-stepfunctions";
+import {
+    ExecutionError,
+    ExecutionTimeoutError,
+    StateMachine,
+    type StateMachineDefinition as LocalDefinition,
+} from "aws-local-stepfunctions";
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, STATE_NAMES } from "../infra/definition";
 import { loadBundledHandler, OutputCapture } from "./bundled-handler";
-import { withShortToken, type ExecutionStatus, type ExecutionView, type HistoryRow, type Notification, type QueueActivity } from "./execution-view";
+import {
+    withShortToken,
+    type ExecutionStatus,
+    type ExecutionView,
+    type HistoryRow,
+    type Notification,
+    type QueueActivity,
+} from "./execution-view";
 import { LocalQueue, type QueueEvent } from "./local-queue";
 import { StepFunctionsEndpoint } from "./step-functions-endpoint";
 import type { Scenario } from "./scenarios";
@@ -84,7 +96,10 @@ export class LocalWorkflow {
             queueUrl: LOCAL.queueUrl,
             topicArn: LOCAL.topicArn,
             taskTimeoutSeconds: timeoutSeconds,
-            heartbeatSeconds: options.settings.heartbeatSeconds !== undefined && options.settings.heartbeatSeconds < timeoutSeconds ? options.settings.heartbeatSeconds : undefined,
+            heartbeatSeconds:
+                options.settings.heartbeatSeconds !== undefined && options.settings.heartbeatSeconds < timeoutSeconds
+                    ? options.settings.heartbeatSeconds
+                    : undefined,
         });
         this.definition = definition as unknown as LocalDefinition;
         // Built (and validated) once; every execution runs it anew.
@@ -124,7 +139,9 @@ export class LocalWorkflow {
             `a failed message comes back after ${this.options.redeliveryDelayMs ?? 200} ms here (${queueVisibilityTimeoutSeconds(this.options.settings)} s, the visibility timeout, in AWS)`,
         ];
         if (this.timeoutSeconds !== this.options.settings.taskTimeoutSeconds) {
-            notes.unshift(`TimeoutSeconds is ${this.timeoutSeconds} here (${this.options.settings.taskTimeoutSeconds} in the stack) so that the ${scenario} scenario ends quickly`);
+            notes.unshift(
+                `TimeoutSeconds is ${this.timeoutSeconds} here (${this.options.settings.taskTimeoutSeconds} in the stack) so that the ${scenario} scenario ends quickly`,
+            );
         }
         return notes;
     }
@@ -155,20 +172,25 @@ export class LocalWorkflow {
             record("TaskSucceeded", state);
             return output as never;
         };
-        const publish = (state: string) => async (parameters: unknown): Promise<never> => {
-            record("TaskScheduled", state);
-            record("TaskStarted", state);
-            const { TopicArn, Message } = parameters as { TopicArn: string; Message: string };
-            notifications.push({ topicArn: TopicArn, message: Message });
-            record("TaskSucceeded", state);
-            return { MessageId: randomUUID() } as never;
-        };
+        const publish =
+            (state: string) =>
+            async (parameters: unknown): Promise<never> => {
+                record("TaskScheduled", state);
+                record("TaskStarted", state);
+                const { TopicArn, Message } = parameters as { TopicArn: string; Message: string };
+                notifications.push({ topicArn: TopicArn, message: Message });
+                record("TaskSucceeded", state);
+                return { MessageId: randomUUID() } as never;
+            };
 
         const start = Date.now();
         const run = this.machine.run(input as never, {
             context: {
                 Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: new Date(start).toISOString() },
-                StateMachine: { Id: `arn:aws:states:${LOCAL.region}:${LOCAL.account}:stateMachine:${LOCAL.stateMachineName}`, Name: LOCAL.stateMachineName },
+                StateMachine: {
+                    Id: `arn:aws:states:${LOCAL.region}:${LOCAL.account}:stateMachine:${LOCAL.stateMachineName}`,
+                    Name: LOCAL.stateMachineName,
+                },
                 Task: { Token: token },
             },
             overrides: {
@@ -198,7 +220,11 @@ export class LocalWorkflow {
                         recorded.push({ type: "TaskStateExited", state, timestamp: event.timestamp });
                         break;
                     case "StateFailed":
-                        recorded.push({ type: event.Error === "States.Timeout" ? "TaskTimedOut" : "TaskFailed", state, timestamp: event.timestamp });
+                        recorded.push({
+                            type: event.Error === "States.Timeout" ? "TaskTimedOut" : "TaskFailed",
+                            state,
+                            timestamp: event.timestamp,
+                        });
                         break;
                     default:
                         break; // StateCaught, StateRetried: not events of Step Functions' history
@@ -270,5 +296,10 @@ export function orderHistory(recorded: Recorded[], start: number): HistoryRow[] 
         event.type === "ExecutionStarted" ? -1 : event.state === undefined ? stateOrder.length : stateOrder.indexOf(event.state);
     return [...recorded]
         .sort((a, b) => position(a) - position(b) || (RANK[a.type] ?? 9) - (RANK[b.type] ?? 9) || a.timestamp - b.timestamp)
-        .map((event, i) => ({ id: i + 1, type: event.type, ...(event.state !== undefined ? { state: event.state } : {}), elapsedMs: Math.max(0, event.timestamp - start) }));
+        .map((event, i) => ({
+            id: i + 1,
+            type: event.type,
+            ...(event.state !== undefined ? { state: event.state } : {}),
+            elapsedMs: Math.max(0, event.timestamp - start),
+        }));
 }

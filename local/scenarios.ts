@@ -13,4 +13,3 @@ export const SCENARIO_DESCRIPTIONS: Record<Scenario, string> = {
 
 /** How long the timeout and poison scenarios wait for a callback unless told otherwise. */
 export const SHORT_TIMEOUT_SECONDS = 2;
-

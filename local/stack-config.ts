@@ -56,7 +56,9 @@ export function readStackConfig(file: string, namespace: string): StackConfig {
         if (!key.startsWith(`${namespace}:`)) continue;
         const name = key.slice(namespace.length + 1);
         if (typeof value === "object" && value !== null && "secure" in value) {
-            throw new StackConfigError(`${file}: ${key} is a secret; the local run cannot decrypt it (set a plain value, or run against a deployed stack)`);
+            throw new StackConfigError(
+                `${file}: ${key} is a secret; the local run cannot decrypt it (set a plain value, or run against a deployed stack)`,
+            );
         }
         raw[name] = typeof value === "string" ? value : typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
     }

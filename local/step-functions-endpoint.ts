@@ -24,10 +24,7 @@ export interface EndpointCall {
 }
 
 export type Reply =
-    | { kind: "ok" }
-    | { kind: "error"; status: number; type: string; message: string }
-    | { kind: "drop" }
-    | { kind: "stall" };
+    { kind: "ok" } | { kind: "error"; status: number; type: string; message: string } | { kind: "drop" } | { kind: "stall" };
 
 export const reply = {
     ok: (): Reply => ({ kind: "ok" }),
@@ -107,7 +104,8 @@ export class StepFunctionsEndpoint {
         const target = String(req.headers["x-amz-target"] ?? "");
         const action = target.replace(/^AWSStepFunctions\./, "") as TaskTokenAction;
         if (req.method !== "POST" || req.url !== "/") return protocolError("UnknownOperationException", `${req.method} ${req.url}`);
-        if (req.headers["content-type"] !== JSON_1_0) return protocolError("SerializationException", `content type ${req.headers["content-type"]}`);
+        if (req.headers["content-type"] !== JSON_1_0)
+            return protocolError("SerializationException", `content type ${req.headers["content-type"]}`);
         if (!target.startsWith("AWSStepFunctions.") || !TASK_TOKEN_ACTIONS.includes(action)) {
             return protocolError("UnknownOperationException", `unsupported target ${target}`);
         }

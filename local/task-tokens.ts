@@ -60,7 +60,10 @@ export class TaskTokens {
         if (task === undefined) return Promise.reject(new TaskError("States.Runtime", "unknown or closed task token"));
         task.timers.push(
             setTimeout(
-                () => this.close(token, (t) => t.reject(new TaskError("States.Timeout", `No callback within TimeoutSeconds (${options.timeoutSeconds}).`))),
+                () =>
+                    this.close(token, (t) =>
+                        t.reject(new TaskError("States.Timeout", `No callback within TimeoutSeconds (${options.timeoutSeconds}).`)),
+                    ),
                 options.timeoutSeconds * 1000,
             ),
         );
@@ -112,7 +115,8 @@ export class TaskTokens {
 
     /** Ends every open task (the run is over) so that no timer keeps the process alive. */
     public closeAll(): void {
-        for (const token of [...this.open.keys()]) this.close(token, (t) => t.reject(new TaskError("States.Runtime", "The local run ended.")));
+        for (const token of [...this.open.keys()])
+            this.close(token, (t) => t.reject(new TaskError("States.Runtime", "The local run ended.")));
     }
 
     private heartbeatTimer(token: string, seconds: number): NodeJS.Timeout {

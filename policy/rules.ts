@@ -101,7 +101,9 @@ const lambdaRuntime: ResourceRule = {
         const runtime = str(props.runtime);
         return runtime !== undefined && config.nodejsRuntimes.includes(runtime)
             ? []
-            : [`runtime ${JSON.stringify(props.runtime ?? null)} is not one of the supported Node.js runtimes ${config.nodejsRuntimes.join(", ")}`];
+            : [
+                  `runtime ${JSON.stringify(props.runtime ?? null)} is not one of the supported Node.js runtimes ${config.nodejsRuntimes.join(", ")}`,
+              ];
     },
 };
 
@@ -115,7 +117,8 @@ const stateMachineObservable: ResourceRule = {
         const level = str(logging?.level) ?? "OFF";
         if (level === "OFF") problems.push("logging is off: set loggingConfiguration.level to ALL, ERROR or FATAL");
         else if (logging?.logDestination === "") problems.push("logging has no logDestination");
-        if (obj(props.tracingConfiguration)?.enabled !== true) problems.push("X-Ray tracing is off: set tracingConfiguration.enabled: true");
+        if (obj(props.tracingConfiguration)?.enabled !== true)
+            problems.push("X-Ray tracing is off: set tracingConfiguration.enabled: true");
         return problems;
     },
 };
@@ -159,14 +162,19 @@ const callbackTimeout: ResourceRule = {
             .flatMap(({ name, state }) => {
                 const timeout = num(state.TimeoutSeconds);
                 if (timeout === undefined) return [`task "${name}" waits for a callback without TimeoutSeconds (the default is one year)`];
-                return timeout < ONE_YEAR_SECONDS ? [] : [`task "${name}" has TimeoutSeconds ${timeout}; it must be below ${ONE_YEAR_SECONDS} (one year)`];
+                return timeout < ONE_YEAR_SECONDS
+                    ? []
+                    : [`task "${name}" has TimeoutSeconds ${timeout}; it must be below ${ONE_YEAR_SECONDS} (one year)`];
             });
     },
 };
 
 /** The IAM policy documents a resource holds. */
 function policyDocuments(type: string, props: Record<string, unknown>): Record<string, unknown>[] {
-    if (type === TYPES.role) return list(props.inlinePolicies).map((p) => document(obj(p)?.policy)).filter((d) => d !== undefined);
+    if (type === TYPES.role)
+        return list(props.inlinePolicies)
+            .map((p) => document(obj(p)?.policy))
+            .filter((d) => d !== undefined);
     const single = document(props.policy);
     return single === undefined ? [] : [single];
 }
@@ -181,9 +189,11 @@ const wildcardActions: ResourceRule = {
                 const statement = obj(value) ?? {};
                 const sid = str(statement.Sid) ?? `#${index + 1}`;
                 const problems: string[] = [];
-                if (statement.NotAction !== undefined) problems.push(`statement ${sid} uses NotAction, which grants everything it does not name`);
+                if (statement.NotAction !== undefined)
+                    problems.push(`statement ${sid} uses NotAction, which grants everything it does not name`);
                 for (const action of list(statement.Action)) {
-                    if (typeof action === "string" && (action === "*" || /^[^:]+:\*$/.test(action))) problems.push(`statement ${sid} grants the wildcard action ${action}`);
+                    if (typeof action === "string" && (action === "*" || /^[^:]+:\*$/.test(action)))
+                        problems.push(`statement ${sid} grants the wildcard action ${action}`);
                 }
                 return problems;
             }),
@@ -204,7 +214,9 @@ const trustSingleService: ResourceRule = {
             const services = list(principal?.Service);
             const others = Object.keys(principal ?? {}).filter((key) => key !== "Service");
             if (principal === undefined || others.length > 0 || services.length !== 1 || typeof services[0] !== "string") {
-                return [`statement ${sid} must trust exactly one service principal; it names ${JSON.stringify(statement.Principal ?? null)}`];
+                return [
+                    `statement ${sid} must trust exactly one service principal; it names ${JSON.stringify(statement.Principal ?? null)}`,
+                ];
             }
             return [];
         });
@@ -238,7 +250,12 @@ export const RESOURCE_RULES: ResourceRule[] = [
 ];
 
 /** Runs one resource rule on a resource of any type (no violation for types it does not look at). */
-export function checkResource(rule: ResourceRule, type: string, props: Record<string, unknown>, config: RuleConfig = DEFAULT_RULE_CONFIG): string[] {
+export function checkResource(
+    rule: ResourceRule,
+    type: string,
+    props: Record<string, unknown>,
+    config: RuleConfig = DEFAULT_RULE_CONFIG,
+): string[] {
     return rule.types.includes(type) ? rule.check(props, config, type) : [];
 }
 
@@ -252,7 +269,9 @@ const queueRedrive: StackRule = {
     description: "Every SQS queue has a redrive policy to a dead-letter queue, or is itself the dead-letter queue of another.",
     check: (resources) => {
         const queues = ofType(resources, TYPES.queue);
-        const targets = new Set(queues.map((q) => str(document(q.props.redrivePolicy)?.deadLetterTargetArn)).filter((arn) => arn !== undefined));
+        const targets = new Set(
+            queues.map((q) => str(document(q.props.redrivePolicy)?.deadLetterTargetArn)).filter((arn) => arn !== undefined),
+        );
         return queues.flatMap((queue) => {
             if (str(document(queue.props.redrivePolicy)?.deadLetterTargetArn) !== undefined) return [];
             const arn = str(queue.props.arn);
@@ -264,12 +283,17 @@ const queueRedrive: StackRule = {
 
 const visibilityCoversFunction: StackRule = {
     name: "sqs-visibility-timeout-covers-function",
-    description: "A queue that feeds a Lambda function has a visibility timeout of at least 6 × the function's timeout + the batching window.",
+    description:
+        "A queue that feeds a Lambda function has a visibility timeout of at least 6 × the function's timeout + the batching window.",
     check: (resources) =>
         ofType(resources, TYPES.eventSourceMapping).flatMap((mapping) => {
-            const queue = ofType(resources, TYPES.queue).find((q) => str(q.props.arn) !== undefined && q.props.arn === mapping.props.eventSourceArn);
+            const queue = ofType(resources, TYPES.queue).find(
+                (q) => str(q.props.arn) !== undefined && q.props.arn === mapping.props.eventSourceArn,
+            );
             const target = mapping.props.functionName;
-            const fn = ofType(resources, TYPES.function).find((f) => target !== undefined && (f.props.arn === target || f.props.name === target));
+            const fn = ofType(resources, TYPES.function).find(
+                (f) => target !== undefined && (f.props.arn === target || f.props.name === target),
+            );
             if (queue === undefined || fn === undefined) return []; // not both in this stack, or not known yet
             const timeout = num(fn.props.timeout) ?? 3;
             const window = num(mapping.props.maximumBatchingWindowInSeconds) ?? 0;
@@ -277,7 +301,9 @@ const visibilityCoversFunction: StackRule = {
             const needed = 6 * timeout + window;
             return visibility >= needed
                 ? []
-                : [`queue ${queue.name} has a visibility timeout of ${visibility} s; feeding ${fn.name} (timeout ${timeout} s, batching window ${window} s) it needs at least ${needed} s`];
+                : [
+                      `queue ${queue.name} has a visibility timeout of ${visibility} s; feeding ${fn.name} (timeout ${timeout} s, batching window ${window} s) it needs at least ${needed} s`,
+                  ];
         }),
 };
 
@@ -286,10 +312,15 @@ const lambdaLogRetention: StackRule = {
     description: "Every Lambda function logs to a log group of this stack that has a retention period.",
     check: (resources) =>
         ofType(resources, TYPES.function).flatMap((fn) => {
-            const named = str(obj(fn.props.loggingConfig)?.logGroup) ?? (str(fn.props.name) !== undefined ? `/aws/lambda/${String(fn.props.name)}` : undefined);
+            const named =
+                str(obj(fn.props.loggingConfig)?.logGroup) ??
+                (str(fn.props.name) !== undefined ? `/aws/lambda/${String(fn.props.name)}` : undefined);
             if (named === undefined) return []; // the name is not known yet
             const group = ofType(resources, TYPES.logGroup).find((g) => g.props.name === named);
-            if (group === undefined) return [`function ${fn.name} logs to ${named}, which this stack does not create (Lambda would create it without a retention)`];
+            if (group === undefined)
+                return [
+                    `function ${fn.name} logs to ${named}, which this stack does not create (Lambda would create it without a retention)`,
+                ];
             const days = num(group.props.retentionInDays) ?? 0;
             return days > 0 ? [] : [`log group ${group.name} of function ${fn.name} keeps logs forever: set retentionInDays`];
         }),

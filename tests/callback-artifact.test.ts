@@ -24,7 +24,8 @@ function byToken(call: EndpointCall): Reply {
     if (token.startsWith("dropped-once")) return call.attempt === 1 ? reply.drop() : reply.ok();
     if (token.startsWith("dropped")) return reply.drop();
     if (token.startsWith("stalled")) return reply.stall();
-    if (token.startsWith("refused-output")) return call.action === "SendTaskSuccess" ? reply.error("InvalidOutput", 400, "Invalid JSON output") : reply.ok();
+    if (token.startsWith("refused-output"))
+        return call.action === "SendTaskSuccess" ? reply.error("InvalidOutput", 400, "Invalid JSON output") : reply.ok();
     return reply.ok();
 }
 
@@ -57,7 +58,10 @@ describe("bundled callback function against a loopback Step Functions endpoint",
         assert.equal(call.action, "SendTaskSuccess");
         assert.equal(call.headers["x-amz-target"], "AWSStepFunctions.SendTaskSuccess");
         assert.equal(call.headers["content-type"], "application/x-amz-json-1.0");
-        assert.match(String(call.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDLOOPBACKEXAMPLE\/\d{8}\/eu-west-1\/states\/aws4_request/);
+        assert.match(
+            String(call.headers.authorization),
+            /^AWS4-HMAC-SHA256 Credential=AKIDLOOPBACKEXAMPLE\/\d{8}\/eu-west-1\/states\/aws4_request/,
+        );
         assert.equal(call.input.taskToken, "good-token");
         assert.deepEqual(JSON.parse(String(call.input.output)), { payload: { order: 42 }, result: DEFAULT_RESULT });
     });
@@ -72,15 +76,26 @@ describe("bundled callback function against a loopback Step Functions endpoint",
         });
     }
 
-    for (const [token, what] of [["throttled-once", "ThrottlingException"], ["error-500-once", "a 500"], ["dropped-once", "a dropped connection"]]) {
+    for (const [token, what] of [
+        ["throttled-once", "ThrottlingException"],
+        ["error-500-once", "a 500"],
+        ["dropped-once", "a dropped connection"],
+    ]) {
         it(`retries ${what} inside the SDK and then succeeds`, async () => {
             const { result } = await run({ Records: [sqsRecord("m1", callbackMessage(token))] });
             assert.deepEqual(result.batchItemFailures, []);
-            assert.deepEqual(endpoint.callsOf("SendTaskSuccess", token).map((c) => c.attempt), [1, 2]);
+            assert.deepEqual(
+                endpoint.callsOf("SendTaskSuccess", token).map((c) => c.attempt),
+                [1, 2],
+            );
         });
     }
 
-    for (const [token, what] of [["throttled", "ThrottlingException"], ["error-500", "a 500"], ["dropped", "a dropped connection"]]) {
+    for (const [token, what] of [
+        ["throttled", "ThrottlingException"],
+        ["error-500", "a 500"],
+        ["dropped", "a dropped connection"],
+    ]) {
         it(`reports the record for another delivery when ${what} outlasts the SDK's retries`, async () => {
             const { result } = await run({ Records: [sqsRecord("m1", callbackMessage(token))] });
             assert.deepEqual(failedIds(result), ["m1"]);
@@ -110,18 +125,26 @@ describe("bundled callback function against a loopback Step Functions endpoint",
         const { result } = await run({ Records: [sqsRecord("m1", callbackMessage("failing-input", { order: 42, fail: "out of stock" }))] });
         assert.deepEqual(result.batchItemFailures, []);
         assert.deepEqual(endpoint.callsOf("SendTaskSuccess"), []);
-        assert.deepEqual(endpoint.callsOf("SendTaskFailure").map((c) => c.input), [{ taskToken: "failing-input", error: "TaskRejected", cause: "out of stock" }]);
+        assert.deepEqual(
+            endpoint.callsOf("SendTaskFailure").map((c) => c.input),
+            [{ taskToken: "failing-input", error: "TaskRejected", cause: "out of stock" }],
+        );
     });
 
     it("fails the task when Step Functions refuses the output (InvalidOutput)", async () => {
         const { result } = await run({ Records: [sqsRecord("m1", callbackMessage("refused-output"))] });
         assert.deepEqual(result.batchItemFailures, []);
-        assert.deepEqual(endpoint.callsOf("SendTaskFailure").map((c) => [c.input.error, c.input.cause]), [["InvalidOutput", "Invalid JSON output"]]);
+        assert.deepEqual(
+            endpoint.callsOf("SendTaskFailure").map((c) => [c.input.error, c.input.cause]),
+            [["InvalidOutput", "Invalid JSON output"]],
+        );
     });
 
     it("gives up on a call that never answers, so that the batch still gets its partial response", async () => {
         const started = Date.now();
-        const { result } = await run({ Records: [sqsRecord("stuck", callbackMessage("stalled")), sqsRecord("fine", callbackMessage("good-x"))] });
+        const { result } = await run({
+            Records: [sqsRecord("stuck", callbackMessage("stalled")), sqsRecord("fine", callbackMessage("good-x"))],
+        });
         assert.deepEqual(failedIds(result), ["stuck"]);
         assert.equal(endpoint.callsOf("SendTaskSuccess", "stalled").length, SDK_MAX_ATTEMPTS);
         assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms, longer than the function's default timeout`);
@@ -130,7 +153,11 @@ describe("bundled callback function against a loopback Step Functions endpoint",
     it("logs structured JSON and never a whole task token", async () => {
         const token = `good-${"x".repeat(600)}`;
         const { lines } = await run({
-            Records: [sqsRecord("a", callbackMessage(token)), sqsRecord("b", callbackMessage(`throttled-${"y".repeat(600)}`)), sqsRecord("c", "oops")],
+            Records: [
+                sqsRecord("a", callbackMessage(token)),
+                sqsRecord("b", callbackMessage(`throttled-${"y".repeat(600)}`)),
+                sqsRecord("c", "oops"),
+            ],
         });
         assert.ok(lines.length >= 3, lines.join("\n"));
         for (const line of lines) {
@@ -152,13 +179,19 @@ describe("callback core with the real SDK client against a loopback endpoint", (
     after(async () => endpoint.close());
 
     const client = () =>
-        new SFNClient({ region: "eu-west-1", endpoint: endpoint.url, credentials: { accessKeyId: "AKIDLOOPBACKEXAMPLE", secretAccessKey: "s" } });
+        new SFNClient({
+            region: "eu-west-1",
+            endpoint: endpoint.url,
+            credentials: { accessKeyId: "AKIDLOOPBACKEXAMPLE", secretAccessKey: "s" },
+        });
 
     it("delivers a failed work's error and cause with SendTaskFailure, then acknowledges", async () => {
         const work: TaskWork = async () => {
             throw new TypeError("the order has no customer");
         };
-        const outcome = await createRecordHandler({ client: client(), logger: new RecordingLogger(), work })(sqsRecord("m1", callbackMessage("failing-work")));
+        const outcome = await createRecordHandler({ client: client(), logger: new RecordingLogger(), work })(
+            sqsRecord("m1", callbackMessage("failing-work")),
+        );
         assert.equal(outcome, "failed");
         const [call, ...more] = endpoint.callsOf("SendTaskFailure", "failing-work");
         assert.deepEqual(more, []);
@@ -172,7 +205,9 @@ describe("callback core with the real SDK client against a loopback endpoint", (
             throw new Error("boom");
         };
         await assert.rejects(
-            createRecordHandler({ client: client(), logger: new RecordingLogger(), work })(sqsRecord("m1", callbackMessage("throttled-failure"))),
+            createRecordHandler({ client: client(), logger: new RecordingLogger(), work })(
+                sqsRecord("m1", callbackMessage("throttled-failure")),
+            ),
             (error: Error) => error.name === "ThrottlingException",
         );
         assert.equal(endpoint.callsOf("SendTaskFailure", "throttled-failure").length, SDK_MAX_ATTEMPTS);

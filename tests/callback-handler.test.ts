@@ -71,7 +71,10 @@ describe("callback function", () => {
         ];
         for (const [what, body, reason] of malformed) {
             it(`rejects ${what}`, () => {
-                assert.throws(() => parseCallbackMessage(body), (error: unknown) => error instanceof MalformedMessageError && reason.test(error.message));
+                assert.throws(
+                    () => parseCallbackMessage(body),
+                    (error: unknown) => error instanceof MalformedMessageError && reason.test(error.message),
+                );
             });
         }
         it("accepts a token of exactly 2048 characters", () => {
@@ -100,10 +103,17 @@ describe("callback function", () => {
         });
         it("serializes the output, null for nothing, and refuses what cannot be an output", () => {
             assert.equal(serializeOutput({ a: 1 }), '{"a":1}');
-            assert.equal(Buffer.byteLength(serializeOutput("x".repeat(LIMITS.outputBytes - 2))), LIMITS.outputBytes, "exactly the limit is allowed");
+            assert.equal(
+                Buffer.byteLength(serializeOutput("x".repeat(LIMITS.outputBytes - 2))),
+                LIMITS.outputBytes,
+                "exactly the limit is allowed",
+            );
             assert.equal(serializeOutput(undefined), "null");
             assert.throws(() => serializeOutput({ n: 1n }), /not JSON-serializable/);
-            assert.throws(() => serializeOutput("é".repeat(LIMITS.outputBytes / 2)), /262146 bytes of JSON; a task output holds at most 262144/);
+            assert.throws(
+                () => serializeOutput("é".repeat(LIMITS.outputBytes / 2)),
+                /262146 bytes of JSON; a task output holds at most 262144/,
+            );
         });
     });
 
@@ -131,7 +141,9 @@ describe("callback function", () => {
 
         it("makes the work's result the task output", async () => {
             sfn.on(SendTaskSuccessCommand).resolves({});
-            await handlerWith(async (message) => ({ approved: true, order: (message.Input as { order: number }).order }))(sqsRecord("m1", callbackMessage(TOKEN)));
+            await handlerWith(async (message) => ({ approved: true, order: (message.Input as { order: number }).order }))(
+                sqsRecord("m1", callbackMessage(TOKEN)),
+            );
             assert.equal(successCalls()[0].output, '{"approved":true,"order":42}');
         });
 
@@ -174,7 +186,13 @@ describe("callback function", () => {
             circular.self = circular;
             await handlerWith(async () => circular)(sqsRecord("loop", callbackMessage("token-loop")));
             const failures = failureCalls();
-            assert.deepEqual(failures.map((f) => [f.taskToken, f.error]), [["token-big", "TaskOutputError"], ["token-loop", "TaskOutputError"]]);
+            assert.deepEqual(
+                failures.map((f) => [f.taskToken, f.error]),
+                [
+                    ["token-big", "TaskOutputError"],
+                    ["token-loop", "TaskOutputError"],
+                ],
+            );
             assert.match(failures[0].cause ?? "", /262146 bytes of JSON/);
             assert.match(failures[1].cause ?? "", /not JSON-serializable/);
             assert.deepEqual(successCalls(), []);
@@ -182,7 +200,9 @@ describe("callback function", () => {
 
         it("fails the task when Step Functions refuses the output (InvalidOutput, ValidationException), cause bounded", async () => {
             sfn.on(SendTaskSuccessCommand, { taskToken: "a" }).rejects(new InvalidOutput({ message: "Invalid JSON", $metadata: {} }));
-            sfn.on(SendTaskSuccessCommand, { taskToken: "b" }).rejects(Object.assign(new Error("v".repeat(40_000)), { name: "ValidationException" }));
+            sfn.on(SendTaskSuccessCommand, { taskToken: "b" }).rejects(
+                Object.assign(new Error("v".repeat(40_000)), { name: "ValidationException" }),
+            );
             sfn.on(SendTaskFailureCommand).resolves({});
             assert.equal(await handlerWith()(sqsRecord("m1", callbackMessage("a"))), "failed");
             assert.equal(await handlerWith()(sqsRecord("m2", callbackMessage("b"))), "failed");
@@ -236,6 +256,7 @@ describe("callback function", () => {
         before(() => {
             process.env.AWS_REGION ??= "eu-west-1";
             process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only once the client mock is in place
             ({ handler } = require("../functions/callback/handler") as { handler: typeof handler });
         });
         const context = { functionName: "callback", awsRequestId: "req-1", getRemainingTimeInMillis: () => 30000 } as unknown as Context;

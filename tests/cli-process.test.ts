@@ -26,7 +26,9 @@ describe("command-line runs", () => {
     it("npm start --json prints the execution as JSON and exits 0", () => {
         const { code, stdout, stderr } = run("local/start.ts", ["--json", "--name", "cli-json", "--input", '{"order":7}']);
         assert.equal(code, 0, stderr);
-        const { execution } = JSON.parse(stdout) as { execution: { name: string; status: string; input: unknown; history: { type: string }[]; notifications: { message: string }[] } };
+        const { execution } = JSON.parse(stdout) as {
+            execution: { name: string; status: string; input: unknown; history: { type: string }[]; notifications: { message: string }[] };
+        };
         assert.equal(execution.name, "cli-json");
         assert.equal(execution.status, "SUCCEEDED");
         assert.deepEqual(execution.input, { order: 7 });
@@ -37,7 +39,10 @@ describe("command-line runs", () => {
     it("npm start with several executions prints throughput and latency percentiles", () => {
         const { code, stdout, stderr } = run("local/start.ts", ["--executions", "20", "--concurrency", "5"]);
         assert.equal(code, 0, stderr);
-        assert.match(stdout, /^20 executions, 5 at a time, in \d+ ms: 20 SUCCEEDED\n {2}throughput: [\d.]+ executions\/s\n {2}latency: {4}p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms/);
+        assert.match(
+            stdout,
+            /^20 executions, 5 at a time, in \d+ ms: 20 SUCCEEDED\n {2}throughput: [\d.]+ executions\/s\n {2}latency: {4}p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms/,
+        );
     });
 
     it("bad flags, unreadable input and invalid config exit 2 with a message and no stack trace", () => {
@@ -46,9 +51,15 @@ describe("command-line runs", () => {
         fs.writeFileSync(stackFile, "config:\n  callback-pattern:logLevel: LOUD\n");
         try {
             const cases: [string[], RegExp][] = [
-                [["--scenario", "chaos"], /^error: --scenario must be one of success, failure, timeout, duplicate, poison; got "chaos"\nRun `npm start -- --help` for the options\.\n$/],
+                [
+                    ["--scenario", "chaos"],
+                    /^error: --scenario must be one of success, failure, timeout, duplicate, poison; got "chaos"\nRun `npm start -- --help` for the options\.\n$/,
+                ],
                 [["--input-file", path.join(dir, "missing.json")], /^error: cannot read --input-file .*missing\.json: ENOENT/],
-                [["--stack", `cli-test-${process.pid}`], /^error: Invalid stack configuration \(1 problem\):\n {2}- callback-pattern:logLevel is "LOUD": must be one of ALL, ERROR, FATAL, OFF\.\n$/],
+                [
+                    ["--stack", `cli-test-${process.pid}`],
+                    /^error: Invalid stack configuration \(1 problem\):\n {2}- callback-pattern:logLevel is "LOUD": must be one of ALL, ERROR, FATAL, OFF\.\n$/,
+                ],
             ];
             for (const [args, message] of cases) {
                 const { code, stdout, stderr } = run("local/start.ts", args);
@@ -66,6 +77,9 @@ describe("command-line runs", () => {
     it("npm run execution without the Pulumi CLI or an ARN says what to pass", () => {
         const { code, stderr } = run("local/execution.ts", [], { PATH: path.dirname(process.execPath) });
         assert.equal(code, 2);
-        assert.match(stderr, /^error: the Pulumi CLI was not found, so the stack's outputs cannot be read: pass --state-machine-arn ARN\n$/);
+        assert.match(
+            stderr,
+            /^error: the Pulumi CLI was not found, so the stack's outputs cannot be read: pass --state-machine-arn ARN\n$/,
+        );
     });
 });

@@ -36,7 +36,10 @@ describe("stack configuration", () => {
     });
 
     it("the config namespace is the project name in Pulumi.yaml", () => {
-        const project = parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { name: string; runtime: { name: string } };
+        const project = parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as {
+            name: string;
+            runtime: { name: string };
+        };
         assert.equal(project.name, NS);
         assert.equal(project.runtime.name, "nodejs");
     });
@@ -95,15 +98,31 @@ describe("stack configuration", () => {
         ["a batch size of 0", { batchSize: "0" }, /batchSize is "0": must be a whole number from 1 to 10000/],
         ["a batching window over 300 s", { maxBatchingWindowSeconds: "301" }, /maxBatchingWindowSeconds is "301"/],
         ["a negative receive count", { maxReceiveCount: "-1" }, /maxReceiveCount is "-1": must be a whole number from 1 to 1000/],
-        ["a heartbeat equal to the timeout", { taskTimeoutSeconds: "60", heartbeatSeconds: "60" }, /heartbeatSeconds is "60": must be smaller than callback-pattern:taskTimeoutSeconds \(60\)/],
-        ["a heartbeat above the default timeout", { heartbeatSeconds: "301" }, /heartbeatSeconds is "301": must be smaller than callback-pattern:taskTimeoutSeconds \(300\)/],
-        ["a batch over 10 without a window", { batchSize: "11" }, /batchSize is "11": a batch size over 10 needs callback-pattern:maxBatchingWindowSeconds of at least 1/],
+        [
+            "a heartbeat equal to the timeout",
+            { taskTimeoutSeconds: "60", heartbeatSeconds: "60" },
+            /heartbeatSeconds is "60": must be smaller than callback-pattern:taskTimeoutSeconds \(60\)/,
+        ],
+        [
+            "a heartbeat above the default timeout",
+            { heartbeatSeconds: "301" },
+            /heartbeatSeconds is "301": must be smaller than callback-pattern:taskTimeoutSeconds \(300\)/,
+        ],
+        [
+            "a batch over 10 without a window",
+            { batchSize: "11" },
+            /batchSize is "11": a batch size over 10 needs callback-pattern:maxBatchingWindowSeconds of at least 1/,
+        ],
         ["a malformed email", { notificationEmail: "ops@example" }, /notificationEmail is "ops@example": must be an email address/],
         ["a malformed alarm email", { alarmEmail: "oncall" }, /alarmEmail is "oncall": must be an email address/],
         ["an unknown log level", { logLevel: "DEBUG" }, /logLevel is "DEBUG": must be one of ALL, ERROR, FATAL, OFF/],
         ["a lower-case log level", { logLevel: "error" }, /logLevel is "error"/],
         ["a boolean that is not one", { includeExecutionData: "yes" }, /includeExecutionData is "yes": must be true or false/],
-        ["a retention CloudWatch does not offer", { logRetentionDays: "10" }, /logRetentionDays is "10": must be one of 1, 3, 5, 7, 14, 30/],
+        [
+            "a retention CloudWatch does not offer",
+            { logRetentionDays: "10" },
+            /logRetentionDays is "10": must be one of 1, 3, 5, 7, 14, 30/,
+        ],
         ["never-expiring logs", { logRetentionDays: "0" }, /logRetentionDays is "0"/],
         ["tags that are not a map", { tags: "[1,2]" }, /tags is "\[1,2\]": must be a map of tag names to string values/],
         ["tags that are not JSON", { tags: "team=platform" }, /tags is "team=platform": must be a map/],
@@ -147,7 +166,10 @@ describe("stack configuration", () => {
         it("warns when redeliveries would come after the task timed out", () => {
             const warnings = settingsWarnings(NS, { ...DEFAULT_SETTINGS, functionTimeoutSeconds: 30 });
             assert.equal(warnings.length, 1);
-            assert.match(warnings[0], /^callback-pattern:maxReceiveCount \(5\) deliveries of a failing message span 720 s .* not less than taskTimeoutSeconds \(300\)/);
+            assert.match(
+                warnings[0],
+                /^callback-pattern:maxReceiveCount \(5\) deliveries of a failing message span 720 s .* not less than taskTimeoutSeconds \(300\)/,
+            );
         });
 
         it("warns when a heartbeat would expire before a failed message comes back", () => {

@@ -52,14 +52,22 @@ describe("state machine definition", () => {
         const plain = buildCallbackDefinition(args).States[STATE_NAMES.waitForCallback];
         assert.equal(plain.TimeoutSeconds, 300);
         assert.equal("HeartbeatSeconds" in plain, false);
-        const beating = buildCallbackDefinition({ ...args, taskTimeoutSeconds: 900, heartbeatSeconds: 60 }).States[STATE_NAMES.waitForCallback];
+        const beating = buildCallbackDefinition({ ...args, taskTimeoutSeconds: 900, heartbeatSeconds: 60 }).States[
+            STATE_NAMES.waitForCallback
+        ];
         assert.equal(beating.TimeoutSeconds, 900);
         assert.equal(beating.HeartbeatSeconds, 60);
     });
 
     it("refuses a heartbeat that is not below the timeout, and a timeout that is not positive", () => {
-        assert.throws(() => buildCallbackDefinition({ ...args, heartbeatSeconds: 300 }), /heartbeatSeconds must be .* below taskTimeoutSeconds \(300\), got 300/);
-        assert.throws(() => buildCallbackDefinition({ ...args, taskTimeoutSeconds: 0 }), /taskTimeoutSeconds must be a positive whole number, got 0/);
+        assert.throws(
+            () => buildCallbackDefinition({ ...args, heartbeatSeconds: 300 }),
+            /heartbeatSeconds must be .* below taskTimeoutSeconds \(300\), got 300/,
+        );
+        assert.throws(
+            () => buildCallbackDefinition({ ...args, taskTimeoutSeconds: 0 }),
+            /taskTimeoutSeconds must be a positive whole number, got 0/,
+        );
     });
 
     it("catches every error, timeouts included, into Notify Failure with the error object as its input", () => {

@@ -30,15 +30,49 @@ function history(): HistoryEvent[] {
     const events: Omit<HistoryEvent, "id">[] = [
         { type: "ExecutionStarted", timestamp: at(0), executionStartedEventDetails: { input: '{"order":42}' } },
         { type: "TaskStateEntered", timestamp: at(20), stateEnteredEventDetails: { name: wait, input: '{"order":42}' } },
-        { type: "TaskScheduled", timestamp: at(20), taskScheduledEventDetails: { resourceType: "sqs", resource: "sendMessage.waitForTaskToken", region: "eu-west-1", parameters: JSON.stringify({ QueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/q", MessageBody: message }) } },
-        { type: "TaskStarted", timestamp: at(40), taskStartedEventDetails: { resourceType: "sqs", resource: "sendMessage.waitForTaskToken" } },
-        { type: "TaskSubmitted", timestamp: at(60), taskSubmittedEventDetails: { resourceType: "sqs", resource: "sendMessage.waitForTaskToken" } },
-        { type: "TaskSucceeded", timestamp: at(400), taskSucceededEventDetails: { resourceType: "sqs", resource: "sendMessage.waitForTaskToken", output: "{}" } },
+        {
+            type: "TaskScheduled",
+            timestamp: at(20),
+            taskScheduledEventDetails: {
+                resourceType: "sqs",
+                resource: "sendMessage.waitForTaskToken",
+                region: "eu-west-1",
+                parameters: JSON.stringify({ QueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/q", MessageBody: message }),
+            },
+        },
+        {
+            type: "TaskStarted",
+            timestamp: at(40),
+            taskStartedEventDetails: { resourceType: "sqs", resource: "sendMessage.waitForTaskToken" },
+        },
+        {
+            type: "TaskSubmitted",
+            timestamp: at(60),
+            taskSubmittedEventDetails: { resourceType: "sqs", resource: "sendMessage.waitForTaskToken" },
+        },
+        {
+            type: "TaskSucceeded",
+            timestamp: at(400),
+            taskSucceededEventDetails: { resourceType: "sqs", resource: "sendMessage.waitForTaskToken", output: "{}" },
+        },
         { type: "TaskStateExited", timestamp: at(400), stateExitedEventDetails: { name: wait, output: "{}" } },
         { type: "TaskStateEntered", timestamp: at(410), stateEnteredEventDetails: { name: notify, input: "{}" } },
-        { type: "TaskScheduled", timestamp: at(410), taskScheduledEventDetails: { resourceType: "sns", resource: "publish", region: "eu-west-1", parameters: JSON.stringify({ TopicArn: TOPIC, Message: SUCCESS_MESSAGE }) } },
+        {
+            type: "TaskScheduled",
+            timestamp: at(410),
+            taskScheduledEventDetails: {
+                resourceType: "sns",
+                resource: "publish",
+                region: "eu-west-1",
+                parameters: JSON.stringify({ TopicArn: TOPIC, Message: SUCCESS_MESSAGE }),
+            },
+        },
         { type: "TaskStarted", timestamp: at(420), taskStartedEventDetails: { resourceType: "sns", resource: "publish" } },
-        { type: "TaskSucceeded", timestamp: at(480), taskSucceededEventDetails: { resourceType: "sns", resource: "publish", output: '{"MessageId":"m"}' } },
+        {
+            type: "TaskSucceeded",
+            timestamp: at(480),
+            taskSucceededEventDetails: { resourceType: "sns", resource: "publish", output: '{"MessageId":"m"}' },
+        },
         { type: "TaskStateExited", timestamp: at(480), stateExitedEventDetails: { name: notify, output: '{"MessageId":"m"}' } },
         { type: "ExecutionSucceeded", timestamp: at(490), executionSucceededEventDetails: { output: '{"MessageId":"m"}' } },
     ];
@@ -55,8 +89,13 @@ describe("npm run execution (deployed stack)", () => {
     it("starts the execution, polls until it ends, reads every page of its history, and builds the console's view", async () => {
         const events = history();
         sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
-        sfn.on(DescribeExecutionCommand).resolvesOnce({ status: "RUNNING" }).resolvesOnce({ status: "RUNNING" }).resolves({ status: "SUCCEEDED" });
-        sfn.on(GetExecutionHistoryCommand).resolvesOnce({ events: events.slice(0, 6), nextToken: "page-2" }).resolves({ events: events.slice(6) });
+        sfn.on(DescribeExecutionCommand)
+            .resolvesOnce({ status: "RUNNING" })
+            .resolvesOnce({ status: "RUNNING" })
+            .resolves({ status: "SUCCEEDED" });
+        sfn.on(GetExecutionHistoryCommand)
+            .resolvesOnce({ events: events.slice(0, 6), nextToken: "page-2" })
+            .resolves({ events: events.slice(6) });
         const progress: string[] = [];
 
         const view = await runDeployedExecution({
@@ -69,9 +108,15 @@ describe("npm run execution (deployed stack)", () => {
             onProgress: (status) => progress.push(status),
         });
 
-        assert.deepEqual(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input), [{ stateMachineArn: MACHINE, name: "demo", input: '{"order":42}' }]);
+        assert.deepEqual(
+            sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input),
+            [{ stateMachineArn: MACHINE, name: "demo", input: '{"order":42}' }],
+        );
         assert.deepEqual(progress, ["RUNNING", "RUNNING", "SUCCEEDED"]);
-        assert.deepEqual(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input.nextToken), [undefined, "page-2"]);
+        assert.deepEqual(
+            sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input.nextToken),
+            [undefined, "page-2"],
+        );
         assert.equal(view.status, "SUCCEEDED");
         assert.equal(view.durationMs, 490);
         assert.deepEqual(view.input, { order: 42 });
@@ -92,17 +137,33 @@ describe("npm run execution (deployed stack)", () => {
         sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION });
         sfn.on(DescribeExecutionCommand).resolves({ status: "RUNNING" });
         sfn.on(GetExecutionHistoryCommand).resolves({ events: history().slice(0, 5) });
-        const view = await runDeployedExecution({ client: new SFNClient({ region: "eu-west-1" }), stateMachineArn: MACHINE, name: "demo", input: {}, waitSeconds: 0.05, pollMs: 10 });
+        const view = await runDeployedExecution({
+            client: new SFNClient({ region: "eu-west-1" }),
+            stateMachineArn: MACHINE,
+            name: "demo",
+            input: {},
+            waitSeconds: 0.05,
+            pollMs: 10,
+        });
         assert.equal(view.status, "RUNNING");
         assert.equal(view.durationMs, undefined);
-        assert.match(view.notes?.[0] ?? "", /still running after 0.05 s; follow it with: aws stepfunctions describe-execution --execution-arn arn:aws:states:/);
+        assert.match(
+            view.notes?.[0] ?? "",
+            /still running after 0.05 s; follow it with: aws stepfunctions describe-execution --execution-arn arn:aws:states:/,
+        );
     });
 
     it("takes the state machine from --state-machine-arn, else from the stack's outputs", async () => {
         const never = async () => assert.fail("outputs read although an ARN was given");
         assert.equal(await resolveStateMachineArn({ stateMachineArn: MACHINE }, never), MACHINE);
-        assert.equal(await resolveStateMachineArn({ stack: "dev" }, async (stack) => (stack === "dev" ? { stateMachineArn: MACHINE } : {})), MACHINE);
-        await assert.rejects(resolveStateMachineArn({ stack: "dev" }, async () => ({})), /the stack dev has no stateMachineArn output: is it deployed/);
+        assert.equal(
+            await resolveStateMachineArn({ stack: "dev" }, async (stack) => (stack === "dev" ? { stateMachineArn: MACHINE } : {})),
+            MACHINE,
+        );
+        await assert.rejects(
+            resolveStateMachineArn({ stack: "dev" }, async () => ({})),
+            /the stack dev has no stateMachineArn output: is it deployed/,
+        );
         assert.equal(regionOf(MACHINE), "eu-west-1");
     });
 
@@ -123,19 +184,27 @@ describe("npm run execution (deployed stack)", () => {
         };
 
         it("runs `pulumi stack output --json --stack NAME` and parses its JSON", async () => {
-            fakePulumi(`[ "$*" = "stack output --json --stack prod" ] || { echo "unexpected: $*" >&2; exit 3; }\necho '{"stateMachineArn": "${MACHINE}", "queueUrl": "https://q"}'`);
+            fakePulumi(
+                `[ "$*" = "stack output --json --stack prod" ] || { echo "unexpected: $*" >&2; exit 3; }\necho '{"stateMachineArn": "${MACHINE}", "queueUrl": "https://q"}'`,
+            );
             assert.deepEqual(await readPulumiStackOutputs("prod"), { stateMachineArn: MACHINE, queueUrl: "https://q" });
         });
 
         it("reports the CLI's own error", async () => {
             fakePulumi(`echo "error: no stack named 'nope' found" >&2; exit 255`);
-            await assert.rejects(readPulumiStackOutputs("nope"), /`pulumi stack output --json --stack nope` failed: error: no stack named 'nope' found/);
+            await assert.rejects(
+                readPulumiStackOutputs("nope"),
+                /`pulumi stack output --json --stack nope` failed: error: no stack named 'nope' found/,
+            );
         });
 
         it("says what to do when the CLI is missing", async () => {
             process.env.PATH = bin; // holds no pulumi once the fake is gone
             fs.rmSync(path.join(bin, "pulumi"), { force: true });
-            await assert.rejects(readPulumiStackOutputs(), /the Pulumi CLI was not found, so the stack's outputs cannot be read: pass --state-machine-arn ARN/);
+            await assert.rejects(
+                readPulumiStackOutputs(),
+                /the Pulumi CLI was not found, so the stack's outputs cannot be read: pass --state-machine-arn ARN/,
+            );
         });
     });
 });

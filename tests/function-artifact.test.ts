@@ -36,6 +36,7 @@ describe("callback function artifact", () => {
         // Load the bundle alone, from a folder with no node_modules: everything it needs is inside.
         const bundle = path.join(dir, "c", "index.js");
         fs.writeFileSync(bundle, files["index.js"]);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file written by the test
         const loaded = require(bundle) as { handler?: unknown };
         assert.equal(typeof loaded.handler, "function");
     });

@@ -21,9 +21,15 @@ describe("local run parts", () => {
             const result = tokens.waitFor(a, { timeoutSeconds: 5 });
             assert.deepEqual(tokens.respond(call("SendTaskSuccess", { taskToken: a, output: '{"ok":true}' })), { kind: "ok" });
             assert.deepEqual(await result, { ok: true });
-            assert.equal((tokens.respond(call("SendTaskSuccess", { taskToken: a, output: "{}" })) as { type: string }).type, "TaskTimedOut");
+            assert.equal(
+                (tokens.respond(call("SendTaskSuccess", { taskToken: a, output: "{}" })) as { type: string }).type,
+                "TaskTimedOut",
+            );
             assert.equal((tokens.respond(call("SendTaskFailure", { taskToken: a })) as { type: string }).type, "TaskTimedOut");
-            assert.equal((tokens.respond(call("SendTaskSuccess", { taskToken: "made-up", output: "{}" })) as { type: string }).type, "InvalidToken");
+            assert.equal(
+                (tokens.respond(call("SendTaskSuccess", { taskToken: "made-up", output: "{}" })) as { type: string }).type,
+                "InvalidToken",
+            );
             tokens.closeAll();
             assert.equal(tokens.waiting, 0);
         });
@@ -33,14 +39,20 @@ describe("local run parts", () => {
             const token = tokens.issue();
             const result = tokens.waitFor(token, { timeoutSeconds: 5 });
             tokens.respond(call("SendTaskFailure", { taskToken: token, error: "TaskRejected", cause: "out of stock" }));
-            await assert.rejects(result, (error: unknown) => error instanceof TaskError && error.name === "TaskRejected" && error.message === "out of stock");
+            await assert.rejects(
+                result,
+                (error: unknown) => error instanceof TaskError && error.name === "TaskRejected" && error.message === "out of stock",
+            );
         });
 
         it("refuses an output that is not JSON without closing the task", async () => {
             const tokens = new TaskTokens();
             const token = tokens.issue();
             const result = tokens.waitFor(token, { timeoutSeconds: 5 });
-            assert.equal((tokens.respond(call("SendTaskSuccess", { taskToken: token, output: "{oops" })) as { type: string }).type, "InvalidOutput");
+            assert.equal(
+                (tokens.respond(call("SendTaskSuccess", { taskToken: token, output: "{oops" })) as { type: string }).type,
+                "InvalidOutput",
+            );
             assert.deepEqual(tokens.respond(call("SendTaskSuccess", { taskToken: token, output: "1" })), { kind: "ok" });
             assert.equal(await result, 1);
         });
@@ -49,9 +61,15 @@ describe("local run parts", () => {
             const tokens = new TaskTokens();
             const slow = tokens.issue();
             await assert.rejects(tokens.waitFor(slow, { timeoutSeconds: 0.05 }), /No callback within TimeoutSeconds/);
-            assert.equal((tokens.respond(call("SendTaskSuccess", { taskToken: slow, output: "{}" })) as { type: string }).type, "TaskTimedOut");
+            assert.equal(
+                (tokens.respond(call("SendTaskSuccess", { taskToken: slow, output: "{}" })) as { type: string }).type,
+                "TaskTimedOut",
+            );
             const quiet = tokens.issue();
-            await assert.rejects(tokens.waitFor(quiet, { timeoutSeconds: 5, heartbeatSeconds: 0.05 }), (e: Error) => e.name === "States.Timeout" && /heartbeat/.test(e.message));
+            await assert.rejects(
+                tokens.waitFor(quiet, { timeoutSeconds: 5, heartbeatSeconds: 0.05 }),
+                (e: Error) => e.name === "States.Timeout" && /heartbeat/.test(e.message),
+            );
         });
 
         it("a heartbeat keeps the task alive past HeartbeatSeconds", async () => {
@@ -68,7 +86,10 @@ describe("local run parts", () => {
     });
 
     describe("in-process queue", () => {
-        function queueWith(consumer: (event: SQSEvent) => Promise<SQSBatchResponse>, options: Partial<ConstructorParameters<typeof LocalQueue>[0]> = {}) {
+        function queueWith(
+            consumer: (event: SQSEvent) => Promise<SQSBatchResponse>,
+            options: Partial<ConstructorParameters<typeof LocalQueue>[0]> = {},
+        ) {
             const events: QueueEvent[] = [];
             const queue = new LocalQueue({
                 queueArn: "arn:aws:sqs:local:000000000000:q",
@@ -85,13 +106,19 @@ describe("local run parts", () => {
 
         it("delivers SQS-shaped records in batches and deletes what the consumer did not name", async () => {
             const seen: SQSEvent[] = [];
-            const { queue, events } = queueWith(async (event) => {
-                seen.push(event);
-                return { batchItemFailures: [] };
-            }, { batchSize: 2 });
+            const { queue, events } = queueWith(
+                async (event) => {
+                    seen.push(event);
+                    return { batchItemFailures: [] };
+                },
+                { batchSize: 2 },
+            );
             const ids = ["a", "b", "c"].map((body) => queue.send(body));
             await Promise.all(ids.map((id) => queue.whenDone(id)));
-            assert.deepEqual(seen.map((e) => e.Records.map((r) => r.body)), [["a", "b"], ["c"]]);
+            assert.deepEqual(
+                seen.map((e) => e.Records.map((r) => r.body)),
+                [["a", "b"], ["c"]],
+            );
             const record = seen[0].Records[0];
             assert.equal(record.eventSource, "aws:sqs");
             assert.equal(record.attributes.ApproximateReceiveCount, "1");
@@ -107,8 +134,17 @@ describe("local run parts", () => {
             await queue.whenDone(bad);
             const thrown = queue.send("throw");
             await queue.whenDone(thrown);
-            assert.deepEqual(queue.deadLetters.map((m) => [m.body, m.receiveCount]), [["bad", 2], ["throw", 2]]);
-            assert.deepEqual(events.filter((e) => e.messageId === bad).map((e) => e.type), ["sent", "received", "returned", "received", "returned", "dead-lettered"]);
+            assert.deepEqual(
+                queue.deadLetters.map((m) => [m.body, m.receiveCount]),
+                [
+                    ["bad", 2],
+                    ["throw", 2],
+                ],
+            );
+            assert.deepEqual(
+                events.filter((e) => e.messageId === bad).map((e) => e.type),
+                ["sent", "received", "returned", "received", "returned", "dead-lettered"],
+            );
         });
 
         it("holds messages while paused and delivers them on resume", async () => {
@@ -138,14 +174,26 @@ describe("local run parts", () => {
         };
 
         it("hands over values as Pulumi does: strings, objects as JSON, other namespaces left out", () => {
-            const file = write("config:\n  aws:region: eu-west-1\n  cp:batchSize: 5\n  cp:includeExecutionData: true\n  cp:tags:\n    team: platform\n  other:key: x\n");
-            assert.deepEqual(readStackConfig(file, "cp"), { file, region: "eu-west-1", raw: { batchSize: "5", includeExecutionData: "true", tags: '{"team":"platform"}' } });
+            const file = write(
+                "config:\n  aws:region: eu-west-1\n  cp:batchSize: 5\n  cp:includeExecutionData: true\n  cp:tags:\n    team: platform\n  other:key: x\n",
+            );
+            assert.deepEqual(readStackConfig(file, "cp"), {
+                file,
+                region: "eu-west-1",
+                raw: { batchSize: "5", includeExecutionData: "true", tags: '{"team":"platform"}' },
+            });
         });
 
         it("says which file and key it cannot use", () => {
-            assert.throws(() => readStackConfig(path.join(dir, "missing.yaml"), "cp"), (e: Error) => e instanceof StackConfigError && /cannot read the stack configuration .*missing\.yaml/.test(e.message));
+            assert.throws(
+                () => readStackConfig(path.join(dir, "missing.yaml"), "cp"),
+                (e: Error) => e instanceof StackConfigError && /cannot read the stack configuration .*missing\.yaml/.test(e.message),
+            );
             assert.throws(() => readStackConfig(write("config: [1, 2]\n"), "cp"), /"config" must be a map/);
-            assert.throws(() => readStackConfig(write("config:\n  cp:notificationEmail:\n    secure: AAAB\n"), "cp"), /cp:notificationEmail is a secret; the local run cannot decrypt it/);
+            assert.throws(
+                () => readStackConfig(write("config:\n  cp:notificationEmail:\n    secure: AAAB\n"), "cp"),
+                /cp:notificationEmail is a secret; the local run cannot decrypt it/,
+            );
             assert.throws(() => readStackConfig(write("config: {a: [}\n"), "cp"), /is not valid YAML/);
         });
     });
@@ -169,7 +217,10 @@ describe("local run parts", () => {
                 fs.rmSync(file);
             }
             assert.deepEqual(parseStartArgs(["--input", "[1]"]).input, [1]);
-            assert.deepEqual(parseStartArgs(["--scenario", "failure", "--input", '{"a":1}']).input, { fail: "Simulated failure (--scenario failure)", a: 1 });
+            assert.deepEqual(parseStartArgs(["--scenario", "failure", "--input", '{"a":1}']).input, {
+                fail: "Simulated failure (--scenario failure)",
+                a: 1,
+            });
         });
 
         const rejected: [string[], RegExp][] = [
@@ -190,13 +241,22 @@ describe("local run parts", () => {
         ];
         for (const [args, message] of rejected) {
             it(`rejects ${args.join(" ")}`, () => {
-                assert.throws(() => parseStartArgs(args), (e: Error) => e instanceof CliError && message.test(e.message));
+                assert.throws(
+                    () => parseStartArgs(args),
+                    (e: Error) => e instanceof CliError && message.test(e.message),
+                );
             });
         }
 
         it("checks the execution flags too", () => {
-            assert.throws(() => parseExecutionArgs(["--state-machine-arn", "arn:aws:sqs:eu-west-1:123456789012:q"]), /is not a state machine ARN/);
-            assert.equal(parseExecutionArgs(["--state-machine-arn", "arn:aws:states:eu-west-1:123456789012:stateMachine:m"]).stateMachineArn, "arn:aws:states:eu-west-1:123456789012:stateMachine:m");
+            assert.throws(
+                () => parseExecutionArgs(["--state-machine-arn", "arn:aws:sqs:eu-west-1:123456789012:q"]),
+                /is not a state machine ARN/,
+            );
+            assert.equal(
+                parseExecutionArgs(["--state-machine-arn", "arn:aws:states:eu-west-1:123456789012:stateMachine:m"]).stateMachineArn,
+                "arn:aws:states:eu-west-1:123456789012:stateMachine:m",
+            );
             assert.equal(parseExecutionArgs([]).waitSeconds, 900);
             assert.throws(() => parseExecutionArgs(["--wait-seconds", "0"]), /--wait-seconds must be a whole number from 1/);
         });

@@ -12,7 +12,12 @@ import type { Scenario } from "../local/scenarios";
 
 const WAIT = STATE_NAMES.waitForCallback;
 
-async function runScenario(scenario: Scenario, input: unknown = { order: 42 }, settings: Partial<CallbackPatternSettings> = {}, taskTimeoutSeconds?: number) {
+async function runScenario(
+    scenario: Scenario,
+    input: unknown = { order: 42 },
+    settings: Partial<CallbackPatternSettings> = {},
+    taskTimeoutSeconds?: number,
+) {
     const workflow = await LocalWorkflow.start({
         settings: { ...DEFAULT_SETTINGS, ...settings },
         source: "test",
@@ -28,7 +33,8 @@ async function runScenario(scenario: Scenario, input: unknown = { order: 42 }, s
     }
 }
 
-const types = (view: ExecutionView, state?: string) => view.history.filter((row) => state === undefined || row.state === state).map((row) => row.type);
+const types = (view: ExecutionView, state?: string) =>
+    view.history.filter((row) => state === undefined || row.state === state).map((row) => row.type);
 
 describe("local run (npm start)", () => {
     it("success: the function returns the token; Notify Success", async () => {
@@ -49,22 +55,35 @@ describe("local run (npm start)", () => {
             "TaskStateExited",
             "ExecutionSucceeded",
         ]);
-        assert.deepEqual(view.history.map((row) => row.id), view.history.map((_, i) => i + 1));
-        assert.deepEqual(view.notifications.map((n) => n.message), [SUCCESS_MESSAGE]);
+        assert.deepEqual(
+            view.history.map((row) => row.id),
+            view.history.map((_, i) => i + 1),
+        );
+        assert.deepEqual(
+            view.notifications.map((n) => n.message),
+            [SUCCESS_MESSAGE],
+        );
         const message = view.queuedMessage as Record<string, unknown>;
         assert.deepEqual(message.Input, { order: 42 });
         assert.match(String(message.TaskToken), /^.{16}…$/, "the shown token is shortened");
-        assert.deepEqual(view.queueActivity?.map((a) => a.type), ["sent", "received", "deleted"]);
-        assert.deepEqual(logs.map((l) => l.message), ["Task token returned"]);
+        assert.deepEqual(
+            view.queueActivity?.map((a) => a.type),
+            ["sent", "received", "deleted"],
+        );
+        assert.deepEqual(
+            logs.map((l) => l.message),
+            ["Task token returned"],
+        );
     });
 
     it("failure: the work fails, SendTaskFailure reaches the task, Notify Failure names the error", async () => {
         const { view } = await runScenario("failure", { order: 42, fail: "out of stock" });
         assert.equal(view.status, "SUCCEEDED"); // the Catch handles it: the workflow itself succeeds
         assert.ok(types(view, WAIT).includes("TaskFailed"));
-        assert.deepEqual(view.notifications.map((n) => n.message), [
-            `${FAILURE_MESSAGE} Error: {"Error":"TaskRejected","Cause":"out of stock"}`,
-        ]);
+        assert.deepEqual(
+            view.notifications.map((n) => n.message),
+            [`${FAILURE_MESSAGE} Error: {"Error":"TaskRejected","Cause":"out of stock"}`],
+        );
         assert.ok(view.history.some((row) => row.state === STATE_NAMES.notifyFailure));
         assert.ok(!view.history.some((row) => row.state === STATE_NAMES.notifySuccess));
     });
@@ -74,8 +93,14 @@ describe("local run (npm start)", () => {
         assert.ok(types(view, WAIT).includes("TaskTimedOut"));
         assert.match(view.notifications[0].message, /"Error":"States.Timeout"/);
         assert.ok(view.durationMs! >= 1000 && view.durationMs! < 3000, `took ${view.durationMs} ms`);
-        assert.deepEqual(view.queueActivity?.map((a) => a.type), ["sent", "received", "deleted"]);
-        assert.deepEqual(logs.map((l) => [l.level, l.error]), [["WARN", "TaskTimedOut"]]);
+        assert.deepEqual(
+            view.queueActivity?.map((a) => a.type),
+            ["sent", "received", "deleted"],
+        );
+        assert.deepEqual(
+            logs.map((l) => [l.level, l.error]),
+            [["WARN", "TaskTimedOut"]],
+        );
         assert.match(view.notes?.[0] ?? "", /TimeoutSeconds is 1 here \(300 in the stack\)/);
     });
 
@@ -87,25 +112,31 @@ describe("local run (npm start)", () => {
 
     it("duplicate: the second delivery's callback gets TaskTimedOut and is acknowledged", async () => {
         const { view, logs } = await runScenario("duplicate");
-        assert.deepEqual(view.notifications.map((n) => n.message), [SUCCESS_MESSAGE]);
-        assert.deepEqual(view.queueActivity?.map((a) => `${a.type}:${a.receiveCount}`), ["sent:0", "received:1", "deleted:1", "received:2", "deleted:2"]);
-        assert.deepEqual(logs.map((l) => [l.level, l.error ?? null]), [["INFO", null], ["WARN", "TaskTimedOut"]]);
+        assert.deepEqual(
+            view.notifications.map((n) => n.message),
+            [SUCCESS_MESSAGE],
+        );
+        assert.deepEqual(
+            view.queueActivity?.map((a) => `${a.type}:${a.receiveCount}`),
+            ["sent:0", "received:1", "deleted:1", "received:2", "deleted:2"],
+        );
+        assert.deepEqual(
+            logs.map((l) => [l.level, l.error ?? null]),
+            [
+                ["INFO", null],
+                ["WARN", "TaskTimedOut"],
+            ],
+        );
         assert.equal(view.deadLetters, 0);
     });
 
     it("poison: a malformed message is refused maxReceiveCount times, then dead-lettered; the task times out", async () => {
         const { view, logs } = await runScenario("poison", { order: 42 }, { maxReceiveCount: 3 }, 2);
         assert.equal(view.deadLetters, 1);
-        assert.deepEqual(view.queueActivity?.map((a) => `${a.type}:${a.receiveCount}`), [
-            "sent:0",
-            "received:1",
-            "returned:1",
-            "received:2",
-            "returned:2",
-            "received:3",
-            "returned:3",
-            "dead-lettered:3",
-        ]);
+        assert.deepEqual(
+            view.queueActivity?.map((a) => `${a.type}:${a.receiveCount}`),
+            ["sent:0", "received:1", "returned:1", "received:2", "returned:2", "received:3", "returned:3", "dead-lettered:3"],
+        );
         assert.equal(logs.filter((l) => l.level === "ERROR" && String(l.message).startsWith("Malformed message")).length, 3);
         assert.ok(types(view, WAIT).includes("TaskTimedOut"));
         assert.match(view.notifications[0].message, /States.Timeout/);

@@ -70,8 +70,7 @@ function autoName(logicalName: string, inputs: Record<string, unknown>): string 
 }
 
 function resourceState(type: string, name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
-    const arn = (service: string, resource: string, region = REGION) =>
-        `arn:${PARTITION}:${service}:${region}:${ACCOUNT_ID}:${resource}`;
+    const arn = (service: string, resource: string, region = REGION) => `arn:${PARTITION}:${service}:${region}:${ACCOUNT_ID}:${resource}`;
     switch (type) {
         case "aws:sqs/queue:Queue": {
             const url = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${name}`;
@@ -94,7 +93,11 @@ function resourceState(type: string, name: string, inputs: Record<string, unknow
             return { id: machineArn, state: { ...inputs, name, arn: machineArn } };
         }
         case "aws:kms/key:Key": {
-            const keyId = createHash("sha256").update(name).digest("hex").slice(0, 32).replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
+            const keyId = createHash("sha256")
+                .update(name)
+                .digest("hex")
+                .slice(0, 32)
+                .replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
             return { id: keyId, state: { ...inputs, keyId, arn: arn("kms", `key/${keyId}`) } };
         }
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
@@ -157,6 +160,7 @@ export class MockRecorder {
     /** Waits until every registration and invoke the program started has finished. */
     public async settle(): Promise<void> {
         // Pulumi's own wait, used when a program exits; not in the SDK's public typings.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- runtime module outside the typed API
         const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
         await settings.waitForRPCs();
     }
@@ -200,6 +204,7 @@ export async function runProgram(
 ): Promise<{ outputs: ProgramOutputs; recorder: MockRecorder }> {
     await recorder.install(config, stack);
     delete require.cache[INDEX];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program runs anew on every require (its cache entry is deleted first)
     const outputs = require(INDEX) as ProgramOutputs;
     await recorder.settle();
     return { outputs, recorder };

@@ -1,11 +1,5 @@
 import { strict as assert } from "node:assert";
-import {
-    functionPolicy,
-    functionTrustPolicy,
-    stateMachinePolicy,
-    stateMachineTrustPolicy,
-    type PolicyDocument,
-} from "../infra/policies";
+import { functionPolicy, functionTrustPolicy, stateMachinePolicy, stateMachineTrustPolicy, type PolicyDocument } from "../infra/policies";
 
 const QUEUE = "arn:aws:sqs:eu-west-1:123456789012:tasks";
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:notifications";
@@ -50,12 +44,20 @@ describe("IAM policy documents", () => {
     it("the function role is trusted by Lambda only", () => {
         assert.deepEqual(functionTrustPolicy(), {
             Version: "2012-10-17",
-            Statement: [{ Sid: "AssumedByService", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: ["sts:AssumeRole"] }],
+            Statement: [
+                { Sid: "AssumedByService", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: ["sts:AssumeRole"] },
+            ],
         });
     });
 
     it("the state machine may send to its queue, publish to its topic, use the topic's key through SNS, log and trace", () => {
-        const policy = stateMachinePolicy({ queueArn: QUEUE, topicArn: TOPIC, topicKeyArn: KEY, region: "eu-west-1", dnsSuffix: "amazonaws.com" });
+        const policy = stateMachinePolicy({
+            queueArn: QUEUE,
+            topicArn: TOPIC,
+            topicKeyArn: KEY,
+            region: "eu-west-1",
+            dnsSuffix: "amazonaws.com",
+        });
         assert.deepEqual(summary(policy), {
             SendTaskToken: [["sqs:SendMessage"], [QUEUE]],
             PublishNotification: [["sns:Publish"], [TOPIC]],
@@ -81,7 +83,13 @@ describe("IAM policy documents", () => {
     });
 
     it("names SNS by the partition's DNS suffix in the KMS condition", () => {
-        const policy = stateMachinePolicy({ queueArn: QUEUE, topicArn: TOPIC, topicKeyArn: KEY, region: "cn-north-1", dnsSuffix: "amazonaws.com.cn" });
+        const policy = stateMachinePolicy({
+            queueArn: QUEUE,
+            topicArn: TOPIC,
+            topicKeyArn: KEY,
+            region: "cn-north-1",
+            dnsSuffix: "amazonaws.com.cn",
+        });
         const kms = policy.Statement.find((s) => s.Sid === "EncryptNotification");
         assert.deepEqual(kms?.Condition, { StringEquals: { "kms:ViaService": "sns.cn-north-1.amazonaws.com.cn" } });
     });

@@ -23,7 +23,10 @@ function stackViolationsOf(policyName: string, resources: CheckedResource[]): st
     const policy = policies.find((p) => p.name === policyName) as StackValidationPolicy | undefined;
     assert.ok(policy?.validateStack, `no stack policy ${policyName}`);
     const found: string[] = [];
-    void policy.validateStack({ resources: resources.map((r) => ({ ...r, urn: r.name })), getConfig: () => ({}) } as never, (message: string) => found.push(message));
+    void policy.validateStack(
+        { resources: resources.map((r) => ({ ...r, urn: r.name })), getConfig: () => ({}) } as never,
+        (message: string) => found.push(message),
+    );
     return found;
 }
 
@@ -31,7 +34,12 @@ const QUEUE = "arn:aws:sqs:eu-west-1:123456789012:tasks";
 const DLQ = "arn:aws:sqs:eu-west-1:123456789012:dead-letters";
 const FN = "arn:aws:lambda:eu-west-1:123456789012:function:callback";
 const definition = (timeout?: number) => {
-    const d = buildCallbackDefinition({ partition: "aws", queueUrl: "https://q", topicArn: "arn:aws:sns:eu-west-1:1:t", taskTimeoutSeconds: 300 });
+    const d = buildCallbackDefinition({
+        partition: "aws",
+        queueUrl: "https://q",
+        topicArn: "arn:aws:sns:eu-west-1:1:t",
+        taskTimeoutSeconds: 300,
+    });
     const wait = d.States["Start Task And Wait For Callback"];
     if (timeout === undefined) delete wait.TimeoutSeconds;
     else wait.TimeoutSeconds = timeout;
@@ -61,43 +69,122 @@ describe("policy pack", () => {
         ["sqs-queue-encrypted", TYPES.queue, { sqsManagedSseEnabled: true }, { sqsManagedSseEnabled: false }, /not encrypted/],
         ["sqs-queue-encrypted", TYPES.queue, { kmsMasterKeyId: "alias/app" }, {}, /not encrypted/],
         ["sns-topic-kms-encrypted", TYPES.topic, { kmsMasterKeyId: "alias/aws/sns" }, {}, /topic is not encrypted/],
-        ["lambda-supported-nodejs-runtime", TYPES.function, { runtime: "nodejs22.x" }, { runtime: "nodejs16.x" }, /"nodejs16\.x" is not one of the supported Node\.js runtimes nodejs22\.x, nodejs24\.x/],
+        [
+            "lambda-supported-nodejs-runtime",
+            TYPES.function,
+            { runtime: "nodejs22.x" },
+            { runtime: "nodejs16.x" },
+            /"nodejs16\.x" is not one of the supported Node\.js runtimes nodejs22\.x, nodejs24\.x/,
+        ],
         [
             "sfn-logging-and-tracing",
             TYPES.stateMachine,
-            { loggingConfiguration: { level: "ERROR", logDestination: "arn:aws:logs:x:1:log-group:g:*" }, tracingConfiguration: { enabled: true } },
+            {
+                loggingConfiguration: { level: "ERROR", logDestination: "arn:aws:logs:x:1:log-group:g:*" },
+                tracingConfiguration: { enabled: true },
+            },
             { loggingConfiguration: { level: "OFF" }, tracingConfiguration: { enabled: false } },
             /logging is off/,
         ],
-        ["sfn-callback-standard", TYPES.stateMachine, { definition: definition(300) }, { definition: definition(300), type: "EXPRESS" }, /must be STANDARD, not EXPRESS/],
-        ["sfn-callback-timeout", TYPES.stateMachine, { definition: definition(300) }, { definition: definition() }, /waits for a callback without TimeoutSeconds/],
-        ["sfn-callback-timeout", TYPES.stateMachine, { definition: definition(31_535_999) }, { definition: definition(31_536_000) }, /TimeoutSeconds 31536000; it must be below 31536000/],
+        [
+            "sfn-callback-standard",
+            TYPES.stateMachine,
+            { definition: definition(300) },
+            { definition: definition(300), type: "EXPRESS" },
+            /must be STANDARD, not EXPRESS/,
+        ],
+        [
+            "sfn-callback-timeout",
+            TYPES.stateMachine,
+            { definition: definition(300) },
+            { definition: definition() },
+            /waits for a callback without TimeoutSeconds/,
+        ],
+        [
+            "sfn-callback-timeout",
+            TYPES.stateMachine,
+            { definition: definition(31_535_999) },
+            { definition: definition(31_536_000) },
+            /TimeoutSeconds 31536000; it must be below 31536000/,
+        ],
         [
             "iam-no-wildcard-actions",
             TYPES.rolePolicy,
-            { policy: JSON.stringify(functionPolicy({ queueArn: QUEUE, stateMachineArn: "arn:aws:states:x:1:stateMachine:m", logGroupArn: "arn:aws:logs:x:1:log-group:g" })) },
-            { policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Loose", Effect: "Allow", Action: ["sqs:*"], Resource: [QUEUE] }] }) },
+            {
+                policy: JSON.stringify(
+                    functionPolicy({
+                        queueArn: QUEUE,
+                        stateMachineArn: "arn:aws:states:x:1:stateMachine:m",
+                        logGroupArn: "arn:aws:logs:x:1:log-group:g",
+                    }),
+                ),
+            },
+            {
+                policy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Sid: "Loose", Effect: "Allow", Action: ["sqs:*"], Resource: [QUEUE] }],
+                }),
+            },
             /statement Loose grants the wildcard action sqs:\*/,
         ],
         [
             "iam-no-wildcard-actions",
             TYPES.role,
-            { inlinePolicies: [{ name: "p", policy: JSON.stringify(stateMachinePolicy({ queueArn: QUEUE, topicArn: "t", topicKeyArn: "k", region: "r", dnsSuffix: "amazonaws.com" })) }] },
-            { inlinePolicies: [{ name: "p", policy: JSON.stringify({ Statement: [{ Effect: "Allow", NotAction: "iam:*", Resource: "*" }] }) }] },
+            {
+                inlinePolicies: [
+                    {
+                        name: "p",
+                        policy: JSON.stringify(
+                            stateMachinePolicy({
+                                queueArn: QUEUE,
+                                topicArn: "t",
+                                topicKeyArn: "k",
+                                region: "r",
+                                dnsSuffix: "amazonaws.com",
+                            }),
+                        ),
+                    },
+                ],
+            },
+            {
+                inlinePolicies: [
+                    { name: "p", policy: JSON.stringify({ Statement: [{ Effect: "Allow", NotAction: "iam:*", Resource: "*" }] }) },
+                ],
+            },
             /statement #1 uses NotAction/,
         ],
-        ["iam-no-wildcard-actions", TYPES.policy, { policy: { Statement: [{ Effect: "Allow", Action: "s3:GetObject" }] } }, { policy: { Statement: [{ Effect: "Allow", Action: "*" }] } }, /grants the wildcard action \*/],
+        [
+            "iam-no-wildcard-actions",
+            TYPES.policy,
+            { policy: { Statement: [{ Effect: "Allow", Action: "s3:GetObject" }] } },
+            { policy: { Statement: [{ Effect: "Allow", Action: "*" }] } },
+            /grants the wildcard action \*/,
+        ],
         [
             "iam-trust-single-service",
             TYPES.role,
             { assumeRolePolicy: JSON.stringify(functionTrustPolicy()) },
-            { assumeRolePolicy: JSON.stringify({ Statement: [{ Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com", "states.amazonaws.com"] }, Action: "sts:AssumeRole" }] }) },
+            {
+                assumeRolePolicy: JSON.stringify({
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Principal: { Service: ["lambda.amazonaws.com", "states.amazonaws.com"] },
+                            Action: "sts:AssumeRole",
+                        },
+                    ],
+                }),
+            },
             /must trust exactly one service principal/,
         ],
         [
             "iam-trust-single-service",
             TYPES.role,
-            { assumeRolePolicy: { Statement: [{ Effect: "Allow", Principal: { Service: "states.amazonaws.com" }, Action: "sts:AssumeRole" }] } },
+            {
+                assumeRolePolicy: {
+                    Statement: [{ Effect: "Allow", Principal: { Service: "states.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                },
+            },
             { assumeRolePolicy: { Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] } },
             /names \{"AWS":"\*"\}/,
         ],
@@ -120,12 +207,24 @@ describe("policy pack", () => {
 
     it("applies each resource rule to its own types only", () => {
         assert.deepEqual(violationsOf("sqs-queue-encrypted", TYPES.topic, {}), []);
-        assert.deepEqual(violationsOf("sqs-event-source-reports-batch-item-failures", TYPES.eventSourceMapping, { eventSourceArn: "arn:aws:kinesis:x:1:stream/s" }), []);
+        assert.deepEqual(
+            violationsOf("sqs-event-source-reports-batch-item-failures", TYPES.eventSourceMapping, {
+                eventSourceArn: "arn:aws:kinesis:x:1:stream/s",
+            }),
+            [],
+        );
     });
 
     it("takes the accepted runtimes from the pack's configuration", () => {
-        assert.deepEqual(violationsOf("lambda-supported-nodejs-runtime", TYPES.function, { runtime: "nodejs24.x" }, { nodejsRuntimes: ["nodejs24.x"] }), []);
-        assert.equal(violationsOf("lambda-supported-nodejs-runtime", TYPES.function, { runtime: "nodejs22.x" }, { nodejsRuntimes: ["nodejs24.x"] }).length, 1);
+        assert.deepEqual(
+            violationsOf("lambda-supported-nodejs-runtime", TYPES.function, { runtime: "nodejs24.x" }, { nodejsRuntimes: ["nodejs24.x"] }),
+            [],
+        );
+        assert.equal(
+            violationsOf("lambda-supported-nodejs-runtime", TYPES.function, { runtime: "nodejs22.x" }, { nodejsRuntimes: ["nodejs24.x"] })
+                .length,
+            1,
+        );
     });
 
     describe("stack rules", () => {
@@ -144,7 +243,11 @@ describe("policy pack", () => {
             const resources = (visibility: number): CheckedResource[] => [
                 queue("tasks", { arn: QUEUE, visibilityTimeoutSeconds: visibility }),
                 { type: TYPES.function, name: "callback", props: { arn: FN, timeout: 10 } },
-                { type: TYPES.eventSourceMapping, name: "trigger", props: { eventSourceArn: QUEUE, functionName: FN, maximumBatchingWindowInSeconds: 5 } },
+                {
+                    type: TYPES.eventSourceMapping,
+                    name: "trigger",
+                    props: { eventSourceArn: QUEUE, functionName: FN, maximumBatchingWindowInSeconds: 5 },
+                },
             ];
             assert.deepEqual(stackViolationsOf("sqs-visibility-timeout-covers-function", resources(65)), []);
             assert.deepEqual(stackViolationsOf("sqs-visibility-timeout-covers-function", resources(64)), [
@@ -153,21 +256,42 @@ describe("policy pack", () => {
         });
 
         it("lambda-log-retention: the function's log group is in the stack and has a retention", () => {
-            const fn: CheckedResource = { type: TYPES.function, name: "callback", props: { name: "cb-123", loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/cb" } } };
-            const group = (days?: number): CheckedResource => ({ type: TYPES.logGroup, name: "logs", props: { name: "/aws/lambda/cb", ...(days ? { retentionInDays: days } : {}) } });
+            const fn: CheckedResource = {
+                type: TYPES.function,
+                name: "callback",
+                props: { name: "cb-123", loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/cb" } },
+            };
+            const group = (days?: number): CheckedResource => ({
+                type: TYPES.logGroup,
+                name: "logs",
+                props: { name: "/aws/lambda/cb", ...(days ? { retentionInDays: days } : {}) },
+            });
             assert.deepEqual(stackViolationsOf("lambda-log-retention", [fn, group(30)]), []);
-            assert.deepEqual(stackViolationsOf("lambda-log-retention", [fn, group()]), ["log group logs of function callback keeps logs forever: set retentionInDays"]);
-            assert.match(stackViolationsOf("lambda-log-retention", [{ ...fn, props: { name: "cb-123" } }, group(30)])[0], /logs to \/aws\/lambda\/cb-123, which this stack does not create/);
+            assert.deepEqual(stackViolationsOf("lambda-log-retention", [fn, group()]), [
+                "log group logs of function callback keeps logs forever: set retentionInDays",
+            ]);
+            assert.match(
+                stackViolationsOf("lambda-log-retention", [{ ...fn, props: { name: "cb-123" } }, group(30)])[0],
+                /logs to \/aws\/lambda\/cb-123, which this stack does not create/,
+            );
         });
     });
 
     it("the stack's own resources, as registered under the mocks, pass the whole pack", async () => {
-        const { recorder } = await runProgram({ notificationEmail: "ops@example.com", heartbeatSeconds: "120", batchSize: "20", maxBatchingWindowSeconds: "5" });
-        const resources: CheckedResource[] = recorder.resources.filter((r) => r.type.startsWith("aws:")).map((r) => ({ type: r.type, name: r.name, props: r.state }));
+        const { recorder } = await runProgram({
+            notificationEmail: "ops@example.com",
+            heartbeatSeconds: "120",
+            batchSize: "20",
+            maxBatchingWindowSeconds: "5",
+        });
+        const resources: CheckedResource[] = recorder.resources
+            .filter((r) => r.type.startsWith("aws:"))
+            .map((r) => ({ type: r.type, name: r.name, props: r.state }));
         const violations: string[] = [];
         for (const policy of policies) {
             if ("validateResource" in policy && policy.validateResource) {
-                for (const r of resources) violations.push(...violationsOf(policy.name, r.type, r.props).map((v) => `${policy.name} on ${r.name}: ${v}`));
+                for (const r of resources)
+                    violations.push(...violationsOf(policy.name, r.type, r.props).map((v) => `${policy.name} on ${r.name}: ${v}`));
             } else {
                 violations.push(...stackViolationsOf(policy.name, resources).map((v) => `${policy.name}: ${v}`));
             }
@@ -175,7 +299,11 @@ describe("policy pack", () => {
         assert.deepEqual(violations, []);
         // The stack rules did look at the stack's resources: they found the mapping, queue and function.
         const mapping = resources.find((r) => r.type === TYPES.eventSourceMapping)!;
-        const tooShort = resources.map((r) => (r.type === TYPES.queue && r.props.arn === mapping.props.eventSourceArn ? { ...r, props: { ...r.props, visibilityTimeoutSeconds: 1 } } : r));
+        const tooShort = resources.map((r) =>
+            r.type === TYPES.queue && r.props.arn === mapping.props.eventSourceArn
+                ? { ...r, props: { ...r.props, visibilityTimeoutSeconds: 1 } }
+                : r,
+        );
         assert.equal(stackViolationsOf("sqs-visibility-timeout-covers-function", tooShort).length, 1);
     });
 });

@@ -129,10 +129,16 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
         });
 
         it("tags every taggable resource with the user's tags and the owning stack", () => {
-            const taggable = stack.resources.filter((r) => [T.queue, T.topic, T.role, T.logGroup, T.stateMachine, T.function, T.mapping, T.key, T.alarm].includes(r.type as never));
+            const taggable = stack.resources.filter((r) =>
+                [T.queue, T.topic, T.role, T.logGroup, T.stateMachine, T.function, T.mapping, T.key, T.alarm].includes(r.type as never),
+            );
             assert.equal(taggable.length, 19);
             for (const r of taggable) {
-                assert.deepEqual(r.inputs.tags, { team: "platform", "pulumi:project": "callback-pattern", "pulumi:stack": "staging" }, r.name);
+                assert.deepEqual(
+                    r.inputs.tags,
+                    { team: "platform", "pulumi:project": "callback-pattern", "pulumi:stack": "staging" },
+                    r.name,
+                );
             }
         });
     });
@@ -192,7 +198,13 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
             assert.equal(policy.inputs.role, role.physicalName);
             assert.deepEqual(
                 json(policy, "policy"),
-                stateMachinePolicy({ queueArn: arnOf(taskQueue), topicArn: arnOf(topic), topicKeyArn: SNS_KEY_ARN, region: REGION, dnsSuffix: "amazonaws.com" }),
+                stateMachinePolicy({
+                    queueArn: arnOf(taskQueue),
+                    topicArn: arnOf(topic),
+                    topicKeyArn: SNS_KEY_ARN,
+                    region: REGION,
+                    dnsSuffix: "amazonaws.com",
+                }),
             );
             assert.ok(machine.dependencies.includes("callback-workflow-policy"));
         });
@@ -238,10 +250,19 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
             const alarms = stack.ofType(T.alarm);
             const opsArn = arnOf(stack.named("callback-alarms-topic"));
             const watched = Object.fromEntries(
-                alarms.map((a) => [a.name.replace("callback-alarms-staging-", ""), [a.inputs.namespace, a.inputs.metricName, a.inputs.dimensions, a.inputs.statistic, a.inputs.threshold]]),
+                alarms.map((a) => [
+                    a.name.replace("callback-alarms-staging-", ""),
+                    [a.inputs.namespace, a.inputs.metricName, a.inputs.dimensions, a.inputs.statistic, a.inputs.threshold],
+                ]),
             );
             assert.deepEqual(watched, {
-                "dead-letters": ["AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: deadLetterQueue.physicalName }, "Maximum", 1],
+                "dead-letters": [
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    { QueueName: deadLetterQueue.physicalName },
+                    "Maximum",
+                    1,
+                ],
                 "executions-failed": ["AWS/States", "ExecutionsFailed", { StateMachineArn: arnOf(machine) }, "Sum", 1],
                 "executions-timed-out": ["AWS/States", "ExecutionsTimedOut", { StateMachineArn: arnOf(machine) }, "Sum", 1],
                 "executions-aborted": ["AWS/States", "ExecutionsAborted", { StateMachineArn: arnOf(machine) }, "Sum", 1],
@@ -333,8 +354,11 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
         // A heartbeat of 120 s expires before a failed message returns (6 × 60 + 10 = 370 s).
         assert.equal(warnings.length, 1);
         assert.match(warnings[0], /^callback-pattern:heartbeatSeconds \(120\) is not longer than the 370 s/);
-        const waitState = (JSON.parse(recorder.one(T.stateMachine).inputs.definition as string) as { States: Record<string, { TimeoutSeconds?: number; HeartbeatSeconds?: number }> })
-            .States["Start Task And Wait For Callback"];
+        const waitState = (
+            JSON.parse(recorder.one(T.stateMachine).inputs.definition as string) as {
+                States: Record<string, { TimeoutSeconds?: number; HeartbeatSeconds?: number }>;
+            }
+        ).States["Start Task And Wait For Callback"];
         assert.equal(waitState.TimeoutSeconds, 900);
         assert.equal(waitState.HeartbeatSeconds, 120);
         const fn = recorder.one(T.function);
@@ -351,9 +375,18 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
         assert.equal(subscription.inputs.endpoint, "ops@example.com");
         const alarmSubscription = recorder.named("callback-alarms-email");
         assert.equal(alarmSubscription.inputs.endpoint, "oncall@example.com");
-        assert.equal(alarmSubscription.inputs.topic, `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${recorder.named("callback-alarms-topic").physicalName}`);
-        assert.equal(recorder.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name.endsWith("oldest-message-age"))?.inputs.threshold, 901);
-        assert.equal(subscription.inputs.topic, `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${recorder.named("callback-notifications-topic").physicalName}`);
+        assert.equal(
+            alarmSubscription.inputs.topic,
+            `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${recorder.named("callback-alarms-topic").physicalName}`,
+        );
+        assert.equal(
+            recorder.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name.endsWith("oldest-message-age"))?.inputs.threshold,
+            901,
+        );
+        assert.equal(
+            subscription.inputs.topic,
+            `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${recorder.named("callback-notifications-topic").physicalName}`,
+        );
         assert.deepEqual(recorder.one(T.stateMachine).inputs.loggingConfiguration, {
             logDestination: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${recorder.named("callback-workflow-logs").physicalName}:*`,
             level: "ALL",
@@ -364,16 +397,16 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
 
     it("stops on invalid config before registering anything, with a message naming the key", async () => {
         const recorder = new MockRecorder();
-        await assert.rejects(
-            runProgram({ heartbeatSeconds: "600", logLevel: "VERBOSE" }, "test", recorder),
-            (error: unknown) => {
-                assert.ok(pulumi.RunError.isInstance(error), `expected a RunError, got ${String(error)}`);
-                const message = (error as Error).message;
-                assert.match(message, /callback-pattern:heartbeatSeconds is "600": must be smaller than callback-pattern:taskTimeoutSeconds \(300\)/);
-                assert.match(message, /callback-pattern:logLevel is "VERBOSE": must be one of ALL, ERROR, FATAL, OFF/);
-                return true;
-            },
-        );
+        await assert.rejects(runProgram({ heartbeatSeconds: "600", logLevel: "VERBOSE" }, "test", recorder), (error: unknown) => {
+            assert.ok(pulumi.RunError.isInstance(error), `expected a RunError, got ${String(error)}`);
+            const message = (error as Error).message;
+            assert.match(
+                message,
+                /callback-pattern:heartbeatSeconds is "600": must be smaller than callback-pattern:taskTimeoutSeconds \(300\)/,
+            );
+            assert.match(message, /callback-pattern:logLevel is "VERBOSE": must be one of ALL, ERROR, FATAL, OFF/);
+            return true;
+        });
         await recorder.settle();
         assert.deepEqual(recorder.resources, []);
         assert.deepEqual(recorder.invokes, []);
@@ -389,6 +422,10 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
 
     it("keeps the stack's own tags when the user's tags name the same keys", async () => {
         const { recorder } = await runProgram({ tags: JSON.stringify({ "pulumi:stack": "other", owner: "me" }) }, "prod");
-        assert.deepEqual(recorder.one(T.function).inputs.tags, { owner: "me", "pulumi:project": "callback-pattern", "pulumi:stack": "prod" });
+        assert.deepEqual(recorder.one(T.function).inputs.tags, {
+            owner: "me",
+            "pulumi:project": "callback-pattern",
+            "pulumi:stack": "prod",
+        });
     });
 });

@@ -158,7 +158,9 @@ export function serializeOutput(result: unknown): string {
     try {
         output = JSON.stringify(result);
     } catch (error) {
-        throw new TaskOutputError(`the result of the work is not JSON-serializable: ${error instanceof Error ? error.message : String(error)}`);
+        throw new TaskOutputError(
+            `the result of the work is not JSON-serializable: ${error instanceof Error ? error.message : String(error)}`,
+        );
     }
     // JSON.stringify(undefined) is undefined: a work with nothing to say outputs null.
     output ??= "null";
@@ -254,7 +256,11 @@ export function createRecordHandler(deps: CallbackDependencies): (record: SQSRec
             throw error;
         };
         const fail = async (failure: TaskFailure): Promise<RecordOutcome> => {
-            logger.warn("Task work failed; reporting the failure to Step Functions", { ...context, ...failure, cause: bound(failure.cause, 1000) });
+            logger.warn("Task work failed; reporting the failure to Step Functions", {
+                ...context,
+                ...failure,
+                cause: bound(failure.cause, 1000),
+            });
             try {
                 return await report(() => client.send(new SendTaskFailureCommand({ taskToken: token, ...failure })), "failed");
             } catch (error) {
