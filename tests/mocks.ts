@@ -13,6 +13,15 @@ export const PARTITION = "aws";
 export const SNS_KEY_ARN = `arn:${PARTITION}:kms:${REGION}:${ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 export const PROJECT = "callback-pattern";
 
+/** What a StackReference to a deployed callback-pattern stack reads (the documented outputs). */
+export const REFERENCED_STACK_OUTPUTS: Record<string, string> = {
+    stateMachineArn: `arn:${PARTITION}:states:${REGION}:${ACCOUNT_ID}:stateMachine:callback-workflow-state-machine-1a2b3c4`,
+    stateMachineName: "callback-workflow-state-machine-1a2b3c4",
+    queueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/callback-tasks-queue-1a2b3c4`,
+    queueArn: `arn:${PARTITION}:sqs:${REGION}:${ACCOUNT_ID}:callback-tasks-queue-1a2b3c4`,
+    topicArn: `arn:${PARTITION}:sns:${REGION}:${ACCOUNT_ID}:callback-notifications-topic-1a2b3c4`,
+};
+
 /** The invokes the program makes, and what AWS answers. */
 const INVOKES: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({
@@ -92,6 +101,9 @@ function resourceState(type: string, name: string, inputs: Record<string, unknow
             const machineArn = arn("states", `stateMachine:${name}`);
             return { id: machineArn, state: { ...inputs, name, arn: machineArn } };
         }
+        case "pulumi:pulumi:StackReference":
+            // A stack reference's state is the referenced stack's outputs.
+            return { id: String(inputs.name), state: { name: inputs.name, outputs: REFERENCED_STACK_OUTPUTS, secretOutputNames: [] } };
         case "aws:kms/key:Key": {
             const keyId = createHash("sha256")
                 .update(name)
@@ -116,7 +128,7 @@ export class MockRecorder {
     private readonly dependencies = new Map<string, { dependencies: string[]; parent?: string }>();
 
     /** Installs the mocks, the stack's config, and the recording of dependencies. */
-    public async install(config: Record<string, string> = {}, stack = "test"): Promise<void> {
+    public async install(config: Record<string, string> = {}, stack = "test", project = PROJECT): Promise<void> {
         const mocks: pulumi.runtime.Mocks = {
             newResource: (args) => {
                 const inputs = (args.inputs ?? {}) as Record<string, unknown>;
@@ -141,8 +153,8 @@ export class MockRecorder {
                 return answer(args.inputs as Record<string, unknown>);
             },
         };
-        await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
-        pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${PROJECT}:${k}`, v])));
+        await pulumi.runtime.setMocks(mocks, project, stack, false);
+        pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])));
 
         // The mocks' newResource does not see dependencies; the monitor's request does.
         type Request = { getType(): string; getName(): string; getDependenciesList(): string[]; getParent(): string };
@@ -194,18 +206,20 @@ const INDEX = path.resolve(__dirname, "..", "index.ts");
 export type ProgramOutputs = Record<string, pulumi.Output<string>>;
 
 /**
- * Runs `index.ts` under fresh mocks with the given config (keys without namespace) and returns
- * its outputs and what it registered. The module is loaded anew each time.
+ * Runs a Pulumi program (`index.ts` unless told otherwise) under fresh mocks with the given config
+ * (keys without namespace) and returns its outputs and what it registered. The module is loaded
+ * anew each time.
  */
 export async function runProgram(
     config: Record<string, string> = {},
     stack = "test",
     recorder = new MockRecorder(),
+    program: { file: string; project: string } = { file: INDEX, project: PROJECT },
 ): Promise<{ outputs: ProgramOutputs; recorder: MockRecorder }> {
-    await recorder.install(config, stack);
-    delete require.cache[INDEX];
+    await recorder.install(config, stack, program.project);
+    delete require.cache[program.file];
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program runs anew on every require (its cache entry is deleted first)
-    const outputs = require(INDEX) as ProgramOutputs;
+    const outputs = require(program.file) as ProgramOutputs;
     await recorder.settle();
     return { outputs, recorder };
 }

@@ -1,0 +1,47 @@
+/** examples/consumer: a project that reads this stack's outputs through a (mocked) StackReference. */
+import { strict as assert } from "node:assert";
+import * as path from "node:path";
+import { consumerPolicy, executionsOf } from "../examples/consumer/consumer-policy";
+import { ACCOUNT_ID, REFERENCED_STACK_OUTPUTS, runProgram, valueOf } from "./mocks";
+
+const CONSUMER = { file: path.resolve(__dirname, "..", "examples", "consumer", "index.ts"), project: "callback-consumer" };
+
+describe("consumer of the stack outputs (examples/consumer)", () => {
+    it("reads the outputs of the stack named in its config, and grants its role exactly what it needs with them", async () => {
+        const { outputs, recorder } = await runProgram({ callbackStack: "my-org/callback-pattern/prod" }, "dev", undefined, CONSUMER);
+        const reference = recorder.one("pulumi:pulumi:StackReference");
+        assert.equal(reference.inputs.name, "my-org/callback-pattern/prod");
+        assert.equal(await valueOf(outputs.callbackStateMachineArn), REFERENCED_STACK_OUTPUTS.stateMachineArn);
+
+        const role = recorder.one("aws:iam/role:Role");
+        const policy = recorder.one("aws:iam/rolePolicy:RolePolicy");
+        assert.equal(policy.inputs.role, role.physicalName);
+        assert.deepEqual(
+            JSON.parse(String(policy.inputs.policy)),
+            consumerPolicy(REFERENCED_STACK_OUTPUTS.stateMachineArn, REFERENCED_STACK_OUTPUTS.queueArn),
+        );
+        assert.equal(await valueOf(outputs.consumerRoleArn), `arn:aws:iam::${ACCOUNT_ID}:role/${role.physicalName}`);
+    });
+
+    it("scopes each statement to the referenced resources", () => {
+        const machine = "arn:aws:states:eu-west-1:123456789012:stateMachine:wf";
+        assert.deepEqual(consumerPolicy(machine, "arn:aws:sqs:eu-west-1:123456789012:q").Statement, [
+            { Sid: "StartExecutions", Effect: "Allow", Action: ["states:StartExecution"], Resource: [machine] },
+            {
+                Sid: "FollowExecutions",
+                Effect: "Allow",
+                Action: ["states:DescribeExecution", "states:GetExecutionHistory"],
+                Resource: ["arn:aws:states:eu-west-1:123456789012:execution:wf:*"],
+            },
+            { Sid: "SendToQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: ["arn:aws:sqs:eu-west-1:123456789012:q"] },
+        ]);
+        assert.throws(() => executionsOf("arn:aws:sqs:eu-west-1:123456789012:q"), /is not a state machine ARN/);
+    });
+
+    it("fails without the stack to read", async () => {
+        await assert.rejects(
+            runProgram({}, "dev", undefined, CONSUMER),
+            /Missing required configuration variable 'callback-consumer:callbackStack'/,
+        );
+    });
+});
