@@ -216,3 +216,42 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         waitSeconds: wholeNumber("--wait-seconds", values["wait-seconds"], 1, 86_400) ?? 900,
     };
 }
+
+export interface CommandSpec<T extends { help: boolean }> {
+    /** How to run it, for the hint after a usage error (`npm start`). */
+    command: string;
+    usage: string;
+    parse(args: string[]): T;
+    run(options: T): Promise<void>;
+    /** How to tell a failure of the run that is the user's to fix (exit code 2) from any other (1). */
+    isUsageError(error: unknown): boolean;
+    /** The message for a failure of the run. */
+    describe(error: unknown): string;
+}
+
+/**
+ * Runs a command: checks Node.js and the flags, prints help, runs it, and turns every failure
+ * into one line on stderr and an exit code (2: the user's input, 1: anything else), never a
+ * stack trace. Resolves to the exit code.
+ */
+export async function runCommand<T extends { help: boolean }>(spec: CommandSpec<T>, argv: string[]): Promise<number> {
+    let options: T;
+    try {
+        checkNodeVersion();
+        options = spec.parse(argv);
+    } catch (error) {
+        console.error(`error: ${(error as Error).message}\nRun \`${spec.command} -- --help\` for the options.`);
+        return 2;
+    }
+    if (options.help) {
+        console.log(spec.usage);
+        return 0;
+    }
+    try {
+        await spec.run(options);
+        return 0;
+    } catch (error) {
+        console.error(`error: ${spec.describe(error)}`);
+        return error instanceof CliError || spec.isUsageError(error) ? 2 : 1;
+    }
+}

@@ -4,7 +4,7 @@
  * Exit codes: 0 when the execution was started and read, 2 for a bad flag or input, 1 for
  * anything else (no credentials, access denied, …); never a stack trace.
  */
-import { checkNodeVersion, CliError, EXECUTION_USAGE, parseExecutionArgs, type ExecutionOptions } from "./cli";
+import { CliError, EXECUTION_USAGE, parseExecutionArgs, runCommand, type ExecutionOptions } from "./cli";
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -34,33 +34,20 @@ async function run(options: ExecutionOptions): Promise<void> {
     console.log(options.json ? JSON.stringify({ execution: view }, null, 2) : renderExecution(view));
 }
 
-async function main(argv: string[]): Promise<number> {
-    let options: ExecutionOptions;
-    try {
-        checkNodeVersion();
-        options = parseExecutionArgs(argv);
-    } catch (error) {
-        console.error(`error: ${(error as Error).message}\nRun \`npm run execution -- --help\` for the options.`);
-        return 2;
-    }
-    if (options.help) {
-        console.log(EXECUTION_USAGE);
-        return 0;
-    }
-    try {
-        await run(options);
-        return 0;
-    } catch (error) {
-        const name = (error as Error).name;
-        const message =
-            name === "CredentialsProviderError"
-                ? "no AWS credentials were found (set AWS_PROFILE, or run `aws configure`)"
-                : `${name === "Error" || error instanceof CliError ? "" : `${name}: `}${(error as Error).message}`;
-        console.error(`error: ${message}`);
-        return error instanceof CliError ? 2 : 1;
-    }
-}
-
-void main(process.argv.slice(2)).then((code) => {
+void runCommand(
+    {
+        command: "npm run execution",
+        usage: EXECUTION_USAGE,
+        parse: parseExecutionArgs,
+        run,
+        isUsageError: () => false,
+        describe: (error) => {
+            const { name, message } = error as Error;
+            if (name === "CredentialsProviderError") return "no AWS credentials were found (set AWS_PROFILE, or run `aws configure`)";
+            return name === "Error" || error instanceof CliError ? message : `${name}: ${message}`;
+        },
+    },
+    process.argv.slice(2),
+).then((code) => {
     process.exitCode = code;
 });

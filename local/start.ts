@@ -4,8 +4,10 @@
  * `--json`. Exit codes: 0 when the run completed (whatever the execution's status), 2 for a bad
  * flag, input or stack configuration, 1 for anything else; never a stack trace.
  */
-import { checkNodeVersion, CliError, parseStartArgs, START_USAGE, type StartOptions } from "./cli";
+import { ConfigError } from "../infra/config";
+import { parseStartArgs, runCommand, START_USAGE, type StartOptions } from "./cli";
 import { SHORT_TIMEOUT_SECONDS } from "./scenarios";
+import { StackConfigError } from "./stack-config";
 
 async function run(options: StartOptions): Promise<void> {
     // Loaded only now, so that a too old Node.js or a bad flag is reported before anything heavy loads.
@@ -47,31 +49,16 @@ async function run(options: StartOptions): Promise<void> {
     }
 }
 
-async function main(argv: string[]): Promise<number> {
-    let options: StartOptions;
-    try {
-        checkNodeVersion();
-        options = parseStartArgs(argv);
-    } catch (error) {
-        console.error(`error: ${(error as Error).message}\nRun \`npm start -- --help\` for the options.`);
-        return 2;
-    }
-    if (options.help) {
-        console.log(START_USAGE);
-        return 0;
-    }
-    try {
-        await run(options);
-        return 0;
-    } catch (error) {
-        const { ConfigError } = await import("../infra/config");
-        const { StackConfigError } = await import("./stack-config");
-        const usage = error instanceof CliError || error instanceof ConfigError || error instanceof StackConfigError;
-        console.error(`error: ${(error as Error).message}`);
-        return usage ? 2 : 1;
-    }
-}
-
-void main(process.argv.slice(2)).then((code) => {
+void runCommand(
+    {
+        command: "npm start",
+        usage: START_USAGE,
+        parse: parseStartArgs,
+        run,
+        isUsageError: (error) => error instanceof ConfigError || error instanceof StackConfigError,
+        describe: (error) => (error as Error).message,
+    },
+    process.argv.slice(2),
+).then((code) => {
     process.exitCode = code;
 });
