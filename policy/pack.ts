@@ -1,21 +1,54 @@
 /**
  * The CrossGuard policies of this stack, built from the pure rules in `rules.ts`. Every policy is
  * mandatory unless the pack's configuration says otherwise (`pulumi preview --policy-pack policy
- * --policy-pack-config policy-config.json`, with e.g. `{"sfn-callback-timeout": "advisory"}`).
+ * --policy-pack-config policy/config.example.json`).
  */
 import type { Policy, PolicyConfigSchema, ReportViolation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
-import { checkResource, DEFAULT_RULE_CONFIG, RESOURCE_RULES, STACK_RULES, type RuleConfig } from "./rules";
+import { checkResource, DEFAULT_RULE_CONFIG, RESOURCE_RULES, STACK_RULES, UNKNOWN, type CheckedResource, type RuleConfig } from "./rules";
 
-/** The runtime list of the Lambda rule can be configured; every other rule takes only its level. */
-const runtimeSchema: PolicyConfigSchema = {
-    properties: {
-        nodejsRuntimes: { type: "array", items: { type: "string" }, default: DEFAULT_RULE_CONFIG.nodejsRuntimes },
+// The policy engine hands over properties wrapped in a proxy that throws on any value the preview
+// does not know yet; the whole policy would then be skipped. Its internal module (no typings)
+// exposes the proxy's target and the markers of unknown values, so that the rules can see them.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module of @pulumi/policy (pinned version)
+const proxy = require("@pulumi/policy/proxy") as Record<string, unknown> & { getSpecialProxyTarget: string };
+const UNKNOWN_MARKERS = new Set(
+    [
+        "unknownBooleanValue",
+        "unknownNumberValue",
+        "unknownStringValue",
+        "unknownArrayValue",
+        "unknownAssetValue",
+        "unknownArchiveValue",
+        "unknownObjectValue",
+    ].map((name) => proxy[name]),
+);
+
+/** A plain copy of properties, with {@link UNKNOWN} where the preview does not know a value. */
+export function snapshot(value: unknown): unknown {
+    const raw =
+        value !== null && typeof value === "object" ? ((value as Record<string, unknown>)[proxy.getSpecialProxyTarget] ?? value) : value;
+    if (UNKNOWN_MARKERS.has(raw)) return UNKNOWN;
+    if (Array.isArray(raw)) return raw.map(snapshot);
+    if (raw !== null && typeof raw === "object") return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, snapshot(v)]));
+    return raw;
+}
+
+/** The runtime list and the managed-policy allow-list can be configured; every rule takes a level. */
+const schemas: Record<string, PolicyConfigSchema> = {
+    "lambda-supported-nodejs-runtime": {
+        properties: { nodejsRuntimes: { type: "array", items: { type: "string" }, default: DEFAULT_RULE_CONFIG.nodejsRuntimes } },
+    },
+    "iam-no-wildcard-actions": {
+        properties: { allowedManagedPolicyArns: { type: "array", items: { type: "string" }, default: [] } },
     },
 };
 
 function ruleConfig(args: { getConfig<T extends object>(): T }): RuleConfig {
-    const { nodejsRuntimes } = args.getConfig<Partial<RuleConfig>>();
-    return { nodejsRuntimes: nodejsRuntimes ?? DEFAULT_RULE_CONFIG.nodejsRuntimes };
+    const config = args.getConfig<Partial<RuleConfig>>();
+    return {
+        nodejsRuntimes: config.nodejsRuntimes ?? DEFAULT_RULE_CONFIG.nodejsRuntimes,
+        allowedManagedPolicyArns: config.allowedManagedPolicyArns ?? DEFAULT_RULE_CONFIG.allowedManagedPolicyArns,
+    };
 }
 
 export const policies: Policy[] = [
@@ -23,9 +56,10 @@ export const policies: Policy[] = [
         name: rule.name,
         description: rule.description,
         enforcementLevel: "mandatory" as const,
-        ...(rule.name === "lambda-supported-nodejs-runtime" ? { configSchema: runtimeSchema } : {}),
+        ...(schemas[rule.name] ? { configSchema: schemas[rule.name] } : {}),
         validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-            for (const violation of checkResource(rule, args.type, args.props, ruleConfig(args))) report(violation);
+            const props = snapshot(args.props) as Record<string, unknown>;
+            for (const violation of checkResource(rule, args.type, props, ruleConfig(args))) report(violation);
         },
     })),
     ...STACK_RULES.map((rule) => ({
@@ -33,7 +67,15 @@ export const policies: Policy[] = [
         description: rule.description,
         enforcementLevel: "mandatory" as const,
         validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-            const resources = args.resources.map((r) => ({ type: r.type, name: r.name, props: r.props }));
+            const resources: CheckedResource[] = args.resources.map((r) => ({
+                type: r.type,
+                name: r.name,
+                urn: r.urn,
+                props: snapshot(r.props) as Record<string, unknown>,
+                propertyDependencies: Object.fromEntries(
+                    Object.entries(r.propertyDependencies ?? {}).map(([key, deps]) => [key, deps.map((d) => d.urn)]),
+                ),
+            }));
             for (const violation of rule.check(resources, ruleConfig(args))) report(violation);
         },
     })),

@@ -3,15 +3,25 @@
  * violations it finds (empty when the resource or stack complies). `pack.ts` turns them into a
  * CrossGuard policy pack that `pulumi preview --policy-pack policy` enforces.
  *
- * A property that is not known yet (an ARN during the preview of a new stack) is skipped, not
- * reported: what can be checked is checked, and the rest is checked again on the next preview.
+ * During a preview some values are not known yet (the ARN of a queue still to be created, and
+ * anything built from it). `pack.ts` hands them over as {@link UNKNOWN}. A rule never fails on
+ * one: where a value only has to be present (a redrive policy, a key), unknown counts as present;
+ * where a resource has to be found (the queue an event source mapping reads), it is found through
+ * the dependencies Pulumi records between properties; where the content matters and is unknown
+ * (a definition built from a queue URL), the check waits for the next preview, when it is known.
  */
 
-/** A resource as a policy sees it: its type token, name and properties. */
+/** A value the preview does not know yet. */
+export const UNKNOWN: unique symbol = Symbol.for("callback-pattern.policy.unknown");
+
+/** A resource as a stack rule sees it. */
 export interface CheckedResource {
     type: string;
     name: string;
+    urn: string;
     props: Record<string, unknown>;
+    /** For each property, the URNs of the resources its value came from. */
+    propertyDependencies: Record<string, string[]>;
 }
 
 export interface ResourceRule {
@@ -33,9 +43,11 @@ export interface StackRule {
 export interface RuleConfig {
     /** Lambda runtimes accepted as supported Node.js runtimes. */
     nodejsRuntimes: string[];
+    /** AWS managed policies a role may have attached (their content cannot be checked here). */
+    allowedManagedPolicyArns: string[];
 }
 
-export const DEFAULT_RULE_CONFIG: RuleConfig = { nodejsRuntimes: ["nodejs22.x", "nodejs24.x"] };
+export const DEFAULT_RULE_CONFIG: RuleConfig = { nodejsRuntimes: ["nodejs22.x", "nodejs24.x"], allowedManagedPolicyArns: [] };
 
 export const TYPES = {
     queue: "aws:sqs/queue:Queue",
@@ -49,6 +61,8 @@ export const TYPES = {
     policy: "aws:iam/policy:Policy",
     userPolicy: "aws:iam/userPolicy:UserPolicy",
     groupPolicy: "aws:iam/groupPolicy:GroupPolicy",
+    rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
 } as const;
 
 /** One year: a Task's default TimeoutSeconds, and the longest a Standard execution may run. */
@@ -58,6 +72,8 @@ const str = (value: unknown): string | undefined => (typeof value === "string" &
 const num = (value: unknown): number | undefined => (typeof value === "number" ? value : undefined);
 const obj = (value: unknown): Record<string, unknown> | undefined =>
     typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+/** Set, or not known yet (it will be set: Pulumi only makes unknown what a resource computes). */
+const present = (value: unknown) => value === UNKNOWN || (value !== undefined && value !== null && value !== "");
 
 /** A JSON document given as text or as an object (IAM policies, redrive policies, definitions). */
 function document(value: unknown): Record<string, unknown> | undefined {
@@ -71,7 +87,7 @@ function document(value: unknown): Record<string, unknown> | undefined {
     return obj(value);
 }
 
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined || value === UNKNOWN ? [] : [value]);
 
 // ---------------------------------------------------------------------------------------------
 // Resource rules
@@ -81,7 +97,7 @@ const queueEncrypted: ResourceRule = {
     description: "SQS queues are encrypted at rest (SSE-SQS or a KMS key).",
     types: [TYPES.queue],
     check: (props) =>
-        props.sqsManagedSseEnabled === true || str(props.kmsMasterKeyId) !== undefined
+        props.sqsManagedSseEnabled === true || present(props.kmsMasterKeyId)
             ? []
             : ["the queue is not encrypted: set sqsManagedSseEnabled: true or kmsMasterKeyId"],
 };
@@ -90,7 +106,7 @@ const topicEncrypted: ResourceRule = {
     name: "sns-topic-kms-encrypted",
     description: "SNS topics are encrypted with a KMS key.",
     types: [TYPES.topic],
-    check: (props) => (str(props.kmsMasterKeyId) !== undefined ? [] : ["the topic is not encrypted: set kmsMasterKeyId"]),
+    check: (props) => (present(props.kmsMasterKeyId) ? [] : ["the topic is not encrypted: set kmsMasterKeyId"]),
 };
 
 const lambdaRuntime: ResourceRule = {
@@ -116,7 +132,7 @@ const stateMachineObservable: ResourceRule = {
         const logging = obj(props.loggingConfiguration);
         const level = str(logging?.level) ?? "OFF";
         if (level === "OFF") problems.push("logging is off: set loggingConfiguration.level to ALL, ERROR or FATAL");
-        else if (logging?.logDestination === "") problems.push("logging has no logDestination");
+        else if (!present(logging?.logDestination)) problems.push(`logging at level ${level} has no logDestination`);
         if (obj(props.tracingConfiguration)?.enabled !== true)
             problems.push("X-Ray tracing is off: set tracingConfiguration.enabled: true");
         return problems;
@@ -171,69 +187,84 @@ const callbackTimeout: ResourceRule = {
 
 /** The IAM policy documents a resource holds. */
 function policyDocuments(type: string, props: Record<string, unknown>): Record<string, unknown>[] {
-    if (type === TYPES.role)
-        return list(props.inlinePolicies)
-            .map((p) => document(obj(p)?.policy))
-            .filter((d) => d !== undefined);
+    if (type === TYPES.role) {
+        return list(props.inlinePolicies).flatMap((p) => {
+            const policy = document(obj(p)?.policy);
+            return policy === undefined ? [] : [policy];
+        });
+    }
     const single = document(props.policy);
     return single === undefined ? [] : [single];
 }
 
+/** Policies AWS manages (`arn:aws:iam::aws:policy/…`): their content is not in the stack to check. */
+const isAwsManaged = (arn: unknown) => typeof arn === "string" && /^arn:aws[\w-]*:iam::aws:policy\//.test(arn);
+
 const wildcardActions: ResourceRule = {
     name: "iam-no-wildcard-actions",
-    description: 'IAM policies grant no "*" action, no "service:*" action, and no NotAction.',
-    types: [TYPES.role, TYPES.rolePolicy, TYPES.policy, TYPES.userPolicy, TYPES.groupPolicy],
-    check: (props, _config, type) =>
-        policyDocuments(type, props).flatMap((policy) =>
-            list(policy.Statement).flatMap((value, index) => {
-                const statement = obj(value) ?? {};
-                const sid = str(statement.Sid) ?? `#${index + 1}`;
-                const problems: string[] = [];
-                if (statement.NotAction !== undefined)
-                    problems.push(`statement ${sid} uses NotAction, which grants everything it does not name`);
-                for (const action of list(statement.Action)) {
-                    if (typeof action === "string" && (action === "*" || /^[^:]+:\*$/.test(action)))
-                        problems.push(`statement ${sid} grants the wildcard action ${action}`);
-                }
-                return problems;
-            }),
-        ),
+    description:
+        'IAM policies grant no "*" action, no "service:*" action and no NotAction; AWS managed policies, whose content cannot be checked, are not attached unless allowed.',
+    types: [
+        TYPES.role,
+        TYPES.rolePolicy,
+        TYPES.policy,
+        TYPES.userPolicy,
+        TYPES.groupPolicy,
+        TYPES.rolePolicyAttachment,
+        TYPES.policyAttachment,
+    ],
+    check: (props, config, type) => {
+        const attached = type === TYPES.role ? list(props.managedPolicyArns) : list(props.policyArn);
+        const managed = attached
+            .filter((arn) => isAwsManaged(arn) && !config.allowedManagedPolicyArns.includes(String(arn)))
+            .map(
+                (arn) =>
+                    `the AWS managed policy ${String(arn)} is attached; its actions cannot be checked (allow it in allowedManagedPolicyArns)`,
+            );
+        return managed.concat(
+            policyDocuments(type, props).flatMap((policy) =>
+                list(policy.Statement).flatMap((value, index) => {
+                    const statement = obj(value) ?? {};
+                    const sid = str(statement.Sid) ?? `#${index + 1}`;
+                    const problems: string[] = [];
+                    if (statement.NotAction !== undefined)
+                        problems.push(`statement ${sid} uses NotAction, which grants everything it does not name`);
+                    for (const action of list(statement.Action)) {
+                        if (typeof action === "string" && (action === "*" || /^[^:]+:\*$/.test(action)))
+                            problems.push(`statement ${sid} grants the wildcard action ${action}`);
+                    }
+                    return problems;
+                }),
+            ),
+        );
+    },
 };
 
 const trustSingleService: ResourceRule = {
     name: "iam-trust-single-service",
-    description: "Role trust policies name a single AWS service principal.",
+    description: "Role trust policies name a single AWS service principal, across all their statements.",
     types: [TYPES.role],
     check: (props) => {
+        if (props.assumeRolePolicy === undefined || props.assumeRolePolicy === UNKNOWN) return [];
         const trust = document(props.assumeRolePolicy);
-        if (trust === undefined) return props.assumeRolePolicy === undefined ? [] : ["the trust policy is not a JSON document"];
-        return list(trust.Statement).flatMap((value, index) => {
-            const statement = obj(value) ?? {};
-            const sid = str(statement.Sid) ?? `#${index + 1}`;
-            const principal = obj(statement.Principal);
-            const services = list(principal?.Service);
-            const others = Object.keys(principal ?? {}).filter((key) => key !== "Service");
-            if (principal === undefined || others.length > 0 || services.length !== 1 || typeof services[0] !== "string") {
-                return [
-                    `statement ${sid} must trust exactly one service principal; it names ${JSON.stringify(statement.Principal ?? null)}`,
-                ];
-            }
-            return [];
-        });
-    },
-};
-
-const isSqsArn = (value: unknown) => /^arn:aws[\w-]*:sqs:/.test(String(value ?? ""));
-
-const mappingReportsFailures: ResourceRule = {
-    name: "sqs-event-source-reports-batch-item-failures",
-    description: "Every SQS event source mapping reports batch item failures, so that one failed record does not return its whole batch.",
-    types: [TYPES.eventSourceMapping],
-    check: (props) => {
-        if (props.eventSourceArn !== undefined && !isSqsArn(props.eventSourceArn)) return [];
-        return list(props.functionResponseTypes).includes("ReportBatchItemFailures")
-            ? []
-            : ['the mapping does not report batch item failures: set functionResponseTypes: ["ReportBatchItemFailures"]'];
+        if (trust === undefined) return ["the trust policy is not a JSON document"];
+        const principals = list(trust.Statement)
+            .map((value) => obj(value) ?? {})
+            .filter((statement) => statement.Effect !== "Deny")
+            .map((statement) => statement.Principal);
+        const services = new Set<unknown>();
+        const problems: string[] = [];
+        for (const principal of principals) {
+            const p = obj(principal);
+            const others = Object.keys(p ?? {}).filter((key) => key !== "Service");
+            if (p === undefined || others.length > 0)
+                problems.push(`the trust policy names ${JSON.stringify(principal ?? null)}, not a service`);
+            for (const service of list(p?.Service)) services.add(service);
+        }
+        if (problems.length === 0 && (services.size !== 1 || typeof [...services][0] !== "string")) {
+            problems.push(`the trust policy must name exactly one service principal; it names ${JSON.stringify([...services])}`);
+        }
+        return problems;
     },
 };
 
@@ -246,7 +277,6 @@ export const RESOURCE_RULES: ResourceRule[] = [
     callbackTimeout,
     wildcardActions,
     trustSingleService,
-    mappingReportsFailures,
 ];
 
 /** Runs one resource rule on a resource of any type (no violation for types it does not look at). */
@@ -264,21 +294,54 @@ export function checkResource(
 
 const ofType = (resources: CheckedResource[], type: string) => resources.filter((r) => r.type === type);
 
+/**
+ * The resource of `type` that `from`'s property `key` refers to: by value when it is known (an ARN
+ * or a name), else through the dependency Pulumi recorded for that property.
+ */
+function referenced(resources: CheckedResource[], from: CheckedResource, key: string, type: string): CheckedResource | undefined {
+    const value = from.props[key];
+    const candidates = ofType(resources, type);
+    if (typeof value === "string") return candidates.find((r) => r.props.arn === value || r.props.name === value);
+    const urns = from.propertyDependencies[key] ?? [];
+    return candidates.find((r) => urns.includes(r.urn));
+}
+
+const isSqsArn = (value: unknown) => /^arn:aws[\w-]*:sqs:/.test(String(value ?? ""));
+
 const queueRedrive: StackRule = {
     name: "sqs-queue-redrive",
     description: "Every SQS queue has a redrive policy to a dead-letter queue, or is itself the dead-letter queue of another.",
     check: (resources) => {
         const queues = ofType(resources, TYPES.queue);
-        const targets = new Set(
-            queues.map((q) => str(document(q.props.redrivePolicy)?.deadLetterTargetArn)).filter((arn) => arn !== undefined),
-        );
-        return queues.flatMap((queue) => {
-            if (str(document(queue.props.redrivePolicy)?.deadLetterTargetArn) !== undefined) return [];
-            const arn = str(queue.props.arn);
-            if (arn === undefined || targets.has(arn)) return []; // unknown yet, or a dead-letter queue
-            return [`queue ${queue.name} has no redrive policy and is no other queue's dead-letter queue`];
-        });
+        const isDeadLetterQueue = (queue: CheckedResource) =>
+            queues.some((other) => {
+                if (other === queue) return false;
+                const target = document(other.props.redrivePolicy)?.deadLetterTargetArn;
+                if (typeof target === "string" && target === queue.props.arn) return true;
+                return (other.propertyDependencies.redrivePolicy ?? []).includes(queue.urn);
+            });
+        return queues
+            .filter((queue) => !present(queue.props.redrivePolicy) && !isDeadLetterQueue(queue))
+            .map((queue) => `queue ${queue.name} has no redrive policy and is no other queue's dead-letter queue`);
     },
+};
+
+/** The event source mappings that read an SQS queue (by ARN, or through their dependency on a queue). */
+const sqsMappings = (resources: CheckedResource[]) =>
+    ofType(resources, TYPES.eventSourceMapping).filter(
+        (m) => isSqsArn(m.props.eventSourceArn) || referenced(resources, m, "eventSourceArn", TYPES.queue) !== undefined,
+    );
+
+const mappingReportsFailures: StackRule = {
+    name: "sqs-event-source-reports-batch-item-failures",
+    description: "Every SQS event source mapping reports batch item failures, so that one failed record does not return its whole batch.",
+    check: (resources) =>
+        sqsMappings(resources)
+            .filter((m) => !list(m.props.functionResponseTypes).includes("ReportBatchItemFailures"))
+            .map(
+                (m) =>
+                    `event source mapping ${m.name} does not report batch item failures: set functionResponseTypes: ["ReportBatchItemFailures"]`,
+            ),
 };
 
 const visibilityCoversFunction: StackRule = {
@@ -286,15 +349,10 @@ const visibilityCoversFunction: StackRule = {
     description:
         "A queue that feeds a Lambda function has a visibility timeout of at least 6 × the function's timeout + the batching window.",
     check: (resources) =>
-        ofType(resources, TYPES.eventSourceMapping).flatMap((mapping) => {
-            const queue = ofType(resources, TYPES.queue).find(
-                (q) => str(q.props.arn) !== undefined && q.props.arn === mapping.props.eventSourceArn,
-            );
-            const target = mapping.props.functionName;
-            const fn = ofType(resources, TYPES.function).find(
-                (f) => target !== undefined && (f.props.arn === target || f.props.name === target),
-            );
-            if (queue === undefined || fn === undefined) return []; // not both in this stack, or not known yet
+        sqsMappings(resources).flatMap((mapping) => {
+            const queue = referenced(resources, mapping, "eventSourceArn", TYPES.queue);
+            const fn = referenced(resources, mapping, "functionName", TYPES.function);
+            if (queue === undefined || fn === undefined) return []; // not both in this stack
             const timeout = num(fn.props.timeout) ?? 3;
             const window = num(mapping.props.maximumBatchingWindowInSeconds) ?? 0;
             const visibility = num(queue.props.visibilityTimeoutSeconds) ?? 30;
@@ -312,18 +370,28 @@ const lambdaLogRetention: StackRule = {
     description: "Every Lambda function logs to a log group of this stack that has a retention period.",
     check: (resources) =>
         ofType(resources, TYPES.function).flatMap((fn) => {
-            const named =
-                str(obj(fn.props.loggingConfig)?.logGroup) ??
-                (str(fn.props.name) !== undefined ? `/aws/lambda/${String(fn.props.name)}` : undefined);
-            if (named === undefined) return []; // the name is not known yet
-            const group = ofType(resources, TYPES.logGroup).find((g) => g.props.name === named);
-            if (group === undefined)
+            const logging = obj(fn.props.loggingConfig);
+            let group: CheckedResource | undefined;
+            let named: string | undefined;
+            if (logging !== undefined && present(logging.logGroup)) {
+                named = str(logging.logGroup);
+                group =
+                    named !== undefined
+                        ? ofType(resources, TYPES.logGroup).find((g) => g.props.name === named)
+                        : ofType(resources, TYPES.logGroup).find((g) => (fn.propertyDependencies.loggingConfig ?? []).includes(g.urn));
+            } else {
+                named = str(fn.props.name) === undefined ? undefined : `/aws/lambda/${String(fn.props.name)}`;
+                if (named === undefined) return []; // an auto-name not known yet
+                group = ofType(resources, TYPES.logGroup).find((g) => g.props.name === named);
+            }
+            if (group === undefined) {
                 return [
-                    `function ${fn.name} logs to ${named}, which this stack does not create (Lambda would create it without a retention)`,
+                    `function ${fn.name} logs to ${named ?? "a log group"} that this stack does not create (Lambda would create it without a retention)`,
                 ];
+            }
             const days = num(group.props.retentionInDays) ?? 0;
             return days > 0 ? [] : [`log group ${group.name} of function ${fn.name} keeps logs forever: set retentionInDays`];
         }),
 };
 
-export const STACK_RULES: StackRule[] = [queueRedrive, visibilityCoversFunction, lambdaLogRetention];
+export const STACK_RULES: StackRule[] = [queueRedrive, mappingReportsFailures, visibilityCoversFunction, lambdaLogRetention];

@@ -38,6 +38,33 @@ describe("consumer of the stack outputs (examples/consumer)", () => {
         assert.throws(() => executionsOf("arn:aws:sqs:eu-west-1:123456789012:q"), /is not a state machine ARN/);
     });
 
+    it("reads only outputs the stack exports (the output contract)", async () => {
+        const { outputs } = await runProgram();
+        for (const name of ["stateMachineArn", "queueArn"]) assert.ok(name in outputs, `the stack exports no ${name}`);
+        for (const name of Object.keys(REFERENCED_STACK_OUTPUTS))
+            assert.ok(name in outputs, `the mocked reference holds ${name}, which the stack does not export`);
+    });
+
+    it("fails when the referenced stack lacks an output it needs (requireOutput)", async () => {
+        const saved = REFERENCED_STACK_OUTPUTS.queueArn;
+        delete REFERENCED_STACK_OUTPUTS.queueArn;
+        // A Pulumi program reports this as the failure of the resource that needed the output.
+        const failures: string[] = [];
+        const record = (error: unknown) => failures.push(String(error));
+        process.on("unhandledRejection", record);
+        try {
+            const { recorder } = await runProgram({ callbackStack: "my-org/callback-pattern/prod" }, "dev", undefined, CONSUMER);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            assert.deepEqual(recorder.ofType("aws:iam/rolePolicy:RolePolicy"), [], "the policy was registered without the queue's ARN");
+        } finally {
+            process.off("unhandledRejection", record);
+            REFERENCED_STACK_OUTPUTS.queueArn = saved;
+        }
+        assert.ok(failures.length > 0, "nothing failed");
+        for (const failure of failures)
+            assert.match(failure, /Required output 'queueArn' does not exist on stack 'my-org\/callback-pattern\/prod'/);
+    });
+
     it("fails without the stack to read", async () => {
         await assert.rejects(
             runProgram({}, "dev", undefined, CONSUMER),

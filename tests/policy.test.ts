@@ -1,32 +1,53 @@
-/** The policy pack: every rule with a passing and a violating resource, and the stack's own resources. */
+/** The policy pack: every rule with a passing and a violating resource, unknown values, and the stack's own resources. */
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Policy, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { buildCallbackDefinition } from "../infra/definition";
 import { functionPolicy, functionTrustPolicy, stateMachinePolicy } from "../infra/policies";
 import { policies } from "../policy/pack";
-import { type CheckedResource, TYPES } from "../policy/rules";
+import { TYPES } from "../policy/rules";
 import { runProgram } from "./mocks";
 
-/** Runs one resource policy of the pack on a resource; returns its violations. */
+// The policy engine's own proxy and unknown markers, to hand the policies what a preview hands them.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of @pulumi/policy (no typings)
+const engine = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(value: T): T; unknownStringValue: string };
+const UNKNOWN = engine.unknownStringValue;
+
+/** Runs one resource policy of the pack on a resource, its properties wrapped as the engine wraps them. */
 function violationsOf(policyName: string, type: string, props: Record<string, unknown>, config: object = {}): string[] {
     const policy = policies.find((p) => p.name === policyName) as ResourceValidationPolicy | undefined;
     assert.ok(policy?.validateResource, `no resource policy ${policyName}`);
     const found: string[] = [];
     const validate = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-    const args = { type, props, urn: `urn:pulumi:test::p::${type}::r`, name: "r", getConfig: () => config } as never;
+    const args = { type, props: engine.unknownCheckingProxy(props), urn: `urn:${type}::r`, name: "r", getConfig: () => config } as never;
     for (const fn of validate) void fn(args, (message: string) => found.push(message));
     return found;
 }
 
+/** A resource as a stack policy gets it; `deps` names, per property, the resources its value came from. */
+interface StackResource {
+    type: string;
+    name: string;
+    props: Record<string, unknown>;
+    deps?: Record<string, string[]>;
+}
+
 /** Runs one stack policy of the pack on resources; returns its violations. */
-function stackViolationsOf(policyName: string, resources: CheckedResource[]): string[] {
+function stackViolationsOf(policyName: string, resources: StackResource[]): string[] {
     const policy = policies.find((p) => p.name === policyName) as StackValidationPolicy | undefined;
     assert.ok(policy?.validateStack, `no stack policy ${policyName}`);
     const found: string[] = [];
-    void policy.validateStack(
-        { resources: resources.map((r) => ({ ...r, urn: r.name })), getConfig: () => ({}) } as never,
-        (message: string) => found.push(message),
-    );
+    const policyResources = resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        urn: `urn:${r.name}`,
+        props: engine.unknownCheckingProxy(r.props),
+        propertyDependencies: Object.fromEntries(
+            Object.entries(r.deps ?? {}).map(([key, names]) => [key, names.map((n) => ({ urn: `urn:${n}` }))]),
+        ),
+    }));
+    void policy.validateStack({ resources: policyResources, getConfig: () => ({}) } as never, (message: string) => found.push(message));
     return found;
 }
 
@@ -45,6 +66,41 @@ const definition = (timeout?: number) => {
     else wait.TimeoutSeconds = timeout;
     return JSON.stringify(d);
 };
+/** A definition whose only callback task sits inside a Parallel branch or a Map processor. */
+const nested = (kind: "Parallel" | "Map", timeout?: number) => {
+    const inner = {
+        StartAt: "Wait",
+        States: {
+            Wait: {
+                Type: "Task",
+                Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                ...(timeout ? { TimeoutSeconds: timeout } : {}),
+                End: true,
+            },
+        },
+    };
+    const outer =
+        kind === "Parallel" ? { Type: "Parallel", Branches: [inner], End: true } : { Type: "Map", ItemProcessor: inner, End: true };
+    return JSON.stringify({ StartAt: "Outer", States: { Outer: outer } });
+};
+const observable = {
+    loggingConfiguration: { level: "ERROR", logDestination: "arn:aws:logs:x:1:log-group:g:*" },
+    tracingConfiguration: { enabled: true },
+};
+
+const queue = (name: string, props: Record<string, unknown>, deps?: Record<string, string[]>): StackResource => ({
+    type: TYPES.queue,
+    name,
+    props,
+    deps,
+});
+const fn: StackResource = { type: TYPES.function, name: "callback", props: { arn: FN, timeout: 10 } };
+const mapping = (props: Record<string, unknown>, deps?: Record<string, string[]>): StackResource => ({
+    type: TYPES.eventSourceMapping,
+    name: "trigger",
+    props,
+    deps,
+});
 
 describe("policy pack", () => {
     it("holds every rule the stack promises, all mandatory by default", () => {
@@ -65,6 +121,19 @@ describe("policy pack", () => {
         for (const policy of policies) assert.equal(policy.enforcementLevel, "mandatory", policy.name);
     });
 
+    it("the example configuration names only the pack's rules and valid levels", () => {
+        const config = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policy", "config.example.json"), "utf8")) as Record<
+            string,
+            unknown
+        >;
+        const names = new Set(policies.map((p) => p.name));
+        for (const [rule, value] of Object.entries(config)) {
+            assert.ok(names.has(rule), `${rule} is not a rule of the pack`);
+            const level = typeof value === "string" ? value : (value as { enforcementLevel?: string }).enforcementLevel;
+            if (level !== undefined) assert.ok(["advisory", "mandatory", "disabled", "remediate"].includes(level), `${rule}: ${level}`);
+        }
+    });
+
     const cases: [string, string, Record<string, unknown>, Record<string, unknown>, RegExp][] = [
         ["sqs-queue-encrypted", TYPES.queue, { sqsManagedSseEnabled: true }, { sqsManagedSseEnabled: false }, /not encrypted/],
         ["sqs-queue-encrypted", TYPES.queue, { kmsMasterKeyId: "alias/app" }, {}, /not encrypted/],
@@ -79,12 +148,23 @@ describe("policy pack", () => {
         [
             "sfn-logging-and-tracing",
             TYPES.stateMachine,
-            {
-                loggingConfiguration: { level: "ERROR", logDestination: "arn:aws:logs:x:1:log-group:g:*" },
-                tracingConfiguration: { enabled: true },
-            },
-            { loggingConfiguration: { level: "OFF" }, tracingConfiguration: { enabled: false } },
-            /logging is off/,
+            observable,
+            { ...observable, loggingConfiguration: { level: "OFF" } },
+            /^logging is off/,
+        ],
+        [
+            "sfn-logging-and-tracing",
+            TYPES.stateMachine,
+            observable,
+            { ...observable, tracingConfiguration: { enabled: false } },
+            /^X-Ray tracing is off/,
+        ],
+        [
+            "sfn-logging-and-tracing",
+            TYPES.stateMachine,
+            observable,
+            { ...observable, loggingConfiguration: { level: "ALL" } },
+            /^logging at level ALL has no logDestination/,
         ],
         [
             "sfn-callback-standard",
@@ -106,6 +186,27 @@ describe("policy pack", () => {
             { definition: definition(31_535_999) },
             { definition: definition(31_536_000) },
             /TimeoutSeconds 31536000; it must be below 31536000/,
+        ],
+        [
+            "sfn-callback-timeout",
+            TYPES.stateMachine,
+            { definition: nested("Parallel", 60) },
+            { definition: nested("Parallel") },
+            /task "Wait" waits for a callback without TimeoutSeconds/,
+        ],
+        [
+            "sfn-callback-timeout",
+            TYPES.stateMachine,
+            { definition: nested("Map", 60) },
+            { definition: nested("Map") },
+            /task "Wait" waits for a callback without TimeoutSeconds/,
+        ],
+        [
+            "sfn-callback-standard",
+            TYPES.stateMachine,
+            { definition: nested("Map", 60) },
+            { definition: nested("Map", 60), type: "EXPRESS" },
+            /must be STANDARD/,
         ],
         [
             "iam-no-wildcard-actions",
@@ -161,6 +262,20 @@ describe("policy pack", () => {
             /grants the wildcard action \*/,
         ],
         [
+            "iam-no-wildcard-actions",
+            TYPES.role,
+            { managedPolicyArns: [] },
+            { managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] },
+            /AWS managed policy arn:aws:iam::aws:policy\/AdministratorAccess is attached/,
+        ],
+        [
+            "iam-no-wildcard-actions",
+            TYPES.rolePolicyAttachment,
+            { policyArn: "arn:aws:iam::123456789012:policy/mine" },
+            { policyArn: "arn:aws:iam::aws:policy/PowerUserAccess" },
+            /PowerUserAccess is attached/,
+        ],
+        [
             "iam-trust-single-service",
             TYPES.role,
             { assumeRolePolicy: JSON.stringify(functionTrustPolicy()) },
@@ -175,7 +290,7 @@ describe("policy pack", () => {
                     ],
                 }),
             },
-            /must trust exactly one service principal/,
+            /must name exactly one service principal/,
         ],
         [
             "iam-trust-single-service",
@@ -185,37 +300,38 @@ describe("policy pack", () => {
                     Statement: [{ Effect: "Allow", Principal: { Service: "states.amazonaws.com" }, Action: "sts:AssumeRole" }],
                 },
             },
-            { assumeRolePolicy: { Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] } },
-            /names \{"AWS":"\*"\}/,
+            {
+                assumeRolePolicy: {
+                    Statement: [
+                        { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+                        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+                    ],
+                },
+            },
+            /exactly one service principal; it names \["lambda\.amazonaws\.com","ec2\.amazonaws\.com"\]/,
         ],
         [
-            "sqs-event-source-reports-batch-item-failures",
-            TYPES.eventSourceMapping,
-            { eventSourceArn: QUEUE, functionResponseTypes: ["ReportBatchItemFailures"] },
-            { eventSourceArn: QUEUE },
-            /does not report batch item failures/,
+            "iam-trust-single-service",
+            TYPES.role,
+            { assumeRolePolicy: JSON.stringify(functionTrustPolicy()) },
+            { assumeRolePolicy: { Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] } },
+            /names \{"AWS":"\*"\}, not a service/,
         ],
     ];
-    for (const [policy, type, passing, violating, message] of cases) {
-        it(`${policy}: passes a compliant ${type.split(":").pop()}, reports a violating one`, () => {
+    cases.forEach(([policy, type, passing, violating, message], i) => {
+        it(`${policy} (${i + 1}): passes a compliant ${type.split(":").pop()}, reports a violating one`, () => {
             assert.deepEqual(violationsOf(policy, type, passing), []);
             const found = violationsOf(policy, type, violating);
             assert.equal(found.length >= 1, true, `no violation for ${JSON.stringify(violating)}`);
             assert.match(found.join("\n"), message);
         });
-    }
+    });
 
     it("applies each resource rule to its own types only", () => {
         assert.deepEqual(violationsOf("sqs-queue-encrypted", TYPES.topic, {}), []);
-        assert.deepEqual(
-            violationsOf("sqs-event-source-reports-batch-item-failures", TYPES.eventSourceMapping, {
-                eventSourceArn: "arn:aws:kinesis:x:1:stream/s",
-            }),
-            [],
-        );
     });
 
-    it("takes the accepted runtimes from the pack's configuration", () => {
+    it("takes the accepted runtimes and the allowed managed policies from the pack's configuration", () => {
         assert.deepEqual(
             violationsOf("lambda-supported-nodejs-runtime", TYPES.function, { runtime: "nodejs24.x" }, { nodejsRuntimes: ["nodejs24.x"] }),
             [],
@@ -225,10 +341,14 @@ describe("policy pack", () => {
                 .length,
             1,
         );
+        const xray = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess";
+        assert.deepEqual(
+            violationsOf("iam-no-wildcard-actions", TYPES.role, { managedPolicyArns: [xray] }, { allowedManagedPolicyArns: [xray] }),
+            [],
+        );
     });
 
     describe("stack rules", () => {
-        const queue = (name: string, props: Record<string, unknown>): CheckedResource => ({ type: TYPES.queue, name, props });
         it("sqs-queue-redrive: a queue has a dead-letter queue or is one", () => {
             const tasks = queue("tasks", { arn: QUEUE, redrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ, maxReceiveCount: 5 }) });
             const dlq = queue("dlq", { arn: DLQ });
@@ -239,15 +359,31 @@ describe("policy pack", () => {
             ]);
         });
 
+        it("sqs-event-source-reports-batch-item-failures: SQS mappings only", () => {
+            assert.deepEqual(
+                stackViolationsOf("sqs-event-source-reports-batch-item-failures", [
+                    mapping({ eventSourceArn: QUEUE, functionResponseTypes: ["ReportBatchItemFailures"] }),
+                ]),
+                [],
+            );
+            assert.deepEqual(stackViolationsOf("sqs-event-source-reports-batch-item-failures", [mapping({ eventSourceArn: QUEUE })]), [
+                'event source mapping trigger does not report batch item failures: set functionResponseTypes: ["ReportBatchItemFailures"]',
+            ]);
+            // A Kafka mapping has no event source ARN; a Kinesis one is not SQS.
+            assert.deepEqual(
+                stackViolationsOf("sqs-event-source-reports-batch-item-failures", [
+                    mapping({ topics: ["t"] }),
+                    mapping({ eventSourceArn: "arn:aws:kinesis:x:1:stream/s" }),
+                ]),
+                [],
+            );
+        });
+
         it("sqs-visibility-timeout-covers-function: 6 × the function timeout + the batching window", () => {
-            const resources = (visibility: number): CheckedResource[] => [
+            const resources = (visibility: number): StackResource[] => [
                 queue("tasks", { arn: QUEUE, visibilityTimeoutSeconds: visibility }),
-                { type: TYPES.function, name: "callback", props: { arn: FN, timeout: 10 } },
-                {
-                    type: TYPES.eventSourceMapping,
-                    name: "trigger",
-                    props: { eventSourceArn: QUEUE, functionName: FN, maximumBatchingWindowInSeconds: 5 },
-                },
+                fn,
+                mapping({ eventSourceArn: QUEUE, functionName: FN, maximumBatchingWindowInSeconds: 5 }),
             ];
             assert.deepEqual(stackViolationsOf("sqs-visibility-timeout-covers-function", resources(65)), []);
             assert.deepEqual(stackViolationsOf("sqs-visibility-timeout-covers-function", resources(64)), [
@@ -256,24 +392,93 @@ describe("policy pack", () => {
         });
 
         it("lambda-log-retention: the function's log group is in the stack and has a retention", () => {
-            const fn: CheckedResource = {
+            const withGroup: StackResource = {
                 type: TYPES.function,
                 name: "callback",
                 props: { name: "cb-123", loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/cb" } },
             };
-            const group = (days?: number): CheckedResource => ({
+            const group = (days?: number): StackResource => ({
                 type: TYPES.logGroup,
                 name: "logs",
                 props: { name: "/aws/lambda/cb", ...(days ? { retentionInDays: days } : {}) },
             });
-            assert.deepEqual(stackViolationsOf("lambda-log-retention", [fn, group(30)]), []);
-            assert.deepEqual(stackViolationsOf("lambda-log-retention", [fn, group()]), [
+            assert.deepEqual(stackViolationsOf("lambda-log-retention", [withGroup, group(30)]), []);
+            assert.deepEqual(stackViolationsOf("lambda-log-retention", [withGroup, group()]), [
                 "log group logs of function callback keeps logs forever: set retentionInDays",
             ]);
             assert.match(
-                stackViolationsOf("lambda-log-retention", [{ ...fn, props: { name: "cb-123" } }, group(30)])[0],
-                /logs to \/aws\/lambda\/cb-123, which this stack does not create/,
+                stackViolationsOf("lambda-log-retention", [{ ...withGroup, props: { name: "cb-123" } }, group(30)])[0],
+                /logs to \/aws\/lambda\/cb-123 that this stack does not create/,
             );
+        });
+    });
+
+    describe("during a preview, with values not known yet", () => {
+        it("resource rules neither fail nor report on unknown values, and still check what is known", () => {
+            assert.deepEqual(violationsOf("sns-topic-kms-encrypted", TYPES.topic, { kmsMasterKeyId: UNKNOWN }), []);
+            assert.deepEqual(violationsOf("sfn-callback-timeout", TYPES.stateMachine, { definition: UNKNOWN }), []);
+            assert.deepEqual(
+                violationsOf("sfn-logging-and-tracing", TYPES.stateMachine, {
+                    ...observable,
+                    loggingConfiguration: { level: "ERROR", logDestination: UNKNOWN },
+                }),
+                [],
+            );
+            assert.deepEqual(violationsOf("iam-no-wildcard-actions", TYPES.rolePolicy, { policy: UNKNOWN }), []);
+            assert.equal(
+                violationsOf("sfn-logging-and-tracing", TYPES.stateMachine, {
+                    loggingConfiguration: { level: "ERROR", logDestination: UNKNOWN },
+                    tracingConfiguration: { enabled: false },
+                }).length,
+                1,
+            );
+        });
+
+        it("stack rules find queues, functions and log groups through property dependencies", () => {
+            // A new stack: every ARN and name is unknown; only the dependencies tell what refers to what.
+            const tasks = queue(
+                "tasks",
+                { arn: UNKNOWN, redrivePolicy: UNKNOWN, visibilityTimeoutSeconds: 60 },
+                { redrivePolicy: ["dlq"] },
+            );
+            const dlq = queue("dlq", { arn: UNKNOWN });
+            const fnNew: StackResource = {
+                type: TYPES.function,
+                name: "callback",
+                props: { arn: UNKNOWN, timeout: 10, loggingConfig: { logFormat: "JSON", logGroup: UNKNOWN } },
+                deps: { loggingConfig: ["logs"] },
+            };
+            const logs: StackResource = { type: TYPES.logGroup, name: "logs", props: { name: UNKNOWN, retentionInDays: 30 } };
+            const trigger = (props: Record<string, unknown>) =>
+                mapping(
+                    { eventSourceArn: UNKNOWN, functionName: UNKNOWN, ...props },
+                    { eventSourceArn: ["tasks"], functionName: ["callback"] },
+                );
+            const good = [tasks, dlq, fnNew, logs, trigger({ functionResponseTypes: ["ReportBatchItemFailures"] })];
+            for (const rule of [
+                "sqs-queue-redrive",
+                "sqs-event-source-reports-batch-item-failures",
+                "sqs-visibility-timeout-covers-function",
+                "lambda-log-retention",
+            ]) {
+                assert.deepEqual(stackViolationsOf(rule, good), [], rule);
+            }
+            assert.equal(
+                stackViolationsOf("sqs-event-source-reports-batch-item-failures", [tasks, dlq, fnNew, logs, trigger({})]).length,
+                1,
+            );
+            assert.match(
+                stackViolationsOf("sqs-visibility-timeout-covers-function", [
+                    { ...tasks, props: { ...tasks.props, visibilityTimeoutSeconds: 30 } },
+                    dlq,
+                    fnNew,
+                    logs,
+                    trigger({}),
+                ])[0],
+                /needs at least 60 s/,
+            );
+            assert.equal(stackViolationsOf("lambda-log-retention", [tasks, dlq, fnNew, { ...logs, props: { name: UNKNOWN } }]).length, 1);
+            assert.deepEqual(stackViolationsOf("sqs-queue-redrive", [dlq, queue("lonely", { arn: UNKNOWN })]).length, 2);
         });
     });
 
@@ -284,7 +489,7 @@ describe("policy pack", () => {
             batchSize: "20",
             maxBatchingWindowSeconds: "5",
         });
-        const resources: CheckedResource[] = recorder.resources
+        const resources: StackResource[] = recorder.resources
             .filter((r) => r.type.startsWith("aws:"))
             .map((r) => ({ type: r.type, name: r.name, props: r.state }));
         const violations: string[] = [];
@@ -298,9 +503,9 @@ describe("policy pack", () => {
         }
         assert.deepEqual(violations, []);
         // The stack rules did look at the stack's resources: they found the mapping, queue and function.
-        const mapping = resources.find((r) => r.type === TYPES.eventSourceMapping)!;
+        const trigger = resources.find((r) => r.type === TYPES.eventSourceMapping)!;
         const tooShort = resources.map((r) =>
-            r.type === TYPES.queue && r.props.arn === mapping.props.eventSourceArn
+            r.type === TYPES.queue && r.props.arn === trigger.props.eventSourceArn
                 ? { ...r, props: { ...r.props, visibilityTimeoutSeconds: 1 } }
                 : r,
         );

@@ -241,6 +241,12 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
             const key = stack.one(T.key);
             assert.equal(key.inputs.enableKeyRotation, true);
             assert.deepEqual(json(key, "policy"), operationsKeyPolicy(ACCOUNT_ID, "aws"));
+            // What CloudWatch needs to publish to an encrypted topic, and nothing more.
+            const statements = (json(key, "policy") as { Statement: { Principal: unknown; Action: string[] }[] }).Statement;
+            assert.deepEqual(
+                statements.filter((s) => JSON.stringify(s.Principal).includes("cloudwatch")).map((s) => [s.Principal, s.Action]),
+                [[{ Service: "cloudwatch.amazonaws.com" }, ["kms:GenerateDataKey*", "kms:Decrypt"]]],
+            );
             const ops = stack.named("callback-alarms-topic");
             assert.equal(ops.inputs.kmsMasterKeyId, key.state.arn);
             assert.equal(stack.ofType(T.subscription).length, 0, "no alarm email configured, no subscription");

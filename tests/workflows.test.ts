@@ -51,7 +51,7 @@ describe("pull-request pipeline (.github/workflows)", () => {
     });
 
     for (const [job, command, trigger] of [
-        ["preview", "preview", "github.event_name == 'pull_request'"],
+        ["preview", "preview", "github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name == github.repository"],
         ["up", "up", "github.event_name == 'push' && github.ref == 'refs/heads/main'"],
     ] as const) {
         it(`${job}: runs \`pulumi ${command}\` of the dev stack with the policy pack, after the checks, on ${job === "up" ? "pushes to main" : "pull requests"}`, () => {
@@ -62,12 +62,14 @@ describe("pull-request pipeline (.github/workflows)", () => {
             const pulumi = step(j, "pulumi/actions");
             assert.equal(pulumi?.uses, "pulumi/actions@v6");
             assert.equal(pulumi?.with?.command, command);
-            assert.equal(pulumi?.with?.["stack-name"], "dev");
+            assert.equal(pulumi?.with?.["stack-name"], "${{ vars.PULUMI_ORG }}/dev");
             assert.equal(pulumi?.with?.policyPacks, "policy");
             assert.equal(j.env?.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
             // Credentials through OIDC: a role to assume, no access keys.
             const aws = step(j, "aws-actions/configure-aws-credentials");
             assert.deepEqual(Object.keys(aws?.with ?? {}).sort(), ["aws-region", "role-to-assume"]);
+            // Previews run as a read-only role; only the deployment (environment "dev") may change AWS.
+            assert.equal(aws?.with?.["role-to-assume"], job === "up" ? "${{ vars.AWS_DEPLOY_ROLE_ARN }}" : "${{ vars.AWS_PREVIEW_ROLE_ARN }}");
             assert.ok(j.steps.indexOf(aws!) < j.steps.indexOf(pulumi!), "credentials before Pulumi");
         });
     }
