@@ -69,7 +69,10 @@ describe("pull-request pipeline (.github/workflows)", () => {
             const aws = step(j, "aws-actions/configure-aws-credentials");
             assert.deepEqual(Object.keys(aws?.with ?? {}).sort(), ["aws-region", "role-to-assume"]);
             // Previews run as a read-only role; only the deployment (environment "dev") may change AWS.
-            assert.equal(aws?.with?.["role-to-assume"], job === "up" ? "${{ vars.AWS_DEPLOY_ROLE_ARN }}" : "${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+            assert.equal(
+                aws?.with?.["role-to-assume"],
+                job === "up" ? "${{ vars.AWS_DEPLOY_ROLE_ARN }}" : "${{ vars.AWS_PREVIEW_ROLE_ARN }}",
+            );
             assert.ok(j.steps.indexOf(aws!) < j.steps.indexOf(pulumi!), "credentials before Pulumi");
         });
     }
