@@ -147,12 +147,15 @@ export function parseStartArgs(args: string[]): StartOptions {
         }
         input = { fail: "Simulated failure (--scenario failure)", ...input };
     }
+    const name = checkExecutionName(values.name ?? defaultExecutionName());
+    // Many executions are named NAME-1 … NAME-N: the longest must still be a valid name.
+    if (executions > 1) checkExecutionName(`${name}-${executions}`, "--name (with its -N suffix)");
     return {
         help: values.help ?? false,
         stack,
         scenario,
         input,
-        name: checkExecutionName(values.name ?? defaultExecutionName()),
+        name,
         executions,
         concurrency,
         json: values.json ?? false,

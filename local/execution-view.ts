@@ -147,23 +147,42 @@ export interface RunSummary {
     wallMs: number;
     /** Executions per status. */
     statuses: Record<string, number>;
+    /** Executions per path: how the wait for the callback ended, and the notification it led to. */
+    outcomes: Record<string, number>;
     latencyMs: { p50: number; p90: number; p99: number; max: number };
     executionsPerSecond: number;
 }
 
-/** Summarizes many executions: statuses, throughput and latency percentiles. */
+/**
+ * The path an execution took: how its wait for the callback ended (TaskSucceeded, TaskFailed,
+ * TaskTimedOut) and which notification followed. An execution's status alone does not say it:
+ * the Catch makes a failed or timed-out task end in a SUCCEEDED execution.
+ */
+export function outcomeOf(view: ExecutionView): string {
+    const wait = view.history.filter((r) => /^Task(Succeeded|Failed|TimedOut)$/.test(r.type))[0];
+    const notified = view.history.find((r) => r.type === "TaskStateEntered" && r.state?.startsWith("Notify"))?.state;
+    return [wait?.type ?? "no callback", notified ?? "no notification"].join(" → ");
+}
+
+/** Summarizes many executions: statuses, paths, throughput and latency percentiles. */
 export function summarize(views: ExecutionView[], concurrency: number, wallMs: number): RunSummary {
     const latencies = views
         .map((v) => v.durationMs ?? NaN)
         .filter((n) => !Number.isNaN(n))
         .sort((a, b) => a - b);
     const statuses: Record<string, number> = {};
-    for (const v of views) statuses[v.status] = (statuses[v.status] ?? 0) + 1;
+    const outcomes: Record<string, number> = {};
+    for (const v of views) {
+        statuses[v.status] = (statuses[v.status] ?? 0) + 1;
+        const outcome = outcomeOf(v);
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
     return {
         executions: views.length,
         concurrency,
         wallMs,
         statuses,
+        outcomes,
         latencyMs: {
             p50: percentile(latencies, 50),
             p90: percentile(latencies, 90),
@@ -179,8 +198,12 @@ export function renderSummary(summary: RunSummary): string {
         .map(([status, count]) => `${count} ${status}`)
         .join(", ");
     const l = summary.latencyMs;
+    const outcomes = Object.entries(summary.outcomes)
+        .map(([outcome, count]) => `${count} ${outcome}`)
+        .join(", ");
     return [
-        `${summary.executions} executions, ${summary.concurrency} at a time, in ${Math.round(summary.wallMs)} ms: ${statuses}`,
+        `${summary.executions} executions, ${Math.min(summary.concurrency, summary.executions)} at a time, in ${Math.round(summary.wallMs)} ms: ${statuses}`,
+        `  paths:      ${outcomes}`,
         `  throughput: ${summary.executionsPerSecond.toFixed(1)} executions/s`,
         `  latency:    p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
     ].join("\n");

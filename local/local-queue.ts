@@ -48,16 +48,28 @@ export class LocalQueue {
     private readonly timers = new Set<NodeJS.Timeout>();
     private inFlight = 0;
     private paused = false;
+    private readonly held = new Set<QueueMessage>();
     private readonly doneWaiters = new Map<string, () => void>();
     private readonly done = new Set<string>();
 
     constructor(private readonly options: LocalQueueOptions) {}
 
-    /** Sends a message; returns its id. */
-    public send(body: string, options: { duplicate?: boolean } = {}): string {
+    /**
+     * Sends a message; returns its id. With `holdUntil`, the message waits on the queue until that
+     * promise settles, as if its consumer were down until then.
+     */
+    public send(body: string, options: { duplicate?: boolean; holdUntil?: Promise<unknown> } = {}): string {
         const message: QueueMessage = { messageId: randomUUID(), body, receiveCount: 0, duplicate: options.duplicate ?? false };
         this.emit("sent", message);
-        this.makeVisible(message);
+        if (options.holdUntil === undefined) {
+            this.makeVisible(message);
+        } else {
+            this.held.add(message);
+            const release = () => {
+                if (this.held.delete(message)) this.makeVisible(message);
+            };
+            options.holdUntil.then(release, release);
+        }
         return message.messageId;
     }
 
@@ -81,6 +93,7 @@ export class LocalQueue {
     public close(): void {
         for (const resolve of this.doneWaiters.values()) resolve();
         this.doneWaiters.clear();
+        this.held.clear();
         this.timers.forEach(clearTimeout);
         this.timers.clear();
         this.visible.length = 0;

@@ -76,7 +76,8 @@ const RANK: Record<string, number> = {
 export class LocalWorkflow {
     private readonly logs = new OutputCapture();
     private closed = false;
-    private readonly definition: LocalDefinition;
+    /** The definition this run executes: the stack's, built by `infra/definition.ts`. */
+    public readonly definition: LocalDefinition;
     private readonly machine: StateMachine;
     /** The wait task's TimeoutSeconds in this run. */
     public readonly timeoutSeconds: number;
@@ -110,7 +111,14 @@ export class LocalWorkflow {
     public static async start(options: LocalWorkflowOptions): Promise<LocalWorkflow> {
         const tokens = new TaskTokens();
         const endpoint = await StepFunctionsEndpoint.start({ respond: (call) => tokens.respond(call) });
-        const { handler, restoreEnv } = loadBundledHandler(endpoint.url);
+        let loaded: ReturnType<typeof loadBundledHandler>;
+        try {
+            loaded = loadBundledHandler(endpoint.url); // builds the archive: may fail on a broken handler
+        } catch (error) {
+            await endpoint.close(); // else its open server would keep the process alive
+            throw error;
+        }
+        const { handler, restoreEnv } = loaded;
         const settings = options.settings;
         const queueEvents: QueueEvent[] = [];
         const context = {
@@ -128,21 +136,33 @@ export class LocalWorkflow {
             consumer: (event) => handler(event, context as never),
             onEvent: (event) => queueEvents.push(event),
         });
-        const workflow = new LocalWorkflow(options, tokens, endpoint, queue, queueEvents, restoreEnv);
+        let workflow: LocalWorkflow;
+        try {
+            workflow = new LocalWorkflow(options, tokens, endpoint, queue, queueEvents, restoreEnv);
+        } catch (error) {
+            restoreEnv();
+            await endpoint.close();
+            throw error;
+        }
         workflow.logs.start();
         return workflow;
     }
 
     /** Notes on how this run differs from the deployed stack. */
-    public notes(scenario: Scenario): string[] {
-        const notes = [
-            `a failed message comes back after ${this.options.redeliveryDelayMs ?? 200} ms here (${queueVisibilityTimeoutSeconds(this.options.settings)} s, the visibility timeout, in AWS)`,
-        ];
-        if (this.timeoutSeconds !== this.options.settings.taskTimeoutSeconds) {
-            notes.unshift(
-                `TimeoutSeconds is ${this.timeoutSeconds} here (${this.options.settings.taskTimeoutSeconds} in the stack) so that the ${scenario} scenario ends quickly`,
+    public notes(): string[] {
+        const { settings } = this.options;
+        const notes: string[] = [];
+        if (this.timeoutSeconds !== settings.taskTimeoutSeconds) {
+            notes.push(
+                `TimeoutSeconds is ${this.timeoutSeconds} here, ${settings.taskTimeoutSeconds} in the stack (shortened for this run)`,
             );
         }
+        if (settings.heartbeatSeconds !== undefined && settings.heartbeatSeconds >= this.timeoutSeconds) {
+            notes.push(`HeartbeatSeconds (${settings.heartbeatSeconds}) is left out here: it must be below this run's TimeoutSeconds`);
+        }
+        notes.push(
+            `a failed message comes back after ${this.options.redeliveryDelayMs ?? 200} ms here (${queueVisibilityTimeoutSeconds(settings)} s, the visibility timeout, in AWS)`,
+        );
         return notes;
     }
 
@@ -152,11 +172,15 @@ export class LocalWorkflow {
         const record = (type: string, state?: string) => recorded.push({ type, state, timestamp: Date.now() });
         const notifications: Notification[] = [];
         const messageIds: string[] = [];
+        const notes = this.notes();
         let queuedMessage: unknown;
         const token = this.tokens.issue();
         const executionArn = `arn:aws:states:${LOCAL.region}:${LOCAL.account}:execution:${LOCAL.stateMachineName}:${name}`;
         const timeoutSeconds = this.timeoutSeconds;
         const heartbeatSeconds = (this.definition.States[STATE_NAMES.waitForCallback] as { HeartbeatSeconds?: number }).HeartbeatSeconds;
+
+        let endExecution!: () => void;
+        const executionEnded = new Promise<void>((resolve) => (endExecution = resolve));
 
         const waitForCallback = async (parameters: unknown): Promise<never> => {
             const state = STATE_NAMES.waitForCallback;
@@ -165,8 +189,17 @@ export class LocalWorkflow {
             const { MessageBody } = parameters as { QueueUrl: string; MessageBody: unknown };
             queuedMessage = withShortToken(MessageBody);
             let body = JSON.stringify(MessageBody);
-            if (scenario === "poison") body = body.slice(0, Math.floor(body.length / 2)); // cut in half on the way
-            messageIds.push(this.queue.send(body, { duplicate: scenario === "duplicate" }));
+            if (scenario === "poison") {
+                body = body.slice(0, Math.floor(body.length / 2)); // cut in half on the way
+                notes.push(`the message was cut in half on its way to the function: it received ${JSON.stringify(body.slice(0, 60))}…`);
+            }
+            messageIds.push(
+                this.queue.send(body, {
+                    duplicate: scenario === "duplicate",
+                    // The function is down for this execution until the task has timed out.
+                    ...(scenario === "timeout" ? { holdUntil: executionEnded } : {}),
+                }),
+            );
             record("TaskSubmitted", state);
             const output = await this.tokens.waitFor(token, { timeoutSeconds, heartbeatSeconds });
             record("TaskSucceeded", state);
@@ -232,7 +265,6 @@ export class LocalWorkflow {
             }
         })();
 
-        if (scenario === "timeout") this.queue.pause();
         let status: ExecutionStatus = "SUCCEEDED";
         let output: unknown;
         try {
@@ -243,7 +275,7 @@ export class LocalWorkflow {
         }
         const end = Date.now();
         await events;
-        if (scenario === "timeout") this.queue.resume(); // the function is back: the late message finds its task gone
+        endExecution(); // the timeout scenario's function is back: the late message finds its task gone
         await Promise.all(messageIds.map((id) => this.queue.whenDone(id)));
 
         const ids = new Set(messageIds);
@@ -262,7 +294,7 @@ export class LocalWorkflow {
             notifications,
             queueActivity,
             deadLetters: this.queue.deadLetters.filter((m) => ids.has(m.messageId)).length,
-            notes: this.notes(scenario),
+            notes,
         };
     }
 

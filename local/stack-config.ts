@@ -47,6 +47,9 @@ export function readStackConfig(file: string, namespace: string): StackConfig {
     } catch (error) {
         throw new StackConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
     }
+    if (document !== null && document !== undefined && (typeof document !== "object" || Array.isArray(document))) {
+        throw new StackConfigError(`${file} must be a map with a "config" key`);
+    }
     const config = (document as { config?: unknown } | null)?.config ?? {};
     if (typeof config !== "object" || config === null || Array.isArray(config)) {
         throw new StackConfigError(`${file}: "config" must be a map of keys to values`);

@@ -41,14 +41,25 @@ describe("command-line runs", () => {
         assert.equal(code, 0, stderr);
         assert.match(
             stdout,
-            /^20 executions, 5 at a time, in \d+ ms: 20 SUCCEEDED\n {2}throughput: [\d.]+ executions\/s\n {2}latency: {4}p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms/,
+            /^20 executions, 5 at a time, in \d+ ms: 20 SUCCEEDED\n {2}paths: {6}20 TaskSucceeded → Notify Success\n {2}throughput: [\d.]+ executions\/s\n {2}latency: {4}p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms/,
         );
+        const json = run("local/start.ts", ["--executions", "3", "--json", "--scenario", "failure"]);
+        assert.equal(json.code, 0, json.stderr);
+        const parsed = JSON.parse(json.stdout) as {
+            summary: { executions: number; outcomes: Record<string, number> };
+            executions: unknown[];
+        };
+        assert.equal(parsed.summary.executions, 3);
+        assert.deepEqual(parsed.summary.outcomes, { "TaskFailed → Notify Failure": 3 });
+        assert.equal(parsed.executions.length, 3);
     });
 
     it("bad flags, unreadable input and invalid config exit 2 with a message and no stack trace", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-"));
         const stackFile = path.join(ROOT, `Pulumi.cli-test-${process.pid}.yaml`);
         fs.writeFileSync(stackFile, "config:\n  callback-pattern:logLevel: LOUD\n");
+        const listFile = path.join(ROOT, `Pulumi.cli-list-${process.pid}.yaml`);
+        fs.writeFileSync(listFile, "- 1\n- 2\n");
         try {
             const cases: [string[], RegExp][] = [
                 [
@@ -60,6 +71,7 @@ describe("command-line runs", () => {
                     ["--stack", `cli-test-${process.pid}`],
                     /^error: Invalid stack configuration \(1 problem\):\n {2}- callback-pattern:logLevel is "LOUD": must be one of ALL, ERROR, FATAL, OFF\.\n$/,
                 ],
+                [["--stack", `cli-list-${process.pid}`], /^error: .*Pulumi\.cli-list-\d+\.yaml must be a map with a "config" key\n$/],
             ];
             for (const [args, message] of cases) {
                 const { code, stdout, stderr } = run("local/start.ts", args);
@@ -70,6 +82,7 @@ describe("command-line runs", () => {
             }
         } finally {
             fs.rmSync(stackFile, { force: true });
+            fs.rmSync(listFile, { force: true });
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });

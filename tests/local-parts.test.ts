@@ -238,6 +238,7 @@ describe("local run parts", () => {
             [["--scenario", "failure", "--input", '"text"'], /the input must be a JSON object/],
             [["--stack", "../etc"], /--stack "..\/etc" is not a stack name/],
             [["--executions"], /argument missing/],
+            [["--name", "n".repeat(78), "--executions", "100"], /--name \(with its -N suffix\) must be 1 to 80 characters long; got 82/],
         ];
         for (const [args, message] of rejected) {
             it(`rejects ${args.join(" ")}`, () => {

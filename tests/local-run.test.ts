@@ -5,8 +5,8 @@
  */
 import { strict as assert } from "node:assert";
 import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
-import { FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
-import { renderExecution, type ExecutionView } from "../local/execution-view";
+import { buildCallbackDefinition, FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
+import { outcomeOf, renderExecution, summarize, type ExecutionView } from "../local/execution-view";
 import { LocalWorkflow } from "../local/local-workflow";
 import type { Scenario } from "../local/scenarios";
 
@@ -101,7 +101,7 @@ describe("local run (npm start)", () => {
             logs.map((l) => [l.level, l.error]),
             [["WARN", "TaskTimedOut"]],
         );
-        assert.match(view.notes?.[0] ?? "", /TimeoutSeconds is 1 here \(300 in the stack\)/);
+        assert.equal(view.notes?.[0], "TimeoutSeconds is 1 here, 300 in the stack (shortened for this run)");
     });
 
     it("heartbeat: a task that outlives HeartbeatSeconds without a heartbeat raises States.Timeout", async () => {
@@ -142,6 +142,53 @@ describe("local run (npm start)", () => {
         assert.match(view.notifications[0].message, /States.Timeout/);
     });
 
+    it("timeout: each execution's message waits for its own task's timeout, whenever it started", async () => {
+        const workflow = await LocalWorkflow.start({
+            settings: DEFAULT_SETTINGS,
+            source: "test",
+            taskTimeoutSeconds: 1,
+            redeliveryDelayMs: 20,
+        });
+        try {
+            const first = workflow.execute("first", {}, "timeout");
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            const second = workflow.execute("second", {}, "timeout");
+            for (const view of await Promise.all([first, second])) {
+                assert.ok(types(view, WAIT).includes("TaskTimedOut"), `${view.name}: ${types(view, WAIT).join(", ")}`);
+                assert.ok(view.durationMs! >= 1000, `${view.name} took ${view.durationMs} ms`);
+            }
+        } finally {
+            await workflow.close();
+        }
+    });
+
+    it("runs the stack's definition, built by the stack's builder from its settings", async () => {
+        const settings = { ...DEFAULT_SETTINGS, taskTimeoutSeconds: 900, heartbeatSeconds: 120 };
+        const workflow = await LocalWorkflow.start({ settings, source: "test" });
+        try {
+            const stack = buildCallbackDefinition({
+                partition: "aws",
+                queueUrl: "x",
+                topicArn: "y",
+                taskTimeoutSeconds: 900,
+                heartbeatSeconds: 120,
+            });
+            const local = workflow.definition as unknown as typeof stack;
+            // The interpreter fills in defaults (of Retry, Catch) in the object it was given: compare what the builder decides.
+            for (const key of ["Type", "Resource", "TimeoutSeconds", "HeartbeatSeconds", "Next"] as const) {
+                assert.deepEqual(local.States[WAIT][key], stack.States[WAIT][key], key);
+            }
+            const body = (d: typeof stack) => (d.States[WAIT].Parameters as { MessageBody: unknown }).MessageBody;
+            assert.deepEqual(body(local), body(stack));
+            assert.equal(local.States[WAIT].TimeoutSeconds, 900);
+            assert.equal(local.States[WAIT].HeartbeatSeconds, 120);
+            assert.deepEqual(Object.keys(local.States), Object.keys(stack.States));
+            assert.deepEqual(workflow.notes(), ["a failed message comes back after 200 ms here (60 s, the visibility timeout, in AWS)"]);
+        } finally {
+            await workflow.close();
+        }
+    });
+
     it("runs many executions at once, each with its own token", async () => {
         const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", redeliveryDelayMs: 20 });
         try {
@@ -152,6 +199,16 @@ describe("local run (npm start)", () => {
         } finally {
             await workflow.close();
         }
+    });
+
+    it("tells executions apart by their path, not only their status", async () => {
+        const success = (await runScenario("success")).view;
+        const failure = (await runScenario("failure", { fail: "no" })).view;
+        assert.equal(outcomeOf(success), "TaskSucceeded → Notify Success");
+        assert.equal(outcomeOf(failure), "TaskFailed → Notify Failure");
+        const summary = summarize([success, failure, failure], 2, 1000);
+        assert.deepEqual(summary.statuses, { SUCCEEDED: 3 });
+        assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": 1, "TaskFailed → Notify Failure": 2 });
     });
 
     it("renders the console's view: status, message, history table and notification", async () => {
