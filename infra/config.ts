@@ -259,7 +259,7 @@ export function settingsWarnings(namespace: string, settings: CallbackPatternSet
     if (settings.heartbeatSeconds !== undefined && settings.heartbeatSeconds <= visibility) {
         warnings.push(
             `${namespace}:heartbeatSeconds (${settings.heartbeatSeconds}) is not longer than the ${visibility} s before a failed message is delivered again: ` +
-                `unless your work sends SendTaskHeartbeat, one failed delivery ends the execution with States.HeartbeatTimeout.`,
+                `unless your work sends SendTaskHeartbeat, one failed delivery fails the task with a heartbeat timeout (caught as States.Timeout) and the execution goes to Notify Failure.`,
         );
     }
     return warnings;
