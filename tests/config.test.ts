@@ -175,7 +175,10 @@ describe("stack configuration", () => {
         it("warns when a heartbeat would expire before a failed message comes back", () => {
             const warnings = settingsWarnings(NS, { ...DEFAULT_SETTINGS, heartbeatSeconds: 60 });
             assert.equal(warnings.length, 1);
-            assert.match(warnings[0], /^callback-pattern:heartbeatSeconds \(60\) is not longer than the 60 s .* heartbeat timeout \(caught as States.Timeout\)/);
+            assert.match(
+                warnings[0],
+                /^callback-pattern:heartbeatSeconds \(60\) is not longer than the 60 s .* heartbeat timeout \(caught as States.Timeout\)/,
+            );
             assert.deepEqual(settingsWarnings(NS, { ...DEFAULT_SETTINGS, heartbeatSeconds: 61 }), []);
         });
     });
