@@ -47,7 +47,6 @@ export class LocalQueue {
     private readonly visible: QueueMessage[] = [];
     private readonly timers = new Set<NodeJS.Timeout>();
     private inFlight = 0;
-    private paused = false;
     private readonly held = new Set<QueueMessage>();
     private readonly doneWaiters = new Map<string, () => void>();
     private readonly done = new Set<string>();
@@ -71,16 +70,6 @@ export class LocalQueue {
             options.holdUntil.then(release, release);
         }
         return message.messageId;
-    }
-
-    /** Stops delivering (the consumer is down); messages wait on the queue. */
-    public pause(): void {
-        this.paused = true;
-    }
-
-    public resume(): void {
-        this.paused = false;
-        this.pump();
     }
 
     /** Resolves once the message is deleted for good or moved to the dead-letter queue. */
@@ -123,7 +112,7 @@ export class LocalQueue {
     }
 
     private pump(): void {
-        while (!this.paused && this.visible.length > 0 && this.inFlight < this.options.maxConcurrentBatches) {
+        while (this.visible.length > 0 && this.inFlight < this.options.maxConcurrentBatches) {
             const batch: QueueMessage[] = [];
             while (batch.length < this.options.batchSize && this.visible.length > 0) {
                 const message = this.visible.shift()!;

@@ -147,19 +147,20 @@ describe("local run parts", () => {
             );
         });
 
-        it("holds messages while paused and delivers them on resume", async () => {
+        it("holds a message until its hold settles, then delivers it", async () => {
             let delivered = 0;
             const { queue } = queueWith(async (event) => {
                 delivered += event.Records.length;
                 return { batchItemFailures: [] };
             });
-            queue.pause();
-            const id = queue.send("later");
+            let release!: () => void;
+            const id = queue.send("later", { holdUntil: new Promise<void>((resolve) => (release = resolve)) });
+            queue.send("now");
             await new Promise((resolve) => setTimeout(resolve, 20));
-            assert.equal(delivered, 0);
-            queue.resume();
+            assert.equal(delivered, 1, "only the message without a hold was delivered");
+            release();
             await queue.whenDone(id);
-            assert.equal(delivered, 1);
+            assert.equal(delivered, 2);
         });
     });
 
