@@ -81,6 +81,8 @@ export class LocalWorkflow {
     private readonly machine: StateMachine;
     /** The wait task's TimeoutSeconds in this run. */
     public readonly timeoutSeconds: number;
+    /** The wait task's HeartbeatSeconds in this run: the stack's, unless it is not below the timeout. */
+    public readonly heartbeatSeconds?: number;
 
     private constructor(
         private readonly options: LocalWorkflowOptions,
@@ -91,16 +93,15 @@ export class LocalWorkflow {
         private readonly restoreEnv: () => void,
     ) {
         const timeoutSeconds = options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds;
+        const heartbeat = options.settings.heartbeatSeconds;
         this.timeoutSeconds = timeoutSeconds;
+        this.heartbeatSeconds = heartbeat !== undefined && heartbeat < timeoutSeconds ? heartbeat : undefined;
         const definition = buildCallbackDefinition({
             partition: "aws",
             queueUrl: LOCAL.queueUrl,
             topicArn: LOCAL.topicArn,
             taskTimeoutSeconds: timeoutSeconds,
-            heartbeatSeconds:
-                options.settings.heartbeatSeconds !== undefined && options.settings.heartbeatSeconds < timeoutSeconds
-                    ? options.settings.heartbeatSeconds
-                    : undefined,
+            heartbeatSeconds: this.heartbeatSeconds,
         });
         this.definition = definition as unknown as LocalDefinition;
         // Built (and validated) once; every execution runs it anew.
@@ -157,7 +158,7 @@ export class LocalWorkflow {
                 `TimeoutSeconds is ${this.timeoutSeconds} here, ${settings.taskTimeoutSeconds} in the stack (shortened for this run)`,
             );
         }
-        if (settings.heartbeatSeconds !== undefined && settings.heartbeatSeconds >= this.timeoutSeconds) {
+        if (settings.heartbeatSeconds !== undefined && this.heartbeatSeconds === undefined) {
             notes.push(`HeartbeatSeconds (${settings.heartbeatSeconds}) is left out here: it must be below this run's TimeoutSeconds`);
         }
         notes.push(
@@ -177,7 +178,7 @@ export class LocalWorkflow {
         const token = this.tokens.issue();
         const executionArn = `arn:aws:states:${LOCAL.region}:${LOCAL.account}:execution:${LOCAL.stateMachineName}:${name}`;
         const timeoutSeconds = this.timeoutSeconds;
-        const heartbeatSeconds = (this.definition.States[STATE_NAMES.waitForCallback] as { HeartbeatSeconds?: number }).HeartbeatSeconds;
+        const heartbeatSeconds = this.heartbeatSeconds;
 
         let endExecution!: () => void;
         const executionEnded = new Promise<void>((resolve) => (endExecution = resolve));
