@@ -3,6 +3,7 @@
  * config strings into typed settings. Pure: it knows nothing of Pulumi, so that it can be tested
  * without a program and reused by tools that read `Pulumi.<stack>.yaml` themselves.
  */
+import { MAX_TASK_TIMEOUT_SECONDS } from "./definition";
 
 /** Step Functions log levels (`LoggingConfiguration.level`). */
 export const LOG_LEVELS = ["ALL", "ERROR", "FATAL", "OFF"] as const;
@@ -12,12 +13,6 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_RETENTION_DAYS = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
-
-/**
- * One year, the longest a Standard execution may run and the default `TimeoutSeconds` of a task.
- * A callback task that may wait that long is a task that hangs: the timeout must be shorter.
- */
-export const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
 
 /** The settings the stack is built from, after validation. */
 export interface CallbackPatternSettings {
@@ -130,8 +125,8 @@ export function parseSettings(namespace: string, raw: Readonly<Record<string, st
     };
 
     const d = DEFAULT_SETTINGS;
-    const taskTimeoutSeconds = integer("taskTimeoutSeconds", 1, ONE_YEAR_SECONDS - 1, d.taskTimeoutSeconds);
-    const heartbeatSeconds = integer("heartbeatSeconds", 1, ONE_YEAR_SECONDS - 2);
+    const taskTimeoutSeconds = integer("taskTimeoutSeconds", 1, MAX_TASK_TIMEOUT_SECONDS, d.taskTimeoutSeconds);
+    const heartbeatSeconds = integer("heartbeatSeconds", 1, MAX_TASK_TIMEOUT_SECONDS - 1);
     const functionTimeoutSeconds = integer("functionTimeoutSeconds", 1, 900, d.functionTimeoutSeconds);
     const functionMemoryMb = integer("functionMemoryMb", 128, 10240, d.functionMemoryMb);
     const batchSize = integer("batchSize", 1, 10000, d.batchSize);

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ONE_YEAR_SECONDS } from "../infra/config";
+import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { SCENARIOS, SHORT_TIMEOUT_SECONDS, type Scenario } from "./scenarios";
 
 /** A usage error: the message is for the user; the exit code is 2. */
@@ -139,7 +139,7 @@ export function parseStartArgs(args: string[]): StartOptions {
     if (!/^[\w.-]+$/.test(stack)) throw new CliError(`--stack ${JSON.stringify(stack)} is not a stack name`);
     const executions = wholeNumber("--executions", values.executions, 1, 10_000) ?? 1;
     const concurrency = wholeNumber("--concurrency", values.concurrency, 1, 1000) ?? 1;
-    const taskTimeoutSeconds = wholeNumber("--task-timeout-seconds", values["task-timeout-seconds"], 1, ONE_YEAR_SECONDS - 1);
+    const taskTimeoutSeconds = wholeNumber("--task-timeout-seconds", values["task-timeout-seconds"], 1, MAX_TASK_TIMEOUT_SECONDS);
     let input = readInput(values.input, values["input-file"]);
     if (scenario === "failure") {
         if (typeof input !== "object" || input === null || Array.isArray(input)) {

@@ -40,6 +40,10 @@ export interface ExecutionView {
     durationMs?: number;
     input: unknown;
     output?: unknown;
+    /** The error a FAILED or TIMED_OUT execution ended with (`States.Timeout`, the work's error name, …). */
+    error?: string;
+    /** Its cause, when it has one. */
+    cause?: string;
     history: HistoryRow[];
     /** The body the wait task sent to the queue, its TaskToken shortened. */
     queuedMessage?: unknown;
@@ -104,7 +108,9 @@ export function renderExecution(view: ExecutionView): string {
     parts.push(
         indent(
             `source: ${view.source}\ninput:  ${JSON.stringify(view.input)}` +
-                (view.output === undefined ? "" : `\noutput: ${JSON.stringify(view.output)}`),
+                (view.output === undefined ? "" : `\noutput: ${JSON.stringify(view.output)}`) +
+                (view.error === undefined ? "" : `\nerror:  ${view.error}`) +
+                (view.cause === undefined ? "" : `\ncause:  ${view.cause}`),
         ),
     );
     for (const note of view.notes ?? []) parts.push(indent(`note: ${note}`));
@@ -155,8 +161,8 @@ export interface RunSummary {
 
 /**
  * The path an execution took: how its wait for the callback ended (TaskSucceeded, TaskFailed,
- * TaskTimedOut) and which notification followed. An execution's status alone does not say it:
- * the Catch makes a failed or timed-out task end in a SUCCEEDED execution.
+ * TaskTimedOut) and which notification followed. The status says less: a failed and a timed-out
+ * task both end in a FAILED execution (through "Notify Failure").
  */
 export function outcomeOf(view: ExecutionView): string {
     const wait = view.history.filter((r) => /^Task(Succeeded|Failed|TimedOut)$/.test(r.type))[0];
@@ -230,6 +236,7 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
     let queuedMessage: unknown;
     let input: unknown;
     let output: unknown;
+    let failure: { error?: string; cause?: string } | undefined;
     let end: number | undefined;
     for (const event of args.events) {
         const entered = event.stateEnteredEventDetails?.name;
@@ -244,6 +251,8 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
         });
         if (event.executionStartedEventDetails) input = parseJson(event.executionStartedEventDetails.input);
         if (event.executionSucceededEventDetails) output = parseJson(event.executionSucceededEventDetails.output);
+        const ended = event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails;
+        if (ended !== undefined) failure = { error: ended.error, cause: ended.cause };
         if (/^Execution(Succeeded|Failed|TimedOut|Aborted)$/.test(type)) end = time;
         const scheduled = event.taskScheduledEventDetails;
         if (scheduled !== undefined) {
@@ -267,6 +276,8 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
         ...(end !== undefined ? { durationMs: end - start } : {}),
         input,
         ...(output !== undefined ? { output } : {}),
+        ...(failure?.error !== undefined ? { error: failure.error } : {}),
+        ...(failure?.cause !== undefined && failure.cause !== "" ? { cause: failure.cause } : {}),
         history,
         ...(queuedMessage !== undefined ? { queuedMessage } : {}),
         notifications,

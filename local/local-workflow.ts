@@ -64,6 +64,8 @@ interface Recorded {
 const RANK: Record<string, number> = {
     ExecutionStarted: 0,
     TaskStateEntered: 1,
+    ChoiceStateEntered: 1,
+    FailStateEntered: 1,
     TaskScheduled: 2,
     TaskStarted: 3,
     TaskSubmitted: 4,
@@ -71,6 +73,7 @@ const RANK: Record<string, number> = {
     TaskFailed: 5,
     TaskTimedOut: 5,
     TaskStateExited: 6,
+    ChoiceStateExited: 6,
 };
 
 export class LocalWorkflow {
@@ -241,19 +244,25 @@ export class LocalWorkflow {
                 switch (event.type) {
                     case "ExecutionStarted":
                     case "ExecutionSucceeded":
-                    case "ExecutionFailed":
                         recorded.push({ type: event.type, timestamp: event.timestamp });
                         break;
                     case "ExecutionTimeout":
                         recorded.push({ type: "ExecutionTimedOut", timestamp: event.timestamp });
                         break;
+                    case "ExecutionFailed":
+                        recorded.push({ type: event.type, timestamp: event.timestamp });
+                        break;
+                    // Step Functions names state events after the state's type: TaskStateEntered,
+                    // ChoiceStateExited, FailStateEntered (a Fail state has no exit event).
                     case "StateEntered":
-                        recorded.push({ type: "TaskStateEntered", state, timestamp: event.timestamp });
+                        recorded.push({ type: `${this.stateType(state)}StateEntered`, state, timestamp: event.timestamp });
                         break;
                     case "StateExited":
-                        recorded.push({ type: "TaskStateExited", state, timestamp: event.timestamp });
+                        recorded.push({ type: `${this.stateType(state)}StateExited`, state, timestamp: event.timestamp });
                         break;
                     case "StateFailed":
+                        // Only a task's failure is an event of its own; a Fail state ends in ExecutionFailed.
+                        if (this.stateType(state) !== "Task") break;
                         recorded.push({
                             type: event.Error === "States.Timeout" ? "TaskTimedOut" : "TaskFailed",
                             state,
@@ -268,11 +277,13 @@ export class LocalWorkflow {
 
         let status: ExecutionStatus = "SUCCEEDED";
         let output: unknown;
+        let failure: { error: string; cause?: string } | undefined;
         try {
             output = await run.result;
         } catch (error) {
             if (!(error instanceof ExecutionTimeoutError || error instanceof ExecutionError)) throw error;
             status = error instanceof ExecutionTimeoutError ? "TIMED_OUT" : "FAILED";
+            failure = executionFailure(error);
         }
         const end = Date.now();
         await events;
@@ -290,6 +301,7 @@ export class LocalWorkflow {
             durationMs: end - start,
             input,
             ...(output !== undefined ? { output } : {}),
+            ...(failure !== undefined ? failure : {}),
             history: orderHistory(recorded, start),
             ...(queuedMessage !== undefined ? { queuedMessage } : {}),
             notifications,
@@ -297,6 +309,12 @@ export class LocalWorkflow {
             deadLetters: this.queue.deadLetters.filter((m) => ids.has(m.messageId)).length,
             notes,
         };
+    }
+
+    /** The type of a state of this run's definition (`Task`, `Choice`, `Fail`, …). */
+    private stateType(name: string | undefined): string {
+        const states = this.definition.States as Record<string, { Type: string } | undefined>;
+        return (name !== undefined ? states[name]?.Type : undefined) ?? "Task";
     }
 
     /** The function's log lines so far (JSON, as CloudWatch would hold them). */
@@ -317,6 +335,18 @@ export class LocalWorkflow {
         await this.endpoint.close();
         return lines;
     }
+}
+
+/**
+ * The error and cause an execution ended with, as `DescribeExecution` gives them. The interpreter
+ * puts the error's name on the error's `cause` (an ExecutionError) and its cause in the message.
+ */
+export function executionFailure(error: ExecutionError | ExecutionTimeoutError): { error: string; cause?: string } {
+    if (error instanceof ExecutionTimeoutError) return { error: "States.Timeout", cause: "The execution ran past its TimeoutSeconds" };
+    const inner = (error as { cause?: unknown }).cause;
+    const name = inner instanceof Error ? inner.name : "States.Runtime";
+    const cause = inner instanceof Error ? inner.message : undefined;
+    return { error: name, ...(cause !== undefined && cause !== "" ? { cause } : {}) };
 }
 
 /** Orders the events of one execution of the (linear) workflow: by state, then by event kind. */

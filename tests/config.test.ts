@@ -11,6 +11,7 @@ import {
     settingsWarnings,
     type CallbackPatternSettings,
 } from "../infra/config";
+import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { loadStackSettings } from "../local/stack-config";
 
 const NS = "callback-pattern";
@@ -89,7 +90,11 @@ describe("stack configuration", () => {
     });
 
     const rejected: [string, Record<string, string>, RegExp][] = [
-        ["a word for a number", { taskTimeoutSeconds: "five" }, /taskTimeoutSeconds is "five": must be a whole number from 1 to 31535999/],
+        [
+            "a word for a number",
+            { taskTimeoutSeconds: "five" },
+            new RegExp(`taskTimeoutSeconds is "five": must be a whole number from 1 to ${MAX_TASK_TIMEOUT_SECONDS}`),
+        ],
         ["a fraction", { functionTimeoutSeconds: "1.5" }, /functionTimeoutSeconds is "1.5": must be a whole number from 1 to 900/],
         ["a one-year task timeout", { taskTimeoutSeconds: "31536000" }, /taskTimeoutSeconds is "31536000"/],
         ["a zero task timeout", { taskTimeoutSeconds: "0" }, /taskTimeoutSeconds is "0"/],

@@ -1,12 +1,26 @@
 import { strict as assert } from "node:assert";
 import validate from "asl-validator";
 import {
+    ExecutionError,
+    ExecutionTimeoutError,
+    StateMachine,
+    type StateMachineDefinition as LocalDefinition,
+} from "aws-local-stepfunctions";
+import {
     buildCallbackDefinition,
+    executionTimeoutSeconds,
     FAILURE_MESSAGE,
+    MAX_EXECUTION_SECONDS,
+    MAX_TASK_TIMEOUT_SECONDS,
     MESSAGE_TITLE,
+    NOTIFY_RETRY,
+    NOTIFY_TIMEOUT_SECONDS,
+    notifyBudgetSeconds,
     STATE_NAMES,
     SUCCESS_MESSAGE,
+    UNNAMED_FAILURE_ERROR,
     type CallbackDefinitionArgs,
+    type StateMachineDefinition,
 } from "../infra/definition";
 
 const args: CallbackDefinitionArgs = {
@@ -66,7 +80,7 @@ describe("state machine definition", () => {
         );
         assert.throws(
             () => buildCallbackDefinition({ ...args, taskTimeoutSeconds: 0 }),
-            /taskTimeoutSeconds must be a positive whole number, got 0/,
+            new RegExp(`taskTimeoutSeconds must be a whole number from 1 to ${MAX_TASK_TIMEOUT_SECONDS}, got 0`),
         );
     });
 
@@ -82,9 +96,10 @@ describe("state machine definition", () => {
         for (const state of [success, failure]) {
             assert.equal(state.Resource, "arn:aws:states:::sns:publish");
             assert.equal(state.Parameters.TopicArn, args.topicArn);
-            assert.equal(state.End, true);
-            assert.deepEqual(state.Retry?.[0].ErrorEquals, ["States.TaskFailed"]);
+            assert.equal(state.TimeoutSeconds, NOTIFY_TIMEOUT_SECONDS);
+            assert.deepEqual(state.Retry, [NOTIFY_RETRY]);
         }
+        assert.equal(success.End, true);
         assert.equal(success.Parameters.Message, SUCCESS_MESSAGE);
         assert.equal(SUCCESS_MESSAGE, "Callback received. Task started by Step Functions succeeded.");
         assert.equal(FAILURE_MESSAGE, "Task started by Step Functions failed.");
@@ -92,18 +107,154 @@ describe("state machine definition", () => {
             failure.Parameters["Message.$"],
             "States.Format('Task started by Step Functions failed. Error: {}', States.JsonToString($))",
         );
+        // The failure path goes on to fail the execution, keeping the error object (not the publish result).
+        assert.equal(failure.End, undefined);
+        assert.equal(failure.ResultPath, null);
+        assert.equal(failure.Next, STATE_NAMES.checkFailure);
     });
 
     it("names the partition in every service integration", () => {
         const { States } = buildCallbackDefinition({ ...args, partition: "aws-us-gov" });
-        for (const state of Object.values(States)) assert.match(state.Resource, /^arn:aws-us-gov:states:::/);
+        const tasks = Object.values(States).filter((state) => state.Type === "Task");
+        assert.equal(tasks.length, 3);
+        for (const state of tasks) assert.match(state.Resource, /^arn:aws-us-gov:states:::/);
     });
 
-    it("has exactly AWS's three states", () => {
-        assert.deepEqual(Object.keys(buildCallbackDefinition(args).States).sort(), [
-            "Notify Failure",
-            "Notify Success",
-            "Start Task And Wait For Callback",
-        ]);
+    it("has AWS's three states, then a choice and the Fail states that end a failed execution", () => {
+        assert.deepEqual(
+            Object.entries(buildCallbackDefinition(args).States).map(([name, state]) => `${state.Type} ${name}`),
+            [
+                "Task Start Task And Wait For Callback",
+                "Task Notify Success",
+                "Task Notify Failure",
+                "Choice Check Failure",
+                "Fail Task Failed",
+                "Fail Task Failed Without Cause",
+                "Fail Task Failed Without Error Name",
+            ],
+        );
+    });
+
+    describe("execution deadline", () => {
+        it("is the wait task's timeout plus the longest a notify state can take, plus slack", () => {
+            // 4 attempts of 10 s each, with 1 + 2 + 4 s between them.
+            assert.equal(notifyBudgetSeconds({ ErrorEquals: [], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 }, 10), 47);
+            assert.equal(notifyBudgetSeconds({ ErrorEquals: [], IntervalSeconds: 2, MaxAttempts: 0, BackoffRate: 2 }, 5), 5);
+            const definition = buildCallbackDefinition(args);
+            assert.equal(definition.TimeoutSeconds, executionTimeoutSeconds(args.taskTimeoutSeconds));
+            assert.ok(definition.TimeoutSeconds >= args.taskTimeoutSeconds + notifyBudgetSeconds());
+        });
+
+        it("fits within a Standard execution's year at the longest task timeout; one second more is refused", () => {
+            assert.equal(
+                buildCallbackDefinition({ ...args, taskTimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS }).TimeoutSeconds,
+                MAX_EXECUTION_SECONDS,
+            );
+            assert.throws(() => buildCallbackDefinition({ ...args, taskTimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS + 1 }), RangeError);
+        });
+    });
+
+    describe("run by aws-local-stepfunctions", () => {
+        type Outcome = { status: "SUCCEEDED" | "FAILED" | "TIMED_OUT"; error?: string; cause?: string; published: string[] };
+
+        /** Runs the definition with the wait task answered by `callback` and the publishes recorded. */
+        async function run(
+            input: unknown,
+            callback: () => Promise<unknown>,
+            options: { publishFails?: boolean; definition?: StateMachineDefinition; partial?: boolean } = {},
+        ): Promise<Outcome> {
+            const definition = options.definition ?? buildCallbackDefinition({ ...args, taskTimeoutSeconds: 1 });
+            // A partial definition (the tail of the real one) leaves states unreachable: skip that check for it.
+            const validationOptions = { checkArn: false, noValidate: options.partial === true };
+            const machine = new StateMachine(definition as unknown as LocalDefinition, { validationOptions });
+            const published: string[] = [];
+            const publish = async (parameters: { Message: string }) => {
+                if (options.publishFails) throw Object.assign(new Error("SNS is down"), { name: "SNS.InternalErrorException" });
+                published.push(parameters.Message);
+                return { MessageId: "m" };
+            };
+            const execution = machine.run(input as never, {
+                context: { Task: { Token: "token" }, Execution: { Id: "arn:aws:states:eu-west-1:123456789012:execution:m:e" } } as never,
+                overrides: {
+                    taskResourceLocalHandlers: {
+                        [STATE_NAMES.waitForCallback]: callback as never,
+                        [STATE_NAMES.notifySuccess]: publish as never,
+                        [STATE_NAMES.notifyFailure]: publish as never,
+                    },
+                    // The retries' waits (1 + 2 + 4 s) are not what these tests are about.
+                    retryIntervalOverrides: { [STATE_NAMES.notifyFailure]: 0, [STATE_NAMES.notifySuccess]: 0 },
+                },
+            });
+            try {
+                await execution.result;
+                return { status: "SUCCEEDED", published };
+            } catch (error) {
+                if (error instanceof ExecutionTimeoutError) return { status: "TIMED_OUT", published };
+                assert.ok(error instanceof ExecutionError, String(error));
+                const inner = (error as { cause?: Error }).cause;
+                return { status: "FAILED", error: inner?.name, cause: inner?.message, published };
+            }
+        }
+        const rejects = (name: string, cause: string) => () => Promise.reject(Object.assign(new Error(cause), { name }));
+
+        it("succeeds when the callback returns output", async () => {
+            const outcome = await run({ order: 1 }, async () => ({ approved: true }));
+            assert.deepEqual(outcome, { status: "SUCCEEDED", published: [SUCCESS_MESSAGE] });
+        });
+
+        for (const input of [{ order: 1 }, 42, "text", [1, 2], true]) {
+            it(`fails with the work's error and cause after Notify Failure (input ${JSON.stringify(input)})`, async () => {
+                const outcome = await run(input, rejects("TaskRejected", "out of stock"));
+                assert.deepEqual(outcome, {
+                    status: "FAILED",
+                    error: "TaskRejected",
+                    cause: "out of stock",
+                    published: [`${FAILURE_MESSAGE} Error: {"Error":"TaskRejected","Cause":"out of stock"}`],
+                });
+            });
+        }
+
+        it("fails with States.Timeout when no callback comes", async () => {
+            const outcome = await run({}, () => new Promise(() => undefined));
+            assert.equal(outcome.status, "FAILED");
+            assert.equal(outcome.error, "States.Timeout");
+            assert.equal(outcome.published.length, 1);
+        });
+
+        it("still fails with the task's error when the failure notice cannot be published", async () => {
+            const outcome = await run({}, rejects("TaskRejected", "out of stock"), { publishFails: true });
+            assert.deepEqual(outcome, { status: "FAILED", error: "TaskRejected", cause: "out of stock", published: [] });
+        });
+
+        it("fails with the error alone when the callback gave no cause, and with a named error when it gave none", async () => {
+            const noCause = buildCallbackDefinition({ ...args, taskTimeoutSeconds: 1 });
+            // SendTaskFailure may leave out its cause (or its error): the Fail state must not read a missing path.
+            const check = noCause.States[STATE_NAMES.checkFailure];
+            assert.deepEqual(
+                check.Choices.map((c) => c.Next),
+                [STATE_NAMES.failWithCause, STATE_NAMES.failWithoutCause],
+            );
+            assert.equal(check.Default, STATE_NAMES.failUnnamed);
+            assert.deepEqual(noCause.States[STATE_NAMES.failWithoutCause], { Type: "Fail", ErrorPath: "$.Error" });
+            assert.equal(noCause.States[STATE_NAMES.failUnnamed].Error, UNNAMED_FAILURE_ERROR);
+            // Run the choice on error objects without a cause / without an error.
+            for (const [errorObject, expected] of [
+                // No cause: the interpreter words the missing cause itself; AWS leaves it out.
+                [{ Error: "TaskRejected" }, { error: "TaskRejected", cause: undefined }],
+                [{}, { error: UNNAMED_FAILURE_ERROR, cause: noCause.States[STATE_NAMES.failUnnamed].Cause }],
+            ] as const) {
+                const tail = { ...noCause, StartAt: STATE_NAMES.checkFailure };
+                const outcome = await run(errorObject, rejects("unused", "unused"), { definition: tail, partial: true });
+                assert.equal(outcome.status, "FAILED");
+                assert.equal(outcome.error, expected.error);
+                if (expected.cause !== undefined) assert.equal(outcome.cause, expected.cause);
+            }
+        });
+
+        it("times out at the execution deadline when something holds the execution past every state's bound", async () => {
+            const definition = { ...buildCallbackDefinition({ ...args, taskTimeoutSeconds: 5 }), TimeoutSeconds: 1 };
+            const outcome = await run({}, () => new Promise(() => undefined), { definition });
+            assert.equal(outcome.status, "TIMED_OUT");
+        });
     });
 });

@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { CliError, checkExecutionName, checkNodeVersion, DEFAULT_INPUT, parseExecutionArgs, parseStartArgs } from "../local/cli";
+import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { LocalQueue, type QueueEvent } from "../local/local-queue";
 import { readStackConfig, StackConfigError } from "../local/stack-config";
 import type { EndpointCall, TaskTokenAction } from "../local/step-functions-endpoint";
@@ -232,7 +233,10 @@ describe("local run parts", () => {
             [["--input", "{}", "--input-file", "x"], /give --input or --input-file, not both/],
             [["--executions", "0"], /--executions must be a whole number from 1 to 10000; got "0"/],
             [["--concurrency", "many"], /--concurrency must be a whole number from 1 to 1000/],
-            [["--task-timeout-seconds=-5"], /--task-timeout-seconds must be a whole number from 1 to 31535999; got "-5"/],
+            [
+                ["--task-timeout-seconds=-5"],
+                new RegExp(`--task-timeout-seconds must be a whole number from 1 to ${MAX_TASK_TIMEOUT_SECONDS}; got "-5"`),
+            ],
             [["--task-timeout-seconds", "-5"], /Option .--task-timeout-seconds. argument is ambiguous/],
             [["--name", "has space"], /--name "has space" contains " "/],
             [["--name", "x".repeat(81)], /--name must be 1 to 80 characters long; got 81/],

@@ -78,8 +78,20 @@ describe("local run (npm start)", () => {
 
     it("failure: the work fails, SendTaskFailure reaches the task, Notify Failure names the error", async () => {
         const { view } = await runScenario("failure", { order: 42, fail: "out of stock" });
-        assert.equal(view.status, "SUCCEEDED"); // the Catch handles it: the workflow itself succeeds
+        // After Notify Failure, the execution fails with the error the Catch took.
+        assert.equal(view.status, "FAILED");
+        assert.equal(view.error, "TaskRejected");
+        assert.equal(view.cause, "out of stock");
         assert.ok(types(view, WAIT).includes("TaskFailed"));
+        assert.deepEqual(types(view).slice(-6), [
+            "TaskSucceeded", // the failure notice was published
+            "TaskStateExited",
+            "ChoiceStateEntered",
+            "ChoiceStateExited",
+            "FailStateEntered",
+            "ExecutionFailed",
+        ]);
+        assert.equal(view.history.find((row) => row.type === "FailStateEntered")?.state, STATE_NAMES.failWithCause);
         assert.deepEqual(
             view.notifications.map((n) => n.message),
             [`${FAILURE_MESSAGE} Error: {"Error":"TaskRejected","Cause":"out of stock"}`],
@@ -90,6 +102,8 @@ describe("local run (npm start)", () => {
 
     it("timeout: no callback within TimeoutSeconds raises States.Timeout; the late message is acknowledged as TaskTimedOut", async () => {
         const { view, logs } = await runScenario("timeout", { order: 42 }, {}, 1);
+        assert.equal(view.status, "FAILED");
+        assert.equal(view.error, "States.Timeout");
         assert.ok(types(view, WAIT).includes("TaskTimedOut"));
         assert.match(view.notifications[0].message, /"Error":"States.Timeout"/);
         assert.ok(view.durationMs! >= 1000 && view.durationMs! < 3000, `took ${view.durationMs} ms`);
@@ -140,6 +154,17 @@ describe("local run (npm start)", () => {
         assert.equal(logs.filter((l) => l.level === "ERROR" && String(l.message).startsWith("Malformed message")).length, 3);
         assert.ok(types(view, WAIT).includes("TaskTimedOut"));
         assert.match(view.notifications[0].message, /States.Timeout/);
+        assert.equal(view.status, "FAILED");
+    });
+
+    it("fails the execution with the caught error for any execution input, object or not", async () => {
+        for (const input of [42, "text", [1, 2], { fail: "no" }]) {
+            const scenario = typeof input === "object" && !Array.isArray(input) ? "failure" : "timeout";
+            const { view } = await runScenario(scenario, input, {}, 1);
+            assert.equal(view.status, "FAILED", JSON.stringify(input));
+            assert.equal(view.error, scenario === "failure" ? "TaskRejected" : "States.Timeout", JSON.stringify(input));
+            assert.equal(view.notifications.length, 1, JSON.stringify(input));
+        }
     });
 
     it("timeout: each execution's message waits for its own task's timeout, whenever it started", async () => {
@@ -207,7 +232,7 @@ describe("local run (npm start)", () => {
         assert.equal(outcomeOf(success), "TaskSucceeded → Notify Success");
         assert.equal(outcomeOf(failure), "TaskFailed → Notify Failure");
         const summary = summarize([success, failure, failure], 2, 1000);
-        assert.deepEqual(summary.statuses, { SUCCEEDED: 3 });
+        assert.deepEqual(summary.statuses, { SUCCEEDED: 1, FAILED: 2 });
         assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": 1, "TaskFailed → Notify Failure": 2 });
     });
 
