@@ -84,7 +84,9 @@ export class CallbackFunction extends pulumi.ComponentResource {
                     logFormat: "JSON",
                     logGroup: this.logGroup.name,
                     applicationLogLevel: "INFO",
-                    systemLogLevel: "WARN",
+                    // INFO keeps Lambda's START, END and REPORT lines (duration, memory, timeouts);
+                    // WARN would drop them.
+                    systemLogLevel: "INFO",
                 },
                 environment: { variables: { POWERTOOLS_SERVICE_NAME: "callback-pattern" } },
                 tags: args.tags,

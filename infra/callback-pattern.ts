@@ -7,6 +7,7 @@ import { CallbackStateMachine } from "./callback-state-machine";
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "./config";
 import type { FunctionArtifact } from "./function-artifact";
 import { NotificationTopic } from "./notification-topic";
+import { TaskQueueAccess } from "./task-queue-access";
 
 export interface CallbackPatternArgs extends CallbackPatternSettings {
     /** The stack's name: alarm names start with it. */
@@ -87,6 +88,18 @@ export class CallbackPattern extends pulumi.ComponentResource {
                 includeExecutionData: args.includeExecutionData,
                 logRetentionDays: args.logRetentionDays,
                 tags: args.tags,
+            },
+            parent,
+        );
+
+        new TaskQueueAccess(
+            `${name}-tasks-access`,
+            {
+                queueUrl: queue.queue.url,
+                queueArn: queue.queue.arn,
+                deadLetterQueueUrl: queue.deadLetterQueue.url,
+                deadLetterQueueArn: queue.deadLetterQueue.arn,
+                senderRoleArn: workflow.role.arn,
             },
             parent,
         );

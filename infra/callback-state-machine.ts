@@ -10,7 +10,7 @@ export interface CallbackStateMachineArgs {
     partition: pulumi.Input<string>;
     /** DNS suffix of the partition (`amazonaws.com`), for the `kms:ViaService` condition. */
     dnsSuffix: pulumi.Input<string>;
-    /** Account of the stack: only it may have Step Functions assume the role (`aws:SourceAccount`). */
+    /** Account of the stack: only its state machines may have Step Functions assume the role (`aws:SourceAccount`, `aws:SourceArn`). */
     accountId: pulumi.Input<string>;
     /** Region of the stack, for the `kms:ViaService` condition. */
     region: pulumi.Input<string>;
@@ -55,7 +55,9 @@ export class CallbackStateMachine extends pulumi.ComponentResource {
             name,
             {
                 description: "Runs the callback-pattern state machine",
-                trustPolicy: pulumi.output(args.accountId).apply((accountId) => stateMachineTrustPolicy(accountId)),
+                trustPolicy: pulumi
+                    .all([args.accountId, args.region, args.partition])
+                    .apply(([accountId, region, partition]) => stateMachineTrustPolicy({ accountId, region, partition })),
                 policy: pulumi
                     .all([args.queueArn, args.topicArn, args.topicKeyArn, args.region, args.dnsSuffix])
                     .apply(([queueArn, topicArn, topicKeyArn, region, dnsSuffix]) =>

@@ -30,7 +30,12 @@ export class NotificationTopic extends pulumi.ComponentResource {
         this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: SNS_MANAGED_KEY_ALIAS, tags: args.tags }, { parent: this });
 
         // IAM statements must name the key's ARN: an alias ARN does not match the key it points to.
-        this.keyArn = aws.kms.getAliasOutput({ name: SNS_MANAGED_KEY_ALIAS }, { parent: this }).targetKeyArn;
+        // DescribeKey resolves the alias to its key (getAlias would list the account's aliases and
+        // fail where alias/aws/sns has never been used); for an AWS managed key that does not exist
+        // yet, AWS's DescribeKey reference says KMS creates it. The statement stays although the
+        // managed key's own policy admits principals of the account through SNS: an identity policy
+        // that names the key keeps the role working should that key policy ever be narrower.
+        this.keyArn = aws.kms.getKeyOutput({ keyId: SNS_MANAGED_KEY_ALIAS }, { parent: this }).arn;
 
         if (args.notificationEmail !== undefined) {
             this.emailSubscription = new aws.sns.TopicSubscription(

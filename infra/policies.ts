@@ -6,10 +6,10 @@
 
 export interface PolicyStatement {
     Sid: string;
-    Effect: "Allow";
+    Effect: "Allow" | "Deny";
     Action: string[];
     Resource?: string[];
-    Principal?: { Service: string } | { AWS: string };
+    Principal?: { Service: string } | { AWS: string } | "*";
     Condition?: Record<string, Record<string, string>>;
 }
 
@@ -18,8 +18,8 @@ export interface PolicyDocument {
     Statement: PolicyStatement[];
 }
 
-/** Trust policy: only `service` may assume the role, optionally only for calls from `sourceAccount`. */
-function trustPolicy(service: string, sourceAccount?: string): PolicyDocument {
+/** Trust policy: only `service` may assume the role, under `condition` when given. */
+function trustPolicy(service: string, condition?: PolicyStatement["Condition"]): PolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [
@@ -28,21 +28,95 @@ function trustPolicy(service: string, sourceAccount?: string): PolicyDocument {
                 Effect: "Allow",
                 Principal: { Service: service },
                 Action: ["sts:AssumeRole"],
-                // Confused-deputy guard: the service may assume this role only on behalf of this account.
-                ...(sourceAccount !== undefined ? { Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } } } : {}),
+                ...(condition !== undefined ? { Condition: condition } : {}),
             },
         ],
     };
 }
 
-/** Trust policy of the state machine role: `states.amazonaws.com`, for this account only. */
-export function stateMachineTrustPolicy(accountId: string): PolicyDocument {
-    return trustPolicy("states.amazonaws.com", accountId);
+/** Where the state machine role may be used: the account, region and partition of the stack. */
+export interface StackLocation {
+    accountId: string;
+    region: string;
+    partition: string;
+}
+
+/**
+ * Trust policy of the state machine role: `states.amazonaws.com`, and only on behalf of a state
+ * machine of this account and region. Both conditions are AWS's confused-deputy guard: without
+ * them, Step Functions could be made to assume the role for a state machine of another account.
+ * The ARN ends in `*`: the state machine's auto-generated name is known only after it exists, and
+ * it needs the role to be created.
+ */
+export function stateMachineTrustPolicy(where: StackLocation): PolicyDocument {
+    return trustPolicy("states.amazonaws.com", {
+        StringEquals: { "aws:SourceAccount": where.accountId },
+        ArnLike: { "aws:SourceArn": `arn:${where.partition}:states:${where.region}:${where.accountId}:stateMachine:*` },
+    });
 }
 
 /** Trust policy of the callback function role: `lambda.amazonaws.com` only. */
 export function functionTrustPolicy(): PolicyDocument {
     return trustPolicy("lambda.amazonaws.com");
+}
+
+export interface QueuePolicyArgs {
+    /** The task queue. */
+    queueArn: string;
+    /** The role the state machine runs as: the only principal that may send tasks. */
+    senderRoleArn: string;
+}
+
+/**
+ * Resource policy of the task queue. The callback function trusts every message on the queue with
+ * a TaskToken, and tokens can be read from an execution's history: whoever may send to the queue
+ * may answer any waiting task with a payload of their choosing. So nobody but the state machine's
+ * role may send, whatever identity policies elsewhere in the account allow: an explicit Deny wins
+ * over every Allow. (`aws:PrincipalArn` is the role's ARN for any session of the role.)
+ */
+export function taskQueuePolicy(args: QueuePolicyArgs): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "OnlyTheStateMachineSendsTasks",
+                Effect: "Deny",
+                Principal: "*",
+                Action: ["sqs:SendMessage"],
+                Resource: [args.queueArn],
+                Condition: { ArnNotEquals: { "aws:PrincipalArn": args.senderRoleArn } },
+            },
+        ],
+    };
+}
+
+export interface DeadLetterQueuePolicyArgs {
+    /** The dead-letter queue. */
+    deadLetterQueueArn: string;
+    /** The task queue, the only source of its messages. */
+    queueArn: string;
+}
+
+/**
+ * Resource policy of the dead-letter queue: no principal sends to it. Messages arrive only when SQS
+ * moves them from the task queue after `maxReceiveCount` receives (which its redrive allow policy
+ * limits to that queue). The condition keeps that move working should SQS ever make it as a
+ * service request on behalf of the task queue (`aws:SourceArn`); no identity can set that key.
+ */
+export function deadLetterQueuePolicy(args: DeadLetterQueuePolicyArgs): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "NoDirectSends",
+                Effect: "Deny",
+                Principal: "*",
+                Action: ["sqs:SendMessage"],
+                Resource: [args.deadLetterQueueArn],
+                Condition: { ArnNotEquals: { "aws:SourceArn": args.queueArn } },
+            },
+        ],
+    };
 }
 
 export interface StateMachinePolicyArgs {
@@ -123,10 +197,12 @@ export function functionPolicy(args: FunctionPolicyArgs): PolicyDocument {
         Version: "2012-10-17",
         Statement: [
             {
-                // What the SQS event source mapping does on the function's behalf.
+                // What the SQS event source mapping does on the function's behalf (AWS's Lambda guide
+                // lists these three). The function itself makes no SQS call: a failed record goes back
+                // through the partial batch response, not through ChangeMessageVisibility.
                 Sid: "ConsumeQueue",
                 Effect: "Allow",
-                Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+                Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
                 Resource: [args.queueArn],
             },
             {

@@ -16,16 +16,13 @@ describe("consumer of the stack outputs (examples/consumer)", () => {
         const role = recorder.one("aws:iam/role:Role");
         const policy = recorder.one("aws:iam/rolePolicy:RolePolicy");
         assert.equal(policy.inputs.role, role.physicalName);
-        assert.deepEqual(
-            JSON.parse(String(policy.inputs.policy)),
-            consumerPolicy(REFERENCED_STACK_OUTPUTS.stateMachineArn, REFERENCED_STACK_OUTPUTS.queueArn),
-        );
+        assert.deepEqual(JSON.parse(String(policy.inputs.policy)), consumerPolicy(REFERENCED_STACK_OUTPUTS.stateMachineArn));
         assert.equal(await valueOf(outputs.consumerRoleArn), `arn:aws:iam::${ACCOUNT_ID}:role/${role.physicalName}`);
     });
 
-    it("scopes each statement to the referenced resources", () => {
+    it("scopes each statement to the state machine and its executions, and grants nothing on the queues", () => {
         const machine = "arn:aws:states:eu-west-1:123456789012:stateMachine:wf";
-        assert.deepEqual(consumerPolicy(machine, "arn:aws:sqs:eu-west-1:123456789012:q").Statement, [
+        assert.deepEqual(consumerPolicy(machine).Statement, [
             { Sid: "StartExecutions", Effect: "Allow", Action: ["states:StartExecution"], Resource: [machine] },
             {
                 Sid: "FollowExecutions",
@@ -33,21 +30,20 @@ describe("consumer of the stack outputs (examples/consumer)", () => {
                 Action: ["states:DescribeExecution", "states:GetExecutionHistory"],
                 Resource: ["arn:aws:states:eu-west-1:123456789012:execution:wf:*"],
             },
-            { Sid: "SendToQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: ["arn:aws:sqs:eu-west-1:123456789012:q"] },
         ]);
         assert.throws(() => executionsOf("arn:aws:sqs:eu-west-1:123456789012:q"), /is not a state machine ARN/);
     });
 
     it("reads only outputs the stack exports (the output contract)", async () => {
         const { outputs } = await runProgram();
-        for (const name of ["stateMachineArn", "queueArn"]) assert.ok(name in outputs, `the stack exports no ${name}`);
+        for (const name of ["stateMachineArn"]) assert.ok(name in outputs, `the stack exports no ${name}`);
         for (const name of Object.keys(REFERENCED_STACK_OUTPUTS))
             assert.ok(name in outputs, `the mocked reference holds ${name}, which the stack does not export`);
     });
 
     it("fails when the referenced stack lacks an output it needs (requireOutput)", async () => {
-        const saved = REFERENCED_STACK_OUTPUTS.queueArn;
-        delete REFERENCED_STACK_OUTPUTS.queueArn;
+        const saved = REFERENCED_STACK_OUTPUTS.stateMachineArn;
+        delete REFERENCED_STACK_OUTPUTS.stateMachineArn;
         // A Pulumi program reports this as the failure of the resource that needed the output.
         const failures: string[] = [];
         const record = (error: unknown) => failures.push(String(error));
@@ -55,14 +51,18 @@ describe("consumer of the stack outputs (examples/consumer)", () => {
         try {
             const { recorder } = await runProgram({ callbackStack: "my-org/callback-pattern/prod" }, "dev", undefined, CONSUMER);
             await new Promise((resolve) => setTimeout(resolve, 50));
-            assert.deepEqual(recorder.ofType("aws:iam/rolePolicy:RolePolicy"), [], "the policy was registered without the queue's ARN");
+            assert.deepEqual(
+                recorder.ofType("aws:iam/rolePolicy:RolePolicy"),
+                [],
+                "the policy was registered without the state machine's ARN",
+            );
         } finally {
             process.off("unhandledRejection", record);
-            REFERENCED_STACK_OUTPUTS.queueArn = saved;
+            REFERENCED_STACK_OUTPUTS.stateMachineArn = saved;
         }
         assert.ok(failures.length > 0, "nothing failed");
         for (const failure of failures)
-            assert.match(failure, /Required output 'queueArn' does not exist on stack 'my-org\/callback-pattern\/prod'/);
+            assert.match(failure, /Required output 'stateMachineArn' does not exist on stack 'my-org\/callback-pattern\/prod'/);
     });
 
     it("fails without the stack to read", async () => {

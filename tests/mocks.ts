@@ -43,14 +43,16 @@ const INVOKES: Record<string, (inputs: Record<string, unknown>) => Record<string
         description: "Europe (Ireland)",
         id: REGION,
     }),
-    "aws:kms/getAlias:getAlias": (inputs) => {
-        if (inputs.name !== "alias/aws/sns") throw new Error(`unmocked KMS alias ${String(inputs.name)}`);
+    // DescribeKey by alias: the key the alias points to.
+    "aws:kms/getKey:getKey": (inputs) => {
+        if (inputs.keyId !== "alias/aws/sns") throw new Error(`unmocked KMS key ${String(inputs.keyId)}`);
         return {
-            name: inputs.name,
-            arn: `arn:${PARTITION}:kms:${REGION}:${ACCOUNT_ID}:alias/aws/sns`,
-            targetKeyArn: SNS_KEY_ARN,
-            targetKeyId: SNS_KEY_ARN.split("/")[1],
-            id: SNS_KEY_ARN,
+            keyId: inputs.keyId,
+            arn: SNS_KEY_ARN,
+            id: SNS_KEY_ARN.split("/")[1],
+            keyManager: "AWS",
+            keyState: "Enabled",
+            enabled: true,
         };
     },
 };

@@ -1,11 +1,55 @@
 import { strict as assert } from "node:assert";
-import { functionPolicy, functionTrustPolicy, stateMachinePolicy, stateMachineTrustPolicy, type PolicyDocument } from "../infra/policies";
+import {
+    deadLetterQueuePolicy,
+    functionPolicy,
+    functionTrustPolicy,
+    stateMachinePolicy,
+    stateMachineTrustPolicy,
+    taskQueuePolicy,
+    type PolicyDocument,
+} from "../infra/policies";
 
 const QUEUE = "arn:aws:sqs:eu-west-1:123456789012:tasks";
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:notifications";
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:workflow";
 const LOGS = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/callback";
+const DLQ = "arn:aws:sqs:eu-west-1:123456789012:dead-letters";
+const MACHINE_ROLE = "arn:aws:iam::123456789012:role/callback-workflow-role-1a2b3c4";
+
+/**
+ * Whether a Deny statement of `document` refuses `action` on `resource` to a request with the given
+ * condition keys: the part of IAM's evaluation that these resource policies use (ARN operators on
+ * single-valued keys; a negated operator on a missing key matches, as in IAM).
+ */
+function denies(document: PolicyDocument, action: string, resource: string, keys: Record<string, string>): boolean {
+    const arnMatches = (pattern: string, value: string) =>
+        new RegExp(
+            `^${pattern
+                .split("*")
+                .map((part) => part.replace(/[.?+^$()[\]{}|\\]/g, "\\$&"))
+                .join(".*")}$`,
+        ).test(value);
+    return document.Statement.some((statement) => {
+        if (statement.Effect !== "Deny" || !statement.Action.includes(action) || !(statement.Resource ?? []).includes(resource))
+            return false;
+        return Object.entries(statement.Condition ?? {}).every(([operator, tests]) =>
+            Object.entries(tests).every(([key, pattern]) => {
+                const value = keys[key];
+                switch (operator) {
+                    case "ArnNotEquals":
+                        return value === undefined || value !== pattern;
+                    case "ArnEquals":
+                        return value !== undefined && value === pattern;
+                    case "ArnLike":
+                        return value !== undefined && arnMatches(pattern, value);
+                    default:
+                        throw new Error(`operator ${operator} is not modelled here`);
+                }
+            }),
+        );
+    });
+}
 
 /** Statement id → [actions, resources], for whole-policy comparisons. */
 function summary(document: PolicyDocument): Record<string, [string[], string[] | undefined]> {
@@ -26,8 +70,8 @@ function assertLeastPrivilege(document: PolicyDocument, allowStar: string[]): vo
 }
 
 describe("IAM policy documents", () => {
-    it("the state machine role is trusted by Step Functions for this account only", () => {
-        assert.deepEqual(stateMachineTrustPolicy("123456789012"), {
+    it("the state machine role is trusted by Step Functions, only for state machines of this account and region", () => {
+        assert.deepEqual(stateMachineTrustPolicy({ accountId: "123456789012", region: "eu-west-1", partition: "aws" }), {
             Version: "2012-10-17",
             Statement: [
                 {
@@ -35,9 +79,56 @@ describe("IAM policy documents", () => {
                     Effect: "Allow",
                     Principal: { Service: "states.amazonaws.com" },
                     Action: ["sts:AssumeRole"],
-                    Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+                    Condition: {
+                        StringEquals: { "aws:SourceAccount": "123456789012" },
+                        ArnLike: { "aws:SourceArn": "arn:aws:states:eu-west-1:123456789012:stateMachine:*" },
+                    },
                 },
             ],
+        });
+        const china = stateMachineTrustPolicy({ accountId: "123456789012", region: "cn-north-1", partition: "aws-cn" });
+        assert.deepEqual(china.Statement[0].Condition?.ArnLike, {
+            "aws:SourceArn": "arn:aws-cn:states:cn-north-1:123456789012:stateMachine:*",
+        });
+    });
+
+    describe("queue policies", () => {
+        const tasks = taskQueuePolicy({ queueArn: QUEUE, senderRoleArn: MACHINE_ROLE });
+        const deadLetters = deadLetterQueuePolicy({ deadLetterQueueArn: DLQ, queueArn: QUEUE });
+
+        it("the task queue refuses every sender but the state machine's role", () => {
+            assert.equal(denies(tasks, "sqs:SendMessage", QUEUE, { "aws:PrincipalArn": MACHINE_ROLE }), false);
+            // The example consumer's role, an administrator, another state machine's role, a service without a principal ARN.
+            for (const principal of [
+                "arn:aws:iam::123456789012:role/consumer-1a2b3c4",
+                "arn:aws:iam::123456789012:role/Admin",
+                "arn:aws:iam::123456789012:role/callback-workflow-role-9z9z9z9",
+                "arn:aws:iam::123456789012:root",
+            ]) {
+                assert.equal(denies(tasks, "sqs:SendMessage", QUEUE, { "aws:PrincipalArn": principal }), true, principal);
+            }
+            assert.equal(denies(tasks, "sqs:SendMessage", QUEUE, {}), true, "a request without a principal ARN");
+            // It is a Deny for everyone, so no identity policy anywhere in the account can open it.
+            assert.deepEqual(
+                tasks.Statement.map((st) => [st.Effect, st.Principal]),
+                [["Deny", "*"]],
+            );
+        });
+
+        it("the dead-letter queue refuses every sender; only the move from the task queue can reach it", () => {
+            for (const principal of [MACHINE_ROLE, "arn:aws:iam::123456789012:role/Admin"]) {
+                assert.equal(denies(deadLetters, "sqs:SendMessage", DLQ, { "aws:PrincipalArn": principal }), true, principal);
+            }
+            assert.equal(denies(deadLetters, "sqs:SendMessage", DLQ, { "aws:SourceArn": QUEUE }), false);
+            assert.equal(
+                denies(deadLetters, "sqs:SendMessage", DLQ, { "aws:SourceArn": "arn:aws:sqs:eu-west-1:123456789012:other" }),
+                true,
+            );
+        });
+
+        it("the evaluation above can fail: a policy without the Deny refuses nothing", () => {
+            const open: PolicyDocument = { Version: "2012-10-17", Statement: [] };
+            assert.equal(denies(open, "sqs:SendMessage", QUEUE, { "aws:PrincipalArn": "arn:aws:iam::123456789012:role/Admin" }), false);
         });
     });
 
@@ -97,7 +188,7 @@ describe("IAM policy documents", () => {
     it("the function may consume its queue, answer its state machine's tokens and write its own logs", () => {
         const policy = functionPolicy({ queueArn: QUEUE, stateMachineArn: MACHINE, logGroupArn: LOGS });
         assert.deepEqual(summary(policy), {
-            ConsumeQueue: [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], [QUEUE]],
+            ConsumeQueue: [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [QUEUE]],
             ReturnTaskToken: [["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"], [MACHINE]],
             WriteOwnLogs: [["logs:CreateLogStream", "logs:PutLogEvents"], [`${LOGS}:*`]],
         });

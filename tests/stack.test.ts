@@ -5,7 +5,15 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import validate from "asl-validator";
 import { buildCallbackDefinition } from "../infra/definition";
-import { functionPolicy, functionTrustPolicy, operationsKeyPolicy, stateMachinePolicy, stateMachineTrustPolicy } from "../infra/policies";
+import {
+    deadLetterQueuePolicy,
+    functionPolicy,
+    functionTrustPolicy,
+    operationsKeyPolicy,
+    stateMachinePolicy,
+    stateMachineTrustPolicy,
+    taskQueuePolicy,
+} from "../infra/policies";
 import { CALLBACK_FUNCTION_ARCHIVE } from "../infra/function-artifact";
 import { buildArtifactElsewhere } from "./support/build-elsewhere";
 import { ACCOUNT_ID, MockRecorder, REGION, runProgram, SNS_KEY_ARN, valueOf, type ProgramOutputs, type RegisteredResource } from "./mocks";
@@ -13,6 +21,7 @@ import { ACCOUNT_ID, MockRecorder, REGION, runProgram, SNS_KEY_ARN, valueOf, typ
 const T = {
     queue: "aws:sqs/queue:Queue",
     redriveAllow: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+    queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
     topic: "aws:sns/topic:Topic",
     key: "aws:kms/key:Key",
     alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -89,8 +98,10 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
                 "callback-pattern:sfn:CallbackStateMachine": 1,
                 "callback-pattern:lambda:CallbackFunction": 1,
                 "callback-pattern:cloudwatch:CallbackAlarms": 1,
+                "callback-pattern:sqs:TaskQueueAccess": 1,
                 [T.queue]: 2,
                 [T.redriveAllow]: 1,
+                [T.queuePolicy]: 2,
                 [T.topic]: 2,
                 [T.key]: 1,
                 [T.alarm]: 7,
@@ -120,7 +131,7 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
                 "aws:index/getCallerIdentity:getCallerIdentity",
                 "aws:index/getPartition:getPartition",
                 "aws:index/getRegion:getRegion",
-                "aws:kms/getAlias:getAlias",
+                "aws:kms/getKey:getKey",
             ]);
             // The SDK drops the mock's message on the way back; that the lookup was asked and
             // rejected is what shows that the mocks refuse what they do not know.
@@ -190,10 +201,13 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
             assert.deepEqual(machine.inputs.tracingConfiguration, { enabled: true });
         });
 
-        it("runs as its own role, trusted by Step Functions for this account, and is created after the role's policy", () => {
+        it("runs as its own role, trusted by Step Functions for this account's state machines, and is created after the role's policy", () => {
             const role = stack.named("callback-workflow-role");
             assert.equal(machine.inputs.roleArn, `arn:aws:iam::${ACCOUNT_ID}:role/${role.physicalName}`);
-            assert.deepEqual(json(role, "assumeRolePolicy"), stateMachineTrustPolicy(ACCOUNT_ID));
+            assert.deepEqual(
+                json(role, "assumeRolePolicy"),
+                stateMachineTrustPolicy({ accountId: ACCOUNT_ID, region: REGION, partition: "aws" }),
+            );
             const policy = stack.named("callback-workflow-policy");
             assert.equal(policy.inputs.role, role.physicalName);
             assert.deepEqual(
@@ -222,6 +236,20 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
             const allow = stack.one(T.redriveAllow);
             assert.equal(allow.inputs.queueUrl, urlOf(deadLetterQueue));
             assert.deepEqual(json(allow, "redriveAllowPolicy"), { redrivePermission: "byQueue", sourceQueueArns: [arnOf(taskQueue)] });
+        });
+
+        it("let only the state machine's role send tasks, and nobody send to the dead-letter queue", () => {
+            const role = stack.named("callback-workflow-role");
+            const roleArn = `arn:aws:iam::${ACCOUNT_ID}:role/${role.physicalName}`;
+            const tasks = stack.named("callback-tasks-access-queue-policy");
+            assert.equal(tasks.inputs.queueUrl, urlOf(taskQueue));
+            assert.deepEqual(json(tasks, "policy"), taskQueuePolicy({ queueArn: arnOf(taskQueue), senderRoleArn: roleArn }));
+            const deadLetters = stack.named("callback-tasks-access-dlq-policy");
+            assert.equal(deadLetters.inputs.queueUrl, urlOf(deadLetterQueue));
+            assert.deepEqual(
+                json(deadLetters, "policy"),
+                deadLetterQueuePolicy({ deadLetterQueueArn: arnOf(deadLetterQueue), queueArn: arnOf(taskQueue) }),
+            );
         });
 
         it("keeps a message invisible for 6 × the function timeout + the batching window", () => {
@@ -306,6 +334,8 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
             const group = stack.named("callback-callback-logs");
             assert.equal((fn.inputs.loggingConfig as { logGroup: string }).logGroup, group.physicalName);
             assert.equal((fn.inputs.loggingConfig as { logFormat: string }).logFormat, "JSON");
+            // INFO keeps the platform's START, END and REPORT lines (duration, memory, timeouts).
+            assert.equal((fn.inputs.loggingConfig as { systemLogLevel: string }).systemLogLevel, "INFO");
             for (const g of stack.ofType(T.logGroup)) assert.equal(g.inputs.retentionInDays, 30, g.name);
         });
 

@@ -12,7 +12,11 @@ export function executionsOf(stateMachineArn: string): string {
     return [...parts.slice(0, 5), "execution", parts[6], "*"].join(":");
 }
 
-export function consumerPolicy(stateMachineArn: string, queueArn: string): ConsumerPolicyDocument {
+/**
+ * A consumer starts executions and follows their status, history and output. It does not write
+ * to the task queue: only the state machine may (the queue's policy denies everyone else).
+ */
+export function consumerPolicy(stateMachineArn: string): ConsumerPolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [
@@ -23,7 +27,6 @@ export function consumerPolicy(stateMachineArn: string, queueArn: string): Consu
                 Action: ["states:DescribeExecution", "states:GetExecutionHistory"],
                 Resource: [executionsOf(stateMachineArn)],
             },
-            { Sid: "SendToQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [queueArn] },
         ],
     };
 }
