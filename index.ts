@@ -4,24 +4,34 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CallbackPattern } from "./infra/callback-pattern";
-import { ConfigError, parseSettings, settingsWarnings } from "./infra/config";
+import { CONFIG_KEYS, ConfigError, parseSettings, settingsWarnings, type ConfigKey } from "./infra/config";
+import { settingInputs } from "./infra/setting-inputs";
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
 
-/** Every value set under this project's namespace, keyed without the namespace. */
-function projectConfig(): Record<string, string> {
+// Which config values were set as secrets: the SDK's own test (the language host passes the secret
+// keys to the program), which its public API does not export. Should it ever go, every value is
+// treated as a secret: nothing leaks, previews show less.
+const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret?: (key: string) => boolean };
+const isConfigSecret = runtime.isConfigSecret ?? (() => true);
+
+/** Every value set under this project's namespace, keyed without the namespace, and the keys set as secrets. */
+function projectConfig(): { raw: Record<string, string>; secretKeys: Set<string> } {
     const prefix = `${project}:`;
-    return Object.fromEntries(
+    const raw = Object.fromEntries(
         Object.entries(pulumi.runtime.allConfig())
             .filter(([key]) => key.startsWith(prefix))
             .map(([key, value]) => [key.slice(prefix.length), value]),
     );
+    // A map with one secret value inside (`pulumi config set --secret --path tags.team …`) is a secret as a whole.
+    return { raw, secretKeys: new Set(Object.keys(raw).filter((key) => isConfigSecret(`${prefix}${key}`))) };
 }
 
 function loadSettings() {
+    const { raw, secretKeys } = projectConfig();
     try {
-        return parseSettings(project, projectConfig());
+        return { settings: parseSettings(project, raw, secretKeys), secretKeys };
     } catch (error) {
         // RunError: Pulumi prints the message alone, without a stack trace of this program.
         if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
@@ -29,14 +39,16 @@ function loadSettings() {
     }
 }
 
-const settings = loadSettings();
-for (const warning of settingsWarnings(project, settings)) pulumi.log.warn(warning);
+const { settings, secretKeys } = loadSettings();
+for (const warning of settingsWarnings(project, settings, secretKeys)) pulumi.log.warn(warning);
 
 const pattern = new CallbackPattern("callback", {
-    ...settings,
+    ...settingInputs(
+        // The stack's own tags come last: a user tag cannot hide which stack owns a resource.
+        { ...settings, tags: { ...settings.tags, "pulumi:project": project, "pulumi:stack": stack } },
+        new Set(CONFIG_KEYS.filter((key: ConfigKey) => secretKeys.has(key))),
+    ),
     stackName: stack,
-    // The stack's own tags come last: a user tag cannot hide which stack owns a resource.
-    tags: { ...settings.tags, "pulumi:project": project, "pulumi:stack": stack },
 });
 
 export const stateMachineArn = pattern.stateMachineArn;

@@ -4,10 +4,11 @@
  */
 
 /**
- * One alarm. `T` is the type of the names and ARNs it watches: plain strings in tests, Pulumi
- * inputs in the component (they are known only once the resources exist).
+ * One alarm. `T` is the type of the names and ARNs it watches, `N` of a threshold computed from a
+ * setting: plain values in tests, Pulumi inputs in the component (names are known only once the
+ * resources exist, and a setting may be a secret).
  */
-export interface AlarmSpec<T = string> {
+export interface AlarmSpec<T = string, N = number> {
     /** Suffix of the alarm's name; the stack's name comes before it. */
     id: string;
     description: string;
@@ -16,11 +17,11 @@ export interface AlarmSpec<T = string> {
     dimensions: Record<string, T>;
     statistic: "Sum" | "Maximum";
     /** Fires when the statistic over one period is at least (GreaterThanOrEqualToThreshold) this. */
-    threshold: number;
+    threshold: number | N;
     periodSeconds: number;
 }
 
-export interface AlarmTargets<T = string> {
+export interface AlarmTargets<T = string, N = number> {
     /** Name of the dead-letter queue (SQS metrics take names). */
     deadLetterQueueName: T;
     /** Name of the task queue. */
@@ -29,15 +30,20 @@ export interface AlarmTargets<T = string> {
     stateMachineArn: T;
     /** Name of the callback function. */
     functionName: T;
-    /** The wait task's TimeoutSeconds: a message older than that can no longer be answered. */
-    taskTimeoutSeconds: number;
+    /** The age at which a task message can no longer be answered: see {@link maxMessageAgeSeconds}. */
+    maxMessageAgeSeconds: N;
+}
+
+/** A task message older than the wait task's TimeoutSeconds belongs to an execution that no longer waits for it. */
+export function maxMessageAgeSeconds(taskTimeoutSeconds: number): number {
+    return taskTimeoutSeconds + 1;
 }
 
 const PERIOD = 60;
 
 /** Every alarm the stack creates. */
-export function alarmSpecs<T>(t: AlarmTargets<T>): AlarmSpec<T>[] {
-    const execution = (id: string, metricName: string, what: string): AlarmSpec<T> => ({
+export function alarmSpecs<T, N>(t: AlarmTargets<T, N>): AlarmSpec<T, N>[] {
+    const execution = (id: string, metricName: string, what: string): AlarmSpec<T, N> => ({
         id,
         description: `An execution of the state machine ${what}.`,
         namespace: "AWS/States",
@@ -84,12 +90,13 @@ export function alarmSpecs<T>(t: AlarmTargets<T>): AlarmSpec<T>[] {
         },
         {
             id: "oldest-message-age",
-            description: `The oldest message in the task queue is older than the task timeout (${t.taskTimeoutSeconds} s): its execution can no longer get the callback.`,
+            description:
+                "The oldest message in the task queue is older than the task timeout: its execution can no longer get the callback.",
             namespace: "AWS/SQS",
             metricName: "ApproximateAgeOfOldestMessage",
             dimensions: { QueueName: t.queueName },
             statistic: "Maximum",
-            threshold: t.taskTimeoutSeconds + 1,
+            threshold: t.maxMessageAgeSeconds,
             periodSeconds: PERIOD,
         },
     ];

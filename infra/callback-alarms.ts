@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { alarmSpecs } from "./alarms";
+import { alarmSpecs, maxMessageAgeSeconds } from "./alarms";
 import { operationsKeyPolicy } from "./policies";
 
 export interface CallbackAlarmsArgs {
@@ -19,11 +19,11 @@ export interface CallbackAlarmsArgs {
     /** Name of the callback function. */
     functionName: pulumi.Input<string>;
     /** The wait task's TimeoutSeconds. */
-    taskTimeoutSeconds: number;
+    taskTimeoutSeconds: pulumi.Input<number>;
     /** Optional address subscribed to the operations topic. */
-    alarmEmail?: string;
+    alarmEmail?: pulumi.Input<string>;
     /** Tags for the key, topic and alarms. */
-    tags: Record<string, string>;
+    tags: pulumi.Input<Record<string, string>>;
 }
 
 /**
@@ -67,12 +67,12 @@ export class CallbackAlarms extends pulumi.ComponentResource {
         }
 
         this.alarms = {};
-        const specs = alarmSpecs<pulumi.Input<string>>({
+        const specs = alarmSpecs<pulumi.Input<string>, pulumi.Input<number>>({
             deadLetterQueueName: args.deadLetterQueueName,
             queueName: args.queueName,
             stateMachineArn: args.stateMachineArn,
             functionName: args.functionName,
-            taskTimeoutSeconds: args.taskTimeoutSeconds,
+            maxMessageAgeSeconds: pulumi.output(args.taskTimeoutSeconds).apply(maxMessageAgeSeconds),
         });
         for (const spec of specs) {
             this.alarms[spec.id] = new aws.cloudwatch.MetricAlarm(

@@ -10,19 +10,19 @@ export interface CallbackFunctionArgs {
     /** ARN of the state machine whose task tokens the function returns. */
     stateMachineArn: pulumi.Input<string>;
     /** Function timeout. */
-    timeoutSeconds: number;
+    timeoutSeconds: pulumi.Input<number>;
     /** Function memory. */
-    memoryMb: number;
+    memoryMb: pulumi.Input<number>;
     /** Records per invocation (event source mapping). */
-    batchSize: number;
+    batchSize: pulumi.Input<number>;
     /** How long the event source mapping gathers records before it invokes the function. */
-    maxBatchingWindowSeconds: number;
+    maxBatchingWindowSeconds: pulumi.Input<number>;
     /** Retention of the function's log group. */
-    logRetentionDays: number;
+    logRetentionDays: pulumi.Input<number>;
     /** The deployment package; built from `functions/callback` when omitted. */
     artifact?: FunctionArtifact;
     /** Tags for the role, log group and function. */
-    tags: Record<string, string>;
+    tags: pulumi.Input<Record<string, string>>;
 }
 
 /**

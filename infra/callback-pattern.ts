@@ -4,12 +4,17 @@ import { CallbackAlarms } from "./callback-alarms";
 import { CallbackFunction } from "./callback-function";
 import { CallbackQueue } from "./callback-queue";
 import { CallbackStateMachine } from "./callback-state-machine";
-import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "./config";
+import { queueVisibilityTimeoutSeconds } from "./config";
 import type { FunctionArtifact } from "./function-artifact";
 import { NotificationTopic } from "./notification-topic";
+import type { SettingInputs } from "./setting-inputs";
 import { TaskQueueAccess } from "./task-queue-access";
 
-export interface CallbackPatternArgs extends CallbackPatternSettings {
+/**
+ * The stack's settings (see `infra/config.ts`), each a plain value or a Pulumi input: a setting
+ * given as a secret stays one in every resource built from it.
+ */
+export interface CallbackPatternArgs extends SettingInputs {
     /** The stack's name: alarm names start with it. */
     stackName: string;
     /** The callback function's package; built from `functions/callback` when omitted. */
@@ -59,7 +64,11 @@ export class CallbackPattern extends pulumi.ComponentResource {
             `${name}-tasks`,
             {
                 maxReceiveCount: args.maxReceiveCount,
-                visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(args),
+                visibilityTimeoutSeconds: pulumi
+                    .all([args.functionTimeoutSeconds, args.maxBatchingWindowSeconds])
+                    .apply(([functionTimeoutSeconds, maxBatchingWindowSeconds]) =>
+                        queueVisibilityTimeoutSeconds({ functionTimeoutSeconds, maxBatchingWindowSeconds }),
+                    ),
                 tags: args.tags,
             },
             parent,

@@ -9,11 +9,11 @@ export const TASK_QUEUE_RETENTION_SECONDS = 4 * 24 * 60 * 60;
 
 export interface CallbackQueueArgs {
     /** Receives of a message before SQS moves it to the dead-letter queue. */
-    maxReceiveCount: number;
+    maxReceiveCount: pulumi.Input<number>;
     /** How long a received message stays invisible; at least 6 × the consumer's timeout + batching window. */
-    visibilityTimeoutSeconds: number;
+    visibilityTimeoutSeconds: pulumi.Input<number>;
     /** Tags for both queues. */
-    tags: Record<string, string>;
+    tags: pulumi.Input<Record<string, string>>;
 }
 
 /**

@@ -23,17 +23,17 @@ export interface CallbackStateMachineArgs {
     /** ARN of the KMS key that encrypts the topic. */
     topicKeyArn: pulumi.Input<string>;
     /** How long an execution waits for its callback before `States.Timeout`. */
-    taskTimeoutSeconds: number;
+    taskTimeoutSeconds: pulumi.Input<number>;
     /** Optional heartbeat interval of the wait task; smaller than the timeout. */
-    heartbeatSeconds?: number;
+    heartbeatSeconds?: pulumi.Input<number>;
     /** What the state machine logs. */
-    logLevel: LogLevel;
+    logLevel: pulumi.Input<LogLevel>;
     /** Whether logs carry execution input and output (task tokens among them). */
-    includeExecutionData: boolean;
+    includeExecutionData: pulumi.Input<boolean>;
     /** Retention of the state machine's log group. */
-    logRetentionDays: number;
+    logRetentionDays: pulumi.Input<number>;
     /** Tags for the role, log group and state machine. */
-    tags: Record<string, string>;
+    tags: pulumi.Input<Record<string, string>>;
 }
 
 /**
@@ -80,19 +80,11 @@ export class CallbackStateMachine extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const definition = pulumi.all([args.partition, args.queueUrl, args.topicArn]).apply(([partition, queueUrl, topicArn]) =>
-            JSON.stringify(
-                buildCallbackDefinition({
-                    partition,
-                    queueUrl,
-                    topicArn,
-                    taskTimeoutSeconds: args.taskTimeoutSeconds,
-                    heartbeatSeconds: args.heartbeatSeconds,
-                }),
-                null,
-                2,
-            ),
-        );
+        const definition = pulumi
+            .all([args.partition, args.queueUrl, args.topicArn, args.taskTimeoutSeconds, args.heartbeatSeconds])
+            .apply(([partition, queueUrl, topicArn, taskTimeoutSeconds, heartbeatSeconds]) =>
+                JSON.stringify(buildCallbackDefinition({ partition, queueUrl, topicArn, taskTimeoutSeconds, heartbeatSeconds }), null, 2),
+            );
 
         this.stateMachine = new aws.sfn.StateMachine(
             `${name}-state-machine`,

@@ -75,6 +75,12 @@ export const CONFIG_KEYS = [
     "tags",
 ] as const satisfies readonly (keyof CallbackPatternSettings)[];
 
+/** A config key of this program. */
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** What a message shows in place of a value that was set as a secret. */
+export const SECRET_PLACEHOLDER = "[secret]";
+
 /** Thrown when the configuration is invalid; `problems` has one line per bad key. */
 export class ConfigError extends Error {
     constructor(public readonly problems: readonly string[]) {
@@ -96,14 +102,30 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /**
  * Validates raw config values (key without namespace → the string Pulumi holds) and returns the
  * settings, or throws a {@link ConfigError} naming every bad key, its value and what is allowed.
+ * The value of a key set as a secret is never shown, nor is it shown where another key's message
+ * would quote it.
  *
  * @param namespace the config namespace (the project name), used in messages: `ns:key`.
  * @param raw every config value of that namespace as Pulumi delivers it (strings; objects as JSON).
+ * @param secretKeys the keys (without namespace) whose values were set as secrets.
  */
-export function parseSettings(namespace: string, raw: Readonly<Record<string, string>>): CallbackPatternSettings {
+export function parseSettings(
+    namespace: string,
+    raw: Readonly<Record<string, string>>,
+    secretKeys: ReadonlySet<string> = new Set(),
+): CallbackPatternSettings {
     const problems: string[] = [];
     const name = (key: string) => `${namespace}:${key}`;
-    const bad = (key: string, value: string, allowed: string) => problems.push(`${name(key)} is ${JSON.stringify(value)}: ${allowed}.`);
+    const secret = (key: string) => secretKeys.has(key);
+    /** A value as a message may quote it: as JSON, or the placeholder for a secret. */
+    const quote = (key: string, value: unknown) =>
+        secret(key) ? SECRET_PLACEHOLDER : typeof value === "string" ? JSON.stringify(value) : String(value);
+    const bad = (key: string, value: string, allowed: string) =>
+        problems.push(
+            secret(key)
+                ? `${name(key)} (set as a secret; its value is not shown) is not valid: ${allowed}.`
+                : `${name(key)} is ${JSON.stringify(value)}: ${allowed}.`,
+        );
 
     const known = new Set<string>(CONFIG_KEYS);
     for (const key of Object.keys(raw).sort()) {
@@ -135,13 +157,17 @@ export function parseSettings(namespace: string, raw: Readonly<Record<string, st
     const logRetentionDays = integer("logRetentionDays", 1, 3653, d.logRetentionDays);
 
     if (heartbeatSeconds !== undefined && taskTimeoutSeconds !== undefined && heartbeatSeconds >= taskTimeoutSeconds) {
-        bad("heartbeatSeconds", String(raw.heartbeatSeconds), `must be smaller than ${name("taskTimeoutSeconds")} (${taskTimeoutSeconds})`);
+        bad(
+            "heartbeatSeconds",
+            String(raw.heartbeatSeconds),
+            `must be smaller than ${name("taskTimeoutSeconds")} (${quote("taskTimeoutSeconds", taskTimeoutSeconds)})`,
+        );
     }
     if (batchSize !== undefined && batchSize > 10 && maxBatchingWindowSeconds !== undefined && maxBatchingWindowSeconds < 1) {
         bad(
             "batchSize",
             String(raw.batchSize),
-            `a batch size over 10 needs ${name("maxBatchingWindowSeconds")} of at least 1 (it is ${maxBatchingWindowSeconds})`,
+            `a batch size over 10 needs ${name("maxBatchingWindowSeconds")} of at least 1 (it is ${quote("maxBatchingWindowSeconds", maxBatchingWindowSeconds)})`,
         );
     }
     if (logRetentionDays !== undefined && !(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
@@ -168,7 +194,7 @@ export function parseSettings(namespace: string, raw: Readonly<Record<string, st
     const notificationEmail = email("notificationEmail");
     const alarmEmail = email("alarmEmail");
 
-    const tags = parseTags(raw.tags, (allowed) => bad("tags", String(raw.tags), allowed));
+    const tags = parseTags(raw.tags, (allowed) => bad("tags", String(raw.tags), allowed), secret("tags"));
 
     if (problems.length > 0) throw new ConfigError(problems);
     return {
@@ -189,7 +215,8 @@ export function parseSettings(namespace: string, raw: Readonly<Record<string, st
     };
 }
 
-function parseTags(value: string | undefined, bad: (allowed: string) => void): Record<string, string> | undefined {
+/** Parses the `tags` map; a secret map's messages name tags by position, not by name. */
+function parseTags(value: string | undefined, bad: (allowed: string) => void, secret: boolean): Record<string, string> | undefined {
     if (value === undefined) return {};
     let parsed: unknown;
     try {
@@ -203,17 +230,18 @@ function parseTags(value: string | undefined, bad: (allowed: string) => void): R
         return undefined;
     }
     const entries = Object.entries(parsed);
-    for (const [key, tagValue] of entries) {
+    for (const [index, [key, tagValue]] of entries.entries()) {
+        const tag = secret ? `tag #${index + 1}` : `tag ${JSON.stringify(key)}`;
         if (typeof tagValue !== "string") {
-            bad(`tag ${JSON.stringify(key)} must have a string value (quote numbers and booleans)`);
+            bad(`${tag} must have a string value (quote numbers and booleans)`);
             return undefined;
         }
         if (key.length < 1 || key.length > 128 || tagValue.length > 256) {
-            bad(`tag ${JSON.stringify(key)}: names are 1 to 128 characters, values at most 256`);
+            bad(`${tag}: names are 1 to 128 characters, values at most 256`);
             return undefined;
         }
         if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {
-            bad(`tag ${JSON.stringify(key)}: names starting with "${RESERVED_TAG_PREFIX}" are reserved by AWS`);
+            bad(`${tag}: names starting with "${RESERVED_TAG_PREFIX}" are reserved by AWS`);
             return undefined;
         }
     }
@@ -236,25 +264,39 @@ export function queueVisibilityTimeoutSeconds(
 }
 
 /**
- * Combinations that are valid but probably not what was meant; the program prints each as a
- * warning and deploys anyway.
+ * Combinations that are valid but probably not what was meant, and settings with a cost the user
+ * should know of; the program prints each as a warning and deploys anyway. Values of keys set as
+ * secrets are not shown, nor are figures computed from them.
  */
-export function settingsWarnings(namespace: string, settings: CallbackPatternSettings): string[] {
+export function settingsWarnings(
+    namespace: string,
+    settings: CallbackPatternSettings,
+    secretKeys: ReadonlySet<string> = new Set(),
+): string[] {
     const warnings: string[] = [];
+    const show = (value: number, ...keys: ConfigKey[]) => (keys.some((key) => secretKeys.has(key)) ? SECRET_PLACEHOLDER : String(value));
     const visibility = queueVisibilityTimeoutSeconds(settings);
     // A failed record comes back after `visibility` seconds, so delivery n arrives at about (n-1) × visibility.
     const lastDelivery = (settings.maxReceiveCount - 1) * visibility;
     if (lastDelivery >= settings.taskTimeoutSeconds) {
         warnings.push(
-            `${namespace}:maxReceiveCount (${settings.maxReceiveCount}) deliveries of a failing message span ${lastDelivery} s ` +
-                `(a redelivery every ${visibility} s, the queue's visibility timeout = 6 × functionTimeoutSeconds + maxBatchingWindowSeconds), ` +
-                `not less than taskTimeoutSeconds (${settings.taskTimeoutSeconds}): the later deliveries find the task timed out.`,
+            `${namespace}:maxReceiveCount (${show(settings.maxReceiveCount, "maxReceiveCount")}) deliveries of a failing message span ` +
+                `${show(lastDelivery, "maxReceiveCount", "functionTimeoutSeconds", "maxBatchingWindowSeconds")} s ` +
+                `(a redelivery every ${show(visibility, "functionTimeoutSeconds", "maxBatchingWindowSeconds")} s, the queue's visibility timeout = 6 × functionTimeoutSeconds + maxBatchingWindowSeconds), ` +
+                `not less than taskTimeoutSeconds (${show(settings.taskTimeoutSeconds, "taskTimeoutSeconds")}): the later deliveries find the task timed out.`,
         );
     }
     if (settings.heartbeatSeconds !== undefined && settings.heartbeatSeconds <= visibility) {
         warnings.push(
-            `${namespace}:heartbeatSeconds (${settings.heartbeatSeconds}) is not longer than the ${visibility} s before a failed message is delivered again: ` +
-                `unless your work sends SendTaskHeartbeat, one failed delivery fails the task with a heartbeat timeout (caught as States.Timeout) and the execution goes to Notify Failure.`,
+            `${namespace}:heartbeatSeconds (${show(settings.heartbeatSeconds, "heartbeatSeconds")}) is not longer than the ` +
+                `${show(visibility, "functionTimeoutSeconds", "maxBatchingWindowSeconds")} s before a failed message is delivered again: ` +
+                `unless your work sends SendTaskHeartbeat, one failed delivery fails the task with a heartbeat timeout (caught as States.Timeout) and the execution fails after Notify Failure.`,
+        );
+    }
+    if (settings.includeExecutionData) {
+        warnings.push(
+            `${namespace}:includeExecutionData is true: the state machine's log group receives every task token (the wait task's input holds it) ` +
+                `and every execution's input and output: whoever can read the log group learns the tokens, and with states:SendTaskSuccess could answer waiting tasks. Set it to false unless you are debugging.`,
         );
     }
     return warnings;

@@ -10,9 +10,9 @@ export const SNS_MANAGED_KEY_ALIAS = "alias/aws/sns";
 
 export interface NotificationTopicArgs {
     /** Optional address to subscribe; AWS mails it a confirmation link before it receives anything. */
-    notificationEmail?: string;
+    notificationEmail?: pulumi.Input<string>;
     /** Tags for the topic. */
-    tags: Record<string, string>;
+    tags: pulumi.Input<Record<string, string>>;
 }
 
 /** The SNS topic that "Notify Success" and "Notify Failure" publish to, encrypted with KMS. */

@@ -10,7 +10,7 @@ export interface ServiceRoleArgs {
     /** Everything the role may do, as one inline policy. */
     policy: pulumi.Input<PolicyDocument>;
     /** Tags for the role. */
-    tags: Record<string, string>;
+    tags: pulumi.Input<Record<string, string>>;
 }
 
 /**

@@ -71,6 +71,20 @@ export interface RegisteredResource {
     dependencies: string[];
     /** Logical name of its parent, when it has one. */
     parent?: string;
+    /** The inputs that reached the engine as Pulumi secrets (top-level property names). */
+    secretInputs: string[];
+}
+
+// How the SDK marks a secret value on the wire to the engine.
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Whether a serialized property value holds a secret anywhere inside. */
+function holdsSecret(value: unknown): boolean {
+    if (Array.isArray(value)) return value.some(holdsSecret);
+    if (value === null || typeof value !== "object") return false;
+    const record = value as Record<string, unknown>;
+    return record[SIG_KEY] === SECRET_SIG || Object.values(record).some(holdsSecret);
 }
 
 // Auto-naming stands in for Pulumi's: the logical name (or namePrefix) plus a stable suffix.
@@ -127,10 +141,13 @@ const nameOfUrn = (urn: string) => urn.split("::").pop() ?? urn;
 export class MockRecorder {
     public readonly resources: RegisteredResource[] = [];
     public readonly invokes: string[] = [];
-    private readonly dependencies = new Map<string, { dependencies: string[]; parent?: string }>();
+    private readonly dependencies = new Map<string, { dependencies: string[]; parent?: string; secretInputs: string[] }>();
 
-    /** Installs the mocks, the stack's config, and the recording of dependencies. */
-    public async install(config: Record<string, string> = {}, stack = "test", project = PROJECT): Promise<void> {
+    /**
+     * Installs the mocks, the stack's config (`secretKeys`: the keys set as secrets, without
+     * namespace), and the recording of dependencies and secret inputs.
+     */
+    public async install(config: Record<string, string> = {}, stack = "test", project = PROJECT, secretKeys: string[] = []): Promise<void> {
         const mocks: pulumi.runtime.Mocks = {
             newResource: (args) => {
                 const inputs = (args.inputs ?? {}) as Record<string, unknown>;
@@ -145,6 +162,7 @@ export class MockRecorder {
                     physicalName,
                     dependencies: recorded?.dependencies ?? [],
                     parent: recorded?.parent,
+                    secretInputs: recorded?.secretInputs ?? [],
                 });
                 return { id, state };
             },
@@ -156,16 +174,28 @@ export class MockRecorder {
             },
         };
         await pulumi.runtime.setMocks(mocks, project, stack, false);
-        pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])));
+        pulumi.runtime.setAllConfig(
+            Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])),
+            secretKeys.map((k) => `${project}:${k}`),
+        );
 
-        // The mocks' newResource does not see dependencies; the monitor's request does.
-        type Request = { getType(): string; getName(): string; getDependenciesList(): string[]; getParent(): string };
+        // The mocks' newResource sees neither dependencies nor secrets (its inputs are unwrapped); the monitor's request does.
+        type Request = {
+            getType(): string;
+            getName(): string;
+            getDependenciesList(): string[];
+            getParent(): string;
+            getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+        };
         const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, cb: unknown): unknown };
         const register = monitor.registerResource.bind(monitor);
         monitor.registerResource = (req, cb) => {
             this.dependencies.set(`${req.getType()}::${req.getName()}`, {
                 dependencies: req.getDependenciesList().map(nameOfUrn),
                 parent: req.getParent() ? nameOfUrn(req.getParent()) : undefined,
+                secretInputs: Object.entries(req.getObject()?.toJavaScript() ?? {})
+                    .filter(([, value]) => holdsSecret(value))
+                    .map(([key]) => key),
             });
             return register(req, cb);
         };
@@ -209,16 +239,17 @@ export type ProgramOutputs = Record<string, pulumi.Output<string>>;
 
 /**
  * Runs a Pulumi program (`index.ts` unless told otherwise) under fresh mocks with the given config
- * (keys without namespace) and returns its outputs and what it registered. The module is loaded
- * anew each time.
+ * (keys without namespace; `secretKeys` of them set as secrets) and returns its outputs and what
+ * it registered. The module is loaded anew each time.
  */
 export async function runProgram(
     config: Record<string, string> = {},
     stack = "test",
     recorder = new MockRecorder(),
     program: { file: string; project: string } = { file: INDEX, project: PROJECT },
+    secretKeys: string[] = [],
 ): Promise<{ outputs: ProgramOutputs; recorder: MockRecorder }> {
-    await recorder.install(config, stack, program.project);
+    await recorder.install(config, stack, program.project, secretKeys);
     delete require.cache[program.file];
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program runs anew on every require (its cache entry is deleted first)
     const outputs = require(program.file) as ProgramOutputs;

@@ -387,9 +387,13 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
             includeExecutionData: "true",
             logRetentionDays: "7",
         }).finally(() => (pulumi.log.warn = warn));
-        // A heartbeat of 120 s expires before a failed message returns (6 × 60 + 10 = 370 s).
-        assert.equal(warnings.length, 1);
+        // A heartbeat of 120 s expires before a failed message returns (6 × 60 + 10 = 370 s); execution data holds task tokens.
+        assert.equal(warnings.length, 2);
         assert.match(warnings[0], /^callback-pattern:heartbeatSeconds \(120\) is not longer than the 370 s/);
+        assert.match(
+            warnings[1],
+            /^callback-pattern:includeExecutionData is true: the state machine's log group receives every task token/,
+        );
         const waitState = (
             JSON.parse(recorder.one(T.stateMachine).inputs.definition as string) as {
                 States: Record<string, { TimeoutSeconds?: number; HeartbeatSeconds?: number }>;

@@ -1,0 +1,21 @@
+/**
+ * The settings as resource inputs. A value set with `pulumi config set --secret` must reach every
+ * resource as a Pulumi secret, so that the state file and the preview hold it encrypted: each
+ * setting whose key was set as a secret is wrapped with `pulumi.secret`, and whatever a component
+ * computes from it (with `apply`) stays secret.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { CallbackPatternSettings, ConfigKey } from "./config";
+
+/** Every setting as a Pulumi input; optional settings stay optional. */
+export type SettingInputs = { [K in keyof CallbackPatternSettings]: pulumi.Input<NonNullable<CallbackPatternSettings[K]>> };
+
+/** The settings with each one whose key is in `secretKeys` made a Pulumi secret. */
+export function settingInputs(settings: CallbackPatternSettings, secretKeys: ReadonlySet<ConfigKey>): SettingInputs {
+    const inputs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(settings)) {
+        if (value === undefined) continue;
+        inputs[key] = secretKeys.has(key as ConfigKey) ? pulumi.secret(value) : value;
+    }
+    return inputs as SettingInputs;
+}

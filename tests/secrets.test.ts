@@ -1,0 +1,135 @@
+/**
+ * Config values set as secrets (`pulumi config set --secret`) reach every resource built from them
+ * as Pulumi secrets, and no message (error or warning) shows them.
+ */
+import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
+import { SECRET_PLACEHOLDER } from "../infra/config";
+import { MockRecorder, runProgram } from "./mocks";
+
+const STACK = "prod";
+
+/** A secret input as the mocks receive it: wrapped, with the value inside. */
+const unwrap = (value: unknown): unknown =>
+    typeof value === "object" && value !== null && "value" in value && Object.keys(value).length === 2
+        ? (value as { value: unknown }).value
+        : value;
+
+/** Runs the program with `config`, every key of it set as a secret; returns "resource.property" of each secret input. */
+async function secretInputsWith(config: Record<string, string>, secretKeys = Object.keys(config)): Promise<string[]> {
+    const { recorder } = await runProgram(config, STACK, undefined, undefined, secretKeys);
+    return recorder.resources.flatMap((r) => r.secretInputs.map((input) => `${r.name}.${input}`)).sort();
+}
+
+/** What each setting reaches: the resource inputs built from it. */
+const REACHES: [key: string, value: string, inputs: string[]][] = [
+    ["taskTimeoutSeconds", "900", ["callback-workflow-state-machine.definition", `callback-alarms-${STACK}-oldest-message-age.threshold`]],
+    ["heartbeatSeconds", "60", ["callback-workflow-state-machine.definition"]],
+    ["functionTimeoutSeconds", "20", ["callback-callback-function.timeout", "callback-tasks-queue.visibilityTimeoutSeconds"]],
+    ["functionMemoryMb", "512", ["callback-callback-function.memorySize"]],
+    ["batchSize", "7", ["callback-callback-trigger.batchSize"]],
+    [
+        "maxBatchingWindowSeconds",
+        "1",
+        ["callback-callback-trigger.maximumBatchingWindowInSeconds", "callback-tasks-queue.visibilityTimeoutSeconds"],
+    ],
+    ["maxReceiveCount", "4", ["callback-tasks-queue.redrivePolicy"]],
+    ["notificationEmail", "ops@example.com", ["callback-notifications-email.endpoint"]],
+    ["alarmEmail", "oncall@example.com", ["callback-alarms-email.endpoint"]],
+    ["logLevel", "ALL", ["callback-workflow-state-machine.loggingConfiguration"]],
+    ["includeExecutionData", "true", ["callback-workflow-state-machine.loggingConfiguration"]],
+    ["logRetentionDays", "7", ["callback-callback-logs.retentionInDays", "callback-workflow-logs.retentionInDays"]],
+];
+
+describe("secret config values (Pulumi mocks)", () => {
+    let warn: typeof pulumi.log.warn;
+    const warnings: string[] = [];
+    beforeEach(() => {
+        warnings.length = 0;
+        warn = pulumi.log.warn;
+        pulumi.log.warn = async (message: string) => void warnings.push(message);
+    });
+    afterEach(() => (pulumi.log.warn = warn));
+
+    it("nothing is a secret when nothing was set as one", async () => {
+        const config = Object.fromEntries(REACHES.map(([key, value]) => [key, value]));
+        assert.deepEqual(await secretInputsWith(config, []), []);
+    });
+
+    for (const [key, value, inputs] of REACHES) {
+        it(`${key}: every input built from it is a secret, and only those`, async () => {
+            // Email subscriptions exist only when an address is set; the others are set plainly beside it.
+            assert.deepEqual(await secretInputsWith({ [key]: value }), [...inputs].sort());
+        });
+    }
+
+    it("tags: every taggable resource's tags are a secret, the stack's own tags with them", async () => {
+        const { recorder } = await runProgram({ tags: JSON.stringify({ "cost-center": "4711" }) }, STACK, undefined, undefined, ["tags"]);
+        const tagged = recorder.resources.filter((r) => r.inputs.tags !== undefined);
+        assert.equal(tagged.length, 19);
+        for (const r of tagged) {
+            assert.deepEqual(r.secretInputs, ["tags"], r.name);
+            assert.equal((unwrap(r.inputs.tags) as Record<string, string>)["pulumi:stack"], STACK, r.name);
+        }
+        assert.deepEqual(
+            recorder.resources.filter((r) => r.secretInputs.length > 0 && r.inputs.tags === undefined).map((r) => r.name),
+            [],
+        );
+    });
+
+    describe("messages never show a secret value", () => {
+        const invalid = async (config: Record<string, string>, secretKeys: string[]) => {
+            const recorder = new MockRecorder();
+            let message = "";
+            await assert.rejects(runProgram(config, STACK, recorder, undefined, secretKeys), (error: unknown) => {
+                message = (error as Error).message;
+                return true;
+            });
+            return message;
+        };
+
+        it("an invalid secret value: the key and what is allowed, not the value", async () => {
+            const message = await invalid({ notificationEmail: "hunter2-not-an-address", taskTimeoutSeconds: "s3cr3t" }, [
+                "notificationEmail",
+                "taskTimeoutSeconds",
+            ]);
+            assert.match(
+                message,
+                /callback-pattern:notificationEmail \(set as a secret; its value is not shown\) is not valid: must be an email address/,
+            );
+            assert.match(
+                message,
+                /callback-pattern:taskTimeoutSeconds \(set as a secret; its value is not shown\) is not valid: must be a whole number/,
+            );
+            assert.doesNotMatch(message, /hunter2|s3cr3t/);
+        });
+
+        it("a plain value checked against a secret one: the secret is not quoted", async () => {
+            const message = await invalid({ taskTimeoutSeconds: "737", heartbeatSeconds: "800" }, ["taskTimeoutSeconds"]);
+            assert.match(message, /heartbeatSeconds is "800": must be smaller than callback-pattern:taskTimeoutSeconds \(\[secret\]\)/);
+            assert.doesNotMatch(message, /737/);
+        });
+
+        it("a secret tag map: tags named by position, never by name or value", async () => {
+            const message = await invalid({ tags: JSON.stringify({ "project-nightingale": 7 }) }, ["tags"]);
+            assert.match(
+                message,
+                /callback-pattern:tags \(set as a secret; its value is not shown\) is not valid: tag #1 must have a string value/,
+            );
+            assert.doesNotMatch(message, /nightingale/);
+        });
+
+        it("warnings quote no secret value, nor figures computed from one", async () => {
+            await runProgram({ maxReceiveCount: "97", heartbeatSeconds: "59", includeExecutionData: "true" }, STACK, undefined, undefined, [
+                "maxReceiveCount",
+                "heartbeatSeconds",
+            ]);
+            assert.equal(warnings.length, 3, warnings.join("\n"));
+            const text = warnings.join("\n");
+            assert.ok(text.includes(`maxReceiveCount (${SECRET_PLACEHOLDER})`), text);
+            assert.ok(text.includes(`heartbeatSeconds (${SECRET_PLACEHOLDER})`), text);
+            // 96 redeliveries 60 s apart: 5760 s, computed from the secret.
+            assert.doesNotMatch(text, /\b97\b|\b59\b|5760/);
+        });
+    });
+});
