@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CallbackPattern } from "./infra/callback-pattern";
 import { ConfigError, parseSettings, settingsWarnings } from "./infra/config";
+import { COMPONENT_NAME } from "./infra/deploy-policy";
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
@@ -32,7 +33,8 @@ function loadSettings() {
 const settings = loadSettings();
 for (const warning of settingsWarnings(project, settings)) pulumi.log.warn(warning);
 
-const pattern = new CallbackPattern("callback", {
+// The deploy policy is scoped to the names that start with COMPONENT_NAME (infra/deploy-policy.ts).
+const pattern = new CallbackPattern(COMPONENT_NAME, {
     ...settings,
     stackName: stack,
     // The stack's own tags come last: a user tag cannot hide which stack owns a resource.
