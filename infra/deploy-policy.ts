@@ -80,6 +80,8 @@ const logGroups = (scope: DeployScope) => [
     arn(scope, "logs", `log-group:/aws/lambda/${prefix}*`),
 ];
 const keys = (scope: DeployScope) => [arn(scope, "kms", "key/*")];
+/** Event source mappings are named by a random id: all of this account and region's. */
+const mappings = (scope: DeployScope) => [arn(scope, "lambda", "event-source-mapping:*")];
 const taggedWithProject = (scope: DeployScope) => ({ StringEquals: { [`aws:ResourceTag/${PROJECT_TAG}`]: scope.project } });
 const requestTaggedWithProject = (scope: DeployScope) => ({ StringEquals: { [`aws:RequestTag/${PROJECT_TAG}`]: scope.project } });
 
@@ -107,7 +109,7 @@ function passRole(rolePattern: string, service: string): Grant {
  */
 export const DEPLOY_PERMISSIONS: Record<string, TypePermissions> = {
     "aws:sqs/queue:Queue": {
-        source: "knowledge (internal/service/sqs/queue.go: CreateQueue with tags, GetQueueAttributes and ListQueueTags on read, SetQueueAttributes, TagQueue/UntagQueue, DeleteQueue); tagging on create needs sqs:TagQueue (SQS developer guide)",
+        source: "provider source (internal/service/sqs/queue.go: CreateQueue with tags, GetQueueAttributes(All) on read and while waiting for attributes, SetQueueAttributes, DeleteQueue, tags through ListQueueTags/TagQueue/UntagQueue). Tagging on create needs sqs:TagQueue (knowledge: SQS developer guide)",
         grants: [
             { access: "read", actions: ["sqs:GetQueueAttributes", "sqs:ListQueueTags"], resources: queues },
             {
@@ -132,7 +134,7 @@ export const DEPLOY_PERMISSIONS: Record<string, TypePermissions> = {
         ],
     },
     "aws:sns/topic:Topic": {
-        source: "knowledge (internal/service/sns/topic.go: CreateTopic with tags, GetTopicAttributes and ListTagsForResource on read, SetTopicAttributes, TagResource/UntagResource, DeleteTopic). SNS does not check the caller's KMS permissions for KmsMasterKeyId",
+        source: "provider source (internal/service/sns/topic.go: CreateTopic with tags, then SetTopicAttributes for each attribute, KmsMasterKeyId among them; GetTopicAttributes on read; DeleteTopic; @Tags(identifierAttribute=arn): ListTagsForResource, TagResource, UntagResource). That SNS does not check the caller's KMS permissions for KmsMasterKeyId is knowledge",
         grants: [
             { access: "read", actions: ["sns:GetTopicAttributes", "sns:ListTagsForResource"], resources: topics },
             {
@@ -143,7 +145,7 @@ export const DEPLOY_PERMISSIONS: Record<string, TypePermissions> = {
         ],
     },
     "aws:sns/topicSubscription:TopicSubscription": {
-        source: "knowledge (internal/service/sns/topic_subscription.go: Subscribe, GetSubscriptionAttributes, SetSubscriptionAttributes, Unsubscribe). Only Subscribe names the topic; the subscription actions have no resource type in the service authorization reference, so `*`",
+        source: "provider source (internal/service/sns/topic_subscription.go: Subscribe, GetSubscriptionAttributes on read and while waiting, SetSubscriptionAttributes, Unsubscribe). Only Subscribe names the topic; that the subscription actions have no resource type (so `*`) is knowledge",
         grants: [
             { access: "read", actions: ["sns:GetSubscriptionAttributes"], resources: everything },
             { access: "write", actions: ["sns:Subscribe"], resources: topics },
@@ -189,7 +191,7 @@ export const DEPLOY_PERMISSIONS: Record<string, TypePermissions> = {
         ],
     },
     "aws:cloudwatch/metricAlarm:MetricAlarm": {
-        source: "knowledge (internal/service/cloudwatch/metric_alarm.go: PutMetricAlarm with tags for create and update, DescribeAlarms and ListTagsForResource on read, TagResource/UntagResource, DeleteAlarms); tagging on create needs cloudwatch:TagResource",
+        source: "provider source (internal/service/cloudwatch/metric_alarm.go: DescribeAlarms by name before create and on read, PutMetricAlarm with tags for create and update, DeleteAlarms; tags through ListTagsForResource/TagResource/UntagResource). Tagging on create needs cloudwatch:TagResource (knowledge)",
         grants: [
             { access: "read", actions: ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], resources: alarms },
             {
@@ -315,18 +317,14 @@ export const DEPLOY_PERMISSIONS: Record<string, TypePermissions> = {
         ],
     },
     "aws:lambda/eventSourceMapping:EventSourceMapping": {
-        source: "knowledge (internal/service/lambda/event_source_mapping.go: CreateEventSourceMapping with tags, GetEventSourceMapping and ListTags on read, UpdateEventSourceMapping, DeleteEventSourceMapping, TagResource/UntagResource). A mapping's ARN carries a random id: its actions are scoped by the lambda:FunctionArn condition; CreateEventSourceMapping has no resource. Lambda checks the function's role, not the caller, for access to the queue",
+        source: "provider source (internal/service/lambda/event_source_mapping.go, an older revision: CreateEventSourceMapping, GetEventSourceMapping while waiting and on read, UpdateEventSourceMapping, DeleteEventSourceMapping; its retries on 'execution role does not have permissions' show that Lambda checks the function's role, not the caller, for the queue). Tags (ListTags, TagResource, UntagResource) and the lambda:FunctionArn condition on create, update and delete are knowledge. A mapping's ARN carries a random id; CreateEventSourceMapping has no resource",
         grants: [
             {
+                // No condition on the reads: whether GetEventSourceMapping carries lambda:FunctionArn
+                // is not documented as clearly as for the writes, and a missing key would deny.
                 access: "read",
-                actions: ["lambda:GetEventSourceMapping"],
-                resources: (scope) => [arn(scope, "lambda", "event-source-mapping:*")],
-                condition: (scope) => ({ ArnLike: { "lambda:FunctionArn": functions(scope)[0] } }),
-            },
-            {
-                access: "read",
-                actions: ["lambda:ListTags"],
-                resources: (scope) => [arn(scope, "lambda", "event-source-mapping:*")],
+                actions: ["lambda:GetEventSourceMapping", "lambda:ListTags"],
+                resources: mappings,
             },
             {
                 access: "write",
@@ -337,13 +335,13 @@ export const DEPLOY_PERMISSIONS: Record<string, TypePermissions> = {
             {
                 access: "write",
                 actions: ["lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"],
-                resources: (scope) => [arn(scope, "lambda", "event-source-mapping:*")],
+                resources: mappings,
                 condition: (scope) => ({ ArnLike: { "lambda:FunctionArn": functions(scope)[0] } }),
             },
             {
                 access: "write",
                 actions: ["lambda:TagResource", "lambda:UntagResource"],
-                resources: (scope) => [arn(scope, "lambda", "event-source-mapping:*")],
+                resources: mappings,
             },
         ],
     },
