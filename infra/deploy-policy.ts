@@ -120,14 +120,14 @@ export const DEPLOY_PERMISSIONS: Record<string, TypePermissions> = {
         ],
     },
     "aws:sqs/queuePolicy:QueuePolicy": {
-        source: "knowledge (internal/service/sqs/queue_policy.go: the Policy attribute through SetQueueAttributes, read with GetQueueAttributes; delete sets it empty)",
+        source: "provider source (internal/service/sqs/attribute_funcs.go, the queue attribute handler of queue_policy.go: SetQueueAttributes(Policy), GetQueueAttributes(Policy) on read and while waiting; delete sets it empty)",
         grants: [
             { access: "read", actions: ["sqs:GetQueueAttributes"], resources: queues },
             { access: "write", actions: ["sqs:SetQueueAttributes"], resources: queues },
         ],
     },
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": {
-        source: "knowledge (internal/service/sqs/queue_redrive_allow_policy.go: the RedriveAllowPolicy attribute, like QueuePolicy)",
+        source: "provider source (internal/service/sqs/attribute_funcs.go, the same handler for the RedriveAllowPolicy attribute)",
         grants: [
             { access: "read", actions: ["sqs:GetQueueAttributes"], resources: queues },
             { access: "write", actions: ["sqs:SetQueueAttributes"], resources: queues },
