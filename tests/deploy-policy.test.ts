@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import {
     COMPONENT_NAME,
@@ -236,6 +237,22 @@ describe("deploy policy (infra/deploy-policy.ts)", () => {
             assert.ok(size <= ROLE_INLINE_POLICY_LIMIT, `${role}: ${size} characters`);
         }
         assert.equal(policySize(deploy), JSON.stringify(deploy).replace(/\s/g, "").length);
+    });
+});
+
+describe("README, Deploying identity", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### Deploying identity"), readme.indexOf("## Operations"));
+
+    it("lists every type of the table and shows the command", () => {
+        assert.ok(section.length > 0);
+        for (const type of Object.keys(DEPLOY_PERMISSIONS)) {
+            // Invokes are listed without their function name (`aws:index/getRegion`).
+            const listed = type.startsWith("aws:index/") ? type.replace(/:[^:]+$/, "") : type;
+            assert.ok(section.includes(`\`${listed}\``), `${listed} is not in the README`);
+        }
+        assert.match(section, /npm run --silent deploy-policy -- --account-id \d{12} --region [a-z0-9-]+ --role preview/);
+        assert.match(readme, /--policy-document "\$\(npm run --silent deploy-policy -- --account-id \$account --region \$region\)"/);
     });
 });
 
