@@ -133,6 +133,42 @@ describe("npm run execution (deployed stack)", () => {
         assert.doesNotMatch(text, new RegExp(TOKEN.slice(0, 40)), "the whole token is never printed");
     });
 
+    it("shows a failed execution as FAILED, with the error and cause it ended with", async () => {
+        // The failure path's tail: Notify Failure published, then the Fail state ends the execution.
+        const t0 = Date.parse("2026-11-25T12:00:00.000Z");
+        const events = [
+            { type: "ExecutionStarted", timestamp: new Date(t0), executionStartedEventDetails: { input: "{}" } },
+            { type: "ChoiceStateEntered", timestamp: new Date(t0 + 500), stateEnteredEventDetails: { name: STATE_NAMES.checkFailure } },
+            { type: "ChoiceStateExited", timestamp: new Date(t0 + 501), stateExitedEventDetails: { name: STATE_NAMES.checkFailure } },
+            { type: "FailStateEntered", timestamp: new Date(t0 + 502), stateEnteredEventDetails: { name: STATE_NAMES.failWithCause } },
+            {
+                type: "ExecutionFailed",
+                timestamp: new Date(t0 + 503),
+                executionFailedEventDetails: { error: "TaskRejected", cause: "out of stock" },
+            },
+        ].map((event, i) => ({ ...event, id: i + 1 }) as HistoryEvent);
+        sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION });
+        sfn.on(DescribeExecutionCommand).resolves({ status: "FAILED", error: "TaskRejected", cause: "out of stock" });
+        sfn.on(GetExecutionHistoryCommand).resolves({ events });
+        const view = await runDeployedExecution({
+            client: new SFNClient({ region: "eu-west-1" }),
+            stateMachineArn: MACHINE,
+            name: "demo",
+            input: {},
+            waitSeconds: 60,
+            pollMs: 1,
+            onProgress: () => undefined,
+        });
+        assert.equal(view.status, "FAILED");
+        assert.equal(view.error, "TaskRejected");
+        assert.equal(view.cause, "out of stock");
+        assert.equal(view.history.at(-2)?.state, STATE_NAMES.failWithCause);
+        assert.match(
+            renderExecution(view),
+            /^Execution demo: FAILED in 503 ms\n.*\n.*\n {2}error: {2}TaskRejected\n {2}cause: {2}out of stock/,
+        );
+    });
+
     it("stops waiting after --wait-seconds and says how to follow the execution", async () => {
         sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION });
         sfn.on(DescribeExecutionCommand).resolves({ status: "RUNNING" });
