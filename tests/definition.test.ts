@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import validate from "asl-validator";
 import {
     ExecutionError,
@@ -152,6 +154,19 @@ describe("state machine definition", () => {
             );
             assert.throws(() => buildCallbackDefinition({ ...args, taskTimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS + 1 }), RangeError);
         });
+    });
+
+    it("the README gives the deadline and the longest task timeout as the code derives them", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const extra = executionTimeoutSeconds(0);
+        assert.ok(readme.includes(`is \`taskTimeoutSeconds\` + ${extra} s`), "What it deploys: the deadline");
+        assert.ok(readme.includes(`deadline, \`taskTimeoutSeconds\` + ${extra} s`), "Alarms: executions-timed-out");
+        assert.ok(readme.includes(`| 1 – ${MAX_TASK_TIMEOUT_SECONDS} (a year less the ${extra} s`), "Configuration: taskTimeoutSeconds");
+        assert.ok(
+            readme.includes(
+                `each publish attempt times out after ${NOTIFY_TIMEOUT_SECONDS} s and is retried ${NOTIFY_RETRY.MaxAttempts} times`,
+            ),
+        );
     });
 
     describe("run by aws-local-stepfunctions", () => {
