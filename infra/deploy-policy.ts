@@ -11,7 +11,7 @@
  * call and from AWS's documentation, not checked against the source. Nothing here was tried
  * against a real account.
  */
-import type { PolicyDocument, PolicyStatement } from "./policies";
+import { LOG_DELIVERY_ACTIONS, type PolicyDocument, type PolicyStatement } from "./policies";
 
 /**
  * Logical name of the top-level component (`index.ts`). Every child's logical name, and so every
@@ -102,6 +102,12 @@ function passRole(rolePattern: string, service: string): Grant {
     };
 }
 
+/** A resource that is one attribute of a queue (its policy, its redrive allow policy): read and set that attribute. */
+const queueAttributeGrants: Grant[] = [
+    { access: "read", actions: ["sqs:GetQueueAttributes"], resources: queues },
+    { access: "write", actions: ["sqs:SetQueueAttributes"], resources: queues },
+];
+
 /**
  * Every Pulumi type the program registers or invokes, and what its create, read (after create, on
  * refresh), update, delete and tagging need. Keys are Pulumi type tokens as the engine reports
@@ -121,17 +127,11 @@ export const DEPLOY_PERMISSIONS: Record<string, TypePermissions> = {
     },
     "aws:sqs/queuePolicy:QueuePolicy": {
         source: "provider source (internal/service/sqs/attribute_funcs.go, the queue attribute handler of queue_policy.go: SetQueueAttributes(Policy), GetQueueAttributes(Policy) on read and while waiting; delete sets it empty)",
-        grants: [
-            { access: "read", actions: ["sqs:GetQueueAttributes"], resources: queues },
-            { access: "write", actions: ["sqs:SetQueueAttributes"], resources: queues },
-        ],
+        grants: queueAttributeGrants,
     },
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": {
         source: "provider source (internal/service/sqs/attribute_funcs.go, the same handler for the RedriveAllowPolicy attribute)",
-        grants: [
-            { access: "read", actions: ["sqs:GetQueueAttributes"], resources: queues },
-            { access: "write", actions: ["sqs:SetQueueAttributes"], resources: queues },
-        ],
+        grants: queueAttributeGrants,
     },
     "aws:sns/topic:Topic": {
         source: "provider source (internal/service/sns/topic.go: CreateTopic with tags, then SetTopicAttributes for each attribute, KmsMasterKeyId among them; GetTopicAttributes on read; DeleteTopic; @Tags(identifierAttribute=arn): ListTagsForResource, TagResource, UntagResource). That SNS does not check the caller's KMS permissions for KmsMasterKeyId is knowledge",
@@ -279,15 +279,7 @@ export const DEPLOY_PERMISSIONS: Record<string, TypePermissions> = {
             },
             {
                 access: "write",
-                actions: [
-                    "logs:CreateLogDelivery",
-                    "logs:GetLogDelivery",
-                    "logs:UpdateLogDelivery",
-                    "logs:DeleteLogDelivery",
-                    "logs:ListLogDeliveries",
-                    "logs:PutResourcePolicy",
-                    "logs:DescribeResourcePolicies",
-                ],
+                actions: [...LOG_DELIVERY_ACTIONS],
                 resources: everything,
             },
             passRole(STATE_MACHINE_ROLE_PATTERN, "states.amazonaws.com"),

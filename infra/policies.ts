@@ -119,6 +119,21 @@ export function deadLetterQueuePolicy(args: DeadLetterQueuePolicyArgs): PolicyDo
     };
 }
 
+/**
+ * What setting up vended log delivery takes (Step Functions developer guide, "IAM policies for
+ * logging to CloudWatch Logs"): of the state machine's role, and of whoever creates or updates a
+ * state machine with logging. None of these actions takes a resource ARN.
+ */
+export const LOG_DELIVERY_ACTIONS: readonly string[] = [
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+];
+
 export interface StateMachinePolicyArgs {
     /** The queue the wait task sends the task token to. */
     queueArn: string;
@@ -156,16 +171,7 @@ export function stateMachinePolicy(args: StateMachinePolicyArgs): PolicyDocument
                 // guide, "IAM policies for logging to CloudWatch Logs"), so "*" is the only choice.
                 Sid: "DeliverLogs",
                 Effect: "Allow",
-                Action: [
-                    "logs:CreateLogDelivery",
-                    "logs:GetLogDelivery",
-                    "logs:UpdateLogDelivery",
-                    "logs:DeleteLogDelivery",
-                    "logs:ListLogDeliveries",
-                    "logs:PutResourcePolicy",
-                    "logs:DescribeResourcePolicies",
-                    "logs:DescribeLogGroups",
-                ],
+                Action: [...LOG_DELIVERY_ACTIONS, "logs:DescribeLogGroups"],
                 Resource: ["*"],
             },
             {
