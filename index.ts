@@ -13,9 +13,14 @@ const stack = pulumi.getStack();
 
 // Which config values were set as secrets: the SDK's own test (the language host passes the secret
 // keys to the program), which its public API does not export. Should it ever go, every value is
-// treated as a secret: nothing leaks, previews show less.
+// treated as a secret: nothing leaks, previews show less, and a warning says why.
 const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret?: (key: string) => boolean };
-const isConfigSecret = runtime.isConfigSecret ?? (() => true);
+const isConfigSecret = typeof runtime.isConfigSecret === "function" ? runtime.isConfigSecret : undefined;
+if (isConfigSecret === undefined) {
+    void pulumi.log.warn(
+        "This @pulumi/pulumi cannot tell which config values are secrets (pulumi.runtime.isConfigSecret is gone): every setting is treated as a secret.",
+    );
+}
 
 /** Every value set under this project's namespace, keyed without the namespace, and the keys set as secrets. */
 function projectConfig(): { raw: Record<string, string>; secretKeys: Set<string> } {
@@ -26,7 +31,7 @@ function projectConfig(): { raw: Record<string, string>; secretKeys: Set<string>
             .map(([key, value]) => [key.slice(prefix.length), value]),
     );
     // A map with one secret value inside (`pulumi config set --secret --path tags.team …`) is a secret as a whole.
-    return { raw, secretKeys: new Set(Object.keys(raw).filter((key) => isConfigSecret(`${prefix}${key}`))) };
+    return { raw, secretKeys: new Set(Object.keys(raw).filter((key) => isConfigSecret?.(`${prefix}${key}`) ?? true)) };
 }
 
 function loadSettings() {

@@ -77,6 +77,25 @@ describe("secret config values (Pulumi mocks)", () => {
         );
     });
 
+    it("treats every setting as a secret, and says so, should the SDK stop telling which are", async () => {
+        const runtime = pulumi.runtime as unknown as Record<string, unknown>;
+        const saved = runtime.isConfigSecret;
+        delete runtime.isConfigSecret;
+        try {
+            const config = { notificationEmail: "ops@example.com", functionMemoryMb: "512" };
+            assert.deepEqual(await secretInputsWith(config, []), [
+                "callback-callback-function.memorySize",
+                "callback-notifications-email.endpoint",
+            ]);
+        } finally {
+            runtime.isConfigSecret = saved;
+        }
+        assert.ok(
+            warnings.some((w) => w.includes("every setting is treated as a secret")),
+            warnings.join("\n"),
+        );
+    });
+
     describe("messages never show a secret value", () => {
         const invalid = async (config: Record<string, string>, secretKeys: string[]) => {
             const recorder = new MockRecorder();
