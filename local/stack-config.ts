@@ -33,6 +33,13 @@ export interface StackConfig {
     raw: Record<string, string>;
 }
 
+/** Whether a YAML config value is or holds an encrypted value (`{secure: …}`), as `--secret --path` leaves one inside a map. */
+function holdsSecureValue(value: unknown): boolean {
+    if (Array.isArray(value)) return value.some(holdsSecureValue);
+    if (typeof value !== "object" || value === null) return false;
+    return "secure" in value || Object.values(value).some(holdsSecureValue);
+}
+
 /** Reads `file` and returns the values of `namespace`'s keys as Pulumi would deliver them. */
 export function readStackConfig(file: string, namespace: string): StackConfig {
     let text: string;
@@ -58,9 +65,9 @@ export function readStackConfig(file: string, namespace: string): StackConfig {
     for (const [key, value] of Object.entries(config)) {
         if (!key.startsWith(`${namespace}:`)) continue;
         const name = key.slice(namespace.length + 1);
-        if (typeof value === "object" && value !== null && "secure" in value) {
+        if (holdsSecureValue(value)) {
             throw new StackConfigError(
-                `${file}: ${key} is a secret; the local run cannot decrypt it (set a plain value, or run against a deployed stack)`,
+                `${file}: ${key} is a secret or holds one; the local run cannot decrypt it (set a plain value, or run against a deployed stack)`,
             );
         }
         raw[name] = typeof value === "string" ? value : typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);

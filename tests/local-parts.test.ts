@@ -194,7 +194,12 @@ describe("local run parts", () => {
             assert.throws(() => readStackConfig(write("config: [1, 2]\n"), "cp"), /"config" must be a map/);
             assert.throws(
                 () => readStackConfig(write("config:\n  cp:notificationEmail:\n    secure: AAAB\n"), "cp"),
-                /cp:notificationEmail is a secret; the local run cannot decrypt it/,
+                /cp:notificationEmail is a secret or holds one; the local run cannot decrypt it/,
+            );
+            // `pulumi config set --secret --path cp:tags.team …` leaves the secret inside the map.
+            assert.throws(
+                () => readStackConfig(write("config:\n  cp:tags:\n    team:\n      secure: AAAB\n"), "cp"),
+                /cp:tags is a secret or holds one; the local run cannot decrypt it/,
             );
             assert.throws(() => readStackConfig(write("config: {a: [}\n"), "cp"), /is not valid YAML/);
         });
