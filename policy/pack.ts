@@ -59,7 +59,7 @@ export const policies: Policy[] = [
         ...(schemas[rule.name] ? { configSchema: schemas[rule.name] } : {}),
         validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
             const props = snapshot(args.props) as Record<string, unknown>;
-            for (const violation of checkResource(rule, args.type, props, ruleConfig(args))) report(violation);
+            for (const violation of checkResource(rule, { type: args.type, name: args.name, props }, ruleConfig(args))) report(violation);
         },
     })),
     ...STACK_RULES.map((rule) => ({

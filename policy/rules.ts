@@ -197,46 +197,78 @@ function policyDocuments(type: string, props: Record<string, unknown>): Record<s
     return single === undefined ? [] : [single];
 }
 
+/** A statement of a policy document, with the name messages give it: its Sid, or its 1-based position. */
+interface Statement {
+    label: string;
+    body: Record<string, unknown>;
+}
+
+/** The statements of a document (a single statement may be given as an object rather than a list). */
+function statementsOf(policy: Record<string, unknown>): Statement[] {
+    return list(policy.Statement).flatMap((value, index) => {
+        const body = obj(value);
+        if (body === undefined) return [];
+        const sid = str(body.Sid);
+        return [{ label: sid !== undefined ? `statement "${sid}"` : `statement #${index + 1}`, body }];
+    });
+}
+
+/**
+ * The statements that grant something. A Deny only ever takes permissions away, so no rule looks at
+ * one; anything that is not a Deny (a missing or misspelt Effect included) is treated as an Allow.
+ */
+const allowStatements = (policy: Record<string, unknown>) => statementsOf(policy).filter((s) => s.body.Effect !== "Deny");
+
+/** The strings of an element that may be a string or a list (unknown values are left out: they cannot fail a rule). */
+const strings = (value: unknown): string[] => list(value).filter((v): v is string => typeof v === "string");
+
+const hasWildcard = (pattern: string) => /[*?]/.test(pattern);
+
+/** Whether an IAM pattern (`*` any run of characters, `?` one) matches `value`; IAM actions are case-insensitive. */
+export function iamMatches(pattern: string, value: string): boolean {
+    const source = pattern
+        .split("")
+        .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+        .join("");
+    return new RegExp(`^${source}$`, "i").test(value);
+}
+
 /** Policies AWS manages (`arn:aws:iam::aws:policy/…`): their content is not in the stack to check. */
 const isAwsManaged = (arn: unknown) => typeof arn === "string" && /^arn:aws[\w-]*:iam::aws:policy\//.test(arn);
+
+/** The resource types that hold identity policies (what a principal may do), as opposed to resource policies. */
+const IDENTITY_POLICY_TYPES = [TYPES.role, TYPES.rolePolicy, TYPES.policy, TYPES.userPolicy, TYPES.groupPolicy];
+
+/** What an Allow statement of an identity policy must not do, each with its fix. */
+function wildcardProblems({ label, body }: Statement): string[] {
+    const problems: string[] = [];
+    if (body.NotAction !== undefined)
+        problems.push(`${label} uses NotAction, which grants every action it does not name; fix: list the actions it needs in Action`);
+    if (body.NotResource !== undefined)
+        problems.push(
+            `${label} uses NotResource, which grants its actions on every resource it does not name; fix: list the resources in Resource`,
+        );
+    for (const action of strings(body.Action).filter(hasWildcard))
+        problems.push(
+            `${label} grants ${action}, a wildcard action (any action it matches, today's and future ones); fix: name each action`,
+        );
+    return problems;
+}
 
 const wildcardActions: ResourceRule = {
     name: "iam-no-wildcard-actions",
     description:
-        'IAM policies grant no "*" action, no "service:*" action and no NotAction; AWS managed policies, whose content cannot be checked, are not attached unless allowed.',
-    types: [
-        TYPES.role,
-        TYPES.rolePolicy,
-        TYPES.policy,
-        TYPES.userPolicy,
-        TYPES.groupPolicy,
-        TYPES.rolePolicyAttachment,
-        TYPES.policyAttachment,
-    ],
+        "IAM identity policies grant no action with a wildcard (`*`, `s3:*`, `states:Send*`, `iam:Pass?ole`), no NotAction and no NotResource (Deny statements may); AWS managed policies, whose content cannot be checked, are not attached unless allowed.",
+    types: [...IDENTITY_POLICY_TYPES, TYPES.rolePolicyAttachment, TYPES.policyAttachment],
     check: (props, config, type) => {
         const attached = type === TYPES.role ? list(props.managedPolicyArns) : list(props.policyArn);
         const managed = attached
             .filter((arn) => isAwsManaged(arn) && !config.allowedManagedPolicyArns.includes(String(arn)))
             .map(
                 (arn) =>
-                    `the AWS managed policy ${String(arn)} is attached; its actions cannot be checked (allow it in allowedManagedPolicyArns)`,
+                    `the AWS managed policy ${String(arn)} is attached; its actions cannot be checked; fix: grant the actions in a policy of the stack, or allow it in allowedManagedPolicyArns`,
             );
-        return managed.concat(
-            policyDocuments(type, props).flatMap((policy) =>
-                list(policy.Statement).flatMap((value, index) => {
-                    const statement = obj(value) ?? {};
-                    const sid = str(statement.Sid) ?? `#${index + 1}`;
-                    const problems: string[] = [];
-                    if (statement.NotAction !== undefined)
-                        problems.push(`statement ${sid} uses NotAction, which grants everything it does not name`);
-                    for (const action of list(statement.Action)) {
-                        if (typeof action === "string" && (action === "*" || /^[^:]+:\*$/.test(action)))
-                            problems.push(`statement ${sid} grants the wildcard action ${action}`);
-                    }
-                    return problems;
-                }),
-            ),
-        );
+        return managed.concat(policyDocuments(type, props).flatMap((policy) => allowStatements(policy).flatMap(wildcardProblems)));
     },
 };
 
@@ -279,14 +311,24 @@ export const RESOURCE_RULES: ResourceRule[] = [
     trustSingleService,
 ];
 
-/** Runs one resource rule on a resource of any type (no violation for types it does not look at). */
+/** How a message names a resource: its kind (the last part of its type) and its logical name, e.g. `role "callback-workflow-role"`. */
+export function describeResource(type: string, name: string): string {
+    const kind = type.split(":").pop() ?? type;
+    return `${kind.charAt(0).toLowerCase()}${kind.slice(1)} "${name}"`;
+}
+
+/**
+ * Runs one resource rule on a resource of any type (no violation for types it does not look at).
+ * Every violation starts with the resource it is about, so that the rules need not say it.
+ */
 export function checkResource(
     rule: ResourceRule,
-    type: string,
-    props: Record<string, unknown>,
+    resource: { type: string; name: string; props: Record<string, unknown> },
     config: RuleConfig = DEFAULT_RULE_CONFIG,
 ): string[] {
-    return rule.types.includes(type) ? rule.check(props, config, type) : [];
+    if (!rule.types.includes(resource.type)) return [];
+    const subject = describeResource(resource.type, resource.name);
+    return rule.check(resource.props, config, resource.type).map((violation) => `${subject}: ${violation}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,12 +15,12 @@ const engine = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(valu
 const UNKNOWN = engine.unknownStringValue;
 
 /** Runs one resource policy of the pack on a resource, its properties wrapped as the engine wraps them. */
-function violationsOf(policyName: string, type: string, props: Record<string, unknown>, config: object = {}): string[] {
+function violationsOf(policyName: string, type: string, props: Record<string, unknown>, config: object = {}, name = "r"): string[] {
     const policy = policies.find((p) => p.name === policyName) as ResourceValidationPolicy | undefined;
     assert.ok(policy?.validateResource, `no resource policy ${policyName}`);
     const found: string[] = [];
     const validate = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-    const args = { type, props: engine.unknownCheckingProxy(props), urn: `urn:${type}::r`, name: "r", getConfig: () => config } as never;
+    const args = { type, props: engine.unknownCheckingProxy(props), urn: `urn:${type}::${name}`, name, getConfig: () => config } as never;
     for (const fn of validate) void fn(args, (message: string) => found.push(message));
     return found;
 }
@@ -83,6 +83,21 @@ const nested = (kind: "Parallel" | "Map", timeout?: number) => {
         kind === "Parallel" ? { Type: "Parallel", Branches: [inner], End: true } : { Type: "Map", ItemProcessor: inner, End: true };
     return JSON.stringify({ StartAt: "Outer", States: { Outer: outer } });
 };
+/** A policy document as a JSON string, as the stack registers it. */
+const doc = (...Statement: Record<string, unknown>[]) => JSON.stringify({ Version: "2012-10-17", Statement });
+const allow = (Action: unknown, Resource: unknown = QUEUE, extra: Record<string, unknown> = {}) => ({
+    Effect: "Allow",
+    Action,
+    Resource,
+    ...extra,
+});
+const deny = (Action: unknown, Resource: unknown = "*", extra: Record<string, unknown> = {}) => ({
+    Effect: "Deny",
+    Action,
+    Resource,
+    ...extra,
+});
+const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:callback-workflow";
 const observable = {
     loggingConfiguration: { level: "ERROR", logDestination: "arn:aws:logs:x:1:log-group:g:*" },
     tracingConfiguration: { enabled: true },
@@ -150,21 +165,21 @@ describe("policy pack", () => {
             TYPES.stateMachine,
             observable,
             { ...observable, loggingConfiguration: { level: "OFF" } },
-            /^logging is off/,
+            /^stateMachine "r": logging is off/,
         ],
         [
             "sfn-logging-and-tracing",
             TYPES.stateMachine,
             observable,
             { ...observable, tracingConfiguration: { enabled: false } },
-            /^X-Ray tracing is off/,
+            /^stateMachine "r": X-Ray tracing is off/,
         ],
         [
             "sfn-logging-and-tracing",
             TYPES.stateMachine,
             observable,
             { ...observable, loggingConfiguration: { level: "ALL" } },
-            /^logging at level ALL has no logDestination/,
+            /^stateMachine "r": logging at level ALL has no logDestination/,
         ],
         [
             "sfn-callback-standard",
@@ -226,7 +241,7 @@ describe("policy pack", () => {
                     Statement: [{ Sid: "Loose", Effect: "Allow", Action: ["sqs:*"], Resource: [QUEUE] }],
                 }),
             },
-            /statement Loose grants the wildcard action sqs:\*/,
+            /^rolePolicy "r": statement "Loose" grants sqs:\*, a wildcard action/,
         ],
         [
             "iam-no-wildcard-actions",
@@ -259,7 +274,49 @@ describe("policy pack", () => {
             TYPES.policy,
             { policy: { Statement: [{ Effect: "Allow", Action: "s3:GetObject" }] } },
             { policy: { Statement: [{ Effect: "Allow", Action: "*" }] } },
-            /grants the wildcard action \*/,
+            /statement #1 grants \*, a wildcard action .*; fix: name each action/,
+        ],
+        // A Deny never grants: wildcards, NotAction and NotResource are what a Deny should use.
+        [
+            "iam-no-wildcard-actions",
+            TYPES.rolePolicy,
+            {
+                policy: doc(deny("*"), deny("sqs:*", QUEUE, { Sid: "NoOtherQueue" }), {
+                    Effect: "Deny",
+                    NotAction: "sqs:*",
+                    NotResource: QUEUE,
+                }),
+            },
+            { policy: doc(deny("*"), allow("sqs:*")) },
+            /^rolePolicy "r": statement #2 grants sqs:\*/,
+        ],
+        [
+            "iam-no-wildcard-actions",
+            TYPES.rolePolicy,
+            { policy: doc(allow(["states:SendTaskSuccess", "states:SendTaskFailure"], MACHINE, { Sid: "Answer" })) },
+            { policy: doc(allow(["states:Send*"], MACHINE, { Sid: "Answer" })) },
+            /^rolePolicy "r": statement "Answer" grants states:Send\*, a wildcard action .*; fix: name each action$/,
+        ],
+        [
+            "iam-no-wildcard-actions",
+            TYPES.role,
+            { inlinePolicies: [{ name: "p", policy: doc(allow("iam:PassRole", "arn:aws:iam::123456789012:role/worker")) }] },
+            { inlinePolicies: [{ name: "p", policy: doc(allow("iam:Pass*", "arn:aws:iam::123456789012:role/worker")) }] },
+            /^role "r": statement #1 grants iam:Pass\*/,
+        ],
+        [
+            "iam-no-wildcard-actions",
+            TYPES.userPolicy,
+            { policy: doc(allow("iam:PassRole")) },
+            { policy: doc(allow("iam:Pass?ole")) },
+            /grants iam:Pass\?ole, a wildcard action/,
+        ],
+        [
+            "iam-no-wildcard-actions",
+            TYPES.groupPolicy,
+            { policy: doc(allow("sqs:SendMessage", [QUEUE])) },
+            { policy: doc({ Sid: "AllButDlq", Effect: "Allow", Action: "sqs:SendMessage", NotResource: [DLQ] }) },
+            /^groupPolicy "r": statement "AllButDlq" uses NotResource, .*; fix: list the resources in Resource$/,
         ],
         [
             "iam-no-wildcard-actions",
@@ -325,6 +382,21 @@ describe("policy pack", () => {
             assert.equal(found.length >= 1, true, `no violation for ${JSON.stringify(violating)}`);
             assert.match(found.join("\n"), message);
         });
+    });
+
+    it("names the resource, the statement and the fix in every resource violation", () => {
+        assert.deepEqual(
+            violationsOf(
+                "iam-no-wildcard-actions",
+                TYPES.role,
+                { inlinePolicies: [{ name: "p", policy: doc(allow("states:Send*", MACHINE, { Sid: "SendTaskToken" })) }] },
+                {},
+                "callback-workflow-role",
+            ),
+            [
+                'role "callback-workflow-role": statement "SendTaskToken" grants states:Send*, a wildcard action (any action it matches, today\'s and future ones); fix: name each action',
+            ],
+        );
     });
 
     it("applies each resource rule to its own types only", () => {
