@@ -272,6 +272,73 @@ const wildcardActions: ResourceRule = {
     },
 };
 
+/**
+ * Actions that must name the resources they act on, each with what granting it on every resource
+ * would allow. Any pattern matching one of them (`states:Send*`, `sts:*`, `*`) counts as granting it.
+ */
+export const SENSITIVE_ACTIONS: Record<string, string> = {
+    "states:SendTaskSuccess": "answer the task tokens of any workflow",
+    "states:SendTaskFailure": "answer the task tokens of any workflow",
+    "states:SendTaskHeartbeat": "answer the task tokens of any workflow",
+    "iam:PassRole": "hand any role of the account to a service",
+    "sts:AssumeRole": "assume any role that trusts the account",
+};
+
+/**
+ * Whether a Resource pattern names no particular resource: `*`, or an ARN whose resource part is
+ * nothing but wildcards after at most its resource type (`arn:aws:states:*:*:*`,
+ * `arn:aws:iam::123456789012:role/*`, `arn:aws:states:eu-west-1:123456789012:stateMachine:*`).
+ * A path or name prefix (`role/service-role/*`, `stateMachine:callback-*`) counts as naming.
+ */
+export function isWideResource(resource: string): boolean {
+    const parts = resource.split(":");
+    if (parts.length < 6) return hasWildcard(resource); // `*`, `arn:aws:*`: not even a full ARN
+    const segments = parts.slice(5).join(":").split(/[:/]/);
+    const onlyWildcards = (segment: string) => /^[*?]+$/.test(segment);
+    return onlyWildcards(segments[segments.length - 1]) && segments.filter((segment) => !onlyWildcards(segment)).length <= 1;
+}
+
+/** The sensitive actions an Allow statement grants, each with the pattern (or NotAction) that grants it. */
+function sensitiveGrants(body: Record<string, unknown>): { action: string; through: string }[] {
+    return Object.keys(SENSITIVE_ACTIONS).flatMap((action) => {
+        if (body.NotAction !== undefined) {
+            const excluded = strings(body.NotAction).some((pattern) => iamMatches(pattern, action));
+            return excluded || body.NotAction === UNKNOWN ? [] : [{ action, through: "NotAction" }];
+        }
+        const pattern = strings(body.Action).find((p) => iamMatches(p, action));
+        return pattern === undefined ? [] : [{ action, through: pattern }];
+    });
+}
+
+/** Where an Allow statement grants on every resource: a wide Resource, or NotResource (undefined when it does not). */
+function wideResource(body: Record<string, unknown>): string | undefined {
+    if (body.NotResource !== undefined) return "NotResource";
+    const wide = strings(body.Resource).find(isWideResource);
+    return wide === undefined ? undefined : JSON.stringify(wide);
+}
+
+const sensitiveActionsScoped: ResourceRule = {
+    name: "iam-sensitive-actions-scoped",
+    description:
+        'IAM identity policies grant states:SendTaskSuccess/Failure/Heartbeat, iam:PassRole and sts:AssumeRole (or a pattern matching them) only on named resources, never on "*" or a wildcard-only ARN.',
+    types: IDENTITY_POLICY_TYPES,
+    check: (props, _config, type) =>
+        policyDocuments(type, props).flatMap((policy) =>
+            allowStatements(policy).flatMap(({ label, body }) => {
+                const on = wideResource(body);
+                const grants = on === undefined ? [] : sensitiveGrants(body);
+                if (grants.length === 0) return [];
+                const actions = grants.map(({ action, through }) =>
+                    through.toLowerCase() === action.toLowerCase() ? action : `${action} (through ${through})`,
+                );
+                const risks = [...new Set(grants.map(({ action }) => SENSITIVE_ACTIONS[action]))];
+                return [
+                    `${label} grants ${actions.join(", ")} on ${on}: whoever holds it could ${risks.join(" and ")}; fix: set Resource to the ARNs it needs`,
+                ];
+            }),
+        ),
+};
+
 const trustSingleService: ResourceRule = {
     name: "iam-trust-single-service",
     description: "Role trust policies name a single AWS service principal, across all their statements.",
@@ -308,6 +375,7 @@ export const RESOURCE_RULES: ResourceRule[] = [
     callbackNeedsStandard,
     callbackTimeout,
     wildcardActions,
+    sensitiveActionsScoped,
     trustSingleService,
 ];
 

@@ -121,6 +121,7 @@ describe("policy pack", () => {
     it("holds every rule the stack promises, all mandatory by default", () => {
         assert.deepEqual(policies.map((p: Policy) => p.name).sort(), [
             "iam-no-wildcard-actions",
+            "iam-sensitive-actions-scoped",
             "iam-trust-single-service",
             "lambda-log-retention",
             "lambda-supported-nodejs-runtime",
@@ -331,6 +332,78 @@ describe("policy pack", () => {
             { policyArn: "arn:aws:iam::123456789012:policy/mine" },
             { policyArn: "arn:aws:iam::aws:policy/PowerUserAccess" },
             /PowerUserAccess is attached/,
+        ],
+        [
+            "iam-sensitive-actions-scoped",
+            TYPES.rolePolicy,
+            {
+                policy: JSON.stringify(
+                    functionPolicy({ queueArn: QUEUE, stateMachineArn: MACHINE, logGroupArn: "arn:aws:logs:x:1:log-group:g" }),
+                ),
+            },
+            {
+                policy: JSON.stringify(
+                    functionPolicy({ queueArn: QUEUE, stateMachineArn: "*", logGroupArn: "arn:aws:logs:x:1:log-group:g" }),
+                ),
+            },
+            /^rolePolicy "r": statement "ReturnTaskToken" grants states:SendTaskSuccess, states:SendTaskFailure, states:SendTaskHeartbeat on "\*": whoever holds it could answer the task tokens of any workflow; fix: set Resource to the ARNs it needs$/,
+        ],
+        [
+            "iam-sensitive-actions-scoped",
+            TYPES.policy,
+            { policy: doc(allow("STATES:sendtasksuccess", MACHINE)) },
+            { policy: doc(allow("STATES:sendtasksuccess", "*")) },
+            /^policy "r": statement #1 grants states:SendTaskSuccess on "\*"/,
+        ],
+        [
+            "iam-sensitive-actions-scoped",
+            TYPES.rolePolicy,
+            { policy: doc(allow("states:Send*", "arn:aws:states:eu-west-1:123456789012:stateMachine:callback-*")) },
+            { policy: doc(allow("states:Send*", "arn:aws:states:*:*:*")) },
+            /states:SendTaskSuccess \(through states:Send\*\), .* on "arn:aws:states:\*:\*:\*"/,
+        ],
+        [
+            "iam-sensitive-actions-scoped",
+            TYPES.role,
+            { inlinePolicies: [{ name: "p", policy: doc(allow("iam:PassRole", "arn:aws:iam::123456789012:role/service-role/worker")) }] },
+            { inlinePolicies: [{ name: "p", policy: doc(allow("iam:PassRole", "*")) }] },
+            /^role "r": statement #1 grants iam:PassRole on "\*": whoever holds it could hand any role of the account to a service/,
+        ],
+        [
+            "iam-sensitive-actions-scoped",
+            TYPES.userPolicy,
+            { policy: doc(allow("iam:Pass*", "arn:aws:iam::123456789012:role/service-role/*")) },
+            { policy: doc(allow("iam:Pass*", "arn:aws:iam::123456789012:role/*")) },
+            /grants iam:PassRole \(through iam:Pass\*\) on "arn:aws:iam::123456789012:role\/\*"/,
+        ],
+        [
+            "iam-sensitive-actions-scoped",
+            TYPES.groupPolicy,
+            { policy: doc(allow("sts:AssumeRole", ["arn:aws:iam::123456789012:role/reader"])) },
+            { policy: doc(allow("sts:AssumeRole", ["arn:aws:iam::123456789012:role/reader", "*"])) },
+            /grants sts:AssumeRole on "\*": whoever holds it could assume any role that trusts the account/,
+        ],
+        [
+            "iam-sensitive-actions-scoped",
+            TYPES.rolePolicy,
+            // A Deny on "*" only takes away; NotAction that excludes the sensitive actions grants none of them.
+            { policy: doc(deny("states:*"), deny("*"), { Effect: "Allow", NotAction: ["states:*", "iam:*", "sts:*"], Resource: "*" }) },
+            { policy: doc({ Effect: "Allow", NotAction: ["s3:*"], Resource: "*" }) },
+            /grants states:SendTaskSuccess \(through NotAction\), .*iam:PassRole \(through NotAction\), sts:AssumeRole \(through NotAction\) on "\*"/,
+        ],
+        [
+            "iam-sensitive-actions-scoped",
+            TYPES.rolePolicy,
+            { policy: doc(allow("sts:AssumeRole", "arn:aws:iam::123456789012:role/reader")) },
+            {
+                policy: doc({
+                    Sid: "AllButAdmin",
+                    Effect: "Allow",
+                    Action: "sts:AssumeRole",
+                    NotResource: "arn:aws:iam::123456789012:role/admin",
+                }),
+            },
+            /statement "AllButAdmin" grants sts:AssumeRole on NotResource/,
         ],
         [
             "iam-trust-single-service",
