@@ -63,6 +63,17 @@ export const TYPES = {
     groupPolicy: "aws:iam/groupPolicy:GroupPolicy",
     rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
+    queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
+    topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
+    key: "aws:kms/key:Key",
+    keyPolicy: "aws:kms/keyPolicy:KeyPolicy",
+    bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+    secretPolicy: "aws:secretsmanager/secretPolicy:SecretPolicy",
+    eventBusPolicy: "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
+    logResourcePolicy: "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+    permission: "aws:lambda/permission:Permission",
+    functionUrl: "aws:lambda/functionUrl:FunctionUrl",
+    layerVersionPermission: "aws:lambda/layerVersionPermission:LayerVersionPermission",
 } as const;
 
 /** One year: a Task's default TimeoutSeconds, and the longest a Standard execution may run. */
@@ -367,6 +378,124 @@ const trustSingleService: ResourceRule = {
     },
 };
 
+// Resource policies: who else may use a resource. Open to everyone is only acceptable when a
+// condition narrows it to an account, an organization or a source (the usual way to admit a
+// service that calls with no principal of its own, e.g. an EventBridge rule or an S3 notification).
+
+/** The resource types with a resource policy, and the property that holds it. */
+export const RESOURCE_POLICY_PROPS: Record<string, string> = {
+    [TYPES.queue]: "policy",
+    [TYPES.queuePolicy]: "policy",
+    [TYPES.topic]: "policy",
+    [TYPES.topicPolicy]: "policy",
+    [TYPES.key]: "policy",
+    [TYPES.keyPolicy]: "policy",
+    [TYPES.bucketPolicy]: "policy",
+    [TYPES.secretPolicy]: "policy",
+    [TYPES.eventBusPolicy]: "policy",
+    [TYPES.logResourcePolicy]: "policyDocument",
+};
+
+/**
+ * Condition keys that narrow a statement open to `"*"` to an account, an organization or a source
+ * (AWS's global condition keys, and KMS's caller account). `aws:SourceIp` is not one: an address
+ * range says nothing about whose credentials call.
+ */
+export const NARROWING_CONDITION_KEYS = [
+    "aws:SourceArn",
+    "aws:SourceAccount",
+    "aws:SourceOwner",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "kms:CallerAccount",
+];
+
+/**
+ * Operators under which a key restricts what it names. Negated ones (`StringNotEquals`) admit
+ * everything else, `…IfExists` ones admit callers that do not send the key, `Null` only tests presence.
+ */
+const isRestrictingOperator = (operator: string) =>
+    /^(String(Equals|EqualsIgnoreCase|Like)|Arn(Equals|Like))$/.test(operator.replace(/^ForAnyValue:/, ""));
+
+/** A condition value that names something: not only wildcards, and no ARN of any account (`arn:aws:states:*:*:*`). */
+function namesSomething(value: unknown): boolean {
+    if (value === UNKNOWN) return true;
+    if (typeof value !== "string" || /^[*?]*$/.test(value)) return false;
+    const parts = value.split(":");
+    return !(parts.length >= 6 && parts[0] === "arn" && /^[*?]+$/.test(parts[4]));
+}
+
+/**
+ * Whether a statement's Condition restricts one of `keys` (case-insensitive, as IAM compares them),
+ * under a restricting operator, to values that all name something. An unknown condition counts.
+ */
+export function conditionRestricts(condition: unknown, keys: string[]): boolean {
+    if (condition === UNKNOWN) return true;
+    const wanted = new Set(keys.map((key) => key.toLowerCase()));
+    return Object.entries(obj(condition) ?? {}).some(([operator, block]) => {
+        if (!isRestrictingOperator(operator)) return false;
+        if (block === UNKNOWN) return true;
+        return Object.entries(obj(block) ?? {}).some(([key, value]) => {
+            const values = list(value === UNKNOWN ? [UNKNOWN] : value);
+            return wanted.has(key.toLowerCase()) && values.length > 0 && values.every(namesSomething);
+        });
+    });
+}
+
+/** How an Allow statement admits everyone (`Principal: "*"`, `{"AWS": "*"}`, a NotPrincipal), or undefined. */
+function everyone(body: Record<string, unknown>): string | undefined {
+    if (body.NotPrincipal !== undefined) return `NotPrincipal ${JSON.stringify(body.NotPrincipal)} (everyone it does not name)`;
+    const principal = body.Principal;
+    if (principal === "*") return 'Principal "*"';
+    const open = Object.values(obj(principal) ?? {}).some((value) => strings(value).includes("*"));
+    return open ? `Principal ${JSON.stringify(principal)}` : undefined;
+}
+
+const NARROWING_FIX =
+    "fix: name the principals, or add a condition that narrows them (StringEquals aws:SourceAccount, ArnEquals aws:SourceArn, StringEquals aws:PrincipalOrgID, …)";
+
+/** The violations of a Lambda permission or function URL (their "resource policy" is a set of properties). */
+function lambdaAccessProblems(type: string, props: Record<string, unknown>): string[] {
+    if (type === TYPES.functionUrl) {
+        return props.authorizationType === "NONE"
+            ? ['authorizationType is NONE: anyone on the internet can invoke the function; fix: set authorizationType: "AWS_IAM"']
+            : [];
+    }
+    const problems: string[] = [];
+    const narrowing = type === TYPES.layerVersionPermission ? ["organizationId"] : ["sourceArn", "sourceAccount", "principalOrgId"];
+    if (props.principal === "*" && !narrowing.some((key) => present(props[key])))
+        problems.push(
+            `principal is "*" without ${narrowing.join(", ")}: any AWS account may use it; fix: name the principal or set ${narrowing.join(" or ")}`,
+        );
+    if (props.functionUrlAuthType === "NONE")
+        problems.push('functionUrlAuthType is NONE: anyone on the internet can invoke the function URL; fix: use "AWS_IAM"');
+    return problems;
+}
+
+const resourcePolicyNotPublic: ResourceRule = {
+    name: "resource-policy-not-public",
+    description:
+        'Resource policies (queues, topics, KMS keys, buckets, secrets, event buses, log resource policies) allow "*" only under a condition that narrows it to an account, an organization or a source; Lambda permissions name their principal or source, and function URLs require IAM auth.',
+    types: [...Object.keys(RESOURCE_POLICY_PROPS), TYPES.permission, TYPES.functionUrl, TYPES.layerVersionPermission],
+    check: (props, _config, type) => {
+        const key = RESOURCE_POLICY_PROPS[type];
+        if (key === undefined) return lambdaAccessProblems(type, props);
+        const policy = document(props[key]);
+        if (policy === undefined) return [];
+        return allowStatements(policy).flatMap(({ label, body }) => {
+            const who = everyone(body);
+            if (who === undefined || conditionRestricts(body.Condition, NARROWING_CONDITION_KEYS)) return [];
+            return [`${label} allows ${who} without a condition that narrows it to an account, organization or source; ${NARROWING_FIX}`];
+        });
+    },
+};
+
 export const RESOURCE_RULES: ResourceRule[] = [
     queueEncrypted,
     topicEncrypted,
@@ -377,6 +506,7 @@ export const RESOURCE_RULES: ResourceRule[] = [
     wildcardActions,
     sensitiveActionsScoped,
     trustSingleService,
+    resourcePolicyNotPublic,
 ];
 
 /** How a message names a resource: its kind (the last part of its type) and its logical name, e.g. `role "callback-workflow-role"`. */

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Policy, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { buildCallbackDefinition } from "../infra/definition";
-import { functionPolicy, functionTrustPolicy, stateMachinePolicy } from "../infra/policies";
+import { functionPolicy, functionTrustPolicy, operationsKeyPolicy, stateMachinePolicy } from "../infra/policies";
 import { policies } from "../policy/pack";
 import { TYPES } from "../policy/rules";
 import { runProgram } from "./mocks";
@@ -98,6 +98,27 @@ const deny = (Action: unknown, Resource: unknown = "*", extra: Record<string, un
     ...extra,
 });
 const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:callback-workflow";
+/** The task queue's and the dead-letter queue's policies as the stack is about to register them: Deny only. */
+const STATE_MACHINE_ROLE = "arn:aws:iam::123456789012:role/callback-workflow-role-1a2b3c4";
+const taskQueuePolicy = doc({
+    Sid: "OnlyStateMachineSends",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "sqs:SendMessage",
+    Resource: QUEUE,
+    Condition: { ArnNotEquals: { "aws:PrincipalArn": STATE_MACHINE_ROLE } },
+});
+const deadLetterQueuePolicies = [
+    doc({ Sid: "NoOneSends", Effect: "Deny", Principal: "*", Action: "sqs:SendMessage", Resource: DLQ }),
+    doc({
+        Sid: "OnlyTheQueueSends",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sqs:SendMessage",
+        Resource: DLQ,
+        Condition: { ArnNotEquals: { "aws:SourceArn": QUEUE } },
+    }),
+];
 const observable = {
     loggingConfiguration: { level: "ERROR", logDestination: "arn:aws:logs:x:1:log-group:g:*" },
     tracingConfiguration: { enabled: true },
@@ -125,6 +146,7 @@ describe("policy pack", () => {
             "iam-trust-single-service",
             "lambda-log-retention",
             "lambda-supported-nodejs-runtime",
+            "resource-policy-not-public",
             "sfn-callback-standard",
             "sfn-callback-timeout",
             "sfn-logging-and-tracing",
@@ -447,6 +469,123 @@ describe("policy pack", () => {
             { assumeRolePolicy: { Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] } },
             /names \{"AWS":"\*"\}, not a service/,
         ],
+        [
+            "resource-policy-not-public",
+            TYPES.queuePolicy,
+            // The task queue's policy as the stack registers it: a Deny to "*" takes away, it never grants.
+            { policy: taskQueuePolicy },
+            { policy: doc({ Sid: "AnyoneSends", Effect: "Allow", Principal: "*", Action: "sqs:SendMessage", Resource: QUEUE }) },
+            /^queuePolicy "r": statement "AnyoneSends" allows Principal "\*" without a condition that narrows it to an account, organization or source; fix: name the principals/,
+        ],
+        [
+            "resource-policy-not-public",
+            TYPES.queue,
+            {
+                policy: doc(
+                    allow("sqs:SendMessage", QUEUE, {
+                        Principal: "*",
+                        Condition: { ArnEquals: { "aws:SourceArn": "arn:aws:sns:eu-west-1:123456789012:t" } },
+                    }),
+                ),
+            },
+            // A negated operator narrows nothing: it admits every account but one.
+            {
+                policy: doc(
+                    allow("sqs:SendMessage", QUEUE, {
+                        Principal: { AWS: "*" },
+                        Condition: { StringNotEquals: { "aws:SourceAccount": "123456789012" } },
+                    }),
+                ),
+            },
+            /^queue "r": statement #1 allows Principal \{"AWS":"\*"\} without a condition/,
+        ],
+        [
+            "resource-policy-not-public",
+            TYPES.topic,
+            {
+                policy: doc(allow("sns:Publish", "*", { Principal: { AWS: "arn:aws:iam::123456789012:root" } })),
+                kmsMasterKeyId: "alias/aws/sns",
+            },
+            {
+                policy: doc(allow("sns:Publish", "*", { Principal: { AWS: ["arn:aws:iam::123456789012:root", "*"] } })),
+                kmsMasterKeyId: "alias/aws/sns",
+            },
+            /^topic "r": statement #1 allows Principal \{"AWS":\["arn:aws:iam::123456789012:root","\*"\]\}/,
+        ],
+        [
+            "resource-policy-not-public",
+            TYPES.topicPolicy,
+            {
+                policy: {
+                    Statement: [
+                        allow("sns:Subscribe", "*", { Principal: "*", Condition: { StringEquals: { "AWS:SourceOwner": "123456789012" } } }),
+                    ],
+                },
+            },
+            // A wildcard value, or a key outside the list (an address range), narrows nothing either.
+            {
+                policy: {
+                    Statement: [
+                        allow("sns:Subscribe", "*", { Principal: "*", Condition: { StringLike: { "aws:SourceOwner": "*" } } }),
+                        allow("sns:Subscribe", "*", { Principal: "*", Condition: { IpAddress: { "aws:SourceIp": "0.0.0.0/0" } } }),
+                    ],
+                },
+            },
+            /statement #1 allows Principal "\*".*\n.*statement #2 allows Principal "\*"/,
+        ],
+        [
+            "resource-policy-not-public",
+            TYPES.key,
+            { policy: JSON.stringify(operationsKeyPolicy("123456789012", "aws")) },
+            { policy: doc(allow("kms:Decrypt", "*", { Sid: "Anyone", Principal: { AWS: "*" } })) },
+            /^key "r": statement "Anyone" allows Principal/,
+        ],
+        [
+            "resource-policy-not-public",
+            TYPES.key,
+            {
+                policy: doc(
+                    allow("kms:Decrypt", "*", {
+                        Principal: { AWS: "*" },
+                        Condition: { StringEquals: { "kms:CallerAccount": "123456789012" } },
+                    }),
+                ),
+            },
+            { policy: doc(allow("kms:Decrypt", "*", { NotPrincipal: { AWS: "arn:aws:iam::999999999999:root" } })) },
+            /allows NotPrincipal \{"AWS":"arn:aws:iam::999999999999:root"\} \(everyone it does not name\)/,
+        ],
+        [
+            "resource-policy-not-public",
+            TYPES.permission,
+            {
+                action: "lambda:InvokeFunction",
+                function: FN,
+                principal: "sns.amazonaws.com",
+                sourceArn: "arn:aws:sns:eu-west-1:123456789012:t",
+            },
+            { action: "lambda:InvokeFunction", function: FN, principal: "*" },
+            /^permission "r": principal is "\*" without sourceArn, sourceAccount, principalOrgId: any AWS account may use it; fix:/,
+        ],
+        [
+            "resource-policy-not-public",
+            TYPES.permission,
+            { action: "lambda:InvokeFunctionUrl", function: FN, principal: "123456789012", functionUrlAuthType: "AWS_IAM" },
+            {
+                action: "lambda:InvokeFunctionUrl",
+                function: FN,
+                principal: "*",
+                sourceAccount: "123456789012",
+                functionUrlAuthType: "NONE",
+            },
+            /^permission "r": functionUrlAuthType is NONE: anyone on the internet can invoke the function URL; fix: use "AWS_IAM"$/,
+        ],
+        [
+            "resource-policy-not-public",
+            TYPES.functionUrl,
+            { functionName: FN, authorizationType: "AWS_IAM" },
+            { functionName: FN, authorizationType: "NONE" },
+            /^functionUrl "r": authorizationType is NONE: anyone on the internet can invoke the function; fix: set authorizationType: "AWS_IAM"$/,
+        ],
     ];
     cases.forEach(([policy, type, passing, violating, message], i) => {
         it(`${policy} (${i + 1}): passes a compliant ${type.split(":").pop()}, reports a violating one`, () => {
@@ -470,6 +609,18 @@ describe("policy pack", () => {
                 'role "callback-workflow-role": statement "SendTaskToken" grants states:Send*, a wildcard action (any action it matches, today\'s and future ones); fix: name each action',
             ],
         );
+    });
+
+    describe("the shapes the stack is about to register pass the whole pack", () => {
+        /** Every violation of every resource policy of the pack on one resource. */
+        const allViolations = (type: string, props: Record<string, unknown>) =>
+            policies.filter((p) => "validateResource" in p).flatMap((p) => violationsOf(p.name, type, props));
+
+        it("queue policies that deny sending to everyone but the state machine role, or to everyone", () => {
+            for (const policy of [taskQueuePolicy, ...deadLetterQueuePolicies]) {
+                assert.deepEqual(allViolations(TYPES.queuePolicy, { queueUrl: "https://q", policy }), []);
+            }
+        });
     });
 
     it("applies each resource rule to its own types only", () => {
