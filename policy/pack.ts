@@ -33,13 +33,22 @@ export function snapshot(value: unknown): unknown {
     return raw;
 }
 
-/** The runtime list and the managed-policy allow-list can be configured; every rule takes a level. */
+/** The settings some rules take (defaults in `DEFAULT_RULE_CONFIG`); every rule takes a level. */
 const schemas: Record<string, PolicyConfigSchema> = {
     "lambda-supported-nodejs-runtime": {
         properties: { nodejsRuntimes: { type: "array", items: { type: "string" }, default: DEFAULT_RULE_CONFIG.nodejsRuntimes } },
     },
     "iam-no-wildcard-actions": {
         properties: { allowedManagedPolicyArns: { type: "array", items: { type: "string" }, default: [] } },
+    },
+    "iam-trust-confused-deputy": {
+        properties: {
+            trustConditionKeys: {
+                type: "object",
+                additionalProperties: { type: "array", items: { type: "string" } },
+                default: DEFAULT_RULE_CONFIG.trustConditionKeys,
+            },
+        },
     },
 };
 
@@ -48,6 +57,7 @@ function ruleConfig(args: { getConfig<T extends object>(): T }): RuleConfig {
     return {
         nodejsRuntimes: config.nodejsRuntimes ?? DEFAULT_RULE_CONFIG.nodejsRuntimes,
         allowedManagedPolicyArns: config.allowedManagedPolicyArns ?? DEFAULT_RULE_CONFIG.allowedManagedPolicyArns,
+        trustConditionKeys: config.trustConditionKeys ?? DEFAULT_RULE_CONFIG.trustConditionKeys,
     };
 }
 

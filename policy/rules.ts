@@ -45,9 +45,16 @@ export interface RuleConfig {
     nodejsRuntimes: string[];
     /** AWS managed policies a role may have attached (their content cannot be checked here). */
     allowedManagedPolicyArns: string[];
+    /** For each service principal, the condition keys its trust statements must restrict (confused-deputy guard). */
+    trustConditionKeys: Record<string, string[]>;
 }
 
-export const DEFAULT_RULE_CONFIG: RuleConfig = { nodejsRuntimes: ["nodejs22.x", "nodejs24.x"], allowedManagedPolicyArns: [] };
+export const DEFAULT_RULE_CONFIG: RuleConfig = {
+    nodejsRuntimes: ["nodejs22.x", "nodejs24.x"],
+    allowedManagedPolicyArns: [],
+    // Lambda's execution-role trust takes no such condition (Lambda sends neither key when it assumes the role).
+    trustConditionKeys: { "states.amazonaws.com": ["aws:SourceAccount", "aws:SourceArn"] },
+};
 
 export const TYPES = {
     queue: "aws:sqs/queue:Queue",
@@ -496,6 +503,32 @@ const resourcePolicyNotPublic: ResourceRule = {
     },
 };
 
+/**
+ * Confused-deputy guard: a role that a service assumes on behalf of a resource must say which
+ * account's (and which) resources, or any customer's resource of that service could act as it.
+ */
+const trustConditions: ResourceRule = {
+    name: "iam-trust-confused-deputy",
+    description:
+        "Every Allow statement of a role trust policy that names a service of trustConditionKeys (default states.amazonaws.com) restricts each of its keys (default aws:SourceAccount and aws:SourceArn) with StringEquals, StringLike, ArnEquals or ArnLike.",
+    types: [TYPES.role],
+    check: (props, config) => {
+        const trust = document(props.assumeRolePolicy);
+        if (trust === undefined) return []; // unknown, or not JSON (iam-trust-single-service reports that)
+        const required = new Map(Object.entries(config.trustConditionKeys).map(([service, keys]) => [service.toLowerCase(), keys]));
+        return allowStatements(trust).flatMap(({ label, body }) =>
+            strings(obj(body.Principal)?.Service).flatMap((service) => {
+                const missing = (required.get(service.toLowerCase()) ?? []).filter((key) => !conditionRestricts(body.Condition, [key]));
+                return missing.length === 0
+                    ? []
+                    : [
+                          `${label} lets ${service} assume the role without a condition on ${missing.join(" and ")}, so a resource of any account could use it; fix: add ${missing.map((key) => `"${/arn/i.test(key) ? "ArnLike" : "StringEquals"}": {"${key}": …}`).join(" and ")} naming this account's resources`,
+                      ];
+            }),
+        );
+    },
+};
+
 export const RESOURCE_RULES: ResourceRule[] = [
     queueEncrypted,
     topicEncrypted,
@@ -506,6 +539,7 @@ export const RESOURCE_RULES: ResourceRule[] = [
     wildcardActions,
     sensitiveActionsScoped,
     trustSingleService,
+    trustConditions,
     resourcePolicyNotPublic,
 ];
 
