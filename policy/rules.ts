@@ -157,6 +157,22 @@ const stateMachineObservable: ResourceRule = {
     },
 };
 
+const noTaskTokensInLogs: ResourceRule = {
+    name: "sfn-no-task-tokens-in-logs",
+    description:
+        "State machines do not log at level ALL with includeExecutionData: true, which writes every task token (and every state's input and output) to the log group.",
+    types: [TYPES.stateMachine],
+    check: (props) => {
+        const logging = obj(props.loggingConfiguration);
+        // Unknown values are neither "ALL" nor true: they wait for the next preview.
+        return logging?.level === "ALL" && logging.includeExecutionData === true
+            ? [
+                  "logging at level ALL with includeExecutionData: true writes every task token to the log group, where whoever reads it could answer the workflow; fix: set includeExecutionData: false, or level ERROR or FATAL",
+              ]
+            : [];
+    },
+};
+
 /** Every Task state of a definition, nested ones (Parallel branches, Map processors) included. */
 export function taskStates(definition: Record<string, unknown>): { name: string; state: Record<string, unknown> }[] {
     const found: { name: string; state: Record<string, unknown> }[] = [];
@@ -534,6 +550,7 @@ export const RESOURCE_RULES: ResourceRule[] = [
     topicEncrypted,
     lambdaRuntime,
     stateMachineObservable,
+    noTaskTokensInLogs,
     callbackNeedsStandard,
     callbackTimeout,
     wildcardActions,

@@ -6,7 +6,7 @@ import type { Policy, ResourceValidationPolicy, StackValidationPolicy } from "@p
 import { buildCallbackDefinition } from "../infra/definition";
 import { functionPolicy, functionTrustPolicy, operationsKeyPolicy, stateMachinePolicy, stateMachineTrustPolicy } from "../infra/policies";
 import { policies } from "../policy/pack";
-import { TYPES } from "../policy/rules";
+import { taskStates, TYPES } from "../policy/rules";
 import { runProgram } from "./mocks";
 
 // The policy engine's own proxy and unknown markers, to hand the policies what a preview hands them.
@@ -167,6 +167,7 @@ describe("policy pack", () => {
             "sfn-callback-standard",
             "sfn-callback-timeout",
             "sfn-logging-and-tracing",
+            "sfn-no-task-tokens-in-logs",
             "sns-topic-kms-encrypted",
             "sqs-event-source-reports-batch-item-failures",
             "sqs-queue-encrypted",
@@ -220,6 +221,20 @@ describe("policy pack", () => {
             observable,
             { ...observable, loggingConfiguration: { level: "ALL" } },
             /^stateMachine "r": logging at level ALL has no logDestination/,
+        ],
+        [
+            "sfn-no-task-tokens-in-logs",
+            TYPES.stateMachine,
+            { ...observable, loggingConfiguration: { ...observable.loggingConfiguration, level: "ALL", includeExecutionData: false } },
+            { ...observable, loggingConfiguration: { ...observable.loggingConfiguration, level: "ALL", includeExecutionData: true } },
+            /^stateMachine "r": logging at level ALL with includeExecutionData: true writes every task token to the log group, .*; fix: set includeExecutionData: false, or level ERROR or FATAL$/,
+        ],
+        [
+            "sfn-no-task-tokens-in-logs",
+            TYPES.stateMachine,
+            { ...observable, loggingConfiguration: { ...observable.loggingConfiguration, level: "ERROR", includeExecutionData: true } },
+            { ...observable, loggingConfiguration: { level: "ALL", includeExecutionData: true, logDestination: UNKNOWN } },
+            /logging at level ALL with includeExecutionData: true/,
         ],
         [
             "sfn-callback-standard",
@@ -682,6 +697,33 @@ describe("policy pack", () => {
             }
         });
 
+        it("a definition with a Choice state, Fail states and a top-level TimeoutSeconds", () => {
+            const d = JSON.parse(definition(300)) as {
+                StartAt: string;
+                TimeoutSeconds?: number;
+                States: Record<string, Record<string, unknown>>;
+            };
+            d.TimeoutSeconds = 3600;
+            d.States["Check Input"] = {
+                Type: "Choice",
+                Choices: [{ Variable: "$.ok", BooleanEquals: false, Next: "Bad Input" }],
+                Default: d.StartAt,
+            };
+            d.States["Bad Input"] = { Type: "Fail", Error: "BadInput", Cause: "the input is not valid" };
+            d.States["Gave Up"] = { Type: "Fail", Error: "GaveUp" };
+            d.StartAt = "Check Input";
+            const props = { ...observable, type: "STANDARD", definition: JSON.stringify(d) };
+            assert.deepEqual(allViolations(TYPES.stateMachine, props), []);
+            // Choice and Fail states are no tasks: the Task states found are the original definition's, still checked.
+            const names = (value: object) => taskStates(value as Record<string, unknown>).map((t) => t.name);
+            assert.deepEqual(names(d), names(JSON.parse(definition(300)) as object));
+            delete d.States["Start Task And Wait For Callback"].TimeoutSeconds;
+            assert.match(
+                allViolations(TYPES.stateMachine, { ...props, definition: JSON.stringify(d) }).join("\n"),
+                /without TimeoutSeconds/,
+            );
+        });
+
         it("a state machine role trusted with aws:SourceAccount and aws:SourceArn, and the function role", () => {
             const inline = (policy: object) => [{ name: "p", policy: JSON.stringify(policy) }];
             assert.deepEqual(allViolations(TYPES.role, { assumeRolePolicy: stateMachineTrust }), []);
@@ -812,6 +854,12 @@ describe("policy pack", () => {
             );
             assert.deepEqual(violationsOf("iam-no-wildcard-actions", TYPES.rolePolicy, { policy: UNKNOWN }), []);
             assert.deepEqual(violationsOf("iam-trust-confused-deputy", TYPES.role, { assumeRolePolicy: UNKNOWN }), []);
+            assert.deepEqual(
+                violationsOf("sfn-no-task-tokens-in-logs", TYPES.stateMachine, {
+                    loggingConfiguration: { level: "ALL", includeExecutionData: UNKNOWN, logDestination: UNKNOWN },
+                }),
+                [],
+            );
             // An object-form trust policy whose account and ARN are not known yet.
             assert.deepEqual(
                 violationsOf("iam-trust-confused-deputy", TYPES.role, {
