@@ -41,6 +41,9 @@ const schemas: Record<string, PolicyConfigSchema> = {
     "iam-no-wildcard-actions": {
         properties: { allowedManagedPolicyArns: { type: "array", items: { type: "string" }, default: [] } },
     },
+    "iam-no-external-managed-policies": {
+        properties: { allowedCustomerManagedPolicyArns: { type: "array", items: { type: "string" }, default: [] } },
+    },
     "iam-trust-confused-deputy": {
         properties: {
             trustConditionKeys: {
@@ -58,6 +61,7 @@ function ruleConfig(args: { getConfig<T extends object>(): T }): RuleConfig {
         nodejsRuntimes: config.nodejsRuntimes ?? DEFAULT_RULE_CONFIG.nodejsRuntimes,
         allowedManagedPolicyArns: config.allowedManagedPolicyArns ?? DEFAULT_RULE_CONFIG.allowedManagedPolicyArns,
         trustConditionKeys: config.trustConditionKeys ?? DEFAULT_RULE_CONFIG.trustConditionKeys,
+        allowedCustomerManagedPolicyArns: config.allowedCustomerManagedPolicyArns ?? DEFAULT_RULE_CONFIG.allowedCustomerManagedPolicyArns,
     };
 }
 
@@ -76,6 +80,7 @@ export const policies: Policy[] = [
         name: rule.name,
         description: rule.description,
         enforcementLevel: "mandatory" as const,
+        ...(schemas[rule.name] ? { configSchema: schemas[rule.name] } : {}),
         validateStack: (args: StackValidationArgs, report: ReportViolation) => {
             const resources: CheckedResource[] = args.resources.map((r) => ({
                 type: r.type,

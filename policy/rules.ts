@@ -47,6 +47,8 @@ export interface RuleConfig {
     allowedManagedPolicyArns: string[];
     /** For each service principal, the condition keys its trust statements must restrict (confused-deputy guard). */
     trustConditionKeys: Record<string, string[]>;
+    /** Customer managed policies from outside the stack that may be attached (their content cannot be checked here). */
+    allowedCustomerManagedPolicyArns: string[];
 }
 
 export const DEFAULT_RULE_CONFIG: RuleConfig = {
@@ -54,6 +56,7 @@ export const DEFAULT_RULE_CONFIG: RuleConfig = {
     allowedManagedPolicyArns: [],
     // Lambda's execution-role trust takes no such condition (Lambda sends neither key when it assumes the role).
     trustConditionKeys: { "states.amazonaws.com": ["aws:SourceAccount", "aws:SourceArn"] },
+    allowedCustomerManagedPolicyArns: [],
 };
 
 export const TYPES = {
@@ -81,6 +84,11 @@ export const TYPES = {
     permission: "aws:lambda/permission:Permission",
     functionUrl: "aws:lambda/functionUrl:FunctionUrl",
     layerVersionPermission: "aws:lambda/layerVersionPermission:LayerVersionPermission",
+    userPolicyAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    groupPolicyAttachment: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    userPolicyAttachmentsExclusive: "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+    groupPolicyAttachmentsExclusive: "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
 } as const;
 
 /** One year: a Task's default TimeoutSeconds, and the longest a Standard execution may run. */
@@ -273,6 +281,22 @@ const isAwsManaged = (arn: unknown) => typeof arn === "string" && /^arn:aws[\w-]
 /** The resource types that hold identity policies (what a principal may do), as opposed to resource policies. */
 const IDENTITY_POLICY_TYPES = [TYPES.role, TYPES.rolePolicy, TYPES.policy, TYPES.userPolicy, TYPES.groupPolicy];
 
+/**
+ * Where a managed policy gets attached: each resource type, and the property holding the policy ARN
+ * (or ARNs). `RolePoliciesExclusive` and its kin name inline policies, which the identity-policy
+ * rules see where they are defined, so they are not here.
+ */
+export const MANAGED_POLICY_ATTACHMENTS: Record<string, string> = {
+    [TYPES.role]: "managedPolicyArns",
+    [TYPES.rolePolicyAttachment]: "policyArn",
+    [TYPES.policyAttachment]: "policyArn",
+    [TYPES.userPolicyAttachment]: "policyArn",
+    [TYPES.groupPolicyAttachment]: "policyArn",
+    [TYPES.rolePolicyAttachmentsExclusive]: "policyArns",
+    [TYPES.userPolicyAttachmentsExclusive]: "policyArns",
+    [TYPES.groupPolicyAttachmentsExclusive]: "policyArns",
+};
+
 /** What an Allow statement of an identity policy must not do, each with its fix. */
 function wildcardProblems({ label, body }: Statement): string[] {
     const problems: string[] = [];
@@ -293,9 +317,10 @@ const wildcardActions: ResourceRule = {
     name: "iam-no-wildcard-actions",
     description:
         "IAM identity policies grant no action with a wildcard (`*`, `s3:*`, `states:Send*`, `iam:Pass?ole`), no NotAction and no NotResource (Deny statements may); AWS managed policies, whose content cannot be checked, are not attached unless allowed.",
-    types: [...IDENTITY_POLICY_TYPES, TYPES.rolePolicyAttachment, TYPES.policyAttachment],
+    types: [...new Set([...IDENTITY_POLICY_TYPES, ...Object.keys(MANAGED_POLICY_ATTACHMENTS)])],
     check: (props, config, type) => {
-        const attached = type === TYPES.role ? list(props.managedPolicyArns) : list(props.policyArn);
+        const key = MANAGED_POLICY_ATTACHMENTS[type];
+        const attached = key === undefined ? [] : list(props[key]);
         const managed = attached
             .filter((arn) => isAwsManaged(arn) && !config.allowedManagedPolicyArns.includes(String(arn)))
             .map(
@@ -685,4 +710,40 @@ const lambdaLogRetention: StackRule = {
         }),
 };
 
-export const STACK_RULES: StackRule[] = [queueRedrive, mappingReportsFailures, visibilityCoversFunction, lambdaLogRetention];
+const externalManagedPolicies: StackRule = {
+    name: "iam-no-external-managed-policies",
+    description:
+        "Every customer managed policy attached (to a role, user or group) is a policy of this stack, whose statements the pack checks, or is listed in allowedCustomerManagedPolicyArns.",
+    check: (resources, config) => {
+        const own = ofType(resources, TYPES.policy);
+        return resources.flatMap((resource) => {
+            const key = MANAGED_POLICY_ATTACHMENTS[resource.type];
+            if (key === undefined) return [];
+            // A new policy's ARN is unknown during the preview, and so is the ARN an attachment takes
+            // from it: unknown values are left out (they are checked on the next preview). A known ARN
+            // is one of the stack's policies by ARN, or by path and name (an ARN written out by hand
+            // for a policy of the stack that does not exist yet).
+            const ofStack = (arn: string) =>
+                own.some(
+                    (policy) =>
+                        policy.props.arn === arn ||
+                        (str(policy.props.name) !== undefined &&
+                            arn.endsWith(`:policy${str(policy.props.path) ?? "/"}${String(policy.props.name)}`)),
+                );
+            return strings(resource.props[key])
+                .filter((arn) => !isAwsManaged(arn) && !config.allowedCustomerManagedPolicyArns.includes(arn) && !ofStack(arn))
+                .map(
+                    (arn) =>
+                        `${describeResource(resource.type, resource.name)} attaches ${arn}, a customer managed policy this stack does not create, so no rule checks its statements; fix: define the policy in the stack (aws.iam.Policy), or list its ARN in allowedCustomerManagedPolicyArns`,
+                );
+        });
+    },
+};
+
+export const STACK_RULES: StackRule[] = [
+    queueRedrive,
+    mappingReportsFailures,
+    visibilityCoversFunction,
+    lambdaLogRetention,
+    externalManagedPolicies,
+];

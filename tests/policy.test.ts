@@ -34,7 +34,7 @@ interface StackResource {
 }
 
 /** Runs one stack policy of the pack on resources; returns its violations. */
-function stackViolationsOf(policyName: string, resources: StackResource[]): string[] {
+function stackViolationsOf(policyName: string, resources: StackResource[], config: object = {}): string[] {
     const policy = policies.find((p) => p.name === policyName) as StackValidationPolicy | undefined;
     assert.ok(policy?.validateStack, `no stack policy ${policyName}`);
     const found: string[] = [];
@@ -47,7 +47,7 @@ function stackViolationsOf(policyName: string, resources: StackResource[]): stri
             Object.entries(r.deps ?? {}).map(([key, names]) => [key, names.map((n) => ({ urn: `urn:${n}` }))]),
         ),
     }));
-    void policy.validateStack({ resources: policyResources, getConfig: () => ({}) } as never, (message: string) => found.push(message));
+    void policy.validateStack({ resources: policyResources, getConfig: () => config } as never, (message: string) => found.push(message));
     return found;
 }
 
@@ -157,6 +157,7 @@ const mapping = (props: Record<string, unknown>, deps?: Record<string, string[]>
 describe("policy pack", () => {
     it("holds every rule the stack promises, all mandatory by default", () => {
         assert.deepEqual(policies.map((p: Policy) => p.name).sort(), [
+            "iam-no-external-managed-policies",
             "iam-no-wildcard-actions",
             "iam-sensitive-actions-scoped",
             "iam-trust-confused-deputy",
@@ -386,6 +387,13 @@ describe("policy pack", () => {
             { policyArn: "arn:aws:iam::123456789012:policy/mine" },
             { policyArn: "arn:aws:iam::aws:policy/PowerUserAccess" },
             /PowerUserAccess is attached/,
+        ],
+        [
+            "iam-no-wildcard-actions",
+            TYPES.rolePolicyAttachmentsExclusive,
+            { roleName: "r", policyArns: ["arn:aws:iam::123456789012:policy/mine"] },
+            { roleName: "r", policyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] },
+            /^rolePolicyAttachmentsExclusive "r": the AWS managed policy arn:aws:iam::aws:policy\/AdministratorAccess is attached/,
         ],
         [
             "iam-sensitive-actions-scoped",
@@ -837,6 +845,89 @@ describe("policy pack", () => {
             assert.match(
                 stackViolationsOf("lambda-log-retention", [{ ...withGroup, props: { name: "cb-123" } }, group(30)])[0],
                 /logs to \/aws\/lambda\/cb-123 that this stack does not create/,
+            );
+        });
+    });
+
+    describe("iam-no-external-managed-policies", () => {
+        const OWN = "arn:aws:iam::123456789012:policy/callback-extra";
+        const EXTERNAL = "arn:aws:iam::123456789012:policy/ops-admin";
+        const ownPolicy = (arn: unknown = OWN): StackResource => ({
+            type: TYPES.policy,
+            name: "extra",
+            props: { arn, policy: doc(allow("sqs:SendMessage")) },
+        });
+        const attachment = (type: string, props: Record<string, unknown>, deps?: Record<string, string[]>): StackResource => ({
+            type,
+            name: "attach",
+            props,
+            deps,
+        });
+        const rule = "iam-no-external-managed-policies";
+
+        it("passes policies of the stack (by ARN) and AWS managed ones (iam-no-wildcard-actions allows those)", () => {
+            assert.deepEqual(
+                stackViolationsOf(rule, [
+                    ownPolicy(),
+                    attachment(TYPES.rolePolicyAttachment, { role: "r", policyArn: OWN }),
+                    attachment(TYPES.role, { managedPolicyArns: [OWN, "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"] }),
+                ]),
+                [],
+            );
+        });
+
+        it("reports a customer managed policy attached from outside the stack, by any means of attaching", () => {
+            assert.deepEqual(
+                stackViolationsOf(rule, [ownPolicy(), attachment(TYPES.rolePolicyAttachment, { role: "r", policyArn: EXTERNAL })]),
+                [
+                    `rolePolicyAttachment "attach" attaches ${EXTERNAL}, a customer managed policy this stack does not create, so no rule checks its statements; fix: define the policy in the stack (aws.iam.Policy), or list its ARN in allowedCustomerManagedPolicyArns`,
+                ],
+            );
+            for (const [type, props] of [
+                [TYPES.policyAttachment, { roles: ["r"], policyArn: EXTERNAL }],
+                [TYPES.role, { managedPolicyArns: [OWN, EXTERNAL] }],
+                [TYPES.rolePolicyAttachmentsExclusive, { roleName: "r", policyArns: [EXTERNAL] }],
+                [TYPES.userPolicyAttachment, { user: "u", policyArn: EXTERNAL }],
+                [TYPES.groupPolicyAttachmentsExclusive, { groupName: "g", policyArns: [EXTERNAL] }],
+            ] as const) {
+                const found = stackViolationsOf(rule, [ownPolicy(), attachment(type, props)]);
+                assert.equal(found.length, 1, type);
+                assert.match(found[0], new RegExp(`attaches ${EXTERNAL}, a customer managed policy this stack does not create`));
+            }
+        });
+
+        it("takes an allow-list from the pack's configuration", () => {
+            const resources = [attachment(TYPES.rolePolicyAttachment, { role: "r", policyArn: EXTERNAL })];
+            assert.deepEqual(stackViolationsOf(rule, resources, { allowedCustomerManagedPolicyArns: [EXTERNAL] }), []);
+            assert.equal(stackViolationsOf(rule, resources, { allowedCustomerManagedPolicyArns: [OWN] }).length, 1);
+        });
+
+        it("during a preview, never fails on an unknown ARN, and finds a new policy of the stack by its name", () => {
+            assert.deepEqual(
+                stackViolationsOf(rule, [
+                    ownPolicy(UNKNOWN),
+                    { type: TYPES.policy, name: "named", props: { arn: UNKNOWN, name: "callback-named", path: "/app/" } },
+                    attachment(TYPES.rolePolicyAttachment, { role: "r", policyArn: "arn:aws:iam::123456789012:policy/app/callback-named" }),
+                    attachment(TYPES.rolePolicyAttachment, { role: "r", policyArn: UNKNOWN }, { policyArn: ["extra"] }),
+                    attachment(TYPES.role, { managedPolicyArns: UNKNOWN }),
+                    attachment(TYPES.role, { managedPolicyArns: [UNKNOWN] }),
+                ]),
+                [],
+            );
+            // What is known is still checked: an external ARN beside an unknown one, a name under another path.
+            assert.equal(
+                stackViolationsOf(rule, [ownPolicy(UNKNOWN), attachment(TYPES.role, { managedPolicyArns: [UNKNOWN, EXTERNAL] })]).length,
+                1,
+            );
+            assert.equal(
+                stackViolationsOf(rule, [
+                    { type: TYPES.policy, name: "named", props: { arn: UNKNOWN, name: "callback-named" } },
+                    attachment(TYPES.rolePolicyAttachment, {
+                        role: "r",
+                        policyArn: "arn:aws:iam::123456789012:policy/other/callback-named",
+                    }),
+                ]).length,
+                1,
             );
         });
     });
