@@ -944,6 +944,35 @@ describe("policy pack", () => {
                 [],
             );
             assert.deepEqual(violationsOf("iam-no-wildcard-actions", TYPES.rolePolicy, { policy: UNKNOWN }), []);
+            for (const [rule, type, props] of [
+                ["iam-sensitive-actions-scoped", TYPES.rolePolicy, { policy: UNKNOWN }],
+                ["iam-sensitive-actions-scoped", TYPES.role, { inlinePolicies: [{ name: "p", policy: UNKNOWN }] }],
+                ["iam-sensitive-actions-scoped", TYPES.policy, { policy: { Statement: [allow("iam:PassRole", UNKNOWN)] } }],
+                ["iam-sensitive-actions-scoped", TYPES.policy, { policy: { Statement: [allow(UNKNOWN, "*")] } }],
+                ["iam-no-wildcard-actions", TYPES.policy, { policy: { Statement: [allow(UNKNOWN, UNKNOWN)] } }],
+                ["resource-policy-not-public", TYPES.queuePolicy, { policy: UNKNOWN }],
+                [
+                    "resource-policy-not-public",
+                    TYPES.key,
+                    { policy: { Statement: [allow("kms:Decrypt", "*", { Principal: { AWS: UNKNOWN } })] } },
+                ],
+                [
+                    "resource-policy-not-public",
+                    TYPES.topicPolicy,
+                    {
+                        policy: {
+                            Statement: [
+                                allow("sns:Publish", "*", { Principal: "*", Condition: { ArnEquals: { "aws:SourceArn": UNKNOWN } } }),
+                            ],
+                        },
+                    },
+                ],
+                ["resource-policy-not-public", TYPES.permission, { principal: UNKNOWN, functionUrlAuthType: UNKNOWN }],
+                ["resource-policy-not-public", TYPES.permission, { principal: "*", sourceArn: UNKNOWN }],
+                ["resource-policy-not-public", TYPES.functionUrl, { authorizationType: UNKNOWN }],
+            ] as const) {
+                assert.deepEqual(violationsOf(rule, type, props), [], `${rule} ${JSON.stringify(props)}`);
+            }
             assert.deepEqual(violationsOf("iam-trust-confused-deputy", TYPES.role, { assumeRolePolicy: UNKNOWN }), []);
             assert.deepEqual(
                 violationsOf("sfn-no-task-tokens-in-logs", TYPES.stateMachine, {
