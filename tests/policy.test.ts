@@ -947,7 +947,11 @@ describe("policy pack", () => {
             for (const [rule, type, props] of [
                 ["iam-sensitive-actions-scoped", TYPES.rolePolicy, { policy: UNKNOWN }],
                 ["iam-sensitive-actions-scoped", TYPES.role, { inlinePolicies: [{ name: "p", policy: UNKNOWN }] }],
-                ["iam-sensitive-actions-scoped", TYPES.policy, { policy: { Statement: [allow("iam:PassRole", UNKNOWN)] } }],
+                [
+                    "iam-sensitive-actions-scoped",
+                    TYPES.policy,
+                    { policy: { Statement: [allow("iam:PassRole", UNKNOWN), allow("sts:AssumeRole", [UNKNOWN])] } },
+                ],
                 ["iam-sensitive-actions-scoped", TYPES.policy, { policy: { Statement: [allow(UNKNOWN, "*")] } }],
                 ["iam-no-wildcard-actions", TYPES.policy, { policy: { Statement: [allow(UNKNOWN, UNKNOWN)] } }],
                 ["resource-policy-not-public", TYPES.queuePolicy, { policy: UNKNOWN }],
