@@ -1052,43 +1052,239 @@ describe("policy pack", () => {
         });
     });
 
-    it("the stack's own resources, as registered under the mocks, pass the whole pack", async () => {
-        const { recorder } = await runProgram({
-            notificationEmail: "ops@example.com",
-            heartbeatSeconds: "120",
-            batchSize: "20",
-            maxBatchingWindowSeconds: "5",
+    describe("the stack's own resources, as registered under the mocks", () => {
+        let registered: StackResource[] = [];
+        before(async () => {
+            const { recorder } = await runProgram({
+                notificationEmail: "ops@example.com",
+                heartbeatSeconds: "120",
+                batchSize: "20",
+                maxBatchingWindowSeconds: "5",
+            });
+            registered = recorder.resources
+                .filter((r) => r.type.startsWith("aws:"))
+                .map((r) => ({ type: r.type, name: r.name, props: r.state }));
         });
-        const resources: StackResource[] = recorder.resources
-            .filter((r) => r.type.startsWith("aws:"))
-            .map((r) => ({ type: r.type, name: r.name, props: r.state }));
-        const violations: string[] = [];
-        for (const policy of policies) {
-            if ("validateResource" in policy && policy.validateResource) {
-                for (const r of resources)
-                    violations.push(
-                        ...violationsOf(policy.name, r.type, r.props, {}, r.name).map((v) => `${policy.name} on ${r.name}: ${v}`),
-                    );
-            } else {
-                violations.push(...stackViolationsOf(policy.name, resources).map((v) => `${policy.name}: ${v}`));
+
+        /** Every violation of the whole pack on these resources, each prefixed with its policy (and resource). */
+        function wholePack(resources: StackResource[]): string[] {
+            const violations: string[] = [];
+            for (const policy of policies) {
+                if ("validateResource" in policy && policy.validateResource) {
+                    for (const r of resources)
+                        violations.push(
+                            ...violationsOf(policy.name, r.type, r.props, {}, r.name).map((v) => `${policy.name} on ${r.name}: ${v}`),
+                        );
+                } else {
+                    violations.push(...stackViolationsOf(policy.name, resources).map((v) => `${policy.name}: ${v}`));
+                }
             }
+            // Being closed in parallel (issue 8): the state machine role's trust policy has aws:SourceAccount
+            // but not yet aws:SourceArn. The stack change adds it; until it lands, that one violation is
+            // expected (and no other); afterwards this filter matches nothing and can go.
+            const pendingSourceArn = (v: string) =>
+                /^iam-trust-confused-deputy on callback-workflow-role: .* without a condition on aws:SourceArn,/.test(v);
+            return violations.filter((v) => !pendingSourceArn(v));
         }
-        // Being closed in parallel (issue 8): the state machine role's trust policy has aws:SourceAccount
-        // but not yet aws:SourceArn. The stack change adds it; until it lands, that one violation is
-        // expected (and no other); afterwards this filter matches nothing and can go.
-        const pendingSourceArn = (v: string) =>
-            /^iam-trust-confused-deputy on callback-workflow-role: .* without a condition on aws:SourceArn,/.test(v);
-        assert.deepEqual(
-            violations.filter((v) => !pendingSourceArn(v)),
-            [],
-        );
-        // The stack rules did look at the stack's resources: they found the mapping, queue and function.
-        const trigger = resources.find((r) => r.type === TYPES.eventSourceMapping)!;
-        const tooShort = resources.map((r) =>
-            r.type === TYPES.queue && r.props.arn === trigger.props.eventSourceArn
-                ? { ...r, props: { ...r.props, visibilityTimeoutSeconds: 1 } }
-                : r,
-        );
-        assert.equal(stackViolationsOf("sqs-visibility-timeout-covers-function", tooShort).length, 1);
+
+        it("pass the whole pack", () => {
+            assert.deepEqual(wholePack(registered), []);
+            // The stack rules did look at the stack's resources: they found the mapping, queue and function.
+            const trigger = registered.find((r) => r.type === TYPES.eventSourceMapping)!;
+            const tooShort = registered.map((r) =>
+                r.type === TYPES.queue && r.props.arn === trigger.props.eventSourceArn
+                    ? { ...r, props: { ...r.props, visibilityTimeoutSeconds: 1 } }
+                    : r,
+            );
+            assert.equal(stackViolationsOf("sqs-visibility-timeout-covers-function", tooShort).length, 1);
+        });
+
+        // Issue 8, section 5: the registered resources weakened one at a time; each weakening is a
+        // violation that names the resource, the statement and the fix.
+        type Statements = Record<string, unknown>[];
+        /** The resources with one resource's JSON policy property edited. */
+        const withPolicy = (name: string, key: string, edit: (statements: Statements) => Statements) =>
+            registered.map((r) => {
+                if (r.name !== name) return r;
+                const policy = JSON.parse(String(r.props[key])) as { Statement: Statements };
+                return { ...r, props: { ...r.props, [key]: JSON.stringify({ ...policy, Statement: edit(policy.Statement) }) } };
+            });
+        /** Edits the statement with this Sid. */
+        const statement = (sid: string, edit: (s: Record<string, unknown>) => Record<string, unknown>) => (statements: Statements) =>
+            statements.map((s) => (s.Sid === sid ? edit(s) : s));
+        const added = (...resources: StackResource[]) => [...registered, ...resources];
+        const ROLE_ARN = "arn:aws:iam::123456789012:role/worker";
+
+        const weakenings: [string, () => StackResource[], RegExp][] = [
+            [
+                'states:SendTask* on "*"',
+                () =>
+                    withPolicy(
+                        "callback-callback-policy",
+                        "policy",
+                        statement("ReturnTaskToken", (s) => ({ ...s, Resource: ["*"] })),
+                    ),
+                /^iam-sensitive-actions-scoped on callback-callback-policy: rolePolicy "callback-callback-policy": statement "ReturnTaskToken" grants states:SendTaskSuccess, states:SendTaskFailure, states:SendTaskHeartbeat on "\*".*; fix: /,
+            ],
+            [
+                "a partial wildcard: states:Send*",
+                () =>
+                    withPolicy(
+                        "callback-callback-policy",
+                        "policy",
+                        statement("ReturnTaskToken", (s) => ({ ...s, Action: ["states:Send*"] })),
+                    ),
+                /^iam-no-wildcard-actions on callback-callback-policy: rolePolicy "callback-callback-policy": statement "ReturnTaskToken" grants states:Send\*, a wildcard action .*; fix: name each action$/,
+            ],
+            [
+                "a partial wildcard: iam:Pass*",
+                () =>
+                    withPolicy("callback-workflow-policy", "policy", (all) => [
+                        ...all,
+                        allow("iam:Pass*", ROLE_ARN, { Sid: "PassWorker" }),
+                    ]),
+                /^iam-no-wildcard-actions on callback-workflow-policy: rolePolicy "callback-workflow-policy": statement "PassWorker" grants iam:Pass\*/,
+            ],
+            [
+                "NotResource",
+                () =>
+                    withPolicy(
+                        "callback-callback-policy",
+                        "policy",
+                        statement("ConsumeQueue", ({ Resource, ...s }) => ({ ...s, NotResource: Resource })),
+                    ),
+                /^iam-no-wildcard-actions on callback-callback-policy: .*statement "ConsumeQueue" uses NotResource, .*; fix: list the resources in Resource$/,
+            ],
+            [
+                'iam:PassRole on "*"',
+                () => withPolicy("callback-workflow-policy", "policy", (all) => [...all, allow("iam:PassRole", "*", { Sid: "PassAny" })]),
+                /^iam-sensitive-actions-scoped on callback-workflow-policy: .*statement "PassAny" grants iam:PassRole on "\*"/,
+            ],
+            [
+                'sts:AssumeRole on "*"',
+                () => withPolicy("callback-callback-policy", "policy", (all) => [...all, allow("sts:AssumeRole", "*")]),
+                /^iam-sensitive-actions-scoped on callback-callback-policy: .*statement #4 grants sts:AssumeRole on "\*"/,
+            ],
+            [
+                "a customer managed policy attached from outside the stack",
+                () =>
+                    added({
+                        type: TYPES.rolePolicyAttachment,
+                        name: "callback-extra",
+                        props: { role: "callback-callback-role", policyArn: "arn:aws:iam::123456789012:policy/ops-admin" },
+                    }),
+                /^iam-no-external-managed-policies: rolePolicyAttachment "callback-extra" attaches arn:aws:iam::123456789012:policy\/ops-admin, .*; fix: /,
+            ],
+            [
+                'the queue\'s policy open to "*"',
+                () =>
+                    registered.map((r) =>
+                        r.name === "callback-tasks-queue"
+                            ? { ...r, props: { ...r.props, policy: doc(allow("sqs:SendMessage", r.props.arn, { Principal: "*" })) } }
+                            : r,
+                    ),
+                /^resource-policy-not-public on callback-tasks-queue: queue "callback-tasks-queue": statement #1 allows Principal "\*" without a condition .*; fix: /,
+            ],
+            [
+                'a queue policy open to "*"',
+                () =>
+                    added({
+                        type: TYPES.queuePolicy,
+                        name: "callback-tasks-queue-policy",
+                        props: {
+                            queueUrl: "https://q",
+                            policy: doc(allow("sqs:SendMessage", QUEUE, { Sid: "Anyone", Principal: { AWS: "*" } })),
+                        },
+                    }),
+                /^resource-policy-not-public on callback-tasks-queue-policy: queuePolicy "callback-tasks-queue-policy": statement "Anyone" allows Principal \{"AWS":"\*"\}/,
+            ],
+            [
+                'the topic\'s policy open to "*"',
+                () =>
+                    registered.map((r) =>
+                        r.name === "callback-notifications-topic"
+                            ? { ...r, props: { ...r.props, policy: doc(allow("sns:Subscribe", r.props.arn, { Principal: "*" })) } }
+                            : r,
+                    ),
+                /^resource-policy-not-public on callback-notifications-topic: topic "callback-notifications-topic": statement #1 allows Principal "\*"/,
+            ],
+            [
+                'the KMS key policy open to "*"',
+                () =>
+                    withPolicy("callback-alarms-key", "policy", (all) => [
+                        ...all,
+                        allow("kms:Decrypt", "*", { Sid: "Anyone", Principal: { AWS: "*" } }),
+                    ]),
+                /^resource-policy-not-public on callback-alarms-key: key "callback-alarms-key": statement "Anyone" allows Principal \{"AWS":"\*"\}/,
+            ],
+            [
+                'a lambda.Permission to "*"',
+                () =>
+                    added({
+                        type: TYPES.permission,
+                        name: "callback-invoke",
+                        props: { action: "lambda:InvokeFunction", function: FN, principal: "*" },
+                    }),
+                /^resource-policy-not-public on callback-invoke: permission "callback-invoke": principal is "\*" without sourceArn, sourceAccount, principalOrgId: .*; fix: /,
+            ],
+            [
+                "a function URL with auth NONE",
+                () => added({ type: TYPES.functionUrl, name: "callback-url", props: { functionName: FN, authorizationType: "NONE" } }),
+                /^resource-policy-not-public on callback-url: functionUrl "callback-url": authorizationType is NONE: .*; fix: set authorizationType: "AWS_IAM"$/,
+            ],
+            [
+                "a trust policy whose conditions were removed",
+                () =>
+                    withPolicy(
+                        "callback-workflow-role",
+                        "assumeRolePolicy",
+                        statement("AssumedByService", ({ Condition: _removed, ...s }) => s),
+                    ),
+                /^iam-trust-confused-deputy on callback-workflow-role: role "callback-workflow-role": statement "AssumedByService" lets states\.amazonaws\.com assume the role without a condition on aws:SourceAccount and aws:SourceArn, .*; fix: /,
+            ],
+            [
+                "logging at ALL with execution data",
+                () =>
+                    registered.map((r) =>
+                        r.type === TYPES.stateMachine
+                            ? {
+                                  ...r,
+                                  props: {
+                                      ...r.props,
+                                      loggingConfiguration: {
+                                          ...(r.props.loggingConfiguration as object),
+                                          level: "ALL",
+                                          includeExecutionData: true,
+                                      },
+                                  },
+                              }
+                            : r,
+                    ),
+                /^sfn-no-task-tokens-in-logs on callback-workflow-state-machine: stateMachine "callback-workflow-state-machine": logging at level ALL with includeExecutionData: true .*; fix: /,
+            ],
+        ];
+        for (const [weakening, weaken, message] of weakenings) {
+            it(`weakened by ${weakening}: a violation`, () => {
+                const found = wholePack(weaken());
+                assert.ok(found.length >= 1, "no violation");
+                assert.match(found.join("\n"), message);
+            });
+        }
+
+        it("a Deny statement added anywhere is no violation", () => {
+            const denyAll = (all: Statements) => [
+                ...all,
+                deny("*", "*", { Principal: "*" }),
+                { Effect: "Deny", NotAction: "sqs:*", NotResource: QUEUE },
+            ];
+            for (const [name, key] of [
+                ["callback-callback-policy", "policy"],
+                ["callback-workflow-policy", "policy"],
+                ["callback-alarms-key", "policy"],
+                ["callback-workflow-role", "assumeRolePolicy"],
+            ]) {
+                assert.deepEqual(wholePack(withPolicy(name, key, denyAll)), [], name);
+            }
+        });
     });
 });
