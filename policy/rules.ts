@@ -9,6 +9,12 @@
  * where a resource has to be found (the queue an event source mapping reads), it is found through
  * the dependencies Pulumi records between properties; where the content matters and is unknown
  * (a definition built from a queue URL), the check waits for the next preview, when it is known.
+ * Inside a known document an unknown part is read the same way: an unknown Resource is not `"*"`,
+ * an unknown condition value narrows, an unknown principal is not everyone.
+ *
+ * A Deny statement only takes permissions away: no rule reports one. Every resource violation starts
+ * with the resource (`role "callback-workflow-role": …`, see {@link checkResource}), then names the
+ * statement (its Sid, or its 1-based position) or property at fault, and ends with the fix.
  */
 
 /** A value the preview does not know yet. */

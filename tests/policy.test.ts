@@ -188,6 +188,10 @@ describe("policy pack", () => {
             assert.ok(names.has(rule), `${rule} is not a rule of the pack`);
             const level = typeof value === "string" ? value : (value as { enforcementLevel?: string }).enforcementLevel;
             if (level !== undefined) assert.ok(["advisory", "mandatory", "disabled", "remediate"].includes(level), `${rule}: ${level}`);
+            // Every setting is one the rule's schema declares.
+            const declared = Object.keys(policies.find((p) => p.name === rule)?.configSchema?.properties ?? {});
+            const settings = typeof value === "string" ? [] : Object.keys(value as object).filter((key) => key !== "enforcementLevel");
+            for (const setting of settings) assert.ok(declared.includes(setting), `${rule}: ${setting} is not one of its settings`);
         }
     });
 
