@@ -131,14 +131,14 @@ const queueEncrypted: ResourceRule = {
     check: (props) =>
         props.sqsManagedSseEnabled === true || present(props.kmsMasterKeyId)
             ? []
-            : ["the queue is not encrypted: set sqsManagedSseEnabled: true or kmsMasterKeyId"],
+            : ["the queue is not encrypted; fix: set sqsManagedSseEnabled: true or kmsMasterKeyId"],
 };
 
 const topicEncrypted: ResourceRule = {
     name: "sns-topic-kms-encrypted",
     description: "SNS topics are encrypted with a KMS key.",
     types: [TYPES.topic],
-    check: (props) => (present(props.kmsMasterKeyId) ? [] : ["the topic is not encrypted: set kmsMasterKeyId"]),
+    check: (props) => (present(props.kmsMasterKeyId) ? [] : ["the topic is not encrypted; fix: set kmsMasterKeyId"]),
 };
 
 const lambdaRuntime: ResourceRule = {
@@ -150,7 +150,7 @@ const lambdaRuntime: ResourceRule = {
         return runtime !== undefined && config.nodejsRuntimes.includes(runtime)
             ? []
             : [
-                  `runtime ${JSON.stringify(props.runtime ?? null)} is not one of the supported Node.js runtimes ${config.nodejsRuntimes.join(", ")}`,
+                  `runtime ${JSON.stringify(props.runtime ?? null)} is not one of the supported Node.js runtimes ${config.nodejsRuntimes.join(", ")}; fix: set runtime to one of them`,
               ];
     },
 };
@@ -163,10 +163,12 @@ const stateMachineObservable: ResourceRule = {
         const problems: string[] = [];
         const logging = obj(props.loggingConfiguration);
         const level = str(logging?.level) ?? "OFF";
-        if (level === "OFF") problems.push("logging is off: set loggingConfiguration.level to ALL, ERROR or FATAL");
-        else if (!present(logging?.logDestination)) problems.push(`logging at level ${level} has no logDestination`);
+        if (level === "OFF")
+            problems.push("logging is off; fix: set loggingConfiguration.level to ERROR or FATAL (or ALL, without execution data)");
+        else if (!present(logging?.logDestination))
+            problems.push(`logging at level ${level} has no logDestination; fix: set it to a log group ARN ending in :*`);
         if (obj(props.tracingConfiguration)?.enabled !== true)
-            problems.push("X-Ray tracing is off: set tracingConfiguration.enabled: true");
+            problems.push("X-Ray tracing is off; fix: set tracingConfiguration.enabled: true");
         return problems;
     },
 };
@@ -210,7 +212,9 @@ const callbackNeedsStandard: ResourceRule = {
         const definition = document(props.definition);
         if (definition === undefined || !taskStates(definition).some((t) => isCallbackTask(t.state))) return [];
         const type = str(props.type) ?? "STANDARD";
-        return type === "STANDARD" ? [] : [`the definition waits for task tokens, so the type must be STANDARD, not ${type}`];
+        return type === "STANDARD"
+            ? []
+            : [`the definition waits for task tokens, so the type must be STANDARD, not ${type}; fix: set type: "STANDARD"`];
     },
 };
 
@@ -225,10 +229,15 @@ const callbackTimeout: ResourceRule = {
             .filter((t) => isCallbackTask(t.state))
             .flatMap(({ name, state }) => {
                 const timeout = num(state.TimeoutSeconds);
-                if (timeout === undefined) return [`task "${name}" waits for a callback without TimeoutSeconds (the default is one year)`];
+                if (timeout === undefined)
+                    return [
+                        `task "${name}" waits for a callback without TimeoutSeconds (the default is one year); fix: set TimeoutSeconds on the task`,
+                    ];
                 return timeout < ONE_YEAR_SECONDS
                     ? []
-                    : [`task "${name}" has TimeoutSeconds ${timeout}; it must be below ${ONE_YEAR_SECONDS} (one year)`];
+                    : [
+                          `task "${name}" has TimeoutSeconds ${timeout}; it must be below ${ONE_YEAR_SECONDS} (one year); fix: lower TimeoutSeconds`,
+                      ];
             });
     },
 };
@@ -411,7 +420,7 @@ const trustSingleService: ResourceRule = {
     check: (props) => {
         if (props.assumeRolePolicy === undefined || props.assumeRolePolicy === UNKNOWN) return [];
         const trust = document(props.assumeRolePolicy);
-        if (trust === undefined) return ["the trust policy is not a JSON document"];
+        if (trust === undefined) return ["the trust policy is not a JSON document; fix: give assumeRolePolicy as a JSON policy document"];
         const principals = list(trust.Statement)
             .map((value) => obj(value) ?? {})
             .filter((statement) => statement.Effect !== "Deny")
@@ -422,11 +431,15 @@ const trustSingleService: ResourceRule = {
             const p = obj(principal);
             const others = Object.keys(p ?? {}).filter((key) => key !== "Service");
             if (p === undefined || others.length > 0)
-                problems.push(`the trust policy names ${JSON.stringify(principal ?? null)}, not a service`);
+                problems.push(
+                    `the trust policy names ${JSON.stringify(principal ?? null)}, not a service; fix: trust one service principal`,
+                );
             for (const service of list(p?.Service)) services.add(service);
         }
         if (problems.length === 0 && (services.size !== 1 || typeof [...services][0] !== "string")) {
-            problems.push(`the trust policy must name exactly one service principal; it names ${JSON.stringify([...services])}`);
+            problems.push(
+                `the trust policy must name exactly one service principal; it names ${JSON.stringify([...services])}; fix: one role per service`,
+            );
         }
         return problems;
     },

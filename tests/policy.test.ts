@@ -680,6 +680,8 @@ describe("policy pack", () => {
             const found = violationsOf(policy, type, violating);
             assert.equal(found.length >= 1, true, `no violation for ${JSON.stringify(violating)}`);
             assert.match(found.join("\n"), message);
+            // Each names the resource first and ends with the fix.
+            for (const violation of found) assert.match(violation, /^[a-zA-Z]+ "r": .*; fix: [^;]+$/);
         });
     });
 
