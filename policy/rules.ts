@@ -376,8 +376,10 @@ export function isWideResource(resource: string): boolean {
 function sensitiveGrants(body: Record<string, unknown>): { action: string; through: string }[] {
     return Object.keys(SENSITIVE_ACTIONS).flatMap((action) => {
         if (body.NotAction !== undefined) {
-            const excluded = strings(body.NotAction).some((pattern) => iamMatches(pattern, action));
-            return excluded || body.NotAction === UNKNOWN ? [] : [{ action, through: "NotAction" }];
+            // An unknown exclusion might be this action: it cannot fail the rule.
+            const unknown = body.NotAction === UNKNOWN || list(body.NotAction).includes(UNKNOWN);
+            const excluded = unknown || strings(body.NotAction).some((pattern) => iamMatches(pattern, action));
+            return excluded ? [] : [{ action, through: "NotAction" }];
         }
         const pattern = strings(body.Action).find((p) => iamMatches(p, action));
         return pattern === undefined ? [] : [{ action, through: pattern }];

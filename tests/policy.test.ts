@@ -960,6 +960,11 @@ describe("policy pack", () => {
                 ],
                 ["iam-sensitive-actions-scoped", TYPES.policy, { policy: { Statement: [allow(UNKNOWN, "*")] } }],
                 ["iam-no-wildcard-actions", TYPES.policy, { policy: { Statement: [allow(UNKNOWN, UNKNOWN)] } }],
+                [
+                    "iam-sensitive-actions-scoped",
+                    TYPES.policy,
+                    { policy: { Statement: [{ Effect: "Allow", NotAction: ["s3:*", UNKNOWN], Resource: "*" }] } },
+                ],
                 ["resource-policy-not-public", TYPES.queuePolicy, { policy: UNKNOWN }],
                 [
                     "resource-policy-not-public",
