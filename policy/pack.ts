@@ -33,13 +33,25 @@ export function snapshot(value: unknown): unknown {
     return raw;
 }
 
-/** The runtime list and the managed-policy allow-list can be configured; every rule takes a level. */
+/** The settings some rules take (defaults in `DEFAULT_RULE_CONFIG`); every rule takes a level. */
 const schemas: Record<string, PolicyConfigSchema> = {
     "lambda-supported-nodejs-runtime": {
         properties: { nodejsRuntimes: { type: "array", items: { type: "string" }, default: DEFAULT_RULE_CONFIG.nodejsRuntimes } },
     },
     "iam-no-wildcard-actions": {
         properties: { allowedManagedPolicyArns: { type: "array", items: { type: "string" }, default: [] } },
+    },
+    "iam-no-external-managed-policies": {
+        properties: { allowedCustomerManagedPolicyArns: { type: "array", items: { type: "string" }, default: [] } },
+    },
+    "iam-trust-confused-deputy": {
+        properties: {
+            trustConditionKeys: {
+                type: "object",
+                additionalProperties: { type: "array", items: { type: "string" } },
+                default: DEFAULT_RULE_CONFIG.trustConditionKeys,
+            },
+        },
     },
 };
 
@@ -48,6 +60,8 @@ function ruleConfig(args: { getConfig<T extends object>(): T }): RuleConfig {
     return {
         nodejsRuntimes: config.nodejsRuntimes ?? DEFAULT_RULE_CONFIG.nodejsRuntimes,
         allowedManagedPolicyArns: config.allowedManagedPolicyArns ?? DEFAULT_RULE_CONFIG.allowedManagedPolicyArns,
+        trustConditionKeys: config.trustConditionKeys ?? DEFAULT_RULE_CONFIG.trustConditionKeys,
+        allowedCustomerManagedPolicyArns: config.allowedCustomerManagedPolicyArns ?? DEFAULT_RULE_CONFIG.allowedCustomerManagedPolicyArns,
     };
 }
 
@@ -59,13 +73,14 @@ export const policies: Policy[] = [
         ...(schemas[rule.name] ? { configSchema: schemas[rule.name] } : {}),
         validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
             const props = snapshot(args.props) as Record<string, unknown>;
-            for (const violation of checkResource(rule, args.type, props, ruleConfig(args))) report(violation);
+            for (const violation of checkResource(rule, { type: args.type, name: args.name, props }, ruleConfig(args))) report(violation);
         },
     })),
     ...STACK_RULES.map((rule) => ({
         name: rule.name,
         description: rule.description,
         enforcementLevel: "mandatory" as const,
+        ...(schemas[rule.name] ? { configSchema: schemas[rule.name] } : {}),
         validateStack: (args: StackValidationArgs, report: ReportViolation) => {
             const resources: CheckedResource[] = args.resources.map((r) => ({
                 type: r.type,

@@ -9,6 +9,12 @@
  * where a resource has to be found (the queue an event source mapping reads), it is found through
  * the dependencies Pulumi records between properties; where the content matters and is unknown
  * (a definition built from a queue URL), the check waits for the next preview, when it is known.
+ * Inside a known document an unknown part is read the same way: an unknown Resource is not `"*"`,
+ * an unknown condition value narrows, an unknown principal is not everyone.
+ *
+ * A Deny statement only takes permissions away: no rule reports one. Every resource violation starts
+ * with the resource (`role "callback-workflow-role": …`, see {@link checkResource}), then names the
+ * statement (its Sid, or its 1-based position) or property at fault, and ends with the fix.
  */
 
 /** A value the preview does not know yet. */
@@ -45,9 +51,19 @@ export interface RuleConfig {
     nodejsRuntimes: string[];
     /** AWS managed policies a role may have attached (their content cannot be checked here). */
     allowedManagedPolicyArns: string[];
+    /** For each service principal, the condition keys its trust statements must restrict (confused-deputy guard). */
+    trustConditionKeys: Record<string, string[]>;
+    /** Customer managed policies from outside the stack that may be attached (their content cannot be checked here). */
+    allowedCustomerManagedPolicyArns: string[];
 }
 
-export const DEFAULT_RULE_CONFIG: RuleConfig = { nodejsRuntimes: ["nodejs22.x", "nodejs24.x"], allowedManagedPolicyArns: [] };
+export const DEFAULT_RULE_CONFIG: RuleConfig = {
+    nodejsRuntimes: ["nodejs22.x", "nodejs24.x"],
+    allowedManagedPolicyArns: [],
+    // Lambda's execution-role trust takes no such condition (Lambda sends neither key when it assumes the role).
+    trustConditionKeys: { "states.amazonaws.com": ["aws:SourceAccount", "aws:SourceArn"] },
+    allowedCustomerManagedPolicyArns: [],
+};
 
 export const TYPES = {
     queue: "aws:sqs/queue:Queue",
@@ -63,6 +79,22 @@ export const TYPES = {
     groupPolicy: "aws:iam/groupPolicy:GroupPolicy",
     rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
+    queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
+    topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
+    key: "aws:kms/key:Key",
+    keyPolicy: "aws:kms/keyPolicy:KeyPolicy",
+    bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+    secretPolicy: "aws:secretsmanager/secretPolicy:SecretPolicy",
+    eventBusPolicy: "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
+    logResourcePolicy: "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+    permission: "aws:lambda/permission:Permission",
+    functionUrl: "aws:lambda/functionUrl:FunctionUrl",
+    layerVersionPermission: "aws:lambda/layerVersionPermission:LayerVersionPermission",
+    userPolicyAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    groupPolicyAttachment: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    userPolicyAttachmentsExclusive: "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+    groupPolicyAttachmentsExclusive: "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
 } as const;
 
 /** One year: a Task's default TimeoutSeconds, and the longest a Standard execution may run. */
@@ -99,14 +131,14 @@ const queueEncrypted: ResourceRule = {
     check: (props) =>
         props.sqsManagedSseEnabled === true || present(props.kmsMasterKeyId)
             ? []
-            : ["the queue is not encrypted: set sqsManagedSseEnabled: true or kmsMasterKeyId"],
+            : ["the queue is not encrypted; fix: set sqsManagedSseEnabled: true or kmsMasterKeyId"],
 };
 
 const topicEncrypted: ResourceRule = {
     name: "sns-topic-kms-encrypted",
     description: "SNS topics are encrypted with a KMS key.",
     types: [TYPES.topic],
-    check: (props) => (present(props.kmsMasterKeyId) ? [] : ["the topic is not encrypted: set kmsMasterKeyId"]),
+    check: (props) => (present(props.kmsMasterKeyId) ? [] : ["the topic is not encrypted; fix: set kmsMasterKeyId"]),
 };
 
 const lambdaRuntime: ResourceRule = {
@@ -118,7 +150,7 @@ const lambdaRuntime: ResourceRule = {
         return runtime !== undefined && config.nodejsRuntimes.includes(runtime)
             ? []
             : [
-                  `runtime ${JSON.stringify(props.runtime ?? null)} is not one of the supported Node.js runtimes ${config.nodejsRuntimes.join(", ")}`,
+                  `runtime ${JSON.stringify(props.runtime ?? null)} is not one of the supported Node.js runtimes ${config.nodejsRuntimes.join(", ")}; fix: set runtime to one of them`,
               ];
     },
 };
@@ -131,11 +163,29 @@ const stateMachineObservable: ResourceRule = {
         const problems: string[] = [];
         const logging = obj(props.loggingConfiguration);
         const level = str(logging?.level) ?? "OFF";
-        if (level === "OFF") problems.push("logging is off: set loggingConfiguration.level to ALL, ERROR or FATAL");
-        else if (!present(logging?.logDestination)) problems.push(`logging at level ${level} has no logDestination`);
+        if (level === "OFF")
+            problems.push("logging is off; fix: set loggingConfiguration.level to ERROR or FATAL (or ALL, without execution data)");
+        else if (!present(logging?.logDestination))
+            problems.push(`logging at level ${level} has no logDestination; fix: set it to a log group ARN ending in :*`);
         if (obj(props.tracingConfiguration)?.enabled !== true)
-            problems.push("X-Ray tracing is off: set tracingConfiguration.enabled: true");
+            problems.push("X-Ray tracing is off; fix: set tracingConfiguration.enabled: true");
         return problems;
+    },
+};
+
+const noTaskTokensInLogs: ResourceRule = {
+    name: "sfn-no-task-tokens-in-logs",
+    description:
+        "State machines do not log at level ALL with includeExecutionData: true, which writes every task token (and every state's input and output) to the log group.",
+    types: [TYPES.stateMachine],
+    check: (props) => {
+        const logging = obj(props.loggingConfiguration);
+        // Unknown values are neither "ALL" nor true: they wait for the next preview.
+        return logging?.level === "ALL" && logging.includeExecutionData === true
+            ? [
+                  "logging at level ALL with includeExecutionData: true writes every task token to the log group, where whoever reads it could answer the workflow; fix: set includeExecutionData: false, or level ERROR or FATAL",
+              ]
+            : [];
     },
 };
 
@@ -162,7 +212,9 @@ const callbackNeedsStandard: ResourceRule = {
         const definition = document(props.definition);
         if (definition === undefined || !taskStates(definition).some((t) => isCallbackTask(t.state))) return [];
         const type = str(props.type) ?? "STANDARD";
-        return type === "STANDARD" ? [] : [`the definition waits for task tokens, so the type must be STANDARD, not ${type}`];
+        return type === "STANDARD"
+            ? []
+            : [`the definition waits for task tokens, so the type must be STANDARD, not ${type}; fix: set type: "STANDARD"`];
     },
 };
 
@@ -177,10 +229,15 @@ const callbackTimeout: ResourceRule = {
             .filter((t) => isCallbackTask(t.state))
             .flatMap(({ name, state }) => {
                 const timeout = num(state.TimeoutSeconds);
-                if (timeout === undefined) return [`task "${name}" waits for a callback without TimeoutSeconds (the default is one year)`];
+                if (timeout === undefined)
+                    return [
+                        `task "${name}" waits for a callback without TimeoutSeconds (the default is one year); fix: set TimeoutSeconds on the task`,
+                    ];
                 return timeout < ONE_YEAR_SECONDS
                     ? []
-                    : [`task "${name}" has TimeoutSeconds ${timeout}; it must be below ${ONE_YEAR_SECONDS} (one year)`];
+                    : [
+                          `task "${name}" has TimeoutSeconds ${timeout}; it must be below ${ONE_YEAR_SECONDS} (one year); fix: lower TimeoutSeconds`,
+                      ];
             });
     },
 };
@@ -197,47 +254,165 @@ function policyDocuments(type: string, props: Record<string, unknown>): Record<s
     return single === undefined ? [] : [single];
 }
 
+/** A statement of a policy document, with the name messages give it: its Sid, or its 1-based position. */
+interface Statement {
+    label: string;
+    body: Record<string, unknown>;
+}
+
+/** The statements of a document (a single statement may be given as an object rather than a list). */
+function statementsOf(policy: Record<string, unknown>): Statement[] {
+    return list(policy.Statement).flatMap((value, index) => {
+        const body = obj(value);
+        if (body === undefined) return [];
+        const sid = str(body.Sid);
+        return [{ label: sid !== undefined ? `statement "${sid}"` : `statement #${index + 1}`, body }];
+    });
+}
+
+/**
+ * The statements that grant something. A Deny only ever takes permissions away, so no rule looks at
+ * one; anything that is not a Deny (a missing or misspelt Effect included) is treated as an Allow.
+ */
+const allowStatements = (policy: Record<string, unknown>) => statementsOf(policy).filter((s) => s.body.Effect !== "Deny");
+
+/** The strings of an element that may be a string or a list (unknown values are left out: they cannot fail a rule). */
+const strings = (value: unknown): string[] => list(value).filter((v): v is string => typeof v === "string");
+
+const hasWildcard = (pattern: string) => /[*?]/.test(pattern);
+
+/** Whether an IAM pattern (`*` any run of characters, `?` one) matches `value`; IAM actions are case-insensitive. */
+export function iamMatches(pattern: string, value: string): boolean {
+    const source = pattern
+        .split("")
+        .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+        .join("");
+    return new RegExp(`^${source}$`, "i").test(value);
+}
+
 /** Policies AWS manages (`arn:aws:iam::aws:policy/…`): their content is not in the stack to check. */
 const isAwsManaged = (arn: unknown) => typeof arn === "string" && /^arn:aws[\w-]*:iam::aws:policy\//.test(arn);
+
+/** The resource types that hold identity policies (what a principal may do), as opposed to resource policies. */
+const IDENTITY_POLICY_TYPES = [TYPES.role, TYPES.rolePolicy, TYPES.policy, TYPES.userPolicy, TYPES.groupPolicy];
+
+/**
+ * Where a managed policy gets attached: each resource type, and the property holding the policy ARN
+ * (or ARNs). `RolePoliciesExclusive` and its kin name inline policies, which the identity-policy
+ * rules see where they are defined, so they are not here.
+ */
+export const MANAGED_POLICY_ATTACHMENTS: Record<string, string> = {
+    [TYPES.role]: "managedPolicyArns",
+    [TYPES.rolePolicyAttachment]: "policyArn",
+    [TYPES.policyAttachment]: "policyArn",
+    [TYPES.userPolicyAttachment]: "policyArn",
+    [TYPES.groupPolicyAttachment]: "policyArn",
+    [TYPES.rolePolicyAttachmentsExclusive]: "policyArns",
+    [TYPES.userPolicyAttachmentsExclusive]: "policyArns",
+    [TYPES.groupPolicyAttachmentsExclusive]: "policyArns",
+};
+
+/** What an Allow statement of an identity policy must not do, each with its fix. */
+function wildcardProblems({ label, body }: Statement): string[] {
+    const problems: string[] = [];
+    if (body.NotAction !== undefined)
+        problems.push(`${label} uses NotAction, which grants every action it does not name; fix: list the actions it needs in Action`);
+    if (body.NotResource !== undefined)
+        problems.push(
+            `${label} uses NotResource, which grants its actions on every resource it does not name; fix: list the resources in Resource`,
+        );
+    for (const action of strings(body.Action).filter(hasWildcard))
+        problems.push(
+            `${label} grants ${action}, a wildcard action (any action it matches, today's and future ones); fix: name each action`,
+        );
+    return problems;
+}
 
 const wildcardActions: ResourceRule = {
     name: "iam-no-wildcard-actions",
     description:
-        'IAM policies grant no "*" action, no "service:*" action and no NotAction; AWS managed policies, whose content cannot be checked, are not attached unless allowed.',
-    types: [
-        TYPES.role,
-        TYPES.rolePolicy,
-        TYPES.policy,
-        TYPES.userPolicy,
-        TYPES.groupPolicy,
-        TYPES.rolePolicyAttachment,
-        TYPES.policyAttachment,
-    ],
+        "IAM identity policies grant no action with a wildcard (`*`, `s3:*`, `states:Send*`, `iam:Pass?ole`), no NotAction and no NotResource (Deny statements may); AWS managed policies, whose content cannot be checked, are not attached unless allowed.",
+    types: [...new Set([...IDENTITY_POLICY_TYPES, ...Object.keys(MANAGED_POLICY_ATTACHMENTS)])],
     check: (props, config, type) => {
-        const attached = type === TYPES.role ? list(props.managedPolicyArns) : list(props.policyArn);
+        const key = MANAGED_POLICY_ATTACHMENTS[type];
+        const attached = key === undefined ? [] : list(props[key]);
         const managed = attached
             .filter((arn) => isAwsManaged(arn) && !config.allowedManagedPolicyArns.includes(String(arn)))
             .map(
                 (arn) =>
-                    `the AWS managed policy ${String(arn)} is attached; its actions cannot be checked (allow it in allowedManagedPolicyArns)`,
+                    `the AWS managed policy ${String(arn)} is attached; its actions cannot be checked; fix: grant the actions in a policy of the stack, or allow it in allowedManagedPolicyArns`,
             );
-        return managed.concat(
-            policyDocuments(type, props).flatMap((policy) =>
-                list(policy.Statement).flatMap((value, index) => {
-                    const statement = obj(value) ?? {};
-                    const sid = str(statement.Sid) ?? `#${index + 1}`;
-                    const problems: string[] = [];
-                    if (statement.NotAction !== undefined)
-                        problems.push(`statement ${sid} uses NotAction, which grants everything it does not name`);
-                    for (const action of list(statement.Action)) {
-                        if (typeof action === "string" && (action === "*" || /^[^:]+:\*$/.test(action)))
-                            problems.push(`statement ${sid} grants the wildcard action ${action}`);
-                    }
-                    return problems;
-                }),
-            ),
-        );
+        return managed.concat(policyDocuments(type, props).flatMap((policy) => allowStatements(policy).flatMap(wildcardProblems)));
     },
+};
+
+/**
+ * Actions that must name the resources they act on, each with what granting it on every resource
+ * would allow. Any pattern matching one of them (`states:Send*`, `sts:*`, `*`) counts as granting it.
+ */
+export const SENSITIVE_ACTIONS: Record<string, string> = {
+    "states:SendTaskSuccess": "answer the task tokens of any workflow",
+    "states:SendTaskFailure": "answer the task tokens of any workflow",
+    "states:SendTaskHeartbeat": "answer the task tokens of any workflow",
+    "iam:PassRole": "hand any role of the account to a service",
+    "sts:AssumeRole": "assume any role that trusts the account",
+};
+
+/**
+ * Whether a Resource pattern names no particular resource: `*`, or an ARN whose resource part is
+ * nothing but wildcards after at most its resource type (`arn:aws:states:*:*:*`,
+ * `arn:aws:iam::123456789012:role/*`, `arn:aws:states:eu-west-1:123456789012:stateMachine:*`).
+ * A path or name prefix (`role/service-role/*`, `stateMachine:callback-*`) counts as naming.
+ */
+export function isWideResource(resource: string): boolean {
+    const parts = resource.split(":");
+    if (parts.length < 6) return hasWildcard(resource); // `*`, `arn:aws:*`: not even a full ARN
+    const segments = parts.slice(5).join(":").split(/[:/]/);
+    const onlyWildcards = (segment: string) => /^[*?]+$/.test(segment);
+    return onlyWildcards(segments[segments.length - 1]) && segments.filter((segment) => !onlyWildcards(segment)).length <= 1;
+}
+
+/** The sensitive actions an Allow statement grants, each with the pattern (or NotAction) that grants it. */
+function sensitiveGrants(body: Record<string, unknown>): { action: string; through: string }[] {
+    return Object.keys(SENSITIVE_ACTIONS).flatMap((action) => {
+        if (body.NotAction !== undefined) {
+            // An unknown exclusion might be this action: it cannot fail the rule.
+            const unknown = body.NotAction === UNKNOWN || list(body.NotAction).includes(UNKNOWN);
+            const excluded = unknown || strings(body.NotAction).some((pattern) => iamMatches(pattern, action));
+            return excluded ? [] : [{ action, through: "NotAction" }];
+        }
+        const pattern = strings(body.Action).find((p) => iamMatches(p, action));
+        return pattern === undefined ? [] : [{ action, through: pattern }];
+    });
+}
+
+/** Where an Allow statement grants on every resource: a wide Resource, or NotResource (undefined when it does not). */
+function wideResource(body: Record<string, unknown>): string | undefined {
+    if (body.NotResource !== undefined) return "NotResource";
+    const wide = strings(body.Resource).find(isWideResource);
+    return wide === undefined ? undefined : JSON.stringify(wide);
+}
+
+const sensitiveActionsScoped: ResourceRule = {
+    name: "iam-sensitive-actions-scoped",
+    description:
+        'IAM identity policies grant states:SendTaskSuccess/Failure/Heartbeat, iam:PassRole and sts:AssumeRole (or a pattern matching them) only on named resources, never on "*" or a wildcard-only ARN.',
+    types: IDENTITY_POLICY_TYPES,
+    check: (props, _config, type) =>
+        policyDocuments(type, props).flatMap((policy) =>
+            allowStatements(policy).flatMap(({ label, body }) => {
+                const on = wideResource(body);
+                const grants = on === undefined ? [] : sensitiveGrants(body);
+                if (grants.length === 0) return [];
+                const actions = grants.map(({ action, through }) =>
+                    through.toLowerCase() === action.toLowerCase() ? action : `${action} (through ${through})`,
+                );
+                const risks = [...new Set(grants.map(({ action }) => SENSITIVE_ACTIONS[action]))];
+                return [
+                    `${label} grants ${actions.join(", ")} on ${on}: whoever holds it could ${risks.join(" and ")}; fix: set Resource to the ARNs it needs`,
+                ];
+            }),
+        ),
 };
 
 const trustSingleService: ResourceRule = {
@@ -247,7 +422,7 @@ const trustSingleService: ResourceRule = {
     check: (props) => {
         if (props.assumeRolePolicy === undefined || props.assumeRolePolicy === UNKNOWN) return [];
         const trust = document(props.assumeRolePolicy);
-        if (trust === undefined) return ["the trust policy is not a JSON document"];
+        if (trust === undefined) return ["the trust policy is not a JSON document; fix: give assumeRolePolicy as a JSON policy document"];
         const principals = list(trust.Statement)
             .map((value) => obj(value) ?? {})
             .filter((statement) => statement.Effect !== "Deny")
@@ -258,13 +433,161 @@ const trustSingleService: ResourceRule = {
             const p = obj(principal);
             const others = Object.keys(p ?? {}).filter((key) => key !== "Service");
             if (p === undefined || others.length > 0)
-                problems.push(`the trust policy names ${JSON.stringify(principal ?? null)}, not a service`);
+                problems.push(
+                    `the trust policy names ${JSON.stringify(principal ?? null)}, not a service; fix: trust one service principal`,
+                );
             for (const service of list(p?.Service)) services.add(service);
         }
         if (problems.length === 0 && (services.size !== 1 || typeof [...services][0] !== "string")) {
-            problems.push(`the trust policy must name exactly one service principal; it names ${JSON.stringify([...services])}`);
+            problems.push(
+                `the trust policy must name exactly one service principal; it names ${JSON.stringify([...services])}; fix: one role per service`,
+            );
         }
         return problems;
+    },
+};
+
+// Resource policies: who else may use a resource. Open to everyone is only acceptable when a
+// condition narrows it to an account, an organization or a source (the usual way to admit a
+// service that calls with no principal of its own, e.g. an EventBridge rule or an S3 notification).
+
+/** The resource types with a resource policy, and the property that holds it. */
+export const RESOURCE_POLICY_PROPS: Record<string, string> = {
+    [TYPES.queue]: "policy",
+    [TYPES.queuePolicy]: "policy",
+    [TYPES.topic]: "policy",
+    [TYPES.topicPolicy]: "policy",
+    [TYPES.key]: "policy",
+    [TYPES.keyPolicy]: "policy",
+    [TYPES.bucketPolicy]: "policy",
+    [TYPES.secretPolicy]: "policy",
+    [TYPES.eventBusPolicy]: "policy",
+    [TYPES.logResourcePolicy]: "policyDocument",
+};
+
+/**
+ * Condition keys that narrow a statement open to `"*"` to an account, an organization or a source
+ * (AWS's global condition keys, and KMS's caller account). `aws:SourceIp` is not one: an address
+ * range says nothing about whose credentials call.
+ */
+export const NARROWING_CONDITION_KEYS = [
+    "aws:SourceArn",
+    "aws:SourceAccount",
+    "aws:SourceOwner",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "kms:CallerAccount",
+];
+
+/**
+ * Operators under which a key restricts what it names. Negated ones (`StringNotEquals`) admit
+ * everything else, `…IfExists` ones admit callers that do not send the key, `Null` only tests presence.
+ */
+const isRestrictingOperator = (operator: string) =>
+    /^(String(Equals|EqualsIgnoreCase|Like)|Arn(Equals|Like))$/.test(operator.replace(/^ForAnyValue:/, ""));
+
+/** A condition value that names something: not only wildcards, and no ARN of any account (`arn:aws:states:*:*:*`). */
+function namesSomething(value: unknown): boolean {
+    if (value === UNKNOWN) return true;
+    if (typeof value !== "string" || /^[*?]*$/.test(value)) return false;
+    const parts = value.split(":");
+    return !(parts.length >= 6 && parts[0] === "arn" && /^[*?]+$/.test(parts[4]));
+}
+
+/**
+ * Whether a statement's Condition restricts one of `keys` (case-insensitive, as IAM compares them),
+ * under a restricting operator, to values that all name something. An unknown condition counts.
+ */
+export function conditionRestricts(condition: unknown, keys: string[]): boolean {
+    if (condition === UNKNOWN) return true;
+    const wanted = new Set(keys.map((key) => key.toLowerCase()));
+    return Object.entries(obj(condition) ?? {}).some(([operator, block]) => {
+        if (!isRestrictingOperator(operator)) return false;
+        if (block === UNKNOWN) return true;
+        return Object.entries(obj(block) ?? {}).some(([key, value]) => {
+            const values = list(value === UNKNOWN ? [UNKNOWN] : value);
+            return wanted.has(key.toLowerCase()) && values.length > 0 && values.every(namesSomething);
+        });
+    });
+}
+
+/** How an Allow statement admits everyone (`Principal: "*"`, `{"AWS": "*"}`, a NotPrincipal), or undefined. */
+function everyone(body: Record<string, unknown>): string | undefined {
+    if (body.NotPrincipal !== undefined) return `NotPrincipal ${JSON.stringify(body.NotPrincipal)} (everyone it does not name)`;
+    const principal = body.Principal;
+    if (principal === "*") return 'Principal "*"';
+    const open = Object.values(obj(principal) ?? {}).some((value) => strings(value).includes("*"));
+    return open ? `Principal ${JSON.stringify(principal)}` : undefined;
+}
+
+const NARROWING_FIX =
+    "fix: name the principals, or add a condition that narrows them (StringEquals aws:SourceAccount, ArnEquals aws:SourceArn, StringEquals aws:PrincipalOrgID, …)";
+
+/** The violations of a Lambda permission or function URL (their "resource policy" is a set of properties). */
+function lambdaAccessProblems(type: string, props: Record<string, unknown>): string[] {
+    if (type === TYPES.functionUrl) {
+        return props.authorizationType === "NONE"
+            ? ['authorizationType is NONE: anyone on the internet can invoke the function; fix: set authorizationType: "AWS_IAM"']
+            : [];
+    }
+    const problems: string[] = [];
+    const narrowing = type === TYPES.layerVersionPermission ? ["organizationId"] : ["sourceArn", "sourceAccount", "principalOrgId"];
+    if (props.principal === "*" && !narrowing.some((key) => present(props[key])))
+        problems.push(
+            `principal is "*" without ${narrowing.join(", ")}: any AWS account may use it; fix: name the principal or set ${narrowing.join(" or ")}`,
+        );
+    if (props.functionUrlAuthType === "NONE")
+        problems.push('functionUrlAuthType is NONE: anyone on the internet can invoke the function URL; fix: use "AWS_IAM"');
+    return problems;
+}
+
+const resourcePolicyNotPublic: ResourceRule = {
+    name: "resource-policy-not-public",
+    description:
+        'Resource policies (queues, topics, KMS keys, buckets, secrets, event buses, log resource policies) allow "*" only under a condition that narrows it to an account, an organization or a source; Lambda permissions name their principal or source, and function URLs require IAM auth.',
+    types: [...Object.keys(RESOURCE_POLICY_PROPS), TYPES.permission, TYPES.functionUrl, TYPES.layerVersionPermission],
+    check: (props, _config, type) => {
+        const key = RESOURCE_POLICY_PROPS[type];
+        if (key === undefined) return lambdaAccessProblems(type, props);
+        const policy = document(props[key]);
+        if (policy === undefined) return [];
+        return allowStatements(policy).flatMap(({ label, body }) => {
+            const who = everyone(body);
+            if (who === undefined || conditionRestricts(body.Condition, NARROWING_CONDITION_KEYS)) return [];
+            return [`${label} allows ${who} without a condition that narrows it to an account, organization or source; ${NARROWING_FIX}`];
+        });
+    },
+};
+
+/**
+ * Confused-deputy guard: a role that a service assumes on behalf of a resource must say which
+ * account's (and which) resources, or any customer's resource of that service could act as it.
+ */
+const trustConditions: ResourceRule = {
+    name: "iam-trust-confused-deputy",
+    description:
+        "Every Allow statement of a role trust policy that names a service of trustConditionKeys (default states.amazonaws.com) restricts each of its keys (default aws:SourceAccount and aws:SourceArn) with StringEquals, StringLike, ArnEquals or ArnLike.",
+    types: [TYPES.role],
+    check: (props, config) => {
+        const trust = document(props.assumeRolePolicy);
+        if (trust === undefined) return []; // unknown, or not JSON (iam-trust-single-service reports that)
+        const required = new Map(Object.entries(config.trustConditionKeys).map(([service, keys]) => [service.toLowerCase(), keys]));
+        return allowStatements(trust).flatMap(({ label, body }) =>
+            strings(obj(body.Principal)?.Service).flatMap((service) => {
+                const missing = (required.get(service.toLowerCase()) ?? []).filter((key) => !conditionRestricts(body.Condition, [key]));
+                return missing.length === 0
+                    ? []
+                    : [
+                          `${label} lets ${service} assume the role without a condition on ${missing.join(" and ")}, so a resource of any account could use it; fix: add ${missing.map((key) => `"${/arn/i.test(key) ? "ArnLike" : "StringEquals"}": {"${key}": …}`).join(" and ")} naming this account's resources`,
+                      ];
+            }),
+        );
     },
 };
 
@@ -273,20 +596,34 @@ export const RESOURCE_RULES: ResourceRule[] = [
     topicEncrypted,
     lambdaRuntime,
     stateMachineObservable,
+    noTaskTokensInLogs,
     callbackNeedsStandard,
     callbackTimeout,
     wildcardActions,
+    sensitiveActionsScoped,
     trustSingleService,
+    trustConditions,
+    resourcePolicyNotPublic,
 ];
 
-/** Runs one resource rule on a resource of any type (no violation for types it does not look at). */
+/** How a message names a resource: its kind (the last part of its type) and its logical name, e.g. `role "callback-workflow-role"`. */
+export function describeResource(type: string, name: string): string {
+    const kind = type.split(":").pop() ?? type;
+    return `${kind.charAt(0).toLowerCase()}${kind.slice(1)} "${name}"`;
+}
+
+/**
+ * Runs one resource rule on a resource of any type (no violation for types it does not look at).
+ * Every violation starts with the resource it is about, so that the rules need not say it.
+ */
 export function checkResource(
     rule: ResourceRule,
-    type: string,
-    props: Record<string, unknown>,
+    resource: { type: string; name: string; props: Record<string, unknown> },
     config: RuleConfig = DEFAULT_RULE_CONFIG,
 ): string[] {
-    return rule.types.includes(type) ? rule.check(props, config, type) : [];
+    if (!rule.types.includes(resource.type)) return [];
+    const subject = describeResource(resource.type, resource.name);
+    return rule.check(resource.props, config, resource.type).map((violation) => `${subject}: ${violation}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -394,4 +731,40 @@ const lambdaLogRetention: StackRule = {
         }),
 };
 
-export const STACK_RULES: StackRule[] = [queueRedrive, mappingReportsFailures, visibilityCoversFunction, lambdaLogRetention];
+const externalManagedPolicies: StackRule = {
+    name: "iam-no-external-managed-policies",
+    description:
+        "Every customer managed policy attached (to a role, user or group) is a policy of this stack, whose statements the pack checks, or is listed in allowedCustomerManagedPolicyArns.",
+    check: (resources, config) => {
+        const own = ofType(resources, TYPES.policy);
+        return resources.flatMap((resource) => {
+            const key = MANAGED_POLICY_ATTACHMENTS[resource.type];
+            if (key === undefined) return [];
+            // A new policy's ARN is unknown during the preview, and so is the ARN an attachment takes
+            // from it: unknown values are left out (they are checked on the next preview). A known ARN
+            // is one of the stack's policies by ARN, or by path and name (an ARN written out by hand
+            // for a policy of the stack that does not exist yet).
+            const ofStack = (arn: string) =>
+                own.some(
+                    (policy) =>
+                        policy.props.arn === arn ||
+                        (str(policy.props.name) !== undefined &&
+                            arn.endsWith(`:policy${str(policy.props.path) ?? "/"}${String(policy.props.name)}`)),
+                );
+            return strings(resource.props[key])
+                .filter((arn) => !isAwsManaged(arn) && !config.allowedCustomerManagedPolicyArns.includes(arn) && !ofStack(arn))
+                .map(
+                    (arn) =>
+                        `${describeResource(resource.type, resource.name)} attaches ${arn}, a customer managed policy this stack does not create, so no rule checks its statements; fix: define the policy in the stack (aws.iam.Policy), or list its ARN in allowedCustomerManagedPolicyArns`,
+                );
+        });
+    },
+};
+
+export const STACK_RULES: StackRule[] = [
+    queueRedrive,
+    mappingReportsFailures,
+    visibilityCoversFunction,
+    lambdaLogRetention,
+    externalManagedPolicies,
+];
