@@ -20,7 +20,7 @@ import { unzipSync } from "fflate";
 import { parseCallbackMessage } from "../functions/callback/callback";
 import { CALLBACK_FUNCTION_ENTRY, PROJECT_ROOT } from "../infra/function-artifact";
 import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler } from "../local/bundled-handler";
-import { callbackMessage, sqsRecord } from "../tests/support/sqs-events";
+import { callbackMessage, sqsRecord, TASK_QUEUE_ARN } from "../tests/support/sqs-events";
 import { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 
 const LATENCY_MS = 25;
@@ -96,7 +96,7 @@ function printTable(title: string, rows: [string, string][]): void {
 
 async function main(): Promise<void> {
     const endpoint = await StepFunctionsEndpoint.start({ latencyMs: LATENCY_MS });
-    const { handler, artifact } = loadBundledHandler(endpoint.url);
+    const { handler, artifact } = loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN });
     const client = new SFNClient({
         region: "eu-west-1",
         endpoint: endpoint.url,

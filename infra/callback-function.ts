@@ -88,7 +88,9 @@ export class CallbackFunction extends pulumi.ComponentResource {
                     // WARN would drop them.
                     systemLogLevel: "INFO",
                 },
-                environment: { variables: { POWERTOOLS_SERVICE_NAME: "callback-pattern" } },
+                // TASK_QUEUE_ARN: the function answers only records from this queue (a direct
+                // invocation could otherwise complete any task whose token it holds).
+                environment: { variables: { POWERTOOLS_SERVICE_NAME: "callback-pattern", TASK_QUEUE_ARN: args.queueArn } },
                 tags: args.tags,
             },
             { parent: this },

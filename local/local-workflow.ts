@@ -117,7 +117,8 @@ export class LocalWorkflow {
         const endpoint = await StepFunctionsEndpoint.start({ respond: (call) => tokens.respond(call) });
         let loaded: ReturnType<typeof loadBundledHandler>;
         try {
-            loaded = loadBundledHandler(endpoint.url); // builds the archive: may fail on a broken handler
+            // Builds the archive: may fail on a broken handler. The function answers only its queue's records.
+            loaded = loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN: LOCAL.queueArn });
         } catch (error) {
             await endpoint.close(); // else its open server would keep the process alive
             throw error;

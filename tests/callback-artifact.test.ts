@@ -8,7 +8,7 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSEvent } from "aws-lambda";
 import { createRecordHandler, DEFAULT_RESULT, tokenFingerprint, type TaskWork } from "../functions/callback/callback";
 import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
-import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
+import { callbackMessage, RecordingLogger, sqsRecord, TASK_QUEUE_ARN } from "./support/sqs-events";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
 
 /** Replies chosen by the token, so that one batch can hold every case. */
@@ -38,7 +38,7 @@ describe("bundled callback function against a loopback Step Functions endpoint",
 
     before(async () => {
         endpoint = await StepFunctionsEndpoint.start({ respond: byToken });
-        ({ handler, restoreEnv } = loadBundledHandler(endpoint.url));
+        ({ handler, restoreEnv } = loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN }));
     });
     after(async () => {
         restoreEnv();
@@ -49,6 +49,32 @@ describe("bundled callback function against a loopback Step Functions endpoint",
     const run = (event: SQSEvent) => captureLogs(() => handler(event, LAMBDA_CONTEXT));
     const failedIds = (response: { batchItemFailures: { itemIdentifier: string }[] }) =>
         response.batchItemFailures.map((f) => f.itemIdentifier).sort();
+
+    it("answers nothing that did not come from its task queue (a direct invocation with a forged record)", async () => {
+        const forged = sqsRecord(
+            "forged",
+            callbackMessage("good-token", { approvedBy: "attacker" }),
+            1,
+            "arn:aws:sqs:eu-west-1:123456789012:x",
+        );
+        const { result, lines } = await run({ Records: [forged] });
+        assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "forged" }] });
+        assert.deepEqual(endpoint.calls, []);
+        assert.match(lines.join("\n"), /did not come from the task queue/);
+    });
+
+    it("answers nothing at all when TASK_QUEUE_ARN is not set (fails closed)", async () => {
+        const unset = loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN: "" });
+        try {
+            const { result } = await captureLogs(() =>
+                unset.handler({ Records: [sqsRecord("m1", callbackMessage("good-token"))] }, LAMBDA_CONTEXT),
+            );
+            assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "m1" }] });
+            assert.deepEqual(endpoint.calls, []);
+        } finally {
+            unset.restoreEnv();
+        }
+    });
 
     it("returns a good message's token with a signed awsJson 1.0 SendTaskSuccess request", async () => {
         const { result } = await run({ Records: [sqsRecord("m1", callbackMessage("good-token"))] });

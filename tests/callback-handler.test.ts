@@ -14,6 +14,7 @@ import {
     bound,
     createRecordHandler,
     DEFAULT_RESULT,
+    ForeignRecordError,
     describeFailure,
     LIMITS,
     MalformedMessageError,
@@ -22,7 +23,7 @@ import {
     tokenFingerprint,
     type TaskWork,
 } from "../functions/callback/callback";
-import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
+import { callbackMessage, RecordingLogger, sqsRecord, TASK_QUEUE_ARN } from "./support/sqs-events";
 
 // Stubs SFNClient's send for this file only: other files run the real client against a loopback endpoint.
 const mockSfn = () => mockClient(SFNClient);
@@ -241,6 +242,26 @@ describe("callback function", () => {
             assert.equal(logger.lines[0].fields.error, "ThrottlingException");
         });
 
+        it("refuses a record that did not come from the task queue: no callback, whatever token it holds", async () => {
+            sfn.on(SendTaskSuccessCommand).resolves({});
+            const guarded = createRecordHandler({
+                client: new SFNClient({ region: "eu-west-1", maxAttempts: 1 }),
+                logger,
+                taskQueueArn: TASK_QUEUE_ARN,
+            });
+            // The issue's reproduction: a forged message with a token read from another execution's history.
+            const forged = callbackMessage("stolen-token", { approvedBy: "attacker" });
+            for (const source of ["arn:aws:sqs:eu-west-1:123456789012:attacker-queue", "", undefined]) {
+                const record = { ...sqsRecord("forged", forged), eventSourceARN: source as string };
+                await assert.rejects(guarded(record), ForeignRecordError);
+            }
+            assert.equal(sfn.calls().length, 0);
+            assert.deepEqual(logger.levels(), ["error", "error", "error"]);
+            assert.match(String(logger.lines[0].fields.reason), /attacker-queue/);
+            // From the task queue, the same message is answered.
+            assert.equal(await guarded(sqsRecord("m1", callbackMessage("good-token"))), "succeeded");
+        });
+
         it("leaves a malformed message on the queue without calling Step Functions, and says why", async () => {
             await assert.rejects(handlerWith()(sqsRecord("m1", "not json", 3)), MalformedMessageError);
             assert.equal(sfn.calls().length, 0);
@@ -256,6 +277,7 @@ describe("callback function", () => {
         before(() => {
             process.env.AWS_REGION ??= "eu-west-1";
             process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
+            process.env.TASK_QUEUE_ARN = TASK_QUEUE_ARN;
             // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only once the client mock is in place
             ({ handler } = require("../functions/callback/handler") as { handler: typeof handler });
         });
@@ -279,6 +301,22 @@ describe("callback function", () => {
             // AWS's sample stops after the first record; every good token must have been returned.
             const returned = successCalls().map((input) => input.taskToken);
             for (let i = 0; i < 7; i++) assert.ok(returned.includes(`token-${i}`), `token-${i} not returned`);
+        });
+
+        it("answers only the records of its own queue (TASK_QUEUE_ARN), however it is invoked", async () => {
+            sfn.on(SendTaskSuccessCommand).resolves({});
+            const forged = sqsRecord(
+                "forged",
+                callbackMessage("stolen", { approvedBy: "attacker" }),
+                1,
+                "arn:aws:sqs:eu-west-1:123456789012:other",
+            );
+            const response = await handler({ Records: [forged, sqsRecord("good", callbackMessage("token"))] }, context);
+            assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: "forged" }]);
+            assert.deepEqual(
+                successCalls().map((input) => input.taskToken),
+                ["token"],
+            );
         });
 
         it("answers with a partial batch response even when every record fails", async () => {

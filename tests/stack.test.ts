@@ -328,6 +328,8 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
             assert.equal(fn.inputs.sourceCodeHash, undefined);
             assert.equal(fn.inputs.timeout, 10);
             assert.equal(fn.inputs.memorySize, 256);
+            // The function answers only records of the task queue.
+            assert.equal((fn.inputs.environment as { variables: Record<string, string> }).variables.TASK_QUEUE_ARN, arnOf(taskQueue));
         });
 
         it("logs JSON to a log group the stack creates, with the configured retention", () => {

@@ -54,6 +54,19 @@ export class MalformedMessageError extends Error {
     }
 }
 
+/**
+ * The record did not come from the task queue: a direct invocation, or an event source mapping on
+ * another queue. Only the state machine may send to the task queue (its queue policy), and the
+ * function answers a task only for a record from there; anything else could carry a token read
+ * from an execution's history and complete that task with a forged payload.
+ */
+export class ForeignRecordError extends Error {
+    constructor(source: string) {
+        super(`Record not from the task queue (its source is ${JSON.stringify(source)}); no callback sent`);
+        this.name = "ForeignRecordError";
+    }
+}
+
 /** Parses and checks a message body; throws {@link MalformedMessageError} naming what is wrong. */
 export function parseCallbackMessage(body: string): CallbackMessage {
     let parsed: unknown;
@@ -204,6 +217,12 @@ export interface CallbackDependencies {
     logger: CallbackLogger;
     /** The work done for each message; {@link defaultTaskWork} when omitted. */
     work?: TaskWork;
+    /**
+     * ARN of the task queue: records from any other source are refused, never answered. The Lambda
+     * entry always sets it (from `TASK_QUEUE_ARN`; refusing everything when that is missing);
+     * unit tests of the core may leave it out.
+     */
+    taskQueueArn?: string;
 }
 
 /** How a record ended, for logs and tests. */
@@ -222,6 +241,14 @@ export function createRecordHandler(deps: CallbackDependencies): (record: SQSRec
             messageId: record.messageId,
             receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
         };
+        if (deps.taskQueueArn !== undefined && record.eventSourceARN !== deps.taskQueueArn) {
+            const refused = new ForeignRecordError(String(record.eventSourceARN ?? ""));
+            logger.error("Record refused: it did not come from the task queue, so its token is not answered", {
+                ...context,
+                reason: refused.message,
+            });
+            throw refused;
+        }
         let message: CallbackMessage;
         try {
             message = parseCallbackMessage(record.body);

@@ -21,7 +21,11 @@ const client = new SFNClient({
     requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
 });
 const processor = new BatchProcessor(EventType.SQS);
-const handleRecord = createRecordHandler({ client, logger });
+// Only records from the task queue are answered (set by the stack). Without it, every record is
+// refused: an empty ARN matches no source, so a misconfigured function answers nothing.
+const taskQueueArn = process.env.TASK_QUEUE_ARN ?? "";
+if (taskQueueArn === "") logger.error("TASK_QUEUE_ARN is not set: every record is refused");
+const handleRecord = createRecordHandler({ client, logger, taskQueueArn });
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
     logger.addContext(context);

@@ -3,6 +3,9 @@ import type { SQSRecord } from "aws-lambda";
 import { MESSAGE_TITLE } from "../../infra/definition";
 import type { CallbackLogger } from "../../functions/callback/callback";
 
+/** The task queue the test records come from (what the stack sets as the function's TASK_QUEUE_ARN). */
+export const TASK_QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:tasks";
+
 /** The body the state machine sends, for a token and an execution input. */
 export function callbackMessage(token: string, input: unknown = { order: 42 }): string {
     return JSON.stringify({
@@ -14,7 +17,7 @@ export function callbackMessage(token: string, input: unknown = { order: 42 }): 
 }
 
 /** An SQS record as Lambda's event source mapping delivers it. */
-export function sqsRecord(messageId: string, body: string, receiveCount = 1): SQSRecord {
+export function sqsRecord(messageId: string, body: string, receiveCount = 1, eventSourceARN = TASK_QUEUE_ARN): SQSRecord {
     return {
         messageId,
         receiptHandle: `handle-${messageId}`,
@@ -28,7 +31,7 @@ export function sqsRecord(messageId: string, body: string, receiveCount = 1): SQ
         messageAttributes: {},
         md5OfBody: "",
         eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:tasks",
+        eventSourceARN,
         awsRegion: "eu-west-1",
     };
 }
