@@ -67,10 +67,15 @@ export interface TaskState {
     End?: true;
 }
 
-/** A Choice rule on whether fields are present (the only test this definition needs). */
-export type ChoiceRule = ({ Variable: string; IsPresent: boolean } | { And: { Variable: string; IsPresent: boolean }[] }) & {
-    Next: string;
-};
+/** The Choice comparisons this definition uses: whether a field is there, is a string, equals a string. */
+export type ChoiceTest =
+    | { Variable: string; IsPresent: boolean }
+    | { Variable: string; IsString: boolean }
+    | { Variable: string; StringEquals: string }
+    | { Not: ChoiceTest };
+
+/** A top-level Choice rule: a test and where it leads. */
+export type ChoiceRule = ChoiceTest & { Next: string };
 
 export interface ChoiceState {
     Type: "Choice";
@@ -222,22 +227,22 @@ export function buildCallbackDefinition(args: CallbackDefinitionArgs): StateMach
                 Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.NotificationError", Next: STATE_NAMES.checkFailure }],
                 Next: STATE_NAMES.checkFailure,
             },
-            // A Fail state whose ErrorPath or CausePath finds nothing fails with States.Runtime instead
-            // of the caught error: a SendTaskFailure may leave out its cause (or even its error), so the
-            // choice picks the Fail state that reads only what is there.
+            // A Fail state whose ErrorPath or CausePath finds nothing, or finds something other than a
+            // string, fails with States.Runtime instead of the caught error; so does a comparison on a
+            // missing field. A SendTaskFailure may leave out its cause (or even its error), so the rules
+            // look at one thing at a time, in order (the first that matches wins, and each one is
+            // reached only when the fields the rules before it ruled out are there), and lead to the
+            // Fail state that reads only what is usable. The usual case, an error and a cause, is the default.
             [STATE_NAMES.checkFailure]: {
                 Type: "Choice",
                 Choices: [
-                    {
-                        And: [
-                            { Variable: "$.Error", IsPresent: true },
-                            { Variable: "$.Cause", IsPresent: true },
-                        ],
-                        Next: STATE_NAMES.failWithCause,
-                    },
-                    { Variable: "$.Error", IsPresent: true, Next: STATE_NAMES.failWithoutCause },
+                    { Not: { Variable: "$.Error", IsPresent: true }, Next: STATE_NAMES.failUnnamed },
+                    { Not: { Variable: "$.Error", IsString: true }, Next: STATE_NAMES.failUnnamed },
+                    { Variable: "$.Error", StringEquals: "", Next: STATE_NAMES.failUnnamed },
+                    { Not: { Variable: "$.Cause", IsPresent: true }, Next: STATE_NAMES.failWithoutCause },
+                    { Not: { Variable: "$.Cause", IsString: true }, Next: STATE_NAMES.failWithoutCause },
                 ],
-                Default: STATE_NAMES.failUnnamed,
+                Default: STATE_NAMES.failWithCause,
             },
             [STATE_NAMES.failWithCause]: { Type: "Fail", ErrorPath: "$.Error", CausePath: "$.Cause" },
             [STATE_NAMES.failWithoutCause]: { Type: "Fail", ErrorPath: "$.Error" },

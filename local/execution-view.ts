@@ -68,7 +68,9 @@ export function compactLogLine(line: string): string {
     const details = ["error", "reason", "receiveCount", "taskToken"]
         .filter((key) => log[key] !== undefined)
         .map((key) => `${key}=${typeof log[key] === "string" ? log[key] : JSON.stringify(log[key])}`);
-    return `${String(log.level ?? "").padEnd(5)} ${String(log.message ?? "")}${details.length > 0 ? ` (${details.join(", ")})` : ""}`;
+    return printable(
+        `${String(log.level ?? "").padEnd(5)} ${String(log.message ?? "")}${details.length > 0 ? ` (${details.join(", ")})` : ""}`,
+    );
 }
 
 /** A task token cut to a log-safe prefix. */
@@ -82,6 +84,18 @@ export function withShortToken(body: unknown): unknown {
     const message = { ...(body as Record<string, unknown>) };
     if (typeof message.TaskToken === "string") message.TaskToken = shortToken(message.TaskToken);
     return message;
+}
+
+const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Text that came from an execution (an error's cause, a notification: anyone who can start an
+ * execution chooses them) made safe for a terminal: control characters are escaped, so that no
+ * text can move the cursor, erase a line or print a line of its own (a forged status, say).
+ */
+export function printable(text: string): string {
+    // eslint-disable-next-line no-control-regex -- control characters are what is matched
+    return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function table(headers: string[], rows: string[][], alignRight: boolean[]): string {
@@ -109,8 +123,8 @@ export function renderExecution(view: ExecutionView): string {
         indent(
             `source: ${view.source}\ninput:  ${JSON.stringify(view.input)}` +
                 (view.output === undefined ? "" : `\noutput: ${JSON.stringify(view.output)}`) +
-                (view.error === undefined ? "" : `\nerror:  ${view.error}`) +
-                (view.cause === undefined ? "" : `\ncause:  ${view.cause}`),
+                (view.error === undefined ? "" : `\nerror:  ${printable(view.error)}`) +
+                (view.cause === undefined ? "" : `\ncause:  ${printable(view.cause)}`),
         ),
     );
     for (const note of view.notes ?? []) parts.push(indent(`note: ${note}`));
@@ -136,7 +150,7 @@ export function renderExecution(view: ExecutionView): string {
     if (view.notifications.length === 0) {
         parts.push("\nNotification: none");
     } else {
-        for (const n of view.notifications) parts.push(`\nNotification (SNS ${n.topicArn}):\n${indent(n.message)}`);
+        for (const n of view.notifications) parts.push(`\nNotification (SNS ${n.topicArn}):\n${indent(printable(n.message))}`);
     }
     return parts.join("\n");
 }

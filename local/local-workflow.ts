@@ -283,8 +283,9 @@ export class LocalWorkflow {
             output = await run.result;
         } catch (error) {
             if (!(error instanceof ExecutionTimeoutError || error instanceof ExecutionError)) throw error;
-            status = error instanceof ExecutionTimeoutError ? "TIMED_OUT" : "FAILED";
-            failure = executionFailure(error);
+            // DescribeExecution gives a TIMED_OUT execution no error or cause; a FAILED one, the Fail state's.
+            if (error instanceof ExecutionTimeoutError) status = "TIMED_OUT";
+            else [status, failure] = ["FAILED", executionFailure(error)];
         }
         const end = Date.now();
         await events;
@@ -342,8 +343,7 @@ export class LocalWorkflow {
  * The error and cause an execution ended with, as `DescribeExecution` gives them. The interpreter
  * puts the error's name on the error's `cause` (an ExecutionError) and its cause in the message.
  */
-export function executionFailure(error: ExecutionError | ExecutionTimeoutError): { error: string; cause?: string } {
-    if (error instanceof ExecutionTimeoutError) return { error: "States.Timeout", cause: "The execution ran past its TimeoutSeconds" };
+export function executionFailure(error: ExecutionError): { error: string; cause?: string } {
     const inner = (error as { cause?: unknown }).cause;
     const name = inner instanceof Error ? inner.name : "States.Runtime";
     const cause = inner instanceof Error ? inner.message : undefined;

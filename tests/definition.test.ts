@@ -236,6 +236,31 @@ describe("state machine definition", () => {
             assert.equal(outcome.published.length, 1);
         });
 
+        it("tries a publish again when an attempt fails or hangs, up to the retry's attempts", async () => {
+            // The builder's states with one-second attempts (the real ones allow 10 s), to see a hung attempt retried.
+            const quick = buildCallbackDefinition({ ...args, taskTimeoutSeconds: 1 });
+            quick.States[STATE_NAMES.notifySuccess].TimeoutSeconds = 1;
+            const attempts: string[] = [];
+            const machine = new StateMachine(quick as unknown as LocalDefinition, { validationOptions: { checkArn: false } });
+            const execution = machine.run({} as never, {
+                context: { Task: { Token: "t" }, Execution: { Id: "arn:aws:states:eu-west-1:123456789012:execution:m:e" } } as never,
+                overrides: {
+                    taskResourceLocalHandlers: {
+                        [STATE_NAMES.waitForCallback]: (async () => ({})) as never,
+                        [STATE_NAMES.notifySuccess]: (async () => {
+                            attempts.push(attempts.length === 0 ? "hangs" : attempts.length === 1 ? "fails" : "publishes");
+                            if (attempts.length === 1) return new Promise(() => undefined);
+                            if (attempts.length === 2) throw Object.assign(new Error("busy"), { name: "SNS.ThrottledException" });
+                            return { MessageId: "m" };
+                        }) as never,
+                    },
+                    retryIntervalOverrides: { [STATE_NAMES.notifySuccess]: 0 },
+                },
+            });
+            assert.deepEqual(await execution.result, { MessageId: "m" });
+            assert.deepEqual(attempts, ["hangs", "fails", "publishes"]);
+        });
+
         it("still fails with the task's error when the failure notice cannot be published", async () => {
             const outcome = await run({}, rejects("TaskRejected", "out of stock"), { publishFails: true });
             assert.deepEqual(outcome, { status: "FAILED", error: "TaskRejected", cause: "out of stock", published: [] });
@@ -245,18 +270,34 @@ describe("state machine definition", () => {
             const noCause = buildCallbackDefinition({ ...args, taskTimeoutSeconds: 1 });
             // SendTaskFailure may leave out its cause (or its error): the Fail state must not read a missing path.
             const check = noCause.States[STATE_NAMES.checkFailure];
-            assert.deepEqual(
-                check.Choices.map((c) => c.Next),
-                [STATE_NAMES.failWithCause, STATE_NAMES.failWithoutCause],
-            );
-            assert.equal(check.Default, STATE_NAMES.failUnnamed);
+            assert.equal(check.Default, STATE_NAMES.failWithCause);
             assert.deepEqual(noCause.States[STATE_NAMES.failWithoutCause], { Type: "Fail", ErrorPath: "$.Error" });
             assert.equal(noCause.States[STATE_NAMES.failUnnamed].Error, UNNAMED_FAILURE_ERROR);
-            // Run the choice on error objects without a cause / without an error.
+            // Run the choice on every shape an error object might take: each ends with a usable error.
+            const unnamed = { error: UNNAMED_FAILURE_ERROR, cause: noCause.States[STATE_NAMES.failUnnamed].Cause };
             for (const [errorObject, expected] of [
-                // No cause: the interpreter words the missing cause itself; AWS leaves it out.
+                [
+                    { Error: "TaskRejected", Cause: "out of stock" },
+                    { error: "TaskRejected", cause: "out of stock" },
+                ],
+                [
+                    { Error: "States.Timeout", Cause: "" },
+                    { error: "States.Timeout", cause: undefined },
+                ],
+                // No cause (or not a string): the interpreter words the missing cause itself; AWS leaves it out.
                 [{ Error: "TaskRejected" }, { error: "TaskRejected", cause: undefined }],
-                [{}, { error: UNNAMED_FAILURE_ERROR, cause: noCause.States[STATE_NAMES.failUnnamed].Cause }],
+                [
+                    { Error: "TaskRejected", Cause: null },
+                    { error: "TaskRejected", cause: undefined },
+                ],
+                [
+                    { Error: "TaskRejected", Cause: 42 },
+                    { error: "TaskRejected", cause: undefined },
+                ],
+                [{}, unnamed],
+                [{ Error: null, Cause: "c" }, unnamed],
+                [{ Error: 5 }, unnamed],
+                [{ Error: "" }, unnamed],
             ] as const) {
                 const tail = { ...noCause, StartAt: STATE_NAMES.checkFailure };
                 const outcome = await run(errorObject, rejects("unused", "unused"), { definition: tail, partial: true });

@@ -236,6 +236,17 @@ describe("local run (npm start)", () => {
         assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": 1, "TaskFailed → Notify Failure": 2 });
     });
 
+    it("prints an execution's error, cause and notification with control characters escaped (no forged lines)", async () => {
+        const forged = "out of stock\n  note: payment captured\u001b[2K\u001b[1AExecution demo: SUCCEEDED";
+        const { view } = await runScenario("failure", { fail: forged });
+        assert.equal(view.cause, forged, "the view keeps the cause as it is");
+        const text = renderExecution(view);
+        // eslint-disable-next-line no-control-regex -- what must not reach the terminal
+        assert.doesNotMatch(text, /\u001b/);
+        assert.doesNotMatch(text, /^\s*note: payment captured/m);
+        assert.ok(text.includes("cause:  out of stock\\n  note: payment captured\\u001b[2K\\u001b[1AExecution demo: SUCCEEDED"), text);
+    });
+
     it("renders the console's view: status, message, history table and notification", async () => {
         const { view } = await runScenario("success");
         const text = renderExecution(view);

@@ -129,6 +129,14 @@ describe("secret config values (Pulumi mocks)", () => {
             assert.doesNotMatch(message, /737/);
         });
 
+        it("a plain batch size checked against a secret batching window: the window is not quoted", async () => {
+            const message = await invalid({ batchSize: "50", maxBatchingWindowSeconds: "0" }, ["maxBatchingWindowSeconds"]);
+            assert.match(
+                message,
+                /batchSize is "50": a batch size over 10 needs callback-pattern:maxBatchingWindowSeconds of at least 1 \(it is \[secret\]\)/,
+            );
+        });
+
         it("a secret tag map: tags named by position, never by name or value", async () => {
             const message = await invalid({ tags: JSON.stringify({ "project-nightingale": 7 }) }, ["tags"]);
             assert.match(
