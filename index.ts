@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CallbackPattern } from "./infra/callback-pattern";
 import { CONFIG_KEYS, ConfigError, parseSettings, settingsWarnings, type ConfigKey } from "./infra/config";
 import { COMPONENT_NAME } from "./infra/deploy-policy";
-import { settingInputs } from "./infra/setting-inputs";
+import { keepTagsAllSecret, settingInputs } from "./infra/setting-inputs";
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
@@ -49,14 +49,18 @@ const { settings, secretKeys } = loadSettings();
 for (const warning of settingsWarnings(project, settings, secretKeys)) pulumi.log.warn(warning);
 
 // The deploy policy is scoped to the names that start with COMPONENT_NAME (infra/deploy-policy.ts).
-const pattern = new CallbackPattern(COMPONENT_NAME, {
-    ...settingInputs(
-        // The stack's own tags come last: a user tag cannot hide which stack owns a resource.
-        { ...settings, tags: { ...settings.tags, "pulumi:project": project, "pulumi:stack": stack } },
-        new Set(CONFIG_KEYS.filter((key: ConfigKey) => secretKeys.has(key))),
-    ),
-    stackName: stack,
-});
+const pattern = new CallbackPattern(
+    COMPONENT_NAME,
+    {
+        ...settingInputs(
+            // The stack's own tags come last: a user tag cannot hide which stack owns a resource.
+            { ...settings, tags: { ...settings.tags, "pulumi:project": project, "pulumi:stack": stack } },
+            new Set(CONFIG_KEYS.filter((key: ConfigKey) => secretKeys.has(key))),
+        ),
+        stackName: stack,
+    },
+    { transformations: secretKeys.has("tags") ? [keepTagsAllSecret] : [] },
+);
 
 export const stateMachineArn = pattern.stateMachineArn;
 export const stateMachineName = pattern.stateMachineName;

@@ -73,6 +73,8 @@ export interface RegisteredResource {
     parent?: string;
     /** The inputs that reached the engine as Pulumi secrets (top-level property names). */
     secretInputs: string[];
+    /** Outputs the program asked the engine to keep secret (`additionalSecretOutputs`). */
+    additionalSecretOutputs: string[];
 }
 
 // How the SDK marks a secret value on the wire to the engine.
@@ -141,7 +143,10 @@ const nameOfUrn = (urn: string) => urn.split("::").pop() ?? urn;
 export class MockRecorder {
     public readonly resources: RegisteredResource[] = [];
     public readonly invokes: string[] = [];
-    private readonly dependencies = new Map<string, { dependencies: string[]; parent?: string; secretInputs: string[] }>();
+    private readonly dependencies = new Map<
+        string,
+        { dependencies: string[]; parent?: string; secretInputs: string[]; additionalSecretOutputs: string[] }
+    >();
 
     /**
      * Installs the mocks, the stack's config (`secretKeys`: the keys set as secrets, without
@@ -163,6 +168,7 @@ export class MockRecorder {
                     dependencies: recorded?.dependencies ?? [],
                     parent: recorded?.parent,
                     secretInputs: recorded?.secretInputs ?? [],
+                    additionalSecretOutputs: recorded?.additionalSecretOutputs ?? [],
                 });
                 return { id, state };
             },
@@ -186,6 +192,7 @@ export class MockRecorder {
             getDependenciesList(): string[];
             getParent(): string;
             getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+            getAdditionalsecretoutputsList(): string[];
         };
         const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, cb: unknown): unknown };
         const register = monitor.registerResource.bind(monitor);
@@ -196,6 +203,7 @@ export class MockRecorder {
                 secretInputs: Object.entries(req.getObject()?.toJavaScript() ?? {})
                     .filter(([, value]) => holdsSecret(value))
                     .map(([key]) => key),
+                additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             });
             return register(req, cb);
         };

@@ -52,8 +52,13 @@ describe("secret config values (Pulumi mocks)", () => {
     afterEach(() => (pulumi.log.warn = warn));
 
     it("nothing is a secret when nothing was set as one", async () => {
-        const config = Object.fromEntries(REACHES.map(([key, value]) => [key, value]));
+        const config = { ...Object.fromEntries(REACHES.map(([key, value]) => [key, value])), tags: JSON.stringify({ team: "a" }) };
         assert.deepEqual(await secretInputsWith(config, []), []);
+        const { recorder } = await runProgram(config, STACK);
+        assert.deepEqual(
+            recorder.resources.filter((r) => r.additionalSecretOutputs.length > 0).map((r) => r.name),
+            [],
+        );
     });
 
     for (const [key, value, inputs] of REACHES) {
@@ -69,6 +74,8 @@ describe("secret config values (Pulumi mocks)", () => {
         assert.equal(tagged.length, 19);
         for (const r of tagged) {
             assert.deepEqual(r.secretInputs, ["tags"], r.name);
+            // The provider copies tags into tagsAll, which it does not keep secret by itself.
+            assert.deepEqual(r.additionalSecretOutputs, ["tagsAll"], r.name);
             assert.equal((unwrap(r.inputs.tags) as Record<string, string>)["pulumi:stack"], STACK, r.name);
         }
         assert.deepEqual(
