@@ -98,10 +98,13 @@ export interface DeadLetterQueuePolicyArgs {
 }
 
 /**
- * Resource policy of the dead-letter queue: no principal sends to it. Messages arrive only when SQS
+ * Resource policy of the dead-letter queue: no identity sends to it. Messages arrive only when SQS
  * moves them from the task queue after `maxReceiveCount` receives (which its redrive allow policy
- * limits to that queue). The condition keeps that move working should SQS ever make it as a
- * service request on behalf of the task queue (`aws:SourceArn`); no identity can set that key.
+ * limits to that queue). That move needs no grant in any policy, so it is not a request an identity
+ * makes; should SQS ever make it as a service request, the conditions let it through: the Deny
+ * spares requests on behalf of the task queue (`aws:SourceArn`, which no identity can set) and
+ * requests by a service principal (`aws:PrincipalServiceName` is present), which get no Allow here
+ * anyway. A Deny that stopped the move would lose dead letters silently; this one cannot.
  */
 export function deadLetterQueuePolicy(args: DeadLetterQueuePolicyArgs): PolicyDocument {
     return {
@@ -113,7 +116,7 @@ export function deadLetterQueuePolicy(args: DeadLetterQueuePolicyArgs): PolicyDo
                 Principal: "*",
                 Action: ["sqs:SendMessage"],
                 Resource: [args.deadLetterQueueArn],
-                Condition: { ArnNotEquals: { "aws:SourceArn": args.queueArn } },
+                Condition: { ArnNotEquals: { "aws:SourceArn": args.queueArn }, Null: { "aws:PrincipalServiceName": "true" } },
             },
         ],
     };

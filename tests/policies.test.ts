@@ -43,6 +43,8 @@ function denies(document: PolicyDocument, action: string, resource: string, keys
                         return value !== undefined && value === pattern;
                     case "ArnLike":
                         return value !== undefined && arnMatches(pattern, value);
+                    case "Null":
+                        return (value === undefined) === (pattern === "true");
                     default:
                         throw new Error(`operator ${operator} is not modelled here`);
                 }
@@ -124,6 +126,9 @@ describe("IAM policy documents", () => {
                 denies(deadLetters, "sqs:SendMessage", DLQ, { "aws:SourceArn": "arn:aws:sqs:eu-west-1:123456789012:other" }),
                 true,
             );
+            // SQS's own move must never be refused (dead letters would be lost): were it made as a
+            // service request, a service principal is not denied (and gets no Allow here either).
+            assert.equal(denies(deadLetters, "sqs:SendMessage", DLQ, { "aws:PrincipalServiceName": "sqs.amazonaws.com" }), false);
         });
 
         it("the evaluation above can fail: a policy without the Deny refuses nothing", () => {
