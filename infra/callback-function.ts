@@ -21,6 +21,8 @@ export interface CallbackFunctionArgs {
     logRetentionDays: pulumi.Input<number>;
     /** The deployment package; built from `functions/callback` when omitted. */
     artifact?: FunctionArtifact;
+    /** Optional permissions boundary of the role (the stack's `permissionsBoundaryArn`). */
+    permissionsBoundaryArn?: pulumi.Input<string>;
     /** Tags for the role, log group and function. */
     tags: pulumi.Input<Record<string, string>>;
 }
@@ -60,6 +62,7 @@ export class CallbackFunction extends pulumi.ComponentResource {
                     .all([args.queueArn, args.stateMachineArn, this.logGroup.arn])
                     .apply(([queueArn, stateMachineArn, logGroupArn]) => functionPolicy({ queueArn, stateMachineArn, logGroupArn })),
                 tags: args.tags,
+                permissionsBoundary: args.permissionsBoundaryArn,
             },
             this,
         );

@@ -97,6 +97,7 @@ export class CallbackPattern extends pulumi.ComponentResource {
                 includeExecutionData: args.includeExecutionData,
                 logRetentionDays: args.logRetentionDays,
                 tags: args.tags,
+                permissionsBoundaryArn: args.permissionsBoundaryArn,
             },
             parent,
         );
@@ -125,6 +126,7 @@ export class CallbackPattern extends pulumi.ComponentResource {
                 logRetentionDays: args.logRetentionDays,
                 artifact: args.functionArtifact,
                 tags: args.tags,
+                permissionsBoundaryArn: args.permissionsBoundaryArn,
             },
             parent,
         );

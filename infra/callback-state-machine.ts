@@ -32,6 +32,8 @@ export interface CallbackStateMachineArgs {
     includeExecutionData: pulumi.Input<boolean>;
     /** Retention of the state machine's log group. */
     logRetentionDays: pulumi.Input<number>;
+    /** Optional permissions boundary of the role (the stack's `permissionsBoundaryArn`). */
+    permissionsBoundaryArn?: pulumi.Input<string>;
     /** Tags for the role, log group and state machine. */
     tags: pulumi.Input<Record<string, string>>;
 }
@@ -64,6 +66,7 @@ export class CallbackStateMachine extends pulumi.ComponentResource {
                         stateMachinePolicy({ queueArn, topicArn, topicKeyArn, region, dnsSuffix }),
                     ),
                 tags: args.tags,
+                permissionsBoundary: args.permissionsBoundaryArn,
             },
             this,
         );

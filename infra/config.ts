@@ -42,6 +42,8 @@ export interface CallbackPatternSettings {
     logRetentionDays: number;
     /** Tags added to every resource that takes tags. */
     tags: Record<string, string>;
+    /** Optional managed policy set as the permissions boundary of both roles the stack creates. */
+    permissionsBoundaryArn?: string;
 }
 
 /** What a key that is not set stands for. */
@@ -73,6 +75,7 @@ export const CONFIG_KEYS = [
     "includeExecutionData",
     "logRetentionDays",
     "tags",
+    "permissionsBoundaryArn",
 ] as const satisfies readonly (keyof CallbackPatternSettings)[];
 
 /** A config key of this program. */
@@ -95,6 +98,9 @@ export class ConfigError extends Error {
 /** AWS reserves tag names that start with this; `TagResource` rejects them. */
 export const RESERVED_TAG_PREFIX = "aws:";
 const MAX_USER_TAGS = 45; // AWS allows 50 per resource; the stack adds its own (see index.ts).
+
+/** An IAM managed policy's ARN (customer managed or AWS managed), with an optional path. */
+export const MANAGED_POLICY_ARN = /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
 
 // A pragmatic address check (what SNS accepts is looser, but a typo should not reach AWS).
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -196,6 +202,15 @@ export function parseSettings(
 
     const tags = parseTags(raw.tags, (allowed) => bad("tags", String(raw.tags), allowed), secret("tags"));
 
+    const permissionsBoundaryArn = raw.permissionsBoundaryArn;
+    if (permissionsBoundaryArn !== undefined && !MANAGED_POLICY_ARN.test(permissionsBoundaryArn)) {
+        bad(
+            "permissionsBoundaryArn",
+            permissionsBoundaryArn,
+            "must be the ARN of an IAM managed policy, such as arn:aws:iam::123456789012:policy/deploy-boundary",
+        );
+    }
+
     if (problems.length > 0) throw new ConfigError(problems);
     return {
         // Each is defined here: a missing one would have added a problem above.
@@ -212,6 +227,7 @@ export function parseSettings(
         includeExecutionData: includeExecutionData!,
         logRetentionDays: logRetentionDays!,
         tags: tags ?? {},
+        ...(permissionsBoundaryArn !== undefined ? { permissionsBoundaryArn } : {}),
     };
 }
 

@@ -29,6 +29,11 @@ export interface DeployScope {
     partition: string;
     /** The project name (`Pulumi.yaml`): every resource carries it as its `pulumi:project` tag. */
     project: string;
+    /**
+     * The stack's `permissionsBoundaryArn`, when it sets one: the deploy role may then create, and
+     * write the inline policies of, only roles that carry that boundary.
+     */
+    permissionsBoundaryArn?: string;
 }
 
 /** Which identity needs a grant: `read` goes to both roles, `write` to the deploy role only. */
@@ -39,7 +44,10 @@ export interface Grant {
     access: Access;
     actions: string[];
     resources(scope: DeployScope): string[];
-    condition?(scope: DeployScope): Record<string, Record<string, string>>;
+    /** A condition on the grant; none when it returns undefined. */
+    condition?(scope: DeployScope): Record<string, Record<string, string>> | undefined;
+    /** Whether the grant is needed for this scope at all (always, when omitted). */
+    appliesTo?(scope: DeployScope): boolean;
 }
 
 /** The permissions one Pulumi resource type or invoke needs. */
@@ -91,6 +99,15 @@ const requestTaggedWithProject = (scope: DeployScope) => ({ StringEquals: { [`aw
  */
 export const STATE_MACHINE_ROLE_PATTERN = `${prefix}workflow-*`;
 export const FUNCTION_ROLE_PATTERN = `${prefix}callback-*`;
+
+/**
+ * With a permissions boundary: only on a role that carries it (`iam:PermissionsBoundary`, which
+ * IAM evaluates for CreateRole, PutRolePolicy, DeleteRolePolicy and PutRolePermissionsBoundary).
+ * Whatever trust or inline policy such a role is given, it can do no more than the boundary allows,
+ * so the deploy role cannot make itself an administrator through the roles it creates.
+ */
+const withBoundary = (scope: DeployScope) =>
+    scope.permissionsBoundaryArn === undefined ? undefined : { StringEquals: { "iam:PermissionsBoundary": scope.permissionsBoundaryArn } };
 
 /** `iam:PassRole` of one role to one service: what creating a resource that runs as it needs. */
 function passRole(rolePattern: string, service: string): Grant {
@@ -216,10 +233,10 @@ export const DEPLOY_PERMISSIONS: Record<string, TypePermissions> = {
                 ],
                 resources: roles,
             },
+            { access: "write", actions: ["iam:CreateRole"], resources: roles, condition: withBoundary },
             {
                 access: "write",
                 actions: [
-                    "iam:CreateRole",
                     "iam:UpdateRole",
                     "iam:UpdateRoleDescription",
                     "iam:UpdateAssumeRolePolicy",
@@ -229,13 +246,21 @@ export const DEPLOY_PERMISSIONS: Record<string, TypePermissions> = {
                 ],
                 resources: roles,
             },
+            // Only with a boundary: setting it on a role created before it was configured.
+            {
+                access: "write",
+                actions: ["iam:PutRolePermissionsBoundary"],
+                resources: roles,
+                condition: withBoundary,
+                appliesTo: (scope) => scope.permissionsBoundaryArn !== undefined,
+            },
         ],
     },
     "aws:iam/rolePolicy:RolePolicy": {
         source: "knowledge (internal/service/iam/role_policy.go: PutRolePolicy, GetRolePolicy, DeleteRolePolicy)",
         grants: [
             { access: "read", actions: ["iam:GetRolePolicy"], resources: roles },
-            { access: "write", actions: ["iam:PutRolePolicy", "iam:DeleteRolePolicy"], resources: roles },
+            { access: "write", actions: ["iam:PutRolePolicy", "iam:DeleteRolePolicy"], resources: roles, condition: withBoundary },
         ],
     },
     "aws:cloudwatch/logGroup:LogGroup": {
@@ -369,12 +394,13 @@ export function sidOf(type: string): string {
 }
 
 function statementOf(scope: DeployScope, sid: string, grant: Grant): PolicyStatement {
+    const condition = grant.condition?.(scope);
     return {
+        ...(condition !== undefined ? { Condition: condition } : {}),
         Sid: sid,
         Effect: "Allow",
         Action: [...grant.actions].sort(),
         Resource: grant.resources(scope),
-        ...(grant.condition ? { Condition: grant.condition(scope) } : {}),
     };
 }
 
@@ -389,7 +415,9 @@ export function deployPolicy(
 ): PolicyDocument {
     // Numbered by the grant's place in its entry, so a statement keeps its id in both roles' documents.
     const statements = Object.entries(table).flatMap(([type, entry]) =>
-        entry.grants.flatMap((grant, index) => (inRole(role, grant) ? [statementOf(scope, `${sidOf(type)}${index + 1}`, grant)] : [])),
+        entry.grants.flatMap((grant, index) =>
+            inRole(role, grant) && (grant.appliesTo?.(scope) ?? true) ? [statementOf(scope, `${sidOf(type)}${index + 1}`, grant)] : [],
+        ),
     );
     return { Version: "2012-10-17", Statement: statements };
 }

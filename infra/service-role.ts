@@ -11,6 +11,8 @@ export interface ServiceRoleArgs {
     policy: pulumi.Input<PolicyDocument>;
     /** Tags for the role. */
     tags: pulumi.Input<Record<string, string>>;
+    /** Optional managed policy that caps what the role may do, whatever its own policy grants. */
+    permissionsBoundary?: pulumi.Input<string>;
 }
 
 /**
@@ -28,6 +30,7 @@ export function createServiceRole(
         {
             description: args.description,
             assumeRolePolicy: pulumi.output(args.trustPolicy).apply((document) => JSON.stringify(document)),
+            ...(args.permissionsBoundary !== undefined ? { permissionsBoundary: args.permissionsBoundary } : {}),
             tags: args.tags,
         },
         { parent },

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
+import { MANAGED_POLICY_ARN } from "../infra/config";
 import type { DeployRole } from "../infra/deploy-policy";
 import { SCENARIOS, SHORT_TIMEOUT_SECONDS, type Scenario } from "./scenarios";
 
@@ -229,6 +230,8 @@ export interface DeployPolicyOptions {
     role: DeployRole;
     /** The `pulumi:project` tag value; Pulumi.yaml's name when omitted. */
     project?: string;
+    /** The stack's `permissionsBoundaryArn`, when it sets one. */
+    permissionsBoundaryArn?: string;
 }
 
 export const DEPLOY_POLICY_USAGE = `Usage: npm run --silent deploy-policy -- --account-id ID --region REGION [options]
@@ -244,6 +247,9 @@ Options:
   --role ROLE          deploy: pulumi up, destroy and refresh (default);
                        preview: pulumi preview (reads, and the state machine definition check)
   --project NAME       the pulumi:project tag of the stack's resources (default: Pulumi.yaml's name)
+  --permissions-boundary ARN
+                       the stack's permissionsBoundaryArn: roles may then be created and given
+                       inline policies only with that boundary
   --help               print this help`;
 
 /** Region name prefixes of the partitions other than `aws` (longest first, so `us-isob` wins over `us-iso`). */
@@ -273,6 +279,7 @@ export function parseDeployPolicyArgs(args: string[]): DeployPolicyOptions {
         partition: { type: "string" },
         role: { type: "string" },
         project: { type: "string" },
+        "permissions-boundary": { type: "string" },
     });
     const help = values.help ?? false;
     const required = (flag: "account-id" | "region", example: string): string => {
@@ -296,7 +303,18 @@ export function parseDeployPolicyArgs(args: string[]): DeployPolicyOptions {
         throw new CliError(`--role must be one of ${DEPLOY_ROLES.join(", ")}; got ${JSON.stringify(values.role)}`);
     if (values.project !== undefined && !/^[\w.-]{1,100}$/.test(values.project))
         throw new CliError(`--project ${JSON.stringify(values.project)} is not a Pulumi project name`);
-    return { help, accountId, region, partition, role, ...(values.project !== undefined ? { project: values.project } : {}) };
+    const boundary = values["permissions-boundary"];
+    if (boundary !== undefined && !MANAGED_POLICY_ARN.test(boundary))
+        throw new CliError(`--permissions-boundary ${JSON.stringify(boundary)} is not the ARN of an IAM managed policy`);
+    return {
+        help,
+        accountId,
+        region,
+        partition,
+        role,
+        ...(values.project !== undefined ? { project: values.project } : {}),
+        ...(boundary !== undefined ? { permissionsBoundaryArn: boundary } : {}),
+    };
 }
 
 export interface CommandSpec<T extends { help: boolean }> {

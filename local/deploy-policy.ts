@@ -10,7 +10,13 @@ async function run(options: DeployPolicyOptions): Promise<void> {
     const { deployPolicy } = await import("../infra/deploy-policy");
     const project = options.project ?? (await import("./stack-config")).projectName();
     const document = deployPolicy(
-        { accountId: options.accountId, region: options.region, partition: options.partition, project },
+        {
+            accountId: options.accountId,
+            region: options.region,
+            partition: options.partition,
+            project,
+            ...(options.permissionsBoundaryArn !== undefined ? { permissionsBoundaryArn: options.permissionsBoundaryArn } : {}),
+        },
         options.role,
     );
     console.log(JSON.stringify(document, null, 2));

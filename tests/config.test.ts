@@ -70,6 +70,7 @@ describe("stack configuration", () => {
             includeExecutionData: "true",
             logRetentionDays: "90",
             tags: JSON.stringify({ team: "platform", "cost-center": "42" }),
+            permissionsBoundaryArn: "arn:aws:iam::123456789012:policy/boundaries/deploy-boundary",
         });
         const expected: CallbackPatternSettings = {
             taskTimeoutSeconds: 3600,
@@ -85,6 +86,7 @@ describe("stack configuration", () => {
             includeExecutionData: true,
             logRetentionDays: 90,
             tags: { team: "platform", "cost-center": "42" },
+            permissionsBoundaryArn: "arn:aws:iam::123456789012:policy/boundaries/deploy-boundary",
         };
         assert.deepEqual(settings, expected);
     });
@@ -134,6 +136,12 @@ describe("stack configuration", () => {
         ["a tag with a number value", { tags: '{"tier":1}' }, /tag "tier" must have a string value/],
         ["a tag AWS reserves", { tags: '{"aws:owner":"me"}' }, /tag "aws:owner": names starting with "aws:" are reserved/],
         ["a misspelt key", { taskTimeout: "60" }, /callback-pattern:taskTimeout is not a setting of this program/],
+        [
+            "a role ARN for a boundary",
+            { permissionsBoundaryArn: "arn:aws:iam::123456789012:role/admin" },
+            /permissionsBoundaryArn is "arn:aws:iam::123456789012:role\/admin": must be the ARN of an IAM managed policy/,
+        ],
+        ["a policy name for a boundary", { permissionsBoundaryArn: "deploy-boundary" }, /permissionsBoundaryArn is "deploy-boundary"/],
     ];
     for (const [what, raw, message] of rejected) {
         it(`rejects ${what}, naming the key, the value and what is allowed`, () => {

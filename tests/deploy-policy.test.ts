@@ -220,6 +220,26 @@ describe("deploy policy (infra/deploy-policy.ts)", () => {
             );
     });
 
+    it("with a permissions boundary, creates roles and writes their inline policies only with it", () => {
+        const boundary = "arn:aws:iam::123456789012:policy/deploy-boundary";
+        const bounded = deployPolicy({ ...SCOPE, permissionsBoundaryArn: boundary });
+        const guarded = ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"];
+        for (const action of guarded) {
+            const statements = statementsWith(bounded, action);
+            assert.equal(statements.length, 1, action);
+            assert.deepEqual(statements[0].Condition, { StringEquals: { "iam:PermissionsBoundary": boundary } }, action);
+        }
+        // No other IAM write action could set or drop a boundary, or attach a policy.
+        for (const action of ["iam:DeleteRolePermissionsBoundary", "iam:AttachRolePolicy", "iam:CreatePolicyVersion"]) {
+            assert.deepEqual(statementsWith(bounded, action), [], action);
+        }
+        // Without a boundary: no condition, and no PutRolePermissionsBoundary at all.
+        assert.equal(statementsWith(deploy, "iam:CreateRole")[0].Condition, undefined);
+        assert.deepEqual(statementsWith(deploy, "iam:PutRolePermissionsBoundary"), []);
+        // The preview role is the same either way: it changes nothing.
+        assert.deepEqual(deployPolicy({ ...SCOPE, permissionsBoundaryArn: boundary }, "preview"), preview);
+    });
+
     it("has unique statement ids and fits a role's inline policies (10,240 characters without whitespace), even for long names", () => {
         assert.equal(new Set(deploy.Statement.map((s) => s.Sid)).size, deploy.Statement.length);
         const long: DeployScope = { accountId: ACCOUNT_ID, region: "us-isob-east-1", partition: "aws-iso-b", project: "p".repeat(100) };
@@ -277,6 +297,10 @@ describe("npm run deploy-policy (process)", () => {
         const help = run(["--help"]);
         assert.equal(help.code, 0);
         assert.match(help.stdout, /^Usage: npm run --silent deploy-policy -- --account-id ID --region REGION/);
+        const boundary = "arn:aws:iam::123456789012:policy/deploy-boundary";
+        const bounded = run(["--account-id", ACCOUNT_ID, "--region", REGION, "--permissions-boundary", boundary]);
+        assert.equal(bounded.code, 0, bounded.stderr);
+        assert.deepEqual(JSON.parse(bounded.stdout), deployPolicy({ ...SCOPE, permissionsBoundaryArn: boundary }));
     });
 
     it("names the bad flag and exits 2, without a stack trace", () => {
@@ -295,6 +319,10 @@ describe("npm run deploy-policy (process)", () => {
                 /^error: --role must be one of deploy, preview; got "admin"/,
             ],
             [["--account-id", ACCOUNT_ID, "--region", REGION, "--verbose"], /^error: Unknown option '--verbose'/],
+            [
+                ["--account-id", ACCOUNT_ID, "--region", REGION, "--permissions-boundary", "arn:aws:iam::123456789012:role/x"],
+                /^error: --permissions-boundary "arn:aws:iam::123456789012:role\/x" is not the ARN of an IAM managed policy/,
+            ],
         ];
         for (const [args, message] of cases) {
             const { code, stdout, stderr } = run(args);

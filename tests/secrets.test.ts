@@ -39,6 +39,11 @@ const REACHES: [key: string, value: string, inputs: string[]][] = [
     ["logLevel", "ALL", ["callback-workflow-state-machine.loggingConfiguration"]],
     ["includeExecutionData", "true", ["callback-workflow-state-machine.loggingConfiguration"]],
     ["logRetentionDays", "7", ["callback-callback-logs.retentionInDays", "callback-workflow-logs.retentionInDays"]],
+    [
+        "permissionsBoundaryArn",
+        "arn:aws:iam::123456789012:policy/deploy-boundary",
+        ["callback-callback-role.permissionsBoundary", "callback-workflow-role.permissionsBoundary"],
+    ],
 ];
 
 describe("secret config values (Pulumi mocks)", () => {

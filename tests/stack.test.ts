@@ -462,6 +462,26 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
         assert.equal(first, buildArtifactElsewhere());
     });
 
+    it("sets the permissions boundary on both roles when configured, and none otherwise", async () => {
+        const boundary = "arn:aws:iam::123456789012:policy/deploy-boundary";
+        const { recorder } = await runProgram({ permissionsBoundaryArn: boundary });
+        assert.deepEqual(
+            recorder
+                .ofType(T.role)
+                .map((r) => [r.name, r.inputs.permissionsBoundary])
+                .sort(),
+            [
+                ["callback-callback-role", boundary],
+                ["callback-workflow-role", boundary],
+            ],
+        );
+        const plain = (await runProgram()).recorder;
+        assert.deepEqual(
+            plain.ofType(T.role).map((r) => r.inputs.permissionsBoundary),
+            [undefined, undefined],
+        );
+    });
+
     it("keeps the stack's own tags when the user's tags name the same keys", async () => {
         const { recorder } = await runProgram({ tags: JSON.stringify({ "pulumi:stack": "other", owner: "me" }) }, "prod");
         assert.deepEqual(recorder.one(T.function).inputs.tags, {
