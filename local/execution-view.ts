@@ -89,13 +89,22 @@ export function withShortToken(body: unknown): unknown {
 const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 /**
- * Text that came from an execution (an error's cause, a notification: anyone who can start an
- * execution chooses them) made safe for a terminal: control characters are escaped, so that no
- * text can move the cursor, erase a line or print a line of its own (a forged status, say).
+ * Characters that change what a terminal shows without being seen: C0 and C1 controls (cursor
+ * moves, erasing, 8-bit CSI), DEL, line and paragraph separators, bidirectional overrides and
+ * isolates (which reorder what follows: "demo\u202eDEDEECCUS" reads "demoSUCCEEDED"), and
+ * zero-width characters.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what is matched
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+
+/**
+ * Text that came from an execution (its name, input, error, cause, a notification: whoever starts
+ * an execution chooses them) made safe for a terminal: the characters above are escaped as
+ * `\uXXXX` (`\n`, `\r`, `\t` for those three), so that no text can move the cursor, erase a
+ * line, reorder what is shown or print a line of its own (a forged status, say).
  */
 export function printable(text: string): string {
-    // eslint-disable-next-line no-control-regex -- control characters are what is matched
-    return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return text.replace(UNSAFE, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function table(headers: string[], rows: string[][], alignRight: boolean[]): string {
@@ -152,7 +161,9 @@ export function renderExecution(view: ExecutionView): string {
     } else {
         for (const n of view.notifications) parts.push(`\nNotification (SNS ${n.topicArn}):\n${indent(printable(n.message))}`);
     }
-    return parts.join("\n");
+    // Every line again: the name, the input and output (JSON leaves C1 controls, DEL and bidi
+    // characters as they are), the queued message, the history's state names.
+    return parts.join("\n").split("\n").map(printable).join("\n");
 }
 
 /** Percentile of sorted values (nearest rank). */

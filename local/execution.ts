@@ -11,7 +11,7 @@ const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", 
 async function run(options: ExecutionOptions): Promise<void> {
     const { SFNClient } = await import("@aws-sdk/client-sfn");
     const { regionOf, resolveStateMachineArn, runDeployedExecution } = await import("./deployed-execution");
-    const { renderExecution } = await import("./execution-view");
+    const { printable, renderExecution } = await import("./execution-view");
 
     const stateMachineArn = await resolveStateMachineArn(options);
     const client = new SFNClient({ region: regionOf(stateMachineArn) });
@@ -24,7 +24,7 @@ async function run(options: ExecutionOptions): Promise<void> {
         input: options.input,
         waitSeconds: options.waitSeconds,
         onProgress: (status, elapsedMs) => {
-            const line = `${SPINNER[tick++ % SPINNER.length]} ${options.name}: ${status} (${(elapsedMs / 1000).toFixed(0)} s)`;
+            const line = `${SPINNER[tick++ % SPINNER.length]} ${printable(options.name)}: ${status} (${(elapsedMs / 1000).toFixed(0)} s)`;
             if (tty) process.stderr.write(`\r${line}\x1b[K`);
             else if (status !== "RUNNING" || tick === 1) process.stderr.write(`${line}\n`);
         },

@@ -247,6 +247,15 @@ describe("local run (npm start)", () => {
         assert.ok(text.includes("cause:  out of stock\\n  note: payment captured\\u001b[2K\\u001b[1AExecution demo: SUCCEEDED"), text);
     });
 
+    it("escapes bidi overrides, line separators, C1 controls and DEL anywhere in the view: name, input, queued message", async () => {
+        const tricky = "rejected\u202e DEDEECCUS\u2028status: SUCCEEDED\u009b2J\u007f";
+        const { view } = await runScenario("failure", { fail: tricky, note: tricky });
+        const text = renderExecution({ ...view, name: "demo\u202eDEDEECCUS" });
+        assert.doesNotMatch(text, /[\u0080-\u009f\u007f\u2028\u202e]/);
+        assert.ok(text.startsWith("Execution demo\\u202eDEDEECCUS: FAILED"), text.split("\n")[0]);
+        assert.ok(text.includes("\\u202e DEDEECCUS\\u2028status: SUCCEEDED\\u009b2J\\u007f"));
+    });
+
     it("renders the console's view: status, message, history table and notification", async () => {
         const { view } = await runScenario("success");
         const text = renderExecution(view);
