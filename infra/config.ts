@@ -290,30 +290,58 @@ export function settingsWarnings(
     secretKeys: ReadonlySet<string> = new Set(),
 ): string[] {
     const warnings: string[] = [];
-    const show = (value: number, ...keys: ConfigKey[]) => (keys.some((key) => secretKeys.has(key)) ? SECRET_PLACEHOLDER : String(value));
+    // Whether a warning is printed says something of the values it compares: a check that involves a
+    // secret is not made; a note that it was not made is printed instead, whatever the values.
+    const secretAmong = (...keys: ConfigKey[]) => keys.filter((key) => secretKeys.has(key));
+    const notChecked = (key: ConfigKey, secrets: ConfigKey[], advice: string) =>
+        warnings.push(
+            `${namespace}:${key} is not checked, since ${secrets.join(" and ")} ${secrets.length === 1 ? "is" : "are"} set as ` +
+                `${secrets.length === 1 ? "a secret" : "secrets"}: ${advice}`,
+        );
     const visibility = queueVisibilityTimeoutSeconds(settings);
+
+    const redelivery: ConfigKey[] = ["maxReceiveCount", "functionTimeoutSeconds", "maxBatchingWindowSeconds", "taskTimeoutSeconds"];
     // A failed record comes back after `visibility` seconds, so delivery n arrives at about (n-1) × visibility.
     const lastDelivery = (settings.maxReceiveCount - 1) * visibility;
-    if (lastDelivery >= settings.taskTimeoutSeconds) {
+    if (secretAmong(...redelivery).length > 0) {
+        notChecked(
+            "maxReceiveCount",
+            secretAmong(...redelivery),
+            "make sure that (maxReceiveCount - 1) × (6 × functionTimeoutSeconds + maxBatchingWindowSeconds) is less than taskTimeoutSeconds, or the later deliveries of a failing message find the task timed out.",
+        );
+    } else if (lastDelivery >= settings.taskTimeoutSeconds) {
         warnings.push(
-            `${namespace}:maxReceiveCount (${show(settings.maxReceiveCount, "maxReceiveCount")}) deliveries of a failing message span ` +
-                `${show(lastDelivery, "maxReceiveCount", "functionTimeoutSeconds", "maxBatchingWindowSeconds")} s ` +
-                `(a redelivery every ${show(visibility, "functionTimeoutSeconds", "maxBatchingWindowSeconds")} s, the queue's visibility timeout = 6 × functionTimeoutSeconds + maxBatchingWindowSeconds), ` +
-                `not less than taskTimeoutSeconds (${show(settings.taskTimeoutSeconds, "taskTimeoutSeconds")}): the later deliveries find the task timed out.`,
+            `${namespace}:maxReceiveCount (${settings.maxReceiveCount}) deliveries of a failing message span ${lastDelivery} s ` +
+                `(a redelivery every ${visibility} s, the queue's visibility timeout = 6 × functionTimeoutSeconds + maxBatchingWindowSeconds), ` +
+                `not less than taskTimeoutSeconds (${settings.taskTimeoutSeconds}): the later deliveries find the task timed out.`,
         );
     }
-    if (settings.heartbeatSeconds !== undefined && settings.heartbeatSeconds <= visibility) {
-        warnings.push(
-            `${namespace}:heartbeatSeconds (${show(settings.heartbeatSeconds, "heartbeatSeconds")}) is not longer than the ` +
-                `${show(visibility, "functionTimeoutSeconds", "maxBatchingWindowSeconds")} s before a failed message is delivered again: ` +
-                `unless your work sends SendTaskHeartbeat, one failed delivery fails the task with a heartbeat timeout (caught as States.Timeout) and the execution fails after Notify Failure.`,
-        );
+
+    const heartbeat: ConfigKey[] = ["heartbeatSeconds", "functionTimeoutSeconds", "maxBatchingWindowSeconds"];
+    const heartbeatConsequence =
+        "unless your work sends SendTaskHeartbeat, one failed delivery fails the task with a heartbeat timeout (caught as States.Timeout) and the execution fails after Notify Failure.";
+    if (settings.heartbeatSeconds !== undefined) {
+        if (secretAmong(...heartbeat).length > 0) {
+            notChecked(
+                "heartbeatSeconds",
+                secretAmong(...heartbeat),
+                `make sure it is longer than 6 × functionTimeoutSeconds + maxBatchingWindowSeconds, the delay before a failed message is delivered again: ${heartbeatConsequence}`,
+            );
+        } else if (settings.heartbeatSeconds <= visibility) {
+            warnings.push(
+                `${namespace}:heartbeatSeconds (${settings.heartbeatSeconds}) is not longer than the ${visibility} s before a failed message is delivered again: ` +
+                    heartbeatConsequence,
+            );
+        }
     }
-    if (settings.includeExecutionData) {
-        warnings.push(
-            `${namespace}:includeExecutionData is true: the state machine's log group receives every task token (the wait task's input holds it) ` +
-                `and every execution's input and output: whoever can read the log group learns the tokens, and with states:SendTaskSuccess could answer waiting tasks. Set it to false unless you are debugging.`,
-        );
+
+    const executionData =
+        "the state machine's log group receives every task token (the wait task's input holds it) and every execution's input and output: " +
+        "whoever can read the log group learns the tokens, and with states:SendTaskSuccess could answer waiting tasks. Set it to false unless you are debugging.";
+    if (secretKeys.has("includeExecutionData")) {
+        warnings.push(`${namespace}:includeExecutionData is set as a secret; if it is true, ${executionData}`);
+    } else if (settings.includeExecutionData) {
+        warnings.push(`${namespace}:includeExecutionData is true: ${executionData}`);
     }
     return warnings;
 }

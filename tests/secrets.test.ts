@@ -4,7 +4,6 @@
  */
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_PLACEHOLDER } from "../infra/config";
 import { MockRecorder, runProgram } from "./mocks";
 
 const STACK = "prod";
@@ -158,17 +157,37 @@ describe("secret config values (Pulumi mocks)", () => {
             assert.doesNotMatch(message, /nightingale/);
         });
 
-        it("warnings quote no secret value, nor figures computed from one", async () => {
-            await runProgram({ maxReceiveCount: "97", heartbeatSeconds: "59", includeExecutionData: "true" }, STACK, undefined, undefined, [
-                "maxReceiveCount",
-                "heartbeatSeconds",
+        it("warnings quote no secret value, nor figures computed from one, and their presence tells nothing", async () => {
+            /** The warnings for these values of maxReceiveCount, heartbeatSeconds and includeExecutionData, all set as secrets. */
+            const warningsFor = async (receives: string, heartbeat: string, executionData: string) => {
+                warnings.length = 0;
+                await runProgram(
+                    { maxReceiveCount: receives, heartbeatSeconds: heartbeat, includeExecutionData: executionData },
+                    STACK,
+                    undefined,
+                    undefined,
+                    ["maxReceiveCount", "heartbeatSeconds", "includeExecutionData"],
+                );
+                return [...warnings];
+            };
+            // Values that would warn, and values that would not: the same warnings, naming no value.
+            const risky = await warningsFor("97", "59", "true");
+            const safe = await warningsFor("2", "299", "false");
+            assert.deepEqual(risky, safe);
+            assert.equal(risky.length, 3, risky.join("\n"));
+            assert.match(risky[0], /^callback-pattern:maxReceiveCount is not checked, since maxReceiveCount is set as a secret: make sure/);
+            assert.match(risky[1], /^callback-pattern:heartbeatSeconds is not checked, since heartbeatSeconds is set as a secret/);
+            assert.match(
+                risky[2],
+                /^callback-pattern:includeExecutionData is set as a secret; if it is true, the state machine's log group receives every task token/,
+            );
+            assert.doesNotMatch(risky.join("\n"), /\b97\b|\b59\b|\b299\b|5760/);
+            // A plain setting beside a secret one is not checked either: the comparison would tell the secret.
+            warnings.length = 0;
+            await runProgram({ taskTimeoutSeconds: "100", maxReceiveCount: "5" }, STACK, undefined, undefined, ["taskTimeoutSeconds"]);
+            assert.deepEqual(warnings, [
+                "callback-pattern:maxReceiveCount is not checked, since taskTimeoutSeconds is set as a secret: make sure that (maxReceiveCount - 1) × (6 × functionTimeoutSeconds + maxBatchingWindowSeconds) is less than taskTimeoutSeconds, or the later deliveries of a failing message find the task timed out.",
             ]);
-            assert.equal(warnings.length, 3, warnings.join("\n"));
-            const text = warnings.join("\n");
-            assert.ok(text.includes(`maxReceiveCount (${SECRET_PLACEHOLDER})`), text);
-            assert.ok(text.includes(`heartbeatSeconds (${SECRET_PLACEHOLDER})`), text);
-            // 96 redeliveries 60 s apart: 5760 s, computed from the secret.
-            assert.doesNotMatch(text, /\b97\b|\b59\b|5760/);
         });
     });
 });
