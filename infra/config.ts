@@ -336,8 +336,9 @@ export function settingsWarnings(
     }
 
     const executionData =
-        "the state machine's log group receives every task token (the wait task's input holds it) and every execution's input and output: " +
-        "whoever can read the log group learns the tokens, and with states:SendTaskSuccess could answer waiting tasks. Set it to false unless you are debugging.";
+        "the state machine's logs carry execution data: at logLevel ALL, every task token (the wait task's scheduled parameters hold it) " +
+        "and every execution's input and output; at ERROR and FATAL, the input and output of what failed. Whoever can read the log group " +
+        "learns what they hold, and with a token and states:SendTaskSuccess could answer a waiting task. Set it to false unless you are debugging.";
     if (secretKeys.has("includeExecutionData")) {
         warnings.push(`${namespace}:includeExecutionData is set as a secret; if it is true, ${executionData}`);
     } else if (settings.includeExecutionData) {

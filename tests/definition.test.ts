@@ -282,7 +282,7 @@ describe("state machine definition", () => {
                 ],
                 [
                     { Error: "States.Timeout", Cause: "" },
-                    { error: "States.Timeout", cause: undefined },
+                    { error: "States.Timeout", cause: "" },
                 ],
                 // No cause (or not a string): the interpreter words the missing cause itself; AWS leaves it out.
                 [{ Error: "TaskRejected" }, { error: "TaskRejected", cause: undefined }],

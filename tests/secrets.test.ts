@@ -179,7 +179,7 @@ describe("secret config values (Pulumi mocks)", () => {
             assert.match(risky[1], /^callback-pattern:heartbeatSeconds is not checked, since heartbeatSeconds is set as a secret/);
             assert.match(
                 risky[2],
-                /^callback-pattern:includeExecutionData is set as a secret; if it is true, the state machine's log group receives every task token/,
+                /^callback-pattern:includeExecutionData is set as a secret; if it is true, the state machine's logs carry execution data: at logLevel ALL, every task token/,
             );
             assert.doesNotMatch(risky.join("\n"), /\b97\b|\b59\b|\b299\b|5760/);
             // A plain setting beside a secret one is not checked either: the comparison would tell the secret.

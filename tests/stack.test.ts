@@ -394,7 +394,7 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
         assert.match(warnings[0], /^callback-pattern:heartbeatSeconds \(120\) is not longer than the 370 s/);
         assert.match(
             warnings[1],
-            /^callback-pattern:includeExecutionData is true: the state machine's log group receives every task token/,
+            /^callback-pattern:includeExecutionData is true: the state machine's logs carry execution data: at logLevel ALL, every task token/,
         );
         const waitState = (
             JSON.parse(recorder.one(T.stateMachine).inputs.definition as string) as {
