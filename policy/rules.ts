@@ -129,7 +129,7 @@ const queueEncrypted: ResourceRule = {
     description: "SQS queues are encrypted at rest (SSE-SQS or a KMS key).",
     types: [TYPES.queue],
     check: (props) =>
-        props.sqsManagedSseEnabled === true || present(props.kmsMasterKeyId)
+        props.sqsManagedSseEnabled === true || props.sqsManagedSseEnabled === UNKNOWN || present(props.kmsMasterKeyId)
             ? []
             : ["the queue is not encrypted; fix: set sqsManagedSseEnabled: true or kmsMasterKeyId"],
 };
@@ -146,6 +146,8 @@ const lambdaRuntime: ResourceRule = {
     description: "Lambda functions run on a supported Node.js runtime.",
     types: [TYPES.function],
     check: (props, config) => {
+        // A container image brings its own runtime; an unknown runtime waits for the next preview.
+        if (props.packageType === "Image" || props.packageType === UNKNOWN || props.runtime === UNKNOWN) return [];
         const runtime = str(props.runtime);
         return runtime !== undefined && config.nodejsRuntimes.includes(runtime)
             ? []
@@ -161,14 +163,15 @@ const stateMachineObservable: ResourceRule = {
     types: [TYPES.stateMachine],
     check: (props) => {
         const problems: string[] = [];
+        // An unknown configuration, level or flag is not "off": it waits for the next preview.
         const logging = obj(props.loggingConfiguration);
-        const level = str(logging?.level) ?? "OFF";
+        const level = props.loggingConfiguration === UNKNOWN || logging?.level === UNKNOWN ? UNKNOWN : (str(logging?.level) ?? "OFF");
         if (level === "OFF")
             problems.push("logging is off; fix: set loggingConfiguration.level to ERROR or FATAL (or ALL, without execution data)");
-        else if (!present(logging?.logDestination))
+        else if (level !== UNKNOWN && !present(logging?.logDestination))
             problems.push(`logging at level ${level} has no logDestination; fix: set it to a log group ARN ending in :*`);
-        if (obj(props.tracingConfiguration)?.enabled !== true)
-            problems.push("X-Ray tracing is off; fix: set tracingConfiguration.enabled: true");
+        const tracing = props.tracingConfiguration === UNKNOWN ? UNKNOWN : obj(props.tracingConfiguration)?.enabled;
+        if (tracing !== true && tracing !== UNKNOWN) problems.push("X-Ray tracing is off; fix: set tracingConfiguration.enabled: true");
         return problems;
     },
 };
@@ -180,8 +183,10 @@ const noTaskTokensInLogs: ResourceRule = {
     types: [TYPES.stateMachine],
     check: (props) => {
         const logging = obj(props.loggingConfiguration);
-        // Unknown values are neither "ALL" nor true: they wait for the next preview.
-        return logging?.level === "ALL" && logging.includeExecutionData === true
+        // Unknown values are neither "ALL" nor true: they wait for the next preview. The provider
+        // takes "true" (a string) for true.
+        const withData = logging?.includeExecutionData === true || String(logging?.includeExecutionData).toLowerCase() === "true";
+        return logging?.level === "ALL" && withData
             ? [
                   "logging at level ALL with includeExecutionData: true writes every task token to the log group, where whoever reads it could answer the workflow; fix: set includeExecutionData: false, or level ERROR or FATAL",
               ]
@@ -228,6 +233,10 @@ const callbackTimeout: ResourceRule = {
         return taskStates(definition)
             .filter((t) => isCallbackTask(t.state))
             .flatMap(({ name, state }) => {
+                // A JSONata expression ("{% … %}") or a TimeoutSecondsPath is only known when the
+                // execution runs: it cannot be checked here, so it is no violation.
+                if (typeof state.TimeoutSeconds === "string" && /^\{%[\s\S]*%\}$/.test(state.TimeoutSeconds.trim())) return [];
+                if (state.TimeoutSecondsPath !== undefined) return [];
                 const timeout = num(state.TimeoutSeconds);
                 if (timeout === undefined)
                     return [
@@ -293,6 +302,9 @@ export function iamMatches(pattern: string, value: string): boolean {
 /** Policies AWS manages (`arn:aws:iam::aws:policy/…`): their content is not in the stack to check. */
 const isAwsManaged = (arn: unknown) => typeof arn === "string" && /^arn:aws[\w-]*:iam::aws:policy\//.test(arn);
 
+/** An AWS managed policy ARN without its partition, so that `arn:aws-cn:…` and `arn:aws:…` compare equal. */
+const withoutPartition = (arn: string) => arn.replace(/^arn:[^:]*:/, "arn::");
+
 /** The resource types that hold identity policies (what a principal may do), as opposed to resource policies. */
 const IDENTITY_POLICY_TYPES = [TYPES.role, TYPES.rolePolicy, TYPES.policy, TYPES.userPolicy, TYPES.groupPolicy];
 
@@ -337,7 +349,11 @@ const wildcardActions: ResourceRule = {
         const key = MANAGED_POLICY_ATTACHMENTS[type];
         const attached = key === undefined ? [] : list(props[key]);
         const managed = attached
-            .filter((arn) => isAwsManaged(arn) && !config.allowedManagedPolicyArns.includes(String(arn)))
+            .filter(
+                (arn) =>
+                    isAwsManaged(arn) &&
+                    !config.allowedManagedPolicyArns.some((allowed) => withoutPartition(allowed) === withoutPartition(String(arn))),
+            )
             .map(
                 (arn) =>
                     `the AWS managed policy ${String(arn)} is attached; its actions cannot be checked; fix: grant the actions in a policy of the stack, or allow it in allowedManagedPolicyArns`,
@@ -417,28 +433,33 @@ const sensitiveActionsScoped: ResourceRule = {
 
 const trustSingleService: ResourceRule = {
     name: "iam-trust-single-service",
-    description: "Role trust policies name a single AWS service principal, across all their statements.",
+    description: "Role trust policies name a single AWS service principal, across all their Allow statements.",
     types: [TYPES.role],
     check: (props) => {
         if (props.assumeRolePolicy === undefined || props.assumeRolePolicy === UNKNOWN) return [];
         const trust = document(props.assumeRolePolicy);
         if (trust === undefined) return ["the trust policy is not a JSON document; fix: give assumeRolePolicy as a JSON policy document"];
-        const principals = list(trust.Statement)
-            .map((value) => obj(value) ?? {})
-            .filter((statement) => statement.Effect !== "Deny")
-            .map((statement) => statement.Principal);
+        if (trust.Statement === UNKNOWN) return []; // the next preview checks it
         const services = new Set<unknown>();
         const problems: string[] = [];
-        for (const principal of principals) {
+        let unknown = false;
+        for (const { label, body } of allowStatements(trust)) {
+            const principal = body.Principal;
             const p = obj(principal);
+            if (principal === UNKNOWN || p?.Service === UNKNOWN) {
+                unknown = true;
+                continue;
+            }
             const others = Object.keys(p ?? {}).filter((key) => key !== "Service");
             if (p === undefined || others.length > 0)
-                problems.push(
-                    `the trust policy names ${JSON.stringify(principal ?? null)}, not a service; fix: trust one service principal`,
-                );
-            for (const service of list(p?.Service)) services.add(service);
+                problems.push(`${label} names ${JSON.stringify(principal ?? null)}, not a service; fix: trust one service principal`);
+            for (const service of list(p?.Service)) if (service === UNKNOWN) unknown = true;
+            for (const service of list(p?.Service)) if (service !== UNKNOWN) services.add(service);
         }
-        if (problems.length === 0 && (services.size !== 1 || typeof [...services][0] !== "string")) {
+        // A policy of Deny statements only admits nobody: nothing to report.
+        const anyAllow = allowStatements(trust).length > 0;
+        const wrongCount = services.size > 1 || (services.size === 0 && !unknown) || [...services].some((s) => typeof s !== "string");
+        if (anyAllow && problems.length === 0 && wrongCount) {
             problems.push(
                 `the trust policy must name exactly one service principal; it names ${JSON.stringify([...services])}; fix: one role per service`,
             );
@@ -519,6 +540,7 @@ export function conditionRestricts(condition: unknown, keys: string[]): boolean 
 
 /** How an Allow statement admits everyone (`Principal: "*"`, `{"AWS": "*"}`, a NotPrincipal), or undefined. */
 function everyone(body: Record<string, unknown>): string | undefined {
+    if (body.NotPrincipal === UNKNOWN) return undefined; // the next preview checks it
     if (body.NotPrincipal !== undefined) return `NotPrincipal ${JSON.stringify(body.NotPrincipal)} (everyone it does not name)`;
     const principal = body.Principal;
     if (principal === "*") return 'Principal "*"';

@@ -1280,4 +1280,112 @@ describe("policy pack", () => {
             }
         });
     });
+
+    // The hostile review of the pack (issue 8, section 5): each finding's reproduction.
+    describe("review: unknown values never fail a policy", () => {
+        const none = (rule: string, type: string, props: Record<string, unknown>) =>
+            assert.deepEqual(violationsOf(rule, type, props), [], `${rule} ${JSON.stringify(props)}`);
+        it("sfn-logging-and-tracing: loggingConfiguration, level or tracing enabled unknown", () => {
+            none("sfn-logging-and-tracing", TYPES.stateMachine, { ...observable, loggingConfiguration: UNKNOWN });
+            none("sfn-logging-and-tracing", TYPES.stateMachine, { ...observable, loggingConfiguration: { level: UNKNOWN } });
+            none("sfn-logging-and-tracing", TYPES.stateMachine, { ...observable, tracingConfiguration: { enabled: UNKNOWN } });
+            none("sfn-logging-and-tracing", TYPES.stateMachine, { ...observable, tracingConfiguration: UNKNOWN });
+        });
+        it("sqs-queue-encrypted: sqsManagedSseEnabled unknown", () => {
+            none("sqs-queue-encrypted", TYPES.queue, { sqsManagedSseEnabled: UNKNOWN });
+        });
+        it("lambda-supported-nodejs-runtime: runtime unknown", () => {
+            none("lambda-supported-nodejs-runtime", TYPES.function, { runtime: UNKNOWN });
+        });
+        it("iam-trust-single-service: an object trust policy whose Principal, Service or Statement is unknown", () => {
+            const trust = (statement: unknown) => ({ assumeRolePolicy: { Version: "2012-10-17", Statement: statement } });
+            none("iam-trust-single-service", TYPES.role, trust([{ Effect: "Allow", Principal: UNKNOWN, Action: "sts:AssumeRole" }]));
+            none(
+                "iam-trust-single-service",
+                TYPES.role,
+                trust([{ Effect: "Allow", Principal: { Service: UNKNOWN }, Action: "sts:AssumeRole" }]),
+            );
+            none("iam-trust-single-service", TYPES.role, trust(UNKNOWN));
+            // What is known is still checked.
+            assert.equal(
+                violationsOf(
+                    "iam-trust-single-service",
+                    TYPES.role,
+                    trust([
+                        { Effect: "Allow", Principal: { Service: UNKNOWN }, Action: "sts:AssumeRole" },
+                        { Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" },
+                    ]),
+                ).length,
+                1,
+            );
+        });
+        it("resource-policy-not-public: NotPrincipal unknown", () => {
+            none("resource-policy-not-public", TYPES.key, {
+                policy: { Statement: [{ Effect: "Allow", NotPrincipal: UNKNOWN, Action: "kms:Decrypt", Resource: "*" }] },
+            });
+        });
+    });
+
+    describe("review: values misread", () => {
+        const logging = (includeExecutionData: unknown) => ({
+            ...observable,
+            loggingConfiguration: { ...observable.loggingConfiguration, level: "ALL", includeExecutionData },
+        });
+        it('sfn-no-task-tokens-in-logs: includeExecutionData "true" (a string) is true', () => {
+            assert.match(
+                violationsOf("sfn-no-task-tokens-in-logs", TYPES.stateMachine, logging("true")).join("\n"),
+                /includeExecutionData: true/,
+            );
+            assert.deepEqual(violationsOf("sfn-no-task-tokens-in-logs", TYPES.stateMachine, logging("false")), []);
+        });
+        it("lambda-supported-nodejs-runtime: a container image function has no runtime", () => {
+            assert.deepEqual(violationsOf("lambda-supported-nodejs-runtime", TYPES.function, { packageType: "Image", imageUri: "x" }), []);
+            assert.equal(violationsOf("lambda-supported-nodejs-runtime", TYPES.function, { packageType: "Zip" }).length, 1);
+        });
+        it("iam-trust-single-service: a trust policy made only of Deny statements", () => {
+            assert.deepEqual(
+                violationsOf("iam-trust-single-service", TYPES.role, {
+                    assumeRolePolicy: doc({ Effect: "Deny", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }),
+                }),
+                [],
+            );
+        });
+        it("sfn-callback-timeout: a JSONata expression or a TimeoutSecondsPath cannot be checked: no violation", () => {
+            const withTimeout = (extra: Record<string, unknown>) => {
+                const d = JSON.parse(definition()) as { States: Record<string, Record<string, unknown>> };
+                Object.assign(d.States["Start Task And Wait For Callback"], extra);
+                return { definition: JSON.stringify(d) };
+            };
+            assert.deepEqual(
+                violationsOf("sfn-callback-timeout", TYPES.stateMachine, withTimeout({ TimeoutSeconds: "{% $states.input.timeout %}" })),
+                [],
+            );
+            assert.deepEqual(
+                violationsOf("sfn-callback-timeout", TYPES.stateMachine, withTimeout({ TimeoutSecondsPath: "$.timeout" })),
+                [],
+            );
+            assert.equal(violationsOf("sfn-callback-timeout", TYPES.stateMachine, withTimeout({ TimeoutSeconds: "300" })).length, 1);
+        });
+        it("iam-no-wildcard-actions: allowedManagedPolicyArns match the same AWS managed policy in any partition", () => {
+            const config = { allowedManagedPolicyArns: ["arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"] };
+            assert.deepEqual(
+                violationsOf(
+                    "iam-no-wildcard-actions",
+                    TYPES.role,
+                    { managedPolicyArns: ["arn:aws-cn:iam::aws:policy/AWSXRayDaemonWriteAccess"] },
+                    config,
+                ),
+                [],
+            );
+            assert.equal(
+                violationsOf(
+                    "iam-no-wildcard-actions",
+                    TYPES.role,
+                    { managedPolicyArns: ["arn:aws-cn:iam::aws:policy/AdministratorAccess"] },
+                    config,
+                ).length,
+                1,
+            );
+        });
+    });
 });
