@@ -375,17 +375,40 @@ export const SENSITIVE_ACTIONS: Record<string, string> = {
 };
 
 /**
- * Whether a Resource pattern names no particular resource: `*`, or an ARN whose resource part is
- * nothing but wildcards after at most its resource type (`arn:aws:states:*:*:*`,
- * `arn:aws:iam::123456789012:role/*`, `arn:aws:states:eu-west-1:123456789012:stateMachine:*`).
- * A path or name prefix (`role/service-role/*`, `stateMachine:callback-*`) counts as naming.
+ * Where each sensitive action's resources live: the service field of their ARNs and the literal
+ * resource-type prefixes its resources start with.
  */
-export function isWideResource(resource: string): boolean {
+const SENSITIVE_RESOURCES: Record<string, { service: string; prefixes: string[] }> = {
+    "states:SendTaskSuccess": { service: "states", prefixes: ["stateMachine:", "execution:"] },
+    "states:SendTaskFailure": { service: "states", prefixes: ["stateMachine:", "execution:"] },
+    "states:SendTaskHeartbeat": { service: "states", prefixes: ["stateMachine:", "execution:"] },
+    "iam:PassRole": { service: "iam", prefixes: ["role/"] },
+    "sts:AssumeRole": { service: "iam", prefixes: ["role/"] },
+};
+
+/**
+ * Whether a Resource pattern lets a sensitive action reach resources it does not name. In an ARN's
+ * resource part `*` also matches `:` and `/`, so a pattern names its resources only when its
+ * partition, service, region and account fields are literal, its resource part starts with the
+ * literal resource-type prefix (`stateMachine:`, `execution:`, `role/`) and at least one literal
+ * character of the name comes before any wildcard (`role/service-role/*`, `stateMachine:callback-*`).
+ * `*`, `arn:aws:states:*:*:stateMachine*`, `arn:aws:iam::123456789012:role*` and `…:role/*` do not.
+ * A literal ARN, or a pattern that cannot match a resource of the action's type (another service's
+ * ARN, `activity:*` for a state machine action), reaches nothing it does not name.
+ */
+export function isWideResourceFor(resource: string, action: string): boolean {
+    if (!hasWildcard(resource)) return false;
+    const spec = SENSITIVE_RESOURCES[action] ?? { service: "", prefixes: [] };
     const parts = resource.split(":");
-    if (parts.length < 6) return hasWildcard(resource); // `*`, `arn:aws:*`: not even a full ARN
-    const segments = parts.slice(5).join(":").split(/[:/]/);
-    const onlyWildcards = (segment: string) => /^[*?]+$/.test(segment);
-    return onlyWildcards(segments[segments.length - 1]) && segments.filter((segment) => !onlyWildcards(segment)).length <= 1;
+    if (parts.length < 6 || parts[0] !== "arn") return true; // `*`, `arn:aws:iam::*`: not even a full ARN
+    if (parts.slice(1, 5).some(hasWildcard)) return true;
+    if (parts[2].toLowerCase() !== spec.service) return false;
+    const rest = parts.slice(5).join(":");
+    const prefix = spec.prefixes.find((p) => rest.startsWith(p));
+    if (prefix !== undefined) return /^[*?]/.test(rest.slice(prefix.length));
+    // No literal prefix: wide if the pattern's literal head could still begin one (`s*`, `*role*`).
+    const head = rest.split(/[*?]/)[0];
+    return spec.prefixes.some((p) => p.startsWith(head));
 }
 
 /** The sensitive actions an Allow statement grants, each with the pattern (or NotAction) that grants it. */
@@ -402,31 +425,34 @@ function sensitiveGrants(body: Record<string, unknown>): { action: string; throu
     });
 }
 
-/** Where an Allow statement grants on every resource: a wide Resource, or NotResource (undefined when it does not). */
-function wideResource(body: Record<string, unknown>): string | undefined {
+/** Where an Allow statement grants `action` on resources it does not name: a wide Resource, or NotResource (undefined when it does not). */
+function wideResourceFor(body: Record<string, unknown>, action: string): string | undefined {
     if (body.NotResource !== undefined) return "NotResource";
-    const wide = strings(body.Resource).find(isWideResource);
+    const wide = strings(body.Resource).find((resource) => isWideResourceFor(resource, action));
     return wide === undefined ? undefined : JSON.stringify(wide);
 }
 
 const sensitiveActionsScoped: ResourceRule = {
     name: "iam-sensitive-actions-scoped",
     description:
-        'IAM identity policies grant states:SendTaskSuccess/Failure/Heartbeat, iam:PassRole and sts:AssumeRole (or a pattern matching them) only on named resources, never on "*" or a wildcard-only ARN.',
+        'IAM identity policies grant states:SendTaskSuccess/Failure/Heartbeat, iam:PassRole and sts:AssumeRole (or a pattern matching them) only on named resources: ARNs with literal partition, service, region and account, the literal resource type (stateMachine:, execution:, role/) and a literal start of the name; never "*" or NotResource.',
     types: IDENTITY_POLICY_TYPES,
     check: (props, _config, type) =>
         policyDocuments(type, props).flatMap((policy) =>
             allowStatements(policy).flatMap(({ label, body }) => {
-                const on = wideResource(body);
-                const grants = on === undefined ? [] : sensitiveGrants(body);
-                if (grants.length === 0) return [];
-                const actions = grants.map(({ action, through }) =>
-                    through.toLowerCase() === action.toLowerCase() ? action : `${action} (through ${through})`,
-                );
-                const risks = [...new Set(grants.map(({ action }) => SENSITIVE_ACTIONS[action]))];
-                return [
-                    `${label} grants ${actions.join(", ")} on ${on}: whoever holds it could ${risks.join(" and ")}; fix: set Resource to the ARNs it needs`,
-                ];
+                // The grants, grouped by the first resource that is wide for each.
+                const byResource = new Map<string, { action: string; through: string }[]>();
+                for (const grant of sensitiveGrants(body)) {
+                    const on = wideResourceFor(body, grant.action);
+                    if (on !== undefined) byResource.set(on, [...(byResource.get(on) ?? []), grant]);
+                }
+                return [...byResource].map(([on, grants]) => {
+                    const actions = grants.map(({ action, through }) =>
+                        through.toLowerCase() === action.toLowerCase() ? action : `${action} (through ${through})`,
+                    );
+                    const risks = [...new Set(grants.map(({ action }) => SENSITIVE_ACTIONS[action]))];
+                    return `${label} grants ${actions.join(", ")} on ${on}: whoever holds it could ${risks.join(" and ")}; fix: set Resource to the ARNs it needs, each with a literal region, account, resource type and name prefix`;
+                });
             }),
         ),
 };
@@ -513,17 +539,51 @@ export const NARROWING_CONDITION_KEYS = [
 const isRestrictingOperator = (operator: string) =>
     /^(String(Equals|EqualsIgnoreCase|Like)|Arn(Equals|Like))$/.test(operator.replace(/^ForAnyValue:/, ""));
 
-/** A condition value that names something: not only wildcards, and no ARN of any account (`arn:aws:states:*:*:*`). */
-function namesSomething(value: unknown): boolean {
+const ACCOUNT_ID = /^\d{12}$/;
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+
+/**
+ * Whether a condition value pins what `key` names to an account or an organization: 12 literal
+ * digits for an account key (a number counts: IAM accepts `123456789012`), 12 literal digits in the
+ * account field of an ARN key, `o-` and a literal id for an organization key (followed by `/` for an
+ * organization path), a literal `vpc-`/`vpce-` id. A policy variable (`${aws:SourceAccount}`) pins
+ * nothing: it is whatever the request says. An unknown value pins (it is checked on the next preview).
+ */
+export function pinsValue(key: string, value: unknown): boolean {
     if (value === UNKNOWN) return true;
-    if (typeof value !== "string" || /^[*?]*$/.test(value)) return false;
-    const parts = value.split(":");
-    return !(parts.length >= 6 && parts[0] === "arn" && /^[*?]+$/.test(parts[4]));
+    const text = typeof value === "number" && Number.isInteger(value) ? String(value) : value;
+    if (typeof text !== "string" || text.includes("${")) return false;
+    switch (key.toLowerCase()) {
+        case "aws:sourceaccount":
+        case "aws:principalaccount":
+        case "aws:sourceowner":
+        case "kms:calleraccount":
+            return ACCOUNT_ID.test(text);
+        case "aws:sourcearn":
+        case "aws:principalarn": {
+            const parts = text.split(":");
+            return parts.length >= 6 && parts[0] === "arn" && ACCOUNT_ID.test(parts[4]);
+        }
+        case "aws:principalorgid":
+        case "aws:sourceorgid":
+            return ORGANIZATION_ID.test(text);
+        case "aws:principalorgpaths":
+        case "aws:sourceorgpaths":
+            return ORGANIZATION_ID.test(text.split("/")[0]) && text.includes("/");
+        case "aws:sourcevpc":
+            return /^vpc-[0-9a-f]+$/.test(text);
+        case "aws:sourcevpce":
+            return /^vpce-[0-9a-f]+$/.test(text);
+        default:
+            // A key configured in trustConditionKeys that is none of these: a value not made of wildcards only.
+            return !/^[*?]*$/.test(text);
+    }
 }
 
 /**
  * Whether a statement's Condition restricts one of `keys` (case-insensitive, as IAM compares them),
- * under a restricting operator, to values that all name something. An unknown condition counts.
+ * under a restricting operator, to values that all pin an account or organization ({@link pinsValue}).
+ * An unknown condition counts.
  */
 export function conditionRestricts(condition: unknown, keys: string[]): boolean {
     if (condition === UNKNOWN) return true;
@@ -533,7 +593,7 @@ export function conditionRestricts(condition: unknown, keys: string[]): boolean 
         if (block === UNKNOWN) return true;
         return Object.entries(obj(block) ?? {}).some(([key, value]) => {
             const values = list(value === UNKNOWN ? [UNKNOWN] : value);
-            return wanted.has(key.toLowerCase()) && values.length > 0 && values.every(namesSomething);
+            return wanted.has(key.toLowerCase()) && values.length > 0 && values.every((v) => pinsValue(key, v));
         });
     });
 }
@@ -591,6 +651,15 @@ const resourcePolicyNotPublic: ResourceRule = {
  * Confused-deputy guard: a role that a service assumes on behalf of a resource must say which
  * account's (and which) resources, or any customer's resource of that service could act as it.
  */
+/**
+ * A service principal as one name: a regional principal (`states.eu-west-1.amazonaws.com`) and a
+ * China one (`states.amazonaws.com.cn`) are the service's global principal, in lower case.
+ */
+export function servicePrincipal(principal: string): string {
+    const match = /^([a-z0-9-]+)(?:\.[a-z]{2}(?:-[a-z]+)+-\d+)?\.amazonaws\.com(?:\.cn)?$/i.exec(principal);
+    return match ? `${match[1].toLowerCase()}.amazonaws.com` : principal.toLowerCase();
+}
+
 const trustConditions: ResourceRule = {
     name: "iam-trust-confused-deputy",
     description:
@@ -599,10 +668,10 @@ const trustConditions: ResourceRule = {
     check: (props, config) => {
         const trust = document(props.assumeRolePolicy);
         if (trust === undefined) return []; // unknown, or not JSON (iam-trust-single-service reports that)
-        const required = new Map(Object.entries(config.trustConditionKeys).map(([service, keys]) => [service.toLowerCase(), keys]));
+        const required = new Map(Object.entries(config.trustConditionKeys).map(([service, keys]) => [servicePrincipal(service), keys]));
         return allowStatements(trust).flatMap(({ label, body }) =>
             strings(obj(body.Principal)?.Service).flatMap((service) => {
-                const missing = (required.get(service.toLowerCase()) ?? []).filter((key) => !conditionRestricts(body.Condition, [key]));
+                const missing = (required.get(servicePrincipal(service)) ?? []).filter((key) => !conditionRestricts(body.Condition, [key]));
                 return missing.length === 0
                     ? []
                     : [

@@ -401,7 +401,7 @@ describe("policy pack", () => {
                     functionPolicy({ queueArn: QUEUE, stateMachineArn: "*", logGroupArn: "arn:aws:logs:x:1:log-group:g" }),
                 ),
             },
-            /^rolePolicy "r": statement "ReturnTaskToken" grants states:SendTaskSuccess, states:SendTaskFailure, states:SendTaskHeartbeat on "\*": whoever holds it could answer the task tokens of any workflow; fix: set Resource to the ARNs it needs$/,
+            /^rolePolicy "r": statement "ReturnTaskToken" grants states:SendTaskSuccess, states:SendTaskFailure, states:SendTaskHeartbeat on "\*": whoever holds it could answer the task tokens of any workflow; fix: set Resource to the ARNs it needs, each with a literal region, account, resource type and name prefix$/,
         ],
         [
             "iam-sensitive-actions-scoped",
@@ -1386,6 +1386,112 @@ describe("policy pack", () => {
                 ).length,
                 1,
             );
+        });
+    });
+
+    describe("review: wildcards and conditions that only look narrowing", () => {
+        const sensitive = (action: string, resource: string) =>
+            violationsOf("iam-sensitive-actions-scoped", TYPES.rolePolicy, { policy: doc(allow(action, resource)) });
+        it("iam-sensitive-actions-scoped: a wildcard that merges with the resource type, or a field left open", () => {
+            for (const [action, resource] of [
+                ["states:SendTaskSuccess", "arn:aws:states:eu-west-1:123456789012:s*"],
+                ["states:SendTaskSuccess", "arn:aws:states:*:*:stateMachine*"],
+                ["states:SendTaskSuccess", "arn:aws:states:eu-west-1:123456789012:stateMachine:*"],
+                ["states:SendTaskSuccess", "arn:aws:states:eu-west-1:*:stateMachine:callback-*"],
+                ["states:SendTaskSuccess", "arn:aws:*:eu-west-1:123456789012:stateMachine:callback"],
+                ["iam:PassRole", "arn:aws:iam::123456789012:role*"],
+                ["iam:PassRole", "arn:aws:iam::123456789012:*role*"],
+                ["iam:PassRole", "arn:aws:iam::123456789012:role/*"],
+                ["sts:AssumeRole", "arn:*:iam::123456789012:role/reader"],
+                ["iam:PassRole", "arn:aws:iam::*"],
+            ]) {
+                assert.match(sensitive(action, resource).join("\n"), new RegExp(`grants ${action} on "`), `${action} on ${resource}`);
+            }
+            for (const [action, resource] of [
+                ["states:SendTaskSuccess", "arn:aws:states:eu-west-1:123456789012:stateMachine:c*"],
+                ["states:SendTaskSuccess", "arn:aws:states:eu-west-1:123456789012:execution:callback:*"],
+                ["iam:PassRole", "arn:aws:iam::123456789012:role/service-role/*"],
+                ["sts:AssumeRole", "arn:aws-cn:iam::123456789012:role/reader"],
+                // A resource of another service grants nothing of these actions.
+                ["iam:PassRole", QUEUE],
+            ]) {
+                assert.deepEqual(sensitive(action, resource), [], `${action} on ${resource}`);
+            }
+        });
+
+        const trustWith = (Condition: Record<string, unknown>) => ({ assumeRolePolicy: doc(trustStatement(Condition)) });
+        const open = (Condition: Record<string, unknown>) => ({
+            policy: doc(allow("sqs:SendMessage", QUEUE, { Principal: "*", Condition })),
+        });
+        const reviewerConditions: Record<string, unknown>[] = [
+            { StringLike: { "aws:SourceAccount": ["0*", "1*", "2*", "3*", "4*", "5*", "6*", "7*", "8*", "9*"] } },
+            { StringLike: { "aws:SourceAccount": "*1*" } },
+            { ArnLike: { "aws:SourceArn": "arn:aws:states:*" } },
+            { ArnLike: { "aws:SourceArn": "arn:*" } },
+            { ArnLike: { "aws:SourceArn": "arn:aws:sns:*" } },
+            { StringLike: { "aws:PrincipalOrgID": "o-*" } },
+            { StringLike: { "aws:PrincipalArn": "arn:aws:iam::*" } },
+            { StringEquals: { "aws:SourceAccount": "${aws:SourceAccount}" } },
+            { ArnEquals: { "aws:SourceArn": "arn:aws:sns:eu-west-1:${aws:PrincipalAccount}:t" } },
+        ];
+        it("resource-policy-not-public: a condition value must pin an account or an organization", () => {
+            for (const condition of reviewerConditions)
+                assert.equal(violationsOf("resource-policy-not-public", TYPES.queue, open(condition)).length, 1, JSON.stringify(condition));
+            for (const condition of [
+                { StringEquals: { "aws:SourceAccount": 123456789012 } },
+                { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } },
+                { ArnLike: { "aws:SourceArn": "arn:aws:sns:*:123456789012:*" } },
+                { StringLike: { "aws:PrincipalOrgPaths": "o-a1b2c3d4e5/r-ab12/*" } },
+            ])
+                assert.deepEqual(violationsOf("resource-policy-not-public", TYPES.queue, open(condition)), [], JSON.stringify(condition));
+        });
+        it("iam-trust-confused-deputy: the same, and a numeric account is an account", () => {
+            const sourceArn = { ArnLike: { "aws:SourceArn": `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:*` } };
+            const sourceAccount = { StringEquals: { "aws:SourceAccount": ACCOUNT } };
+            // Each reviewer condition on one of the two keys, the other key well restricted.
+            for (const condition of reviewerConditions) {
+                const [operator, block] = Object.entries(condition)[0] as [string, Record<string, unknown>];
+                const key = Object.keys(block)[0];
+                if (!/^aws:Source(Account|Arn)$/.test(key)) continue;
+                const other = key === "aws:SourceAccount" ? sourceArn : sourceAccount;
+                assert.match(
+                    violationsOf("iam-trust-confused-deputy", TYPES.role, trustWith({ ...other, [operator]: block })).join("\n"),
+                    new RegExp(`without a condition on ${key},`),
+                    JSON.stringify(condition),
+                );
+            }
+            assert.match(
+                violationsOf(
+                    "iam-trust-confused-deputy",
+                    TYPES.role,
+                    trustWith({ StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": "arn:aws:states:*" } }),
+                ).join("\n"),
+                /without a condition on aws:SourceArn/,
+            );
+            assert.match(
+                violationsOf(
+                    "iam-trust-confused-deputy",
+                    TYPES.role,
+                    trustWith({ StringLike: { "aws:SourceAccount": "*1*" }, ...sourceArn }),
+                ).join("\n"),
+                /without a condition on aws:SourceAccount,/,
+            );
+            assert.deepEqual(
+                violationsOf(
+                    "iam-trust-confused-deputy",
+                    TYPES.role,
+                    trustWith({ StringEquals: { "aws:SourceAccount": 123456789012 }, ...sourceArn }),
+                ),
+                [],
+            );
+        });
+        it("iam-trust-confused-deputy: a regional service principal is the same service", () => {
+            for (const service of ["states.eu-west-1.amazonaws.com", "states.cn-north-1.amazonaws.com.cn", "STATES.amazonaws.com"]) {
+                const found = violationsOf("iam-trust-confused-deputy", TYPES.role, {
+                    assumeRolePolicy: doc({ ...trustStatement({}), Principal: { Service: service } }),
+                });
+                assert.match(found.join("\n"), /without a condition on aws:SourceAccount and aws:SourceArn/, service);
+            }
         });
     });
 });
