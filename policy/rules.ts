@@ -55,6 +55,13 @@ export interface RuleConfig {
     trustConditionKeys: Record<string, string[]>;
     /** Customer managed policies from outside the stack that may be attached (their content cannot be checked here). */
     allowedCustomerManagedPolicyArns: string[];
+    /**
+     * Service principals a resource policy may admit without an `aws:SourceArn`/`aws:SourceAccount`
+     * condition, each for these actions only (patterns as in IAM): services that send neither key.
+     */
+    serviceGrantsWithoutCondition: { service: string; actions: string[] }[];
+    /** Actions that take no resource (IAM evaluates them against `"*"`): the only ones an identity policy may grant on `"*"`. */
+    actionsWithoutResource: string[];
 }
 
 export const DEFAULT_RULE_CONFIG: RuleConfig = {
@@ -63,6 +70,26 @@ export const DEFAULT_RULE_CONFIG: RuleConfig = {
     // Lambda's execution-role trust takes no such condition (Lambda sends neither key when it assumes the role).
     trustConditionKeys: { "states.amazonaws.com": ["aws:SourceAccount", "aws:SourceArn"] },
     allowedCustomerManagedPolicyArns: [],
+    // The operations key admits CloudWatch without a condition on purpose: alarms publishing to a
+    // topic encrypted with it. Whether CloudWatch sends aws:SourceArn/aws:SourceAccount to KMS for
+    // those calls is not verified, and a condition it does not meet would silence every alarm.
+    serviceGrantsWithoutCondition: [{ service: "cloudwatch.amazonaws.com", actions: ["kms:GenerateDataKey*", "kms:Decrypt"] }],
+    // What the stack's own roles need on "*" (infra/policies.ts): vended log delivery (Step Functions
+    // developer guide, "IAM policies for logging to CloudWatch Logs") and X-Ray tracing.
+    actionsWithoutResource: [
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+    ],
 };
 
 export const TYPES = {
@@ -457,6 +484,35 @@ const sensitiveActionsScoped: ResourceRule = {
         ),
 };
 
+/** Whether a Resource pattern names every resource (of a service): wildcards only, or an ARN wildcards after its service (`arn:aws:sqs:*:*:*`). */
+function isAnyResource(resource: string): boolean {
+    if (/^[*?]+$/.test(resource)) return true;
+    const parts = resource.split(":");
+    return parts.length >= 6 && parts[0] === "arn" && parts.slice(3).every((part) => part === "" || /^[*?]+$/.test(part));
+}
+
+const noWildcardResources: ResourceRule = {
+    name: "iam-no-wildcard-resources",
+    description:
+        'IAM identity policies grant on "*" (or a Resource of wildcards only) nothing but actions that take no resource (actionsWithoutResource: log delivery, logs:DescribeLogGroups, X-Ray by default).',
+    types: IDENTITY_POLICY_TYPES,
+    check: (props, config, type) => {
+        const free = new Set(config.actionsWithoutResource.map((action) => action.toLowerCase()));
+        return policyDocuments(type, props).flatMap((policy) =>
+            allowStatements(policy).flatMap(({ label, body }) => {
+                const any = strings(body.Resource).find(isAnyResource);
+                if (any === undefined) return []; // NotResource: iam-no-wildcard-actions reports it
+                const actions =
+                    body.NotAction !== undefined ? ["NotAction"] : strings(body.Action).filter((a) => !free.has(a.toLowerCase()));
+                if (actions.length === 0) return [];
+                return [
+                    `${label} grants ${actions.join(", ")} on ${JSON.stringify(any)}, reaching every resource of the account (a condition such as kms:ViaService does not name one); fix: set Resource to the ARNs it needs, or, for an action that takes no resource, list it in actionsWithoutResource`,
+                ];
+            }),
+        );
+    },
+};
+
 const trustSingleService: ResourceRule = {
     name: "iam-trust-single-service",
     description: "Role trust policies name a single AWS service principal, across all their Allow statements.",
@@ -608,22 +664,60 @@ function everyone(body: Record<string, unknown>): string | undefined {
     return open ? `Principal ${JSON.stringify(principal)}` : undefined;
 }
 
+/** The condition keys that tie a service's request to a source of this account (AWS's confused-deputy guard). */
+const SOURCE_KEYS = ["aws:SourceArn", "aws:SourceAccount", "aws:SourceOrgID", "aws:SourceOrgPaths"];
+
+/** The service principals an Allow statement admits without a source condition, and not through the allow-list. */
+function unguardedServices(body: Record<string, unknown>, config: RuleConfig): string[] {
+    const services = strings(obj(body.Principal)?.Service);
+    if (services.length === 0 || conditionRestricts(body.Condition, SOURCE_KEYS)) return [];
+    const actions = body.Action === UNKNOWN ? [] : strings(body.Action);
+    return services.filter((service) => {
+        if (body.NotAction !== undefined) return true;
+        const allowed = config.serviceGrantsWithoutCondition.filter(
+            (entry) => servicePrincipal(entry.service) === servicePrincipal(service),
+        );
+        return !actions.every((action) => allowed.some((entry) => entry.actions.some((pattern) => iamMatches(pattern, action))));
+    });
+}
+
+const SERVICE_FIX =
+    'fix: add "ArnEquals": {"aws:SourceArn": …} or "StringEquals": {"aws:SourceAccount": …} naming this account\'s resources, or, for a service that sends neither key, list it with these actions in serviceGrantsWithoutCondition';
+
 const NARROWING_FIX =
     "fix: name the principals, or add a condition that narrows them (StringEquals aws:SourceAccount, ArnEquals aws:SourceArn, StringEquals aws:PrincipalOrgID, …)";
 
 /** The violations of a Lambda permission or function URL (their "resource policy" is a set of properties). */
-function lambdaAccessProblems(type: string, props: Record<string, unknown>): string[] {
+function lambdaAccessProblems(type: string, props: Record<string, unknown>, config: RuleConfig): string[] {
     if (type === TYPES.functionUrl) {
         return props.authorizationType === "NONE"
             ? ['authorizationType is NONE: anyone on the internet can invoke the function; fix: set authorizationType: "AWS_IAM"']
             : [];
     }
     const problems: string[] = [];
-    const narrowing = type === TYPES.layerVersionPermission ? ["organizationId"] : ["sourceArn", "sourceAccount", "principalOrgId"];
-    if (props.principal === "*" && !narrowing.some((key) => present(props[key])))
+    // Each property, and the condition key it becomes in the function's policy.
+    const keys: Record<string, string> =
+        type === TYPES.layerVersionPermission
+            ? { organizationId: "aws:PrincipalOrgID" }
+            : { sourceArn: "aws:SourceArn", sourceAccount: "aws:SourceAccount", principalOrgId: "aws:PrincipalOrgID" };
+    const pins = (property: string) =>
+        props[property] !== undefined && props[property] !== null && pinsValue(keys[property], props[property]);
+    const narrowing = Object.keys(keys);
+    if (props.principal === "*" && !narrowing.some(pins))
         problems.push(
-            `principal is "*" without ${narrowing.join(", ")}: any AWS account may use it; fix: name the principal or set ${narrowing.join(" or ")}`,
+            `principal is "*" without ${narrowing.join(", ")} that pins an account or organization: any AWS account may use it; fix: name the principal or set ${narrowing.join(" or ")}`,
         );
+    const service = typeof props.principal === "string" && /\.amazonaws\.com(\.cn)?$/i.test(props.principal) ? props.principal : undefined;
+    if (service !== undefined && !pins("sourceArn") && !pins("sourceAccount")) {
+        const action = str(props.action) ?? "lambda:InvokeFunction";
+        const allowed = config.serviceGrantsWithoutCondition.some(
+            (entry) => servicePrincipal(entry.service) === servicePrincipal(service) && entry.actions.some((p) => iamMatches(p, action)),
+        );
+        if (!allowed)
+            problems.push(
+                `principal is the service ${service} without sourceArn or sourceAccount that pins an account: a resource of any account could make ${service} invoke the function (confused deputy); fix: set sourceArn to the resource's ARN, or sourceAccount to this account`,
+            );
+    }
     if (props.functionUrlAuthType === "NONE")
         problems.push('functionUrlAuthType is NONE: anyone on the internet can invoke the function URL; fix: use "AWS_IAM"');
     return problems;
@@ -632,17 +726,25 @@ function lambdaAccessProblems(type: string, props: Record<string, unknown>): str
 const resourcePolicyNotPublic: ResourceRule = {
     name: "resource-policy-not-public",
     description:
-        'Resource policies (queues, topics, KMS keys, buckets, secrets, event buses, log resource policies) allow "*" only under a condition that narrows it to an account, an organization or a source; Lambda permissions name their principal or source, and function URLs require IAM auth.',
+        'Resource policies (queues, topics, KMS keys, buckets, secrets, event buses, log resource policies) allow "*" only under a condition that pins an account or an organization, and a service principal only under aws:SourceArn/aws:SourceAccount (or as serviceGrantsWithoutCondition allows); Lambda permissions name their principal or source, and function URLs require IAM auth.',
     types: [...Object.keys(RESOURCE_POLICY_PROPS), TYPES.permission, TYPES.functionUrl, TYPES.layerVersionPermission],
-    check: (props, _config, type) => {
+    check: (props, config, type) => {
         const key = RESOURCE_POLICY_PROPS[type];
-        if (key === undefined) return lambdaAccessProblems(type, props);
+        if (key === undefined) return lambdaAccessProblems(type, props, config);
         const policy = document(props[key]);
         if (policy === undefined) return [];
         return allowStatements(policy).flatMap(({ label, body }) => {
+            const problems: string[] = [];
             const who = everyone(body);
-            if (who === undefined || conditionRestricts(body.Condition, NARROWING_CONDITION_KEYS)) return [];
-            return [`${label} allows ${who} without a condition that narrows it to an account, organization or source; ${NARROWING_FIX}`];
+            if (who !== undefined && !conditionRestricts(body.Condition, NARROWING_CONDITION_KEYS))
+                problems.push(
+                    `${label} allows ${who} without a condition that narrows it to an account, organization or source; ${NARROWING_FIX}`,
+                );
+            for (const service of unguardedServices(body, config))
+                problems.push(
+                    `${label} allows the service ${service} without a condition on aws:SourceArn or aws:SourceAccount that pins an account, so a resource of any account could make ${service} act on this one (confused deputy); ${SERVICE_FIX}`,
+                );
+            return problems;
         });
     },
 };
@@ -692,6 +794,7 @@ export const RESOURCE_RULES: ResourceRule[] = [
     callbackTimeout,
     wildcardActions,
     sensitiveActionsScoped,
+    noWildcardResources,
     trustSingleService,
     trustConditions,
     resourcePolicyNotPublic,

@@ -148,6 +148,7 @@ describe("policy pack", () => {
         assert.deepEqual(policies.map((p: Policy) => p.name).sort(), [
             "iam-no-external-managed-policies",
             "iam-no-wildcard-actions",
+            "iam-no-wildcard-resources",
             "iam-sensitive-actions-scoped",
             "iam-trust-confused-deputy",
             "iam-trust-single-service",
@@ -641,7 +642,7 @@ describe("policy pack", () => {
                 sourceArn: "arn:aws:sns:eu-west-1:123456789012:t",
             },
             { action: "lambda:InvokeFunction", function: FN, principal: "*" },
-            /^permission "r": principal is "\*" without sourceArn, sourceAccount, principalOrgId: any AWS account may use it; fix:/,
+            /^permission "r": principal is "\*" without sourceArn, sourceAccount, principalOrgId that pins an account or organization: any AWS account may use it; fix:/,
         ],
         [
             "resource-policy-not-public",
@@ -1218,7 +1219,7 @@ describe("policy pack", () => {
                         name: "callback-invoke",
                         props: { action: "lambda:InvokeFunction", function: FN, principal: "*" },
                     }),
-                /^resource-policy-not-public on callback-invoke: permission "callback-invoke": principal is "\*" without sourceArn, sourceAccount, principalOrgId: .*; fix: /,
+                /^resource-policy-not-public on callback-invoke: permission "callback-invoke": principal is "\*" without sourceArn, sourceAccount, principalOrgId that pins an account or organization: .*; fix: /,
             ],
             [
                 "a function URL with auth NONE",
@@ -1492,6 +1493,143 @@ describe("policy pack", () => {
                 });
                 assert.match(found.join("\n"), /without a condition on aws:SourceAccount and aws:SourceArn/, service);
             }
+        });
+    });
+
+    describe("review: service principals and resources without a name", () => {
+        const rule = "resource-policy-not-public";
+        const sns = { Service: "sns.amazonaws.com" };
+        it("resource-policy-not-public: an Allow to a service principal needs aws:SourceArn or aws:SourceAccount (confused deputy)", () => {
+            assert.match(
+                violationsOf(rule, TYPES.queuePolicy, {
+                    policy: doc(allow("sqs:SendMessage", QUEUE, { Sid: "FromTopic", Principal: sns })),
+                }).join("\n"),
+                /^queuePolicy "r": statement "FromTopic" allows the service sns\.amazonaws\.com without a condition on aws:SourceArn or aws:SourceAccount that pins an account, .*; fix: /,
+            );
+            // A wildcard that pins nothing is no condition either.
+            assert.equal(
+                violationsOf(rule, TYPES.queue, {
+                    policy: doc(
+                        allow("sqs:SendMessage", QUEUE, { Principal: sns, Condition: { ArnLike: { "aws:SourceArn": "arn:aws:sns:*" } } }),
+                    ),
+                }).length,
+                1,
+            );
+            assert.deepEqual(
+                violationsOf(rule, TYPES.queue, {
+                    policy: doc(
+                        allow("sqs:SendMessage", QUEUE, {
+                            Principal: { Service: "sns.eu-west-1.amazonaws.com" },
+                            Condition: { ArnEquals: { "aws:SourceArn": "arn:aws:sns:eu-west-1:123456789012:t" } },
+                        }),
+                    ),
+                }),
+                [],
+            );
+        });
+        it("resource-policy-not-public: the operations key's CloudWatch statement passes through serviceGrantsWithoutCondition", () => {
+            const keyPolicy = { policy: JSON.stringify(operationsKeyPolicy(ACCOUNT, "aws")) };
+            assert.deepEqual(violationsOf(rule, TYPES.key, keyPolicy), []);
+            assert.match(
+                violationsOf(rule, TYPES.key, keyPolicy, { serviceGrantsWithoutCondition: [] }).join("\n"),
+                /statement "CloudWatchPublishesAlarms" allows the service cloudwatch\.amazonaws\.com without a condition/,
+            );
+            // More actions than the allow-list names: reported.
+            assert.match(
+                violationsOf(rule, TYPES.key, {
+                    policy: doc(
+                        allow(["kms:Decrypt", "kms:CreateGrant"], "*", {
+                            Sid: "CloudWatch",
+                            Principal: { Service: "cloudwatch.amazonaws.com" },
+                        }),
+                    ),
+                }).join("\n"),
+                /statement "CloudWatch" allows the service cloudwatch\.amazonaws\.com/,
+            );
+        });
+        it("resource-policy-not-public: a lambda.Permission to a service without sourceArn or sourceAccount, or with a source that pins nothing", () => {
+            assert.match(
+                violationsOf(rule, TYPES.permission, {
+                    action: "lambda:InvokeFunction",
+                    function: FN,
+                    principal: "sns.amazonaws.com",
+                }).join("\n"),
+                /^permission "r": principal is the service sns\.amazonaws\.com without sourceArn or sourceAccount that pins an account: .*; fix: /,
+            );
+            assert.equal(
+                violationsOf(rule, TYPES.permission, {
+                    action: "lambda:InvokeFunction",
+                    function: FN,
+                    principal: "s3.amazonaws.com",
+                    sourceArn: "arn:aws:s3:::*",
+                }).length,
+                1,
+            );
+            assert.equal(
+                violationsOf(rule, TYPES.permission, {
+                    action: "lambda:InvokeFunction",
+                    function: FN,
+                    principal: "*",
+                    sourceArn: "arn:aws:s3:::*",
+                }).length,
+                1,
+            );
+            assert.deepEqual(
+                violationsOf(rule, TYPES.permission, {
+                    action: "lambda:InvokeFunction",
+                    function: FN,
+                    principal: "s3.amazonaws.com",
+                    sourceArn: "arn:aws:s3:::bucket",
+                    sourceAccount: ACCOUNT,
+                }),
+                [],
+            );
+        });
+
+        const noStar = "iam-no-wildcard-resources";
+        it('iam-no-wildcard-resources: an action that takes a resource is not granted on "*"', () => {
+            for (const [action, extra] of [
+                ["sqs:SendMessage", {}],
+                ["sqs:ReceiveMessage", {}],
+                ["kms:Decrypt", {}],
+                ["states:GetExecutionHistory", {}],
+                ["iam:PutRolePolicy", {}],
+                ["kms:Decrypt", { Condition: { StringEquals: { "kms:ViaService": "sns.eu-west-1.amazonaws.com" } } }],
+            ] as const) {
+                assert.match(
+                    violationsOf(noStar, TYPES.rolePolicy, { policy: doc(allow(action, "*", { Sid: "Loose", ...extra })) }).join("\n"),
+                    new RegExp(`^rolePolicy "r": statement "Loose" grants ${action} on "\\*".*; fix: `),
+                    action,
+                );
+            }
+            assert.equal(violationsOf(noStar, TYPES.policy, { policy: doc(allow("sqs:SendMessage", [QUEUE, "**"])) }).length, 1);
+            assert.equal(violationsOf(noStar, TYPES.policy, { policy: doc(allow("sqs:SendMessage", "arn:aws:sqs:*:*:*")) }).length, 1);
+            // The stack's own "*" statements pass; a Deny on "*" takes away; an unknown action waits.
+            const machine = stateMachinePolicy({
+                queueArn: QUEUE,
+                topicArn: "t",
+                topicKeyArn: "k",
+                region: "r",
+                dnsSuffix: "amazonaws.com",
+            });
+            assert.deepEqual(violationsOf(noStar, TYPES.rolePolicy, { policy: JSON.stringify(machine) }), []);
+            assert.deepEqual(
+                violationsOf(noStar, TYPES.rolePolicy, {
+                    policy: { Statement: [deny("sqs:SendMessage", "*"), allow(UNKNOWN, "*"), allow([UNKNOWN], "*")] },
+                }),
+                [],
+            );
+            // The list is configurable.
+            assert.deepEqual(
+                violationsOf(
+                    noStar,
+                    TYPES.rolePolicy,
+                    { policy: doc(allow("sts:GetCallerIdentity", "*")) },
+                    { actionsWithoutResource: ["sts:GetCallerIdentity"] },
+                ),
+                [],
+            );
+            assert.equal(violationsOf(noStar, TYPES.rolePolicy, { policy: doc(allow("sts:GetCallerIdentity", "*")) }).length, 1);
         });
     });
 });
