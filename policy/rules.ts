@@ -114,6 +114,7 @@ export const TYPES = {
     secretPolicy: "aws:secretsmanager/secretPolicy:SecretPolicy",
     eventBusPolicy: "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
     logResourcePolicy: "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+    redriveAllowPolicy: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
     permission: "aws:lambda/permission:Permission",
     functionUrl: "aws:lambda/functionUrl:FunctionUrl",
     layerVersionPermission: "aws:lambda/layerVersionPermission:LayerVersionPermission",
@@ -839,20 +840,22 @@ function referenced(resources: CheckedResource[], from: CheckedResource, key: st
 
 const isSqsArn = (value: unknown) => /^arn:aws[\w-]*:sqs:/.test(String(value ?? ""));
 
+/** Whether another queue's redrive policy names `queue` (by ARN, or through its dependency). */
+const isDeadLetterQueue = (queues: CheckedResource[], queue: CheckedResource) =>
+    queues.some((other) => {
+        if (other === queue) return false;
+        const target = document(other.props.redrivePolicy)?.deadLetterTargetArn;
+        if (typeof target === "string" && target === queue.props.arn) return true;
+        return (other.propertyDependencies.redrivePolicy ?? []).includes(queue.urn);
+    });
+
 const queueRedrive: StackRule = {
     name: "sqs-queue-redrive",
     description: "Every SQS queue has a redrive policy to a dead-letter queue, or is itself the dead-letter queue of another.",
     check: (resources) => {
         const queues = ofType(resources, TYPES.queue);
-        const isDeadLetterQueue = (queue: CheckedResource) =>
-            queues.some((other) => {
-                if (other === queue) return false;
-                const target = document(other.props.redrivePolicy)?.deadLetterTargetArn;
-                if (typeof target === "string" && target === queue.props.arn) return true;
-                return (other.propertyDependencies.redrivePolicy ?? []).includes(queue.urn);
-            });
         return queues
-            .filter((queue) => !present(queue.props.redrivePolicy) && !isDeadLetterQueue(queue))
+            .filter((queue) => !present(queue.props.redrivePolicy) && !isDeadLetterQueue(queues, queue))
             .map((queue) => `queue ${queue.name} has no redrive policy and is no other queue's dead-letter queue`);
     },
 };
@@ -894,6 +897,128 @@ const visibilityCoversFunction: StackRule = {
                       `queue ${queue.name} has a visibility timeout of ${visibility} s; feeding ${fn.name} (timeout ${timeout} s, batching window ${window} s) it needs at least ${needed} s`,
                   ];
         }),
+};
+
+/**
+ * The resources of `type` that attach something to `queue` through their `queueUrl` (by value when
+ * both are known, else through the dependency Pulumi recorded), and whether some other one might
+ * (its `queueUrl` unknown, with no dependency recorded).
+ */
+function attachedToQueue(resources: CheckedResource[], queue: CheckedResource, type: string): { found: CheckedResource[]; maybe: boolean } {
+    const found: CheckedResource[] = [];
+    let maybe = false;
+    for (const resource of ofType(resources, type)) {
+        const url = resource.props.queueUrl;
+        const deps = resource.propertyDependencies.queueUrl ?? [];
+        if (typeof url === "string" && typeof queue.props.url === "string") {
+            if (url === queue.props.url) found.push(resource);
+        } else if (deps.includes(queue.urn)) found.push(resource);
+        else if (deps.length === 0 && (url === UNKNOWN || queue.props.url === UNKNOWN)) maybe = true;
+    }
+    return { found, maybe };
+}
+
+/** A role ARN with nothing left open: literal partition, 12-digit account and name, no wildcard, no policy variable. */
+const isNamedRole = (value: unknown) =>
+    value === UNKNOWN || (typeof value === "string" && /^arn:[\w-]+:iam::\d{12}:role\/[^*?]+$/.test(value) && !value.includes("${"));
+
+/**
+ * Whether a statement denies sqs:SendMessage to everyone but named roles: Effect Deny, Principal
+ * `"*"` (or `{"AWS": "*"}`), an Action covering sqs:SendMessage, and a Condition made only of
+ * `ArnNotEquals`, `StringNotEquals` or `ArnNotLike` on `aws:PrincipalArn` naming full role ARNs.
+ * Any other condition would let the Deny apply to fewer requests. Unknown parts count as guarding.
+ */
+function guardsSend(body: Record<string, unknown>): boolean {
+    if (body.Effect !== "Deny") return false;
+    const principal = body.Principal;
+    const toEveryone =
+        principal === UNKNOWN || principal === "*" || strings(obj(principal)?.AWS).includes("*") || obj(principal)?.AWS === UNKNOWN;
+    const actions = list(body.Action);
+    const coversSend =
+        body.Action === UNKNOWN || actions.includes(UNKNOWN) || strings(body.Action).some((p) => iamMatches(p, "sqs:SendMessage"));
+    if (!toEveryone || !coversSend || body.NotAction !== undefined) return false;
+    const condition = body.Condition;
+    if (condition === UNKNOWN) return true;
+    const blocks = Object.entries(obj(condition) ?? {});
+    return (
+        blocks.length > 0 &&
+        blocks.every(([operator, block]) => {
+            if (!/^(ArnNotEquals|StringNotEquals|ArnNotLike)$/.test(operator)) return false;
+            if (block === UNKNOWN) return true;
+            const entries = Object.entries(obj(block) ?? {});
+            return (
+                entries.length > 0 &&
+                entries.every(([key, value]) => {
+                    const values = list(value === UNKNOWN ? [UNKNOWN] : value);
+                    return key.toLowerCase() === "aws:principalarn" && values.length > 0 && values.every(isNamedRole);
+                })
+            );
+        })
+    );
+}
+
+/** Whether a queue policy (text or object) guards sending; an unknown policy or Statement counts. */
+function policyGuardsSend(value: unknown): boolean {
+    if (value === UNKNOWN) return true;
+    const policy = document(value);
+    if (policy === undefined) return false;
+    if (policy.Statement === UNKNOWN) return true;
+    return list(policy.Statement).some(
+        (statement) => statement === UNKNOWN || (obj(statement) !== undefined && guardsSend(obj(statement)!)),
+    );
+}
+
+const taskQueueSendGuarded: StackRule = {
+    name: "sqs-task-queue-send-guarded",
+    description:
+        'A queue read by an SQS event source mapping (a task queue) has a queue policy (aws.sqs.QueuePolicy or its own policy) that denies sqs:SendMessage to "*" except named roles (ArnNotEquals, StringNotEquals or ArnNotLike on aws:PrincipalArn with full role ARNs).',
+    check: (resources) =>
+        sqsMappings(resources).flatMap((mapping) => {
+            const queue = referenced(resources, mapping, "eventSourceArn", TYPES.queue);
+            if (queue === undefined) return []; // a queue of another stack
+            const { found, maybe } = attachedToQueue(resources, queue, TYPES.queuePolicy);
+            const policies = [...found.map((p) => p.props.policy), ...(present(queue.props.policy) ? [queue.props.policy] : [])];
+            if (maybe || policies.some(policyGuardsSend)) return [];
+            return [
+                `${describeResource(queue.type, queue.name)}: read by ${describeResource(mapping.type, mapping.name).replace(/^eventSourceMapping/, "event source mapping")}, it has no queue policy that denies sqs:SendMessage to "*" except named roles, so whoever an identity policy of the account lets send could put a forged task on it; fix: add an aws.sqs.QueuePolicy with a Deny of sqs:SendMessage to Principal "*" under ArnNotEquals {"aws:PrincipalArn": [the sender roles' ARNs]}`,
+            ];
+        }),
+};
+
+/** What is wrong with a redrive allow policy (text or object): undefined when it is byQueue, denyAll or not known yet. */
+function redriveAllowProblem(value: unknown): string | undefined {
+    if (value === UNKNOWN) return undefined;
+    const policy = document(value);
+    if (policy === undefined) return "the redrive allow policy is not a JSON document";
+    const permission = policy.redrivePermission;
+    if (permission === UNKNOWN || permission === "byQueue" || permission === "denyAll") return undefined;
+    return `redrivePermission is ${typeof permission === "string" ? permission : "not set (allowAll)"}, so a queue of any account may use this queue as its dead-letter queue`;
+}
+
+const REDRIVE_ALLOW_FIX = 'fix: set redrivePermission to "byQueue" with sourceQueueArns, or "denyAll"';
+
+const redriveAllowRestricted: StackRule = {
+    name: "sqs-redrive-allow-restricted",
+    description:
+        "Every redrive allow policy (aws.sqs.RedriveAllowPolicy, or a queue's redriveAllowPolicy) is byQueue or denyAll, never allowAll; every dead-letter queue of the stack has one.",
+    check: (resources) => {
+        const queues = ofType(resources, TYPES.queue);
+        const problems: string[] = [];
+        for (const resource of [...ofType(resources, TYPES.redriveAllowPolicy), ...queues]) {
+            if (!present(resource.props.redriveAllowPolicy)) continue;
+            const problem = redriveAllowProblem(resource.props.redriveAllowPolicy);
+            if (problem !== undefined) problems.push(`${describeResource(resource.type, resource.name)}: ${problem}; ${REDRIVE_ALLOW_FIX}`);
+        }
+        for (const queue of queues.filter((q) => isDeadLetterQueue(queues, q))) {
+            if (present(queue.props.redriveAllowPolicy)) continue;
+            const { found, maybe } = attachedToQueue(resources, queue, TYPES.redriveAllowPolicy);
+            if (found.length > 0 || maybe) continue;
+            problems.push(
+                `${describeResource(queue.type, queue.name)}: a dead-letter queue without a redrive allow policy, which means allowAll; fix: add an aws.sqs.RedriveAllowPolicy with redrivePermission "byQueue" and sourceQueueArns`,
+            );
+        }
+        return problems;
+    },
 };
 
 const lambdaLogRetention: StackRule = {
@@ -957,6 +1082,8 @@ const externalManagedPolicies: StackRule = {
 
 export const STACK_RULES: StackRule[] = [
     queueRedrive,
+    taskQueueSendGuarded,
+    redriveAllowRestricted,
     mappingReportsFailures,
     visibilityCoversFunction,
     lambdaLogRetention,

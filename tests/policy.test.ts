@@ -163,6 +163,8 @@ describe("policy pack", () => {
             "sqs-event-source-reports-batch-item-failures",
             "sqs-queue-encrypted",
             "sqs-queue-redrive",
+            "sqs-redrive-allow-restricted",
+            "sqs-task-queue-send-guarded",
             "sqs-visibility-timeout-covers-function",
         ]);
         for (const policy of policies) assert.equal(policy.enforcementLevel, "mandatory", policy.name);
@@ -1257,6 +1259,50 @@ describe("policy pack", () => {
                 /^sfn-no-task-tokens-in-logs on callback-workflow-state-machine: stateMachine "callback-workflow-state-machine": logging at level ALL with includeExecutionData: true .*; fix: /,
             ],
         ];
+        // The task queue's guard and the dead-letter queue's redrive allow policy, removed or hollowed out.
+        const QUEUE_POLICY = "callback-tasks-access-queue-policy";
+        const guardMessage =
+            /^sqs-task-queue-send-guarded: queue "callback-tasks-queue": read by event source mapping "callback-callback-trigger", it has no queue policy that denies sqs:SendMessage to "\*" except named roles, .*; fix: /m;
+        weakenings.push(
+            ["the task queue's policy with Statement: []", () => withPolicy(QUEUE_POLICY, "policy", () => []), guardMessage],
+            [
+                'the task queue\'s Deny admitting any role: ArnNotLike {"aws:PrincipalArn": "arn:aws:iam::*:*"}',
+                () =>
+                    withPolicy(
+                        QUEUE_POLICY,
+                        "policy",
+                        statement("OnlyTheStateMachineSendsTasks", (s) => ({
+                            ...s,
+                            Condition: { ArnNotLike: { "aws:PrincipalArn": "arn:aws:iam::*:*" } },
+                        })),
+                    ),
+                guardMessage,
+            ],
+            [
+                "the task queue's Deny replaced by an Allow to another account",
+                () =>
+                    withPolicy(QUEUE_POLICY, "policy", () => [
+                        allow("sqs:SendMessage", QUEUE, { Sid: "Partner", Principal: { AWS: "arn:aws:iam::999999999999:root" } }),
+                    ]),
+                guardMessage,
+            ],
+            ["the task queue's policy removed", () => registered.filter((r) => r.name !== QUEUE_POLICY), guardMessage],
+            [
+                "the dead-letter queue's redrive allow policy at allowAll",
+                () =>
+                    registered.map((r) =>
+                        r.type === "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"
+                            ? { ...r, props: { ...r.props, redriveAllowPolicy: JSON.stringify({ redrivePermission: "allowAll" }) } }
+                            : r,
+                    ),
+                /^sqs-redrive-allow-restricted: redriveAllowPolicy "callback-tasks-dlq-redrive-allow": redrivePermission is allowAll, .*; fix: /m,
+            ],
+            [
+                "the dead-letter queue's redrive allow policy removed",
+                () => registered.filter((r) => r.type !== "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"),
+                /^sqs-redrive-allow-restricted: queue "callback-tasks-dlq": a dead-letter queue without a redrive allow policy, .*; fix: /m,
+            ],
+        );
         for (const [weakening, weaken, message] of weakenings) {
             it(`weakened by ${weakening}: a violation`, () => {
                 const found = wholePack(weaken());
@@ -1630,6 +1676,155 @@ describe("policy pack", () => {
                 [],
             );
             assert.equal(violationsOf(noStar, TYPES.rolePolicy, { policy: doc(allow("sts:GetCallerIdentity", "*")) }).length, 1);
+        });
+    });
+
+    describe("review: the stack's guards on its queues", () => {
+        const SENDER = "arn:aws:iam::123456789012:role/callback-workflow-role-1a2b3c4";
+        const tasks = queue("tasks", { arn: QUEUE, url: "https://q/tasks", redrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ }) });
+        const dlq = queue("dlq", { arn: DLQ, url: "https://q/dlq" });
+        const trigger = mapping({ eventSourceArn: QUEUE, functionName: FN, functionResponseTypes: ["ReportBatchItemFailures"] });
+        const queuePolicy = (
+            policy: unknown,
+            props: Record<string, unknown> = { queueUrl: "https://q/tasks" },
+            deps?: Record<string, string[]>,
+        ) => ({
+            type: TYPES.queuePolicy,
+            name: "tasks-policy",
+            props: { ...props, policy },
+            deps,
+        });
+        const guard = (Condition: unknown = { ArnNotEquals: { "aws:PrincipalArn": SENDER } }) =>
+            deny("sqs:SendMessage", QUEUE, { Sid: "Guard", Principal: "*", Condition });
+        const redriveAllow = (
+            redriveAllowPolicy: unknown,
+            props: Record<string, unknown> = { queueUrl: "https://q/dlq" },
+            deps?: Record<string, string[]>,
+        ) => ({
+            type: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+            name: "dlq-redrive-allow",
+            props: { ...props, redriveAllowPolicy },
+            deps,
+        });
+        const send = "sqs-task-queue-send-guarded";
+        const redrive = "sqs-redrive-allow-restricted";
+
+        it("sqs-task-queue-send-guarded: a queue read by a mapping has a Deny of sqs:SendMessage to all but named roles", () => {
+            for (const policy of [
+                taskQueuePolicy,
+                doc(guard()),
+                doc(guard({ StringNotEquals: { "aws:PrincipalArn": [SENDER, "arn:aws:iam::123456789012:role/operator"] } })),
+                doc(deny("sqs:*", "*", { Principal: { AWS: "*" }, Condition: { ArnNotLike: { "aws:PrincipalArn": SENDER } } })),
+            ])
+                assert.deepEqual(stackViolationsOf(send, [tasks, dlq, trigger, queuePolicy(policy)]), [], policy);
+            // The queue's own policy will do too; a queue no mapping reads needs none.
+            assert.deepEqual(stackViolationsOf(send, [{ ...tasks, props: { ...tasks.props, policy: doc(guard()) } }, dlq, trigger]), []);
+            assert.deepEqual(stackViolationsOf(send, [tasks, dlq]), []);
+            for (const policy of [
+                doc(),
+                doc(guard({ ArnNotLike: { "aws:PrincipalArn": "arn:aws:iam::*:*" } })),
+                doc(guard({ ArnNotLike: { "aws:PrincipalArn": "arn:aws:iam::123456789012:role/*" } })),
+                doc(guard({ ArnNotEquals: { "aws:PrincipalArn": SENDER }, StringEquals: { "aws:SourceAccount": "999999999999" } })),
+                doc(guard({ ArnNotEqualsIfExists: { "aws:PrincipalArn": SENDER } })),
+                doc(guard({})),
+                doc(allow("sqs:SendMessage", QUEUE, { Principal: { AWS: "arn:aws:iam::999999999999:root" } })),
+                doc(deny("sqs:ReceiveMessage", QUEUE, { Principal: "*", Condition: { ArnNotEquals: { "aws:PrincipalArn": SENDER } } })),
+                doc(deny("sqs:SendMessage", QUEUE, { Principal: { AWS: "arn:aws:iam::999999999999:root" } })),
+            ])
+                assert.deepEqual(
+                    stackViolationsOf(send, [tasks, dlq, trigger, queuePolicy(policy)]),
+                    [
+                        'queue "tasks": read by event source mapping "trigger", it has no queue policy that denies sqs:SendMessage to "*" except named roles, so whoever an identity policy of the account lets send could put a forged task on it; fix: add an aws.sqs.QueuePolicy with a Deny of sqs:SendMessage to Principal "*" under ArnNotEquals {"aws:PrincipalArn": [the sender roles\' ARNs]}',
+                    ],
+                    policy,
+                );
+            assert.equal(stackViolationsOf(send, [tasks, dlq, trigger]).length, 1);
+        });
+
+        it("sqs-task-queue-send-guarded: during a preview, finds the policy through dependencies and never fails on unknown values", () => {
+            const newTasks = queue("tasks", { arn: UNKNOWN, url: UNKNOWN });
+            const newTrigger = mapping({ eventSourceArn: UNKNOWN }, { eventSourceArn: ["tasks"] });
+            assert.deepEqual(
+                stackViolationsOf(send, [newTasks, newTrigger, queuePolicy(UNKNOWN, { queueUrl: UNKNOWN }, { queueUrl: ["tasks"] })]),
+                [],
+            );
+            assert.deepEqual(
+                stackViolationsOf(send, [
+                    newTasks,
+                    newTrigger,
+                    queuePolicy(
+                        { Statement: [guard({ ArnNotEquals: { "aws:PrincipalArn": UNKNOWN } })] },
+                        { queueUrl: UNKNOWN },
+                        { queueUrl: ["tasks"] },
+                    ),
+                ]),
+                [],
+            );
+            assert.deepEqual(
+                stackViolationsOf(send, [
+                    newTasks,
+                    newTrigger,
+                    queuePolicy({ Statement: UNKNOWN }, { queueUrl: UNKNOWN }, { queueUrl: ["tasks"] }),
+                ]),
+                [],
+            );
+            // A queue policy whose queue is not known yet, with no recorded dependency, might be this queue's.
+            assert.deepEqual(stackViolationsOf(send, [newTasks, newTrigger, queuePolicy(doc(guard()), { queueUrl: UNKNOWN })]), []);
+            assert.deepEqual(stackViolationsOf(send, [{ ...newTasks, props: { ...newTasks.props, policy: UNKNOWN } }, newTrigger]), []);
+            // Known and hollow: reported on the first preview.
+            assert.equal(
+                stackViolationsOf(send, [newTasks, newTrigger, queuePolicy(doc(), { queueUrl: UNKNOWN }, { queueUrl: ["tasks"] })]).length,
+                1,
+            );
+        });
+
+        it("sqs-redrive-allow-restricted: byQueue or denyAll, never allowAll; a dead-letter queue has one", () => {
+            for (const permission of ["byQueue", "denyAll"])
+                assert.deepEqual(
+                    stackViolationsOf(redrive, [
+                        tasks,
+                        dlq,
+                        redriveAllow(JSON.stringify({ redrivePermission: permission, sourceQueueArns: [QUEUE] })),
+                    ]),
+                    [],
+                );
+            assert.deepEqual(stackViolationsOf(redrive, [tasks, dlq, redriveAllow(JSON.stringify({ redrivePermission: "allowAll" }))]), [
+                'redriveAllowPolicy "dlq-redrive-allow": redrivePermission is allowAll, so a queue of any account may use this queue as its dead-letter queue; fix: set redrivePermission to "byQueue" with sourceQueueArns, or "denyAll"',
+            ]);
+            assert.match(
+                stackViolationsOf(redrive, [
+                    tasks,
+                    { ...dlq, props: { ...dlq.props, redriveAllowPolicy: JSON.stringify({ redrivePermission: "allowAll" }) } },
+                ]).join("\n"),
+                /^queue "dlq": redrivePermission is allowAll, .*; fix: /,
+            );
+            assert.deepEqual(stackViolationsOf(redrive, [tasks, dlq]), [
+                'queue "dlq": a dead-letter queue without a redrive allow policy, which means allowAll; fix: add an aws.sqs.RedriveAllowPolicy with redrivePermission "byQueue" and sourceQueueArns',
+            ]);
+            assert.deepEqual(
+                stackViolationsOf(redrive, [
+                    tasks,
+                    { ...dlq, props: { ...dlq.props, redriveAllowPolicy: JSON.stringify({ redrivePermission: "denyAll" }) } },
+                ]),
+                [],
+            );
+            // During a preview: unknown policies, queues found through dependencies.
+            const newDlq = queue("dlq", { arn: UNKNOWN, url: UNKNOWN });
+            const newTasks = queue("tasks", { arn: UNKNOWN, redrivePolicy: UNKNOWN }, { redrivePolicy: ["dlq"] });
+            assert.deepEqual(
+                stackViolationsOf(redrive, [newTasks, newDlq, redriveAllow(UNKNOWN, { queueUrl: UNKNOWN }, { queueUrl: ["dlq"] })]),
+                [],
+            );
+            assert.deepEqual(stackViolationsOf(redrive, [newTasks, newDlq, redriveAllow(UNKNOWN, { queueUrl: UNKNOWN })]), []);
+            assert.deepEqual(
+                stackViolationsOf(redrive, [
+                    newTasks,
+                    newDlq,
+                    redriveAllow({ redrivePermission: UNKNOWN }, { queueUrl: UNKNOWN }, { queueUrl: ["dlq"] }),
+                ]),
+                [],
+            );
+            assert.equal(stackViolationsOf(redrive, [newTasks, newDlq]).length, 1);
         });
     });
 });
