@@ -524,6 +524,7 @@ const trustSingleService: ResourceRule = {
         if (trust === undefined) return ["the trust policy is not a JSON document; fix: give assumeRolePolicy as a JSON policy document"];
         if (trust.Statement === UNKNOWN) return []; // the next preview checks it
         const services = new Set<unknown>();
+        const naming: string[] = []; // the statements that name a service
         const problems: string[] = [];
         let unknown = false;
         for (const { label, body } of allowStatements(trust)) {
@@ -538,13 +539,14 @@ const trustSingleService: ResourceRule = {
                 problems.push(`${label} names ${JSON.stringify(principal ?? null)}, not a service; fix: trust one service principal`);
             for (const service of list(p?.Service)) if (service === UNKNOWN) unknown = true;
             for (const service of list(p?.Service)) if (service !== UNKNOWN) services.add(service);
+            if (list(p?.Service).length > 0) naming.push(label);
         }
         // A policy of Deny statements only admits nobody: nothing to report.
         const anyAllow = allowStatements(trust).length > 0;
         const wrongCount = services.size > 1 || (services.size === 0 && !unknown) || [...services].some((s) => typeof s !== "string");
         if (anyAllow && problems.length === 0 && wrongCount) {
             problems.push(
-                `the trust policy must name exactly one service principal; it names ${JSON.stringify([...services])}; fix: one role per service`,
+                `${naming.length > 0 ? naming.join(", ") : "no statement"} ${naming.length > 1 ? "name" : "names"} ${JSON.stringify([...services])}; the trust policy must name exactly one service principal; fix: one role per service, trusted by one statement`,
             );
         }
         return problems;
@@ -856,7 +858,10 @@ const queueRedrive: StackRule = {
         const queues = ofType(resources, TYPES.queue);
         return queues
             .filter((queue) => !present(queue.props.redrivePolicy) && !isDeadLetterQueue(queues, queue))
-            .map((queue) => `queue ${queue.name} has no redrive policy and is no other queue's dead-letter queue`);
+            .map(
+                (queue) =>
+                    `${describeResource(queue.type, queue.name)}: has no redrive policy and is no other queue's dead-letter queue; fix: set redrivePolicy with a deadLetterTargetArn and maxReceiveCount`,
+            );
     },
 };
 
@@ -874,7 +879,7 @@ const mappingReportsFailures: StackRule = {
             .filter((m) => !list(m.props.functionResponseTypes).includes("ReportBatchItemFailures"))
             .map(
                 (m) =>
-                    `event source mapping ${m.name} does not report batch item failures: set functionResponseTypes: ["ReportBatchItemFailures"]`,
+                    `${describeResource(m.type, m.name)}: does not report batch item failures, so one failed record returns its whole batch; fix: set functionResponseTypes: ["ReportBatchItemFailures"]`,
             ),
 };
 
@@ -894,7 +899,7 @@ const visibilityCoversFunction: StackRule = {
             return visibility >= needed
                 ? []
                 : [
-                      `queue ${queue.name} has a visibility timeout of ${visibility} s; feeding ${fn.name} (timeout ${timeout} s, batching window ${window} s) it needs at least ${needed} s`,
+                      `${describeResource(queue.type, queue.name)}: a visibility timeout of ${visibility} s; feeding ${describeResource(fn.type, fn.name)} (timeout ${timeout} s, batching window ${window} s) it needs at least ${needed} s; fix: set visibilityTimeoutSeconds to at least ${needed}`,
                   ];
         }),
 };
@@ -980,7 +985,7 @@ const taskQueueSendGuarded: StackRule = {
             const policies = [...found.map((p) => p.props.policy), ...(present(queue.props.policy) ? [queue.props.policy] : [])];
             if (maybe || policies.some(policyGuardsSend)) return [];
             return [
-                `${describeResource(queue.type, queue.name)}: read by ${describeResource(mapping.type, mapping.name).replace(/^eventSourceMapping/, "event source mapping")}, it has no queue policy that denies sqs:SendMessage to "*" except named roles, so whoever an identity policy of the account lets send could put a forged task on it; fix: add an aws.sqs.QueuePolicy with a Deny of sqs:SendMessage to Principal "*" under ArnNotEquals {"aws:PrincipalArn": [the sender roles' ARNs]}`,
+                `${describeResource(queue.type, queue.name)}: read by ${describeResource(mapping.type, mapping.name)}, it has no queue policy that denies sqs:SendMessage to "*" except named roles, so whoever an identity policy of the account lets send could put a forged task on it; fix: add an aws.sqs.QueuePolicy with a Deny of sqs:SendMessage to Principal "*" under ArnNotEquals {"aws:PrincipalArn": [the sender roles' ARNs]}`,
             ];
         }),
 };
@@ -1042,11 +1047,15 @@ const lambdaLogRetention: StackRule = {
             }
             if (group === undefined) {
                 return [
-                    `function ${fn.name} logs to ${named ?? "a log group"} that this stack does not create (Lambda would create it without a retention)`,
+                    `${describeResource(fn.type, fn.name)}: logs to ${named ?? "a log group"} that this stack does not create (Lambda would create it without a retention); fix: create an aws.cloudwatch.LogGroup with retentionInDays, and set loggingConfig.logGroup to its name`,
                 ];
             }
             const days = num(group.props.retentionInDays) ?? 0;
-            return days > 0 ? [] : [`log group ${group.name} of function ${fn.name} keeps logs forever: set retentionInDays`];
+            return days > 0
+                ? []
+                : [
+                      `${describeResource(group.type, group.name)}: keeps the logs of ${describeResource(fn.type, fn.name)} forever; fix: set retentionInDays`,
+                  ];
         }),
 };
 
@@ -1074,7 +1083,7 @@ const externalManagedPolicies: StackRule = {
                 .filter((arn) => !isAwsManaged(arn) && !config.allowedCustomerManagedPolicyArns.includes(arn) && !ofStack(arn))
                 .map(
                     (arn) =>
-                        `${describeResource(resource.type, resource.name)} attaches ${arn}, a customer managed policy this stack does not create, so no rule checks its statements; fix: define the policy in the stack (aws.iam.Policy), or list its ARN in allowedCustomerManagedPolicyArns`,
+                        `${describeResource(resource.type, resource.name)}: attaches ${arn}, a customer managed policy this stack does not create, so no rule checks its statements; fix: define the policy in the stack (aws.iam.Policy), or list its ARN in allowedCustomerManagedPolicyArns`,
                 );
         });
     },

@@ -478,7 +478,7 @@ describe("policy pack", () => {
                     ],
                 }),
             },
-            /must name exactly one service principal/,
+            /^role "r": statement #1 names \["lambda\.amazonaws\.com","states\.amazonaws\.com"\]; the trust policy must name exactly one service principal; fix: /,
         ],
         [
             "iam-trust-single-service",
@@ -496,14 +496,14 @@ describe("policy pack", () => {
                     ],
                 },
             },
-            /exactly one service principal; it names \["lambda\.amazonaws\.com","ec2\.amazonaws\.com"\]/,
+            /^role "r": statement #1, statement #2 name \["lambda\.amazonaws\.com","ec2\.amazonaws\.com"\]; the trust policy must name exactly one service principal/,
         ],
         [
             "iam-trust-single-service",
             TYPES.role,
             { assumeRolePolicy: JSON.stringify(functionTrustPolicy()) },
             { assumeRolePolicy: { Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] } },
-            /names \{"AWS":"\*"\}, not a service/,
+            /^role "r": statement #1 names \{"AWS":"\*"\}, not a service; fix: /,
         ],
         [
             "iam-trust-confused-deputy",
@@ -786,8 +786,8 @@ describe("policy pack", () => {
             const dlq = queue("dlq", { arn: DLQ });
             assert.deepEqual(stackViolationsOf("sqs-queue-redrive", [tasks, dlq]), []);
             assert.deepEqual(stackViolationsOf("sqs-queue-redrive", [dlq, queue("lonely", { arn: `${QUEUE}-2` })]), [
-                "queue dlq has no redrive policy and is no other queue's dead-letter queue",
-                "queue lonely has no redrive policy and is no other queue's dead-letter queue",
+                'queue "dlq": has no redrive policy and is no other queue\'s dead-letter queue; fix: set redrivePolicy with a deadLetterTargetArn and maxReceiveCount',
+                'queue "lonely": has no redrive policy and is no other queue\'s dead-letter queue; fix: set redrivePolicy with a deadLetterTargetArn and maxReceiveCount',
             ]);
         });
 
@@ -799,7 +799,7 @@ describe("policy pack", () => {
                 [],
             );
             assert.deepEqual(stackViolationsOf("sqs-event-source-reports-batch-item-failures", [mapping({ eventSourceArn: QUEUE })]), [
-                'event source mapping trigger does not report batch item failures: set functionResponseTypes: ["ReportBatchItemFailures"]',
+                'eventSourceMapping "trigger": does not report batch item failures, so one failed record returns its whole batch; fix: set functionResponseTypes: ["ReportBatchItemFailures"]',
             ]);
             // A Kafka mapping has no event source ARN; a Kinesis one is not SQS.
             assert.deepEqual(
@@ -819,7 +819,7 @@ describe("policy pack", () => {
             ];
             assert.deepEqual(stackViolationsOf("sqs-visibility-timeout-covers-function", resources(65)), []);
             assert.deepEqual(stackViolationsOf("sqs-visibility-timeout-covers-function", resources(64)), [
-                "queue tasks has a visibility timeout of 64 s; feeding callback (timeout 10 s, batching window 5 s) it needs at least 65 s",
+                'queue "tasks": a visibility timeout of 64 s; feeding function "callback" (timeout 10 s, batching window 5 s) it needs at least 65 s; fix: set visibilityTimeoutSeconds to at least 65',
             ]);
         });
 
@@ -836,11 +836,11 @@ describe("policy pack", () => {
             });
             assert.deepEqual(stackViolationsOf("lambda-log-retention", [withGroup, group(30)]), []);
             assert.deepEqual(stackViolationsOf("lambda-log-retention", [withGroup, group()]), [
-                "log group logs of function callback keeps logs forever: set retentionInDays",
+                'logGroup "logs": keeps the logs of function "callback" forever; fix: set retentionInDays',
             ]);
             assert.match(
                 stackViolationsOf("lambda-log-retention", [{ ...withGroup, props: { name: "cb-123" } }, group(30)])[0],
-                /logs to \/aws\/lambda\/cb-123 that this stack does not create/,
+                /^function "callback": logs to \/aws\/lambda\/cb-123 that this stack does not create .*; fix: create an aws\.cloudwatch\.LogGroup/,
             );
         });
     });
@@ -876,7 +876,7 @@ describe("policy pack", () => {
             assert.deepEqual(
                 stackViolationsOf(rule, [ownPolicy(), attachment(TYPES.rolePolicyAttachment, { role: "r", policyArn: EXTERNAL })]),
                 [
-                    `rolePolicyAttachment "attach" attaches ${EXTERNAL}, a customer managed policy this stack does not create, so no rule checks its statements; fix: define the policy in the stack (aws.iam.Policy), or list its ARN in allowedCustomerManagedPolicyArns`,
+                    `rolePolicyAttachment "attach": attaches ${EXTERNAL}, a customer managed policy this stack does not create, so no rule checks its statements; fix: define the policy in the stack (aws.iam.Policy), or list its ARN in allowedCustomerManagedPolicyArns`,
                 ],
             );
             for (const [type, props] of [
@@ -1169,7 +1169,7 @@ describe("policy pack", () => {
                         name: "callback-extra",
                         props: { role: "callback-callback-role", policyArn: "arn:aws:iam::123456789012:policy/ops-admin" },
                     }),
-                /^iam-no-external-managed-policies: rolePolicyAttachment "callback-extra" attaches arn:aws:iam::123456789012:policy\/ops-admin, .*; fix: /,
+                /^iam-no-external-managed-policies: rolePolicyAttachment "callback-extra": attaches arn:aws:iam::123456789012:policy\/ops-admin, .*; fix: /,
             ],
             [
                 'the queue\'s policy open to "*"',
@@ -1262,7 +1262,7 @@ describe("policy pack", () => {
         // The task queue's guard and the dead-letter queue's redrive allow policy, removed or hollowed out.
         const QUEUE_POLICY = "callback-tasks-access-queue-policy";
         const guardMessage =
-            /^sqs-task-queue-send-guarded: queue "callback-tasks-queue": read by event source mapping "callback-callback-trigger", it has no queue policy that denies sqs:SendMessage to "\*" except named roles, .*; fix: /m;
+            /^sqs-task-queue-send-guarded: queue "callback-tasks-queue": read by eventSourceMapping "callback-callback-trigger", it has no queue policy that denies sqs:SendMessage to "\*" except named roles, .*; fix: /m;
         weakenings.push(
             ["the task queue's policy with Statement: []", () => withPolicy(QUEUE_POLICY, "policy", () => []), guardMessage],
             [
@@ -1308,6 +1308,9 @@ describe("policy pack", () => {
                 const found = wholePack(weaken());
                 assert.ok(found.length >= 1, "no violation");
                 assert.match(found.join("\n"), message);
+                // Each names the resource first and ends with the fix, stack rules' as resource rules'.
+                for (const violation of found)
+                    assert.match(violation.replace(/^[\w-]+( on [^:]+)?: /, ""), /^[a-zA-Z]+ "[^"]+": .*; fix: [^;]+$/);
             });
         }
 
@@ -1734,7 +1737,7 @@ describe("policy pack", () => {
                 assert.deepEqual(
                     stackViolationsOf(send, [tasks, dlq, trigger, queuePolicy(policy)]),
                     [
-                        'queue "tasks": read by event source mapping "trigger", it has no queue policy that denies sqs:SendMessage to "*" except named roles, so whoever an identity policy of the account lets send could put a forged task on it; fix: add an aws.sqs.QueuePolicy with a Deny of sqs:SendMessage to Principal "*" under ArnNotEquals {"aws:PrincipalArn": [the sender roles\' ARNs]}',
+                        'queue "tasks": read by eventSourceMapping "trigger", it has no queue policy that denies sqs:SendMessage to "*" except named roles, so whoever an identity policy of the account lets send could put a forged task on it; fix: add an aws.sqs.QueuePolicy with a Deny of sqs:SendMessage to Principal "*" under ArnNotEquals {"aws:PrincipalArn": [the sender roles\' ARNs]}',
                     ],
                     policy,
                 );
