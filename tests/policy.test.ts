@@ -1303,6 +1303,27 @@ describe("policy pack", () => {
                 /^sqs-redrive-allow-restricted: queue "callback-tasks-dlq": a dead-letter queue without a redrive allow policy, .*; fix: /m,
             ],
         );
+        weakenings.push(
+            [
+                "a queue policy admitting sns.amazonaws.com without a condition",
+                () =>
+                    withPolicy(QUEUE_POLICY, "policy", (all) => [
+                        ...all,
+                        allow("sqs:SendMessage", QUEUE, { Sid: "FromTopic", Principal: { Service: "sns.amazonaws.com" } }),
+                    ]),
+                /^resource-policy-not-public on callback-tasks-access-queue-policy: queuePolicy "callback-tasks-access-queue-policy": statement "FromTopic" allows the service sns\.amazonaws\.com without a condition .*; fix: /m,
+            ],
+            [
+                'sqs:SendMessage on "*"',
+                () =>
+                    withPolicy(
+                        "callback-workflow-policy",
+                        "policy",
+                        statement("SendTaskToken", (s) => ({ ...s, Resource: ["*"] })),
+                    ),
+                /^iam-no-wildcard-resources on callback-workflow-policy: rolePolicy "callback-workflow-policy": statement "SendTaskToken" grants sqs:SendMessage on "\*".*; fix: /m,
+            ],
+        );
         for (const [weakening, weaken, message] of weakenings) {
             it(`weakened by ${weakening}: a violation`, () => {
                 const found = wholePack(weaken());
