@@ -8,13 +8,15 @@
  * one: where a value only has to be present (a redrive policy, a key), unknown counts as present;
  * where a resource has to be found (the queue an event source mapping reads), it is found through
  * the dependencies Pulumi records between properties; where the content matters and is unknown
- * (a definition built from a queue URL), the check waits for the next preview, when it is known.
- * Inside a known document an unknown part is read the same way: an unknown Resource is not `"*"`,
- * an unknown condition value narrows, an unknown principal is not everyone.
+ * (a definition built from a queue URL, a logging level, a runtime), the check waits for the next
+ * preview, when it is known. Inside a known document an unknown part is read the same way: an
+ * unknown Resource is not `"*"`, an unknown condition value narrows, an unknown principal is not
+ * everyone, an unknown Statement holds nothing to report.
  *
- * A Deny statement only takes permissions away: no rule reports one. Every resource violation starts
- * with the resource (`role "callback-workflow-role": …`, see {@link checkResource}), then names the
- * statement (its Sid, or its 1-based position) or property at fault, and ends with the fix.
+ * A Deny statement only takes permissions away: no rule reports one. Every violation, of a resource
+ * rule or a stack rule, starts with the resource (`role "callback-workflow-role": …`, see
+ * {@link checkResource} and {@link describeResource}), then names the statement (its Sid, or its
+ * 1-based position) or property at fault, and ends with the fix (`…; fix: …`).
  */
 
 /** A value the preview does not know yet. */

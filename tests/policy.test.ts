@@ -1656,6 +1656,29 @@ describe("policy pack", () => {
             );
         });
 
+        it("resource-policy-not-public: an organization id that is a wildcard pins nothing (permissions, layer permissions)", () => {
+            const permission = (principalOrgId: string) => ({
+                action: "lambda:InvokeFunction",
+                function: FN,
+                principal: "*",
+                principalOrgId,
+            });
+            assert.deepEqual(violationsOf(rule, TYPES.permission, permission("o-a1b2c3d4e5")), []);
+            assert.equal(violationsOf(rule, TYPES.permission, permission("o-*")).length, 1);
+            const layer = (organizationId: string) => ({
+                layerName: "l",
+                versionNumber: 1,
+                action: "lambda:GetLayerVersion",
+                principal: "*",
+                organizationId,
+            });
+            assert.deepEqual(violationsOf(rule, TYPES.layerVersionPermission, layer("o-a1b2c3d4e5")), []);
+            assert.match(
+                violationsOf(rule, TYPES.layerVersionPermission, layer("o-*")).join("\n"),
+                /^layerVersionPermission "r": principal is "\*" without organizationId/,
+            );
+        });
+
         const noStar = "iam-no-wildcard-resources";
         it('iam-no-wildcard-resources: an action that takes a resource is not granted on "*"', () => {
             for (const [action, extra] of [
