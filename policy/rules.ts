@@ -933,10 +933,17 @@ const isNamedRole = (value: unknown) =>
  * Whether a statement denies sqs:SendMessage to everyone but named roles: Effect Deny, Principal
  * `"*"` (or `{"AWS": "*"}`), an Action covering sqs:SendMessage, and a Condition made only of
  * `ArnNotEquals`, `StringNotEquals` or `ArnNotLike` on `aws:PrincipalArn` naming full role ARNs.
- * Any other condition would let the Deny apply to fewer requests. Unknown parts count as guarding.
+ * Any other condition would let the Deny apply to fewer requests. Its Resource must cover the queue.
+ * Unknown parts count as guarding.
  */
-function guardsSend(body: Record<string, unknown>): boolean {
+function guardsSend(body: Record<string, unknown>, queueArn: unknown): boolean {
     if (body.Effect !== "Deny") return false;
+    // On the queue: a Resource matching its ARN (anything might, while the ARN or Resource is unknown).
+    if (typeof queueArn === "string") {
+        if (body.NotResource !== undefined) return false;
+        const unknown = body.Resource === UNKNOWN || list(body.Resource).includes(UNKNOWN);
+        if (!unknown && !strings(body.Resource).some((p) => iamMatches(p, queueArn))) return false;
+    }
     const principal = body.Principal;
     const toEveryone =
         principal === UNKNOWN || principal === "*" || strings(obj(principal)?.AWS).includes("*") || obj(principal)?.AWS === UNKNOWN;
@@ -965,13 +972,13 @@ function guardsSend(body: Record<string, unknown>): boolean {
 }
 
 /** Whether a queue policy (text or object) guards sending; an unknown policy or Statement counts. */
-function policyGuardsSend(value: unknown): boolean {
+function policyGuardsSend(value: unknown, queueArn: unknown): boolean {
     if (value === UNKNOWN) return true;
     const policy = document(value);
     if (policy === undefined) return false;
     if (policy.Statement === UNKNOWN) return true;
     return list(policy.Statement).some(
-        (statement) => statement === UNKNOWN || (obj(statement) !== undefined && guardsSend(obj(statement)!)),
+        (statement) => statement === UNKNOWN || (obj(statement) !== undefined && guardsSend(obj(statement)!, queueArn)),
     );
 }
 
@@ -985,7 +992,7 @@ const taskQueueSendGuarded: StackRule = {
             if (queue === undefined) return []; // a queue of another stack
             const { found, maybe } = attachedToQueue(resources, queue, TYPES.queuePolicy);
             const policies = [...found.map((p) => p.props.policy), ...(present(queue.props.policy) ? [queue.props.policy] : [])];
-            if (maybe || policies.some(policyGuardsSend)) return [];
+            if (maybe || policies.some((policy) => policyGuardsSend(policy, queue.props.arn))) return [];
             return [
                 `${describeResource(queue.type, queue.name)}: read by ${describeResource(mapping.type, mapping.name)}, it has no queue policy that denies sqs:SendMessage to "*" except named roles, so whoever an identity policy of the account lets send could put a forged task on it; fix: add an aws.sqs.QueuePolicy with a Deny of sqs:SendMessage to Principal "*" under ArnNotEquals {"aws:PrincipalArn": [the sender roles' ARNs]}`,
             ];

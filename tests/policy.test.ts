@@ -1777,6 +1777,8 @@ describe("policy pack", () => {
                 doc(allow("sqs:SendMessage", QUEUE, { Principal: { AWS: "arn:aws:iam::999999999999:root" } })),
                 doc(deny("sqs:ReceiveMessage", QUEUE, { Principal: "*", Condition: { ArnNotEquals: { "aws:PrincipalArn": SENDER } } })),
                 doc(deny("sqs:SendMessage", QUEUE, { Principal: { AWS: "arn:aws:iam::999999999999:root" } })),
+                // A Deny on another queue guards nothing here.
+                doc(deny("sqs:SendMessage", DLQ, { Principal: "*", Condition: { ArnNotEquals: { "aws:PrincipalArn": SENDER } } })),
             ])
                 assert.deepEqual(
                     stackViolationsOf(send, [tasks, dlq, trigger, queuePolicy(policy)]),
@@ -1818,6 +1820,15 @@ describe("policy pack", () => {
             // A queue policy whose queue is not known yet, with no recorded dependency, might be this queue's.
             assert.deepEqual(stackViolationsOf(send, [newTasks, newTrigger, queuePolicy(doc(guard()), { queueUrl: UNKNOWN })]), []);
             assert.deepEqual(stackViolationsOf(send, [{ ...newTasks, props: { ...newTasks.props, policy: UNKNOWN } }, newTrigger]), []);
+            // The queue's ARN unknown: a Deny on any resource might be on it.
+            assert.deepEqual(
+                stackViolationsOf(send, [
+                    newTasks,
+                    newTrigger,
+                    queuePolicy(doc({ ...guard(), Resource: DLQ }), { queueUrl: UNKNOWN }, { queueUrl: ["tasks"] }),
+                ]),
+                [],
+            );
             // Known and hollow: reported on the first preview.
             assert.equal(
                 stackViolationsOf(send, [newTasks, newTrigger, queuePolicy(doc(), { queueUrl: UNKNOWN }, { queueUrl: ["tasks"] })]).length,
