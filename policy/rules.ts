@@ -266,7 +266,7 @@ const callbackTimeout: ResourceRule = {
                 // A JSONata expression ("{% … %}") or a TimeoutSecondsPath is only known when the
                 // execution runs: it cannot be checked here, so it is no violation.
                 if (typeof state.TimeoutSeconds === "string" && /^\{%[\s\S]*%\}$/.test(state.TimeoutSeconds.trim())) return [];
-                if (state.TimeoutSecondsPath !== undefined) return [];
+                if (state.TimeoutSecondsPath !== undefined || state.TimeoutSeconds === UNKNOWN) return [];
                 const timeout = num(state.TimeoutSeconds);
                 if (timeout === undefined)
                     return [
@@ -878,7 +878,10 @@ const mappingReportsFailures: StackRule = {
     description: "Every SQS event source mapping reports batch item failures, so that one failed record does not return its whole batch.",
     check: (resources) =>
         sqsMappings(resources)
-            .filter((m) => !list(m.props.functionResponseTypes).includes("ReportBatchItemFailures"))
+            .filter((m) => {
+                const types = m.props.functionResponseTypes;
+                return types !== UNKNOWN && !list(types).includes(UNKNOWN) && !list(types).includes("ReportBatchItemFailures");
+            })
             .map(
                 (m) =>
                     `${describeResource(m.type, m.name)}: does not report batch item failures, so one failed record returns its whole batch; fix: set functionResponseTypes: ["ReportBatchItemFailures"]`,
@@ -894,6 +897,8 @@ const visibilityCoversFunction: StackRule = {
             const queue = referenced(resources, mapping, "eventSourceArn", TYPES.queue);
             const fn = referenced(resources, mapping, "functionName", TYPES.function);
             if (queue === undefined || fn === undefined) return []; // not both in this stack
+            const values = [fn.props.timeout, mapping.props.maximumBatchingWindowInSeconds, queue.props.visibilityTimeoutSeconds];
+            if (values.includes(UNKNOWN)) return []; // the next preview checks it
             const timeout = num(fn.props.timeout) ?? 3;
             const window = num(mapping.props.maximumBatchingWindowInSeconds) ?? 0;
             const visibility = num(queue.props.visibilityTimeoutSeconds) ?? 30;
@@ -1040,6 +1045,7 @@ const lambdaLogRetention: StackRule = {
     description: "Every Lambda function logs to a log group of this stack that has a retention period.",
     check: (resources) =>
         ofType(resources, TYPES.function).flatMap((fn) => {
+            if (fn.props.loggingConfig === UNKNOWN) return []; // the next preview checks it
             const logging = obj(fn.props.loggingConfig);
             let group: CheckedResource | undefined;
             let named: string | undefined;
@@ -1059,6 +1065,7 @@ const lambdaLogRetention: StackRule = {
                     `${describeResource(fn.type, fn.name)}: logs to ${named ?? "a log group"} that this stack does not create (Lambda would create it without a retention); fix: create an aws.cloudwatch.LogGroup with retentionInDays, and set loggingConfig.logGroup to its name`,
                 ];
             }
+            if (group.props.retentionInDays === UNKNOWN) return [];
             const days = num(group.props.retentionInDays) ?? 0;
             return days > 0
                 ? []

@@ -1885,4 +1885,47 @@ describe("policy pack", () => {
             assert.equal(stackViolationsOf(redrive, [newTasks, newDlq]).length, 1);
         });
     });
+
+    describe("review: unknown values in the other stack rules and in a definition", () => {
+        it("sfn-callback-timeout: an unknown TimeoutSeconds in an object definition", () => {
+            const d = JSON.parse(definition(300)) as { States: Record<string, Record<string, unknown>> };
+            d.States["Start Task And Wait For Callback"].TimeoutSeconds = UNKNOWN;
+            assert.deepEqual(violationsOf("sfn-callback-timeout", TYPES.stateMachine, { definition: d }), []);
+        });
+        it("stack rules: an unknown retention, timeout, visibility timeout, response types or logging config", () => {
+            const tasks = queue("tasks", { arn: QUEUE, visibilityTimeoutSeconds: 65 });
+            const trigger = (props: Record<string, unknown> = {}) =>
+                mapping({ eventSourceArn: QUEUE, functionName: FN, maximumBatchingWindowInSeconds: 5, ...props });
+            const visibility = "sqs-visibility-timeout-covers-function";
+            assert.deepEqual(
+                stackViolationsOf(visibility, [{ ...tasks, props: { ...tasks.props, visibilityTimeoutSeconds: UNKNOWN } }, fn, trigger()]),
+                [],
+            );
+            assert.deepEqual(stackViolationsOf(visibility, [tasks, { ...fn, props: { ...fn.props, timeout: UNKNOWN } }, trigger()]), []);
+            assert.deepEqual(stackViolationsOf(visibility, [tasks, fn, trigger({ maximumBatchingWindowInSeconds: UNKNOWN })]), []);
+            assert.deepEqual(
+                stackViolationsOf("sqs-event-source-reports-batch-item-failures", [trigger({ functionResponseTypes: UNKNOWN })]),
+                [],
+            );
+            assert.deepEqual(
+                stackViolationsOf("sqs-event-source-reports-batch-item-failures", [trigger({ functionResponseTypes: [UNKNOWN] })]),
+                [],
+            );
+            const withGroup: StackResource = {
+                type: TYPES.function,
+                name: "callback",
+                props: { name: "cb-123", loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/cb" } },
+            };
+            const group: StackResource = {
+                type: TYPES.logGroup,
+                name: "logs",
+                props: { name: "/aws/lambda/cb", retentionInDays: UNKNOWN },
+            };
+            assert.deepEqual(stackViolationsOf("lambda-log-retention", [withGroup, group]), []);
+            assert.deepEqual(
+                stackViolationsOf("lambda-log-retention", [{ ...withGroup, props: { name: "cb-123", loggingConfig: UNKNOWN } }]),
+                [],
+            );
+        });
+    });
 });
