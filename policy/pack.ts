@@ -44,6 +44,24 @@ const schemas: Record<string, PolicyConfigSchema> = {
     "iam-no-external-managed-policies": {
         properties: { allowedCustomerManagedPolicyArns: { type: "array", items: { type: "string" }, default: [] } },
     },
+    "iam-no-wildcard-resources": {
+        properties: {
+            actionsWithoutResource: { type: "array", items: { type: "string" }, default: DEFAULT_RULE_CONFIG.actionsWithoutResource },
+        },
+    },
+    "resource-policy-not-public": {
+        properties: {
+            serviceGrantsWithoutCondition: {
+                type: "array",
+                items: {
+                    type: "object",
+                    properties: { service: { type: "string" }, actions: { type: "array", items: { type: "string" } } },
+                    required: ["service", "actions"],
+                },
+                default: DEFAULT_RULE_CONFIG.serviceGrantsWithoutCondition,
+            },
+        },
+    },
     "iam-trust-confused-deputy": {
         properties: {
             trustConditionKeys: {
@@ -62,6 +80,8 @@ function ruleConfig(args: { getConfig<T extends object>(): T }): RuleConfig {
         allowedManagedPolicyArns: config.allowedManagedPolicyArns ?? DEFAULT_RULE_CONFIG.allowedManagedPolicyArns,
         trustConditionKeys: config.trustConditionKeys ?? DEFAULT_RULE_CONFIG.trustConditionKeys,
         allowedCustomerManagedPolicyArns: config.allowedCustomerManagedPolicyArns ?? DEFAULT_RULE_CONFIG.allowedCustomerManagedPolicyArns,
+        serviceGrantsWithoutCondition: config.serviceGrantsWithoutCondition ?? DEFAULT_RULE_CONFIG.serviceGrantsWithoutCondition,
+        actionsWithoutResource: config.actionsWithoutResource ?? DEFAULT_RULE_CONFIG.actionsWithoutResource,
     };
 }
 

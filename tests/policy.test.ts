@@ -148,6 +148,7 @@ describe("policy pack", () => {
         assert.deepEqual(policies.map((p: Policy) => p.name).sort(), [
             "iam-no-external-managed-policies",
             "iam-no-wildcard-actions",
+            "iam-no-wildcard-resources",
             "iam-sensitive-actions-scoped",
             "iam-trust-confused-deputy",
             "iam-trust-single-service",
@@ -162,6 +163,8 @@ describe("policy pack", () => {
             "sqs-event-source-reports-batch-item-failures",
             "sqs-queue-encrypted",
             "sqs-queue-redrive",
+            "sqs-redrive-allow-restricted",
+            "sqs-task-queue-send-guarded",
             "sqs-visibility-timeout-covers-function",
         ]);
         for (const policy of policies) assert.equal(policy.enforcementLevel, "mandatory", policy.name);
@@ -401,7 +404,7 @@ describe("policy pack", () => {
                     functionPolicy({ queueArn: QUEUE, stateMachineArn: "*", logGroupArn: "arn:aws:logs:x:1:log-group:g" }),
                 ),
             },
-            /^rolePolicy "r": statement "ReturnTaskToken" grants states:SendTaskSuccess, states:SendTaskFailure, states:SendTaskHeartbeat on "\*": whoever holds it could answer the task tokens of any workflow; fix: set Resource to the ARNs it needs$/,
+            /^rolePolicy "r": statement "ReturnTaskToken" grants states:SendTaskSuccess, states:SendTaskFailure, states:SendTaskHeartbeat on "\*": whoever holds it could answer the task tokens of any workflow; fix: set Resource to the ARNs it needs, each with a literal region, account, resource type and name prefix$/,
         ],
         [
             "iam-sensitive-actions-scoped",
@@ -475,7 +478,7 @@ describe("policy pack", () => {
                     ],
                 }),
             },
-            /must name exactly one service principal/,
+            /^role "r": statement #1 names \["lambda\.amazonaws\.com","states\.amazonaws\.com"\]; the trust policy must name exactly one service principal; fix: /,
         ],
         [
             "iam-trust-single-service",
@@ -493,14 +496,14 @@ describe("policy pack", () => {
                     ],
                 },
             },
-            /exactly one service principal; it names \["lambda\.amazonaws\.com","ec2\.amazonaws\.com"\]/,
+            /^role "r": statement #1, statement #2 name \["lambda\.amazonaws\.com","ec2\.amazonaws\.com"\]; the trust policy must name exactly one service principal/,
         ],
         [
             "iam-trust-single-service",
             TYPES.role,
             { assumeRolePolicy: JSON.stringify(functionTrustPolicy()) },
             { assumeRolePolicy: { Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] } },
-            /names \{"AWS":"\*"\}, not a service/,
+            /^role "r": statement #1 names \{"AWS":"\*"\}, not a service; fix: /,
         ],
         [
             "iam-trust-confused-deputy",
@@ -641,7 +644,7 @@ describe("policy pack", () => {
                 sourceArn: "arn:aws:sns:eu-west-1:123456789012:t",
             },
             { action: "lambda:InvokeFunction", function: FN, principal: "*" },
-            /^permission "r": principal is "\*" without sourceArn, sourceAccount, principalOrgId: any AWS account may use it; fix:/,
+            /^permission "r": principal is "\*" without sourceArn, sourceAccount, principalOrgId that pins an account or organization: any AWS account may use it; fix:/,
         ],
         [
             "resource-policy-not-public",
@@ -783,8 +786,8 @@ describe("policy pack", () => {
             const dlq = queue("dlq", { arn: DLQ });
             assert.deepEqual(stackViolationsOf("sqs-queue-redrive", [tasks, dlq]), []);
             assert.deepEqual(stackViolationsOf("sqs-queue-redrive", [dlq, queue("lonely", { arn: `${QUEUE}-2` })]), [
-                "queue dlq has no redrive policy and is no other queue's dead-letter queue",
-                "queue lonely has no redrive policy and is no other queue's dead-letter queue",
+                'queue "dlq": has no redrive policy and is no other queue\'s dead-letter queue; fix: set redrivePolicy with a deadLetterTargetArn and maxReceiveCount',
+                'queue "lonely": has no redrive policy and is no other queue\'s dead-letter queue; fix: set redrivePolicy with a deadLetterTargetArn and maxReceiveCount',
             ]);
         });
 
@@ -796,7 +799,7 @@ describe("policy pack", () => {
                 [],
             );
             assert.deepEqual(stackViolationsOf("sqs-event-source-reports-batch-item-failures", [mapping({ eventSourceArn: QUEUE })]), [
-                'event source mapping trigger does not report batch item failures: set functionResponseTypes: ["ReportBatchItemFailures"]',
+                'eventSourceMapping "trigger": does not report batch item failures, so one failed record returns its whole batch; fix: set functionResponseTypes: ["ReportBatchItemFailures"]',
             ]);
             // A Kafka mapping has no event source ARN; a Kinesis one is not SQS.
             assert.deepEqual(
@@ -816,7 +819,7 @@ describe("policy pack", () => {
             ];
             assert.deepEqual(stackViolationsOf("sqs-visibility-timeout-covers-function", resources(65)), []);
             assert.deepEqual(stackViolationsOf("sqs-visibility-timeout-covers-function", resources(64)), [
-                "queue tasks has a visibility timeout of 64 s; feeding callback (timeout 10 s, batching window 5 s) it needs at least 65 s",
+                'queue "tasks": a visibility timeout of 64 s; feeding function "callback" (timeout 10 s, batching window 5 s) it needs at least 65 s; fix: set visibilityTimeoutSeconds to at least 65',
             ]);
         });
 
@@ -833,11 +836,11 @@ describe("policy pack", () => {
             });
             assert.deepEqual(stackViolationsOf("lambda-log-retention", [withGroup, group(30)]), []);
             assert.deepEqual(stackViolationsOf("lambda-log-retention", [withGroup, group()]), [
-                "log group logs of function callback keeps logs forever: set retentionInDays",
+                'logGroup "logs": keeps the logs of function "callback" forever; fix: set retentionInDays',
             ]);
             assert.match(
                 stackViolationsOf("lambda-log-retention", [{ ...withGroup, props: { name: "cb-123" } }, group(30)])[0],
-                /logs to \/aws\/lambda\/cb-123 that this stack does not create/,
+                /^function "callback": logs to \/aws\/lambda\/cb-123 that this stack does not create .*; fix: create an aws\.cloudwatch\.LogGroup/,
             );
         });
     });
@@ -873,7 +876,7 @@ describe("policy pack", () => {
             assert.deepEqual(
                 stackViolationsOf(rule, [ownPolicy(), attachment(TYPES.rolePolicyAttachment, { role: "r", policyArn: EXTERNAL })]),
                 [
-                    `rolePolicyAttachment "attach" attaches ${EXTERNAL}, a customer managed policy this stack does not create, so no rule checks its statements; fix: define the policy in the stack (aws.iam.Policy), or list its ARN in allowedCustomerManagedPolicyArns`,
+                    `rolePolicyAttachment "attach": attaches ${EXTERNAL}, a customer managed policy this stack does not create, so no rule checks its statements; fix: define the policy in the stack (aws.iam.Policy), or list its ARN in allowedCustomerManagedPolicyArns`,
                 ],
             );
             for (const [type, props] of [
@@ -1166,7 +1169,7 @@ describe("policy pack", () => {
                         name: "callback-extra",
                         props: { role: "callback-callback-role", policyArn: "arn:aws:iam::123456789012:policy/ops-admin" },
                     }),
-                /^iam-no-external-managed-policies: rolePolicyAttachment "callback-extra" attaches arn:aws:iam::123456789012:policy\/ops-admin, .*; fix: /,
+                /^iam-no-external-managed-policies: rolePolicyAttachment "callback-extra": attaches arn:aws:iam::123456789012:policy\/ops-admin, .*; fix: /,
             ],
             [
                 'the queue\'s policy open to "*"',
@@ -1218,7 +1221,7 @@ describe("policy pack", () => {
                         name: "callback-invoke",
                         props: { action: "lambda:InvokeFunction", function: FN, principal: "*" },
                     }),
-                /^resource-policy-not-public on callback-invoke: permission "callback-invoke": principal is "\*" without sourceArn, sourceAccount, principalOrgId: .*; fix: /,
+                /^resource-policy-not-public on callback-invoke: permission "callback-invoke": principal is "\*" without sourceArn, sourceAccount, principalOrgId that pins an account or organization: .*; fix: /,
             ],
             [
                 "a function URL with auth NONE",
@@ -1256,11 +1259,79 @@ describe("policy pack", () => {
                 /^sfn-no-task-tokens-in-logs on callback-workflow-state-machine: stateMachine "callback-workflow-state-machine": logging at level ALL with includeExecutionData: true .*; fix: /,
             ],
         ];
+        // The task queue's guard and the dead-letter queue's redrive allow policy, removed or hollowed out.
+        const QUEUE_POLICY = "callback-tasks-access-queue-policy";
+        const guardMessage =
+            /^sqs-task-queue-send-guarded: queue "callback-tasks-queue": read by eventSourceMapping "callback-callback-trigger", it has no queue policy that denies sqs:SendMessage to "\*" except named roles, .*; fix: /m;
+        weakenings.push(
+            ["the task queue's policy with Statement: []", () => withPolicy(QUEUE_POLICY, "policy", () => []), guardMessage],
+            [
+                'the task queue\'s Deny admitting any role: ArnNotLike {"aws:PrincipalArn": "arn:aws:iam::*:*"}',
+                () =>
+                    withPolicy(
+                        QUEUE_POLICY,
+                        "policy",
+                        statement("OnlyTheStateMachineSendsTasks", (s) => ({
+                            ...s,
+                            Condition: { ArnNotLike: { "aws:PrincipalArn": "arn:aws:iam::*:*" } },
+                        })),
+                    ),
+                guardMessage,
+            ],
+            [
+                "the task queue's Deny replaced by an Allow to another account",
+                () =>
+                    withPolicy(QUEUE_POLICY, "policy", () => [
+                        allow("sqs:SendMessage", QUEUE, { Sid: "Partner", Principal: { AWS: "arn:aws:iam::999999999999:root" } }),
+                    ]),
+                guardMessage,
+            ],
+            ["the task queue's policy removed", () => registered.filter((r) => r.name !== QUEUE_POLICY), guardMessage],
+            [
+                "the dead-letter queue's redrive allow policy at allowAll",
+                () =>
+                    registered.map((r) =>
+                        r.type === "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"
+                            ? { ...r, props: { ...r.props, redriveAllowPolicy: JSON.stringify({ redrivePermission: "allowAll" }) } }
+                            : r,
+                    ),
+                /^sqs-redrive-allow-restricted: redriveAllowPolicy "callback-tasks-dlq-redrive-allow": redrivePermission is allowAll, .*; fix: /m,
+            ],
+            [
+                "the dead-letter queue's redrive allow policy removed",
+                () => registered.filter((r) => r.type !== "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"),
+                /^sqs-redrive-allow-restricted: queue "callback-tasks-dlq": a dead-letter queue without a redrive allow policy, .*; fix: /m,
+            ],
+        );
+        weakenings.push(
+            [
+                "a queue policy admitting sns.amazonaws.com without a condition",
+                () =>
+                    withPolicy(QUEUE_POLICY, "policy", (all) => [
+                        ...all,
+                        allow("sqs:SendMessage", QUEUE, { Sid: "FromTopic", Principal: { Service: "sns.amazonaws.com" } }),
+                    ]),
+                /^resource-policy-not-public on callback-tasks-access-queue-policy: queuePolicy "callback-tasks-access-queue-policy": statement "FromTopic" allows the service sns\.amazonaws\.com without a condition .*; fix: /m,
+            ],
+            [
+                'sqs:SendMessage on "*"',
+                () =>
+                    withPolicy(
+                        "callback-workflow-policy",
+                        "policy",
+                        statement("SendTaskToken", (s) => ({ ...s, Resource: ["*"] })),
+                    ),
+                /^iam-no-wildcard-resources on callback-workflow-policy: rolePolicy "callback-workflow-policy": statement "SendTaskToken" grants sqs:SendMessage on "\*".*; fix: /m,
+            ],
+        );
         for (const [weakening, weaken, message] of weakenings) {
             it(`weakened by ${weakening}: a violation`, () => {
                 const found = wholePack(weaken());
                 assert.ok(found.length >= 1, "no violation");
                 assert.match(found.join("\n"), message);
+                // Each names the resource first and ends with the fix, stack rules' as resource rules'.
+                for (const violation of found)
+                    assert.match(violation.replace(/^[\w-]+( on [^:]+)?: /, ""), /^[a-zA-Z]+ "[^"]+": .*; fix: [^;]+$/);
             });
         }
 
@@ -1278,6 +1349,583 @@ describe("policy pack", () => {
             ]) {
                 assert.deepEqual(wholePack(withPolicy(name, key, denyAll)), [], name);
             }
+        });
+    });
+
+    // The hostile review of the pack (issue 8, section 5): each finding's reproduction.
+    describe("review: unknown values never fail a policy", () => {
+        const none = (rule: string, type: string, props: Record<string, unknown>) =>
+            assert.deepEqual(violationsOf(rule, type, props), [], `${rule} ${JSON.stringify(props)}`);
+        it("sfn-logging-and-tracing: loggingConfiguration, level or tracing enabled unknown", () => {
+            none("sfn-logging-and-tracing", TYPES.stateMachine, { ...observable, loggingConfiguration: UNKNOWN });
+            none("sfn-logging-and-tracing", TYPES.stateMachine, { ...observable, loggingConfiguration: { level: UNKNOWN } });
+            none("sfn-logging-and-tracing", TYPES.stateMachine, { ...observable, tracingConfiguration: { enabled: UNKNOWN } });
+            none("sfn-logging-and-tracing", TYPES.stateMachine, { ...observable, tracingConfiguration: UNKNOWN });
+        });
+        it("sqs-queue-encrypted: sqsManagedSseEnabled unknown", () => {
+            none("sqs-queue-encrypted", TYPES.queue, { sqsManagedSseEnabled: UNKNOWN });
+        });
+        it("lambda-supported-nodejs-runtime: runtime unknown", () => {
+            none("lambda-supported-nodejs-runtime", TYPES.function, { runtime: UNKNOWN });
+        });
+        it("iam-trust-single-service: an object trust policy whose Principal, Service or Statement is unknown", () => {
+            const trust = (statement: unknown) => ({ assumeRolePolicy: { Version: "2012-10-17", Statement: statement } });
+            none("iam-trust-single-service", TYPES.role, trust([{ Effect: "Allow", Principal: UNKNOWN, Action: "sts:AssumeRole" }]));
+            none(
+                "iam-trust-single-service",
+                TYPES.role,
+                trust([{ Effect: "Allow", Principal: { Service: UNKNOWN }, Action: "sts:AssumeRole" }]),
+            );
+            none("iam-trust-single-service", TYPES.role, trust(UNKNOWN));
+            // What is known is still checked.
+            assert.equal(
+                violationsOf(
+                    "iam-trust-single-service",
+                    TYPES.role,
+                    trust([
+                        { Effect: "Allow", Principal: { Service: UNKNOWN }, Action: "sts:AssumeRole" },
+                        { Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" },
+                    ]),
+                ).length,
+                1,
+            );
+        });
+        it("resource-policy-not-public: NotPrincipal unknown", () => {
+            none("resource-policy-not-public", TYPES.key, {
+                policy: { Statement: [{ Effect: "Allow", NotPrincipal: UNKNOWN, Action: "kms:Decrypt", Resource: "*" }] },
+            });
+        });
+    });
+
+    describe("review: values misread", () => {
+        const logging = (includeExecutionData: unknown) => ({
+            ...observable,
+            loggingConfiguration: { ...observable.loggingConfiguration, level: "ALL", includeExecutionData },
+        });
+        it('sfn-no-task-tokens-in-logs: includeExecutionData "true" (a string) is true', () => {
+            assert.match(
+                violationsOf("sfn-no-task-tokens-in-logs", TYPES.stateMachine, logging("true")).join("\n"),
+                /includeExecutionData: true/,
+            );
+            assert.deepEqual(violationsOf("sfn-no-task-tokens-in-logs", TYPES.stateMachine, logging("false")), []);
+        });
+        it("lambda-supported-nodejs-runtime: a container image function has no runtime", () => {
+            assert.deepEqual(violationsOf("lambda-supported-nodejs-runtime", TYPES.function, { packageType: "Image", imageUri: "x" }), []);
+            assert.equal(violationsOf("lambda-supported-nodejs-runtime", TYPES.function, { packageType: "Zip" }).length, 1);
+        });
+        it("iam-trust-single-service: a trust policy made only of Deny statements", () => {
+            assert.deepEqual(
+                violationsOf("iam-trust-single-service", TYPES.role, {
+                    assumeRolePolicy: doc({ Effect: "Deny", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }),
+                }),
+                [],
+            );
+        });
+        it("sfn-callback-timeout: a JSONata expression or a TimeoutSecondsPath cannot be checked: no violation", () => {
+            const withTimeout = (extra: Record<string, unknown>) => {
+                const d = JSON.parse(definition()) as { States: Record<string, Record<string, unknown>> };
+                Object.assign(d.States["Start Task And Wait For Callback"], extra);
+                return { definition: JSON.stringify(d) };
+            };
+            assert.deepEqual(
+                violationsOf("sfn-callback-timeout", TYPES.stateMachine, withTimeout({ TimeoutSeconds: "{% $states.input.timeout %}" })),
+                [],
+            );
+            assert.deepEqual(
+                violationsOf("sfn-callback-timeout", TYPES.stateMachine, withTimeout({ TimeoutSecondsPath: "$.timeout" })),
+                [],
+            );
+            assert.equal(violationsOf("sfn-callback-timeout", TYPES.stateMachine, withTimeout({ TimeoutSeconds: "300" })).length, 1);
+        });
+        it("iam-no-wildcard-actions: allowedManagedPolicyArns match the same AWS managed policy in any partition", () => {
+            const config = { allowedManagedPolicyArns: ["arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"] };
+            assert.deepEqual(
+                violationsOf(
+                    "iam-no-wildcard-actions",
+                    TYPES.role,
+                    { managedPolicyArns: ["arn:aws-cn:iam::aws:policy/AWSXRayDaemonWriteAccess"] },
+                    config,
+                ),
+                [],
+            );
+            assert.equal(
+                violationsOf(
+                    "iam-no-wildcard-actions",
+                    TYPES.role,
+                    { managedPolicyArns: ["arn:aws-cn:iam::aws:policy/AdministratorAccess"] },
+                    config,
+                ).length,
+                1,
+            );
+        });
+    });
+
+    describe("review: wildcards and conditions that only look narrowing", () => {
+        const sensitive = (action: string, resource: string) =>
+            violationsOf("iam-sensitive-actions-scoped", TYPES.rolePolicy, { policy: doc(allow(action, resource)) });
+        it("iam-sensitive-actions-scoped: a wildcard that merges with the resource type, or a field left open", () => {
+            for (const [action, resource] of [
+                ["states:SendTaskSuccess", "arn:aws:states:eu-west-1:123456789012:s*"],
+                ["states:SendTaskSuccess", "arn:aws:states:*:*:stateMachine*"],
+                ["states:SendTaskSuccess", "arn:aws:states:eu-west-1:123456789012:stateMachine:*"],
+                ["states:SendTaskSuccess", "arn:aws:states:eu-west-1:*:stateMachine:callback-*"],
+                ["states:SendTaskSuccess", "arn:aws:*:eu-west-1:123456789012:stateMachine:callback"],
+                ["iam:PassRole", "arn:aws:iam::123456789012:role*"],
+                ["iam:PassRole", "arn:aws:iam::123456789012:*role*"],
+                ["iam:PassRole", "arn:aws:iam::123456789012:role/*"],
+                ["sts:AssumeRole", "arn:*:iam::123456789012:role/reader"],
+                ["iam:PassRole", "arn:aws:iam::*"],
+            ]) {
+                assert.match(sensitive(action, resource).join("\n"), new RegExp(`grants ${action} on "`), `${action} on ${resource}`);
+            }
+            for (const [action, resource] of [
+                ["states:SendTaskSuccess", "arn:aws:states:eu-west-1:123456789012:stateMachine:c*"],
+                ["states:SendTaskSuccess", "arn:aws:states:eu-west-1:123456789012:execution:callback:*"],
+                ["iam:PassRole", "arn:aws:iam::123456789012:role/service-role/*"],
+                ["sts:AssumeRole", "arn:aws-cn:iam::123456789012:role/reader"],
+                // A resource of another service grants nothing of these actions.
+                ["iam:PassRole", QUEUE],
+            ]) {
+                assert.deepEqual(sensitive(action, resource), [], `${action} on ${resource}`);
+            }
+        });
+
+        const trustWith = (Condition: Record<string, unknown>) => ({ assumeRolePolicy: doc(trustStatement(Condition)) });
+        const open = (Condition: Record<string, unknown>) => ({
+            policy: doc(allow("sqs:SendMessage", QUEUE, { Principal: "*", Condition })),
+        });
+        const reviewerConditions: Record<string, unknown>[] = [
+            { StringLike: { "aws:SourceAccount": ["0*", "1*", "2*", "3*", "4*", "5*", "6*", "7*", "8*", "9*"] } },
+            { StringLike: { "aws:SourceAccount": "*1*" } },
+            { ArnLike: { "aws:SourceArn": "arn:aws:states:*" } },
+            { ArnLike: { "aws:SourceArn": "arn:*" } },
+            { ArnLike: { "aws:SourceArn": "arn:aws:sns:*" } },
+            { StringLike: { "aws:PrincipalOrgID": "o-*" } },
+            { StringLike: { "aws:PrincipalArn": "arn:aws:iam::*" } },
+            { StringEquals: { "aws:SourceAccount": "${aws:SourceAccount}" } },
+            { ArnEquals: { "aws:SourceArn": "arn:aws:sns:eu-west-1:${aws:PrincipalAccount}:t" } },
+        ];
+        it("resource-policy-not-public: a condition value must pin an account or an organization", () => {
+            for (const condition of reviewerConditions)
+                assert.equal(violationsOf("resource-policy-not-public", TYPES.queue, open(condition)).length, 1, JSON.stringify(condition));
+            for (const condition of [
+                { StringEquals: { "aws:SourceAccount": 123456789012 } },
+                { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } },
+                { ArnLike: { "aws:SourceArn": "arn:aws:sns:*:123456789012:*" } },
+                { StringLike: { "aws:PrincipalOrgPaths": "o-a1b2c3d4e5/r-ab12/*" } },
+            ])
+                assert.deepEqual(violationsOf("resource-policy-not-public", TYPES.queue, open(condition)), [], JSON.stringify(condition));
+        });
+        it("iam-trust-confused-deputy: the same, and a numeric account is an account", () => {
+            const sourceArn = { ArnLike: { "aws:SourceArn": `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:*` } };
+            const sourceAccount = { StringEquals: { "aws:SourceAccount": ACCOUNT } };
+            // Each reviewer condition on one of the two keys, the other key well restricted.
+            for (const condition of reviewerConditions) {
+                const [operator, block] = Object.entries(condition)[0] as [string, Record<string, unknown>];
+                const key = Object.keys(block)[0];
+                if (!/^aws:Source(Account|Arn)$/.test(key)) continue;
+                const other = key === "aws:SourceAccount" ? sourceArn : sourceAccount;
+                assert.match(
+                    violationsOf("iam-trust-confused-deputy", TYPES.role, trustWith({ ...other, [operator]: block })).join("\n"),
+                    new RegExp(`without a condition on ${key},`),
+                    JSON.stringify(condition),
+                );
+            }
+            assert.match(
+                violationsOf(
+                    "iam-trust-confused-deputy",
+                    TYPES.role,
+                    trustWith({ StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": "arn:aws:states:*" } }),
+                ).join("\n"),
+                /without a condition on aws:SourceArn/,
+            );
+            assert.match(
+                violationsOf(
+                    "iam-trust-confused-deputy",
+                    TYPES.role,
+                    trustWith({ StringLike: { "aws:SourceAccount": "*1*" }, ...sourceArn }),
+                ).join("\n"),
+                /without a condition on aws:SourceAccount,/,
+            );
+            assert.deepEqual(
+                violationsOf(
+                    "iam-trust-confused-deputy",
+                    TYPES.role,
+                    trustWith({ StringEquals: { "aws:SourceAccount": 123456789012 }, ...sourceArn }),
+                ),
+                [],
+            );
+        });
+        it("iam-trust-confused-deputy: a regional service principal is the same service", () => {
+            for (const service of ["states.eu-west-1.amazonaws.com", "states.cn-north-1.amazonaws.com.cn", "STATES.amazonaws.com"]) {
+                const found = violationsOf("iam-trust-confused-deputy", TYPES.role, {
+                    assumeRolePolicy: doc({ ...trustStatement({}), Principal: { Service: service } }),
+                });
+                assert.match(found.join("\n"), /without a condition on aws:SourceAccount and aws:SourceArn/, service);
+            }
+        });
+    });
+
+    describe("review: service principals and resources without a name", () => {
+        const rule = "resource-policy-not-public";
+        const sns = { Service: "sns.amazonaws.com" };
+        it("resource-policy-not-public: an Allow to a service principal needs aws:SourceArn or aws:SourceAccount (confused deputy)", () => {
+            assert.match(
+                violationsOf(rule, TYPES.queuePolicy, {
+                    policy: doc(allow("sqs:SendMessage", QUEUE, { Sid: "FromTopic", Principal: sns })),
+                }).join("\n"),
+                /^queuePolicy "r": statement "FromTopic" allows the service sns\.amazonaws\.com without a condition on aws:SourceArn or aws:SourceAccount that pins an account, .*; fix: /,
+            );
+            // A wildcard that pins nothing is no condition either.
+            assert.equal(
+                violationsOf(rule, TYPES.queue, {
+                    policy: doc(
+                        allow("sqs:SendMessage", QUEUE, { Principal: sns, Condition: { ArnLike: { "aws:SourceArn": "arn:aws:sns:*" } } }),
+                    ),
+                }).length,
+                1,
+            );
+            assert.deepEqual(
+                violationsOf(rule, TYPES.queue, {
+                    policy: doc(
+                        allow("sqs:SendMessage", QUEUE, {
+                            Principal: { Service: "sns.eu-west-1.amazonaws.com" },
+                            Condition: { ArnEquals: { "aws:SourceArn": "arn:aws:sns:eu-west-1:123456789012:t" } },
+                        }),
+                    ),
+                }),
+                [],
+            );
+        });
+        it("resource-policy-not-public: the operations key's CloudWatch statement passes through serviceGrantsWithoutCondition", () => {
+            const keyPolicy = { policy: JSON.stringify(operationsKeyPolicy(ACCOUNT, "aws")) };
+            assert.deepEqual(violationsOf(rule, TYPES.key, keyPolicy), []);
+            assert.match(
+                violationsOf(rule, TYPES.key, keyPolicy, { serviceGrantsWithoutCondition: [] }).join("\n"),
+                /statement "CloudWatchPublishesAlarms" allows the service cloudwatch\.amazonaws\.com without a condition/,
+            );
+            // More actions than the allow-list names: reported.
+            assert.match(
+                violationsOf(rule, TYPES.key, {
+                    policy: doc(
+                        allow(["kms:Decrypt", "kms:CreateGrant"], "*", {
+                            Sid: "CloudWatch",
+                            Principal: { Service: "cloudwatch.amazonaws.com" },
+                        }),
+                    ),
+                }).join("\n"),
+                /statement "CloudWatch" allows the service cloudwatch\.amazonaws\.com/,
+            );
+        });
+        it("resource-policy-not-public: a lambda.Permission to a service without sourceArn or sourceAccount, or with a source that pins nothing", () => {
+            assert.match(
+                violationsOf(rule, TYPES.permission, {
+                    action: "lambda:InvokeFunction",
+                    function: FN,
+                    principal: "sns.amazonaws.com",
+                }).join("\n"),
+                /^permission "r": principal is the service sns\.amazonaws\.com without sourceArn or sourceAccount that pins an account: .*; fix: /,
+            );
+            assert.equal(
+                violationsOf(rule, TYPES.permission, {
+                    action: "lambda:InvokeFunction",
+                    function: FN,
+                    principal: "s3.amazonaws.com",
+                    sourceArn: "arn:aws:s3:::*",
+                }).length,
+                1,
+            );
+            assert.equal(
+                violationsOf(rule, TYPES.permission, {
+                    action: "lambda:InvokeFunction",
+                    function: FN,
+                    principal: "*",
+                    sourceArn: "arn:aws:s3:::*",
+                }).length,
+                1,
+            );
+            assert.deepEqual(
+                violationsOf(rule, TYPES.permission, {
+                    action: "lambda:InvokeFunction",
+                    function: FN,
+                    principal: "s3.amazonaws.com",
+                    sourceArn: "arn:aws:s3:::bucket",
+                    sourceAccount: ACCOUNT,
+                }),
+                [],
+            );
+        });
+
+        it("resource-policy-not-public: an organization id that is a wildcard pins nothing (permissions, layer permissions)", () => {
+            const permission = (principalOrgId: string) => ({
+                action: "lambda:InvokeFunction",
+                function: FN,
+                principal: "*",
+                principalOrgId,
+            });
+            assert.deepEqual(violationsOf(rule, TYPES.permission, permission("o-a1b2c3d4e5")), []);
+            assert.equal(violationsOf(rule, TYPES.permission, permission("o-*")).length, 1);
+            const layer = (organizationId: string) => ({
+                layerName: "l",
+                versionNumber: 1,
+                action: "lambda:GetLayerVersion",
+                principal: "*",
+                organizationId,
+            });
+            assert.deepEqual(violationsOf(rule, TYPES.layerVersionPermission, layer("o-a1b2c3d4e5")), []);
+            assert.match(
+                violationsOf(rule, TYPES.layerVersionPermission, layer("o-*")).join("\n"),
+                /^layerVersionPermission "r": principal is "\*" without organizationId/,
+            );
+        });
+
+        const noStar = "iam-no-wildcard-resources";
+        it('iam-no-wildcard-resources: an action that takes a resource is not granted on "*"', () => {
+            for (const [action, extra] of [
+                ["sqs:SendMessage", {}],
+                ["sqs:ReceiveMessage", {}],
+                ["kms:Decrypt", {}],
+                ["states:GetExecutionHistory", {}],
+                ["iam:PutRolePolicy", {}],
+                ["kms:Decrypt", { Condition: { StringEquals: { "kms:ViaService": "sns.eu-west-1.amazonaws.com" } } }],
+            ] as const) {
+                assert.match(
+                    violationsOf(noStar, TYPES.rolePolicy, { policy: doc(allow(action, "*", { Sid: "Loose", ...extra })) }).join("\n"),
+                    new RegExp(`^rolePolicy "r": statement "Loose" grants ${action} on "\\*".*; fix: `),
+                    action,
+                );
+            }
+            assert.equal(violationsOf(noStar, TYPES.policy, { policy: doc(allow("sqs:SendMessage", [QUEUE, "**"])) }).length, 1);
+            assert.equal(violationsOf(noStar, TYPES.policy, { policy: doc(allow("sqs:SendMessage", "arn:aws:sqs:*:*:*")) }).length, 1);
+            // The stack's own "*" statements pass; a Deny on "*" takes away; an unknown action waits.
+            const machine = stateMachinePolicy({
+                queueArn: QUEUE,
+                topicArn: "t",
+                topicKeyArn: "k",
+                region: "r",
+                dnsSuffix: "amazonaws.com",
+            });
+            assert.deepEqual(violationsOf(noStar, TYPES.rolePolicy, { policy: JSON.stringify(machine) }), []);
+            assert.deepEqual(
+                violationsOf(noStar, TYPES.rolePolicy, {
+                    policy: { Statement: [deny("sqs:SendMessage", "*"), allow(UNKNOWN, "*"), allow([UNKNOWN], "*")] },
+                }),
+                [],
+            );
+            // The list is configurable.
+            assert.deepEqual(
+                violationsOf(
+                    noStar,
+                    TYPES.rolePolicy,
+                    { policy: doc(allow("sts:GetCallerIdentity", "*")) },
+                    { actionsWithoutResource: ["sts:GetCallerIdentity"] },
+                ),
+                [],
+            );
+            assert.equal(violationsOf(noStar, TYPES.rolePolicy, { policy: doc(allow("sts:GetCallerIdentity", "*")) }).length, 1);
+        });
+    });
+
+    describe("review: the stack's guards on its queues", () => {
+        const SENDER = "arn:aws:iam::123456789012:role/callback-workflow-role-1a2b3c4";
+        const tasks = queue("tasks", { arn: QUEUE, url: "https://q/tasks", redrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ }) });
+        const dlq = queue("dlq", { arn: DLQ, url: "https://q/dlq" });
+        const trigger = mapping({ eventSourceArn: QUEUE, functionName: FN, functionResponseTypes: ["ReportBatchItemFailures"] });
+        const queuePolicy = (
+            policy: unknown,
+            props: Record<string, unknown> = { queueUrl: "https://q/tasks" },
+            deps?: Record<string, string[]>,
+        ) => ({
+            type: TYPES.queuePolicy,
+            name: "tasks-policy",
+            props: { ...props, policy },
+            deps,
+        });
+        const guard = (Condition: unknown = { ArnNotEquals: { "aws:PrincipalArn": SENDER } }) =>
+            deny("sqs:SendMessage", QUEUE, { Sid: "Guard", Principal: "*", Condition });
+        const redriveAllow = (
+            redriveAllowPolicy: unknown,
+            props: Record<string, unknown> = { queueUrl: "https://q/dlq" },
+            deps?: Record<string, string[]>,
+        ) => ({
+            type: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+            name: "dlq-redrive-allow",
+            props: { ...props, redriveAllowPolicy },
+            deps,
+        });
+        const send = "sqs-task-queue-send-guarded";
+        const redrive = "sqs-redrive-allow-restricted";
+
+        it("sqs-task-queue-send-guarded: a queue read by a mapping has a Deny of sqs:SendMessage to all but named roles", () => {
+            for (const policy of [
+                taskQueuePolicy,
+                doc(guard()),
+                doc(guard({ StringNotEquals: { "aws:PrincipalArn": [SENDER, "arn:aws:iam::123456789012:role/operator"] } })),
+                doc(deny("sqs:*", "*", { Principal: { AWS: "*" }, Condition: { ArnNotLike: { "aws:PrincipalArn": SENDER } } })),
+            ])
+                assert.deepEqual(stackViolationsOf(send, [tasks, dlq, trigger, queuePolicy(policy)]), [], policy);
+            // The queue's own policy will do too; a queue no mapping reads needs none.
+            assert.deepEqual(stackViolationsOf(send, [{ ...tasks, props: { ...tasks.props, policy: doc(guard()) } }, dlq, trigger]), []);
+            assert.deepEqual(stackViolationsOf(send, [tasks, dlq]), []);
+            for (const policy of [
+                doc(),
+                doc(guard({ ArnNotLike: { "aws:PrincipalArn": "arn:aws:iam::*:*" } })),
+                doc(guard({ ArnNotLike: { "aws:PrincipalArn": "arn:aws:iam::123456789012:role/*" } })),
+                doc(guard({ ArnNotEquals: { "aws:PrincipalArn": SENDER }, StringEquals: { "aws:SourceAccount": "999999999999" } })),
+                doc(guard({ ArnNotEqualsIfExists: { "aws:PrincipalArn": SENDER } })),
+                doc(guard({})),
+                doc(allow("sqs:SendMessage", QUEUE, { Principal: { AWS: "arn:aws:iam::999999999999:root" } })),
+                doc(deny("sqs:ReceiveMessage", QUEUE, { Principal: "*", Condition: { ArnNotEquals: { "aws:PrincipalArn": SENDER } } })),
+                doc(deny("sqs:SendMessage", QUEUE, { Principal: { AWS: "arn:aws:iam::999999999999:root" } })),
+                // A Deny on another queue guards nothing here.
+                doc(deny("sqs:SendMessage", DLQ, { Principal: "*", Condition: { ArnNotEquals: { "aws:PrincipalArn": SENDER } } })),
+            ])
+                assert.deepEqual(
+                    stackViolationsOf(send, [tasks, dlq, trigger, queuePolicy(policy)]),
+                    [
+                        'queue "tasks": read by eventSourceMapping "trigger", it has no queue policy that denies sqs:SendMessage to "*" except named roles, so whoever an identity policy of the account lets send could put a forged task on it; fix: add an aws.sqs.QueuePolicy with a Deny of sqs:SendMessage to Principal "*" under ArnNotEquals {"aws:PrincipalArn": [the sender roles\' ARNs]}',
+                    ],
+                    policy,
+                );
+            assert.equal(stackViolationsOf(send, [tasks, dlq, trigger]).length, 1);
+        });
+
+        it("sqs-task-queue-send-guarded: during a preview, finds the policy through dependencies and never fails on unknown values", () => {
+            const newTasks = queue("tasks", { arn: UNKNOWN, url: UNKNOWN });
+            const newTrigger = mapping({ eventSourceArn: UNKNOWN }, { eventSourceArn: ["tasks"] });
+            assert.deepEqual(
+                stackViolationsOf(send, [newTasks, newTrigger, queuePolicy(UNKNOWN, { queueUrl: UNKNOWN }, { queueUrl: ["tasks"] })]),
+                [],
+            );
+            assert.deepEqual(
+                stackViolationsOf(send, [
+                    newTasks,
+                    newTrigger,
+                    queuePolicy(
+                        { Statement: [guard({ ArnNotEquals: { "aws:PrincipalArn": UNKNOWN } })] },
+                        { queueUrl: UNKNOWN },
+                        { queueUrl: ["tasks"] },
+                    ),
+                ]),
+                [],
+            );
+            assert.deepEqual(
+                stackViolationsOf(send, [
+                    newTasks,
+                    newTrigger,
+                    queuePolicy({ Statement: UNKNOWN }, { queueUrl: UNKNOWN }, { queueUrl: ["tasks"] }),
+                ]),
+                [],
+            );
+            // A queue policy whose queue is not known yet, with no recorded dependency, might be this queue's.
+            assert.deepEqual(stackViolationsOf(send, [newTasks, newTrigger, queuePolicy(doc(guard()), { queueUrl: UNKNOWN })]), []);
+            assert.deepEqual(stackViolationsOf(send, [{ ...newTasks, props: { ...newTasks.props, policy: UNKNOWN } }, newTrigger]), []);
+            // The queue's ARN unknown: a Deny on any resource might be on it.
+            assert.deepEqual(
+                stackViolationsOf(send, [
+                    newTasks,
+                    newTrigger,
+                    queuePolicy(doc({ ...guard(), Resource: DLQ }), { queueUrl: UNKNOWN }, { queueUrl: ["tasks"] }),
+                ]),
+                [],
+            );
+            // Known and hollow: reported on the first preview.
+            assert.equal(
+                stackViolationsOf(send, [newTasks, newTrigger, queuePolicy(doc(), { queueUrl: UNKNOWN }, { queueUrl: ["tasks"] })]).length,
+                1,
+            );
+        });
+
+        it("sqs-redrive-allow-restricted: byQueue or denyAll, never allowAll; a dead-letter queue has one", () => {
+            for (const permission of ["byQueue", "denyAll"])
+                assert.deepEqual(
+                    stackViolationsOf(redrive, [
+                        tasks,
+                        dlq,
+                        redriveAllow(JSON.stringify({ redrivePermission: permission, sourceQueueArns: [QUEUE] })),
+                    ]),
+                    [],
+                );
+            assert.deepEqual(stackViolationsOf(redrive, [tasks, dlq, redriveAllow(JSON.stringify({ redrivePermission: "allowAll" }))]), [
+                'redriveAllowPolicy "dlq-redrive-allow": redrivePermission is allowAll, so a queue of any account may use this queue as its dead-letter queue; fix: set redrivePermission to "byQueue" with sourceQueueArns, or "denyAll"',
+            ]);
+            assert.match(
+                stackViolationsOf(redrive, [
+                    tasks,
+                    { ...dlq, props: { ...dlq.props, redriveAllowPolicy: JSON.stringify({ redrivePermission: "allowAll" }) } },
+                ]).join("\n"),
+                /^queue "dlq": redrivePermission is allowAll, .*; fix: /,
+            );
+            assert.deepEqual(stackViolationsOf(redrive, [tasks, dlq]), [
+                'queue "dlq": a dead-letter queue without a redrive allow policy, which means allowAll; fix: add an aws.sqs.RedriveAllowPolicy with redrivePermission "byQueue" and sourceQueueArns',
+            ]);
+            assert.deepEqual(
+                stackViolationsOf(redrive, [
+                    tasks,
+                    { ...dlq, props: { ...dlq.props, redriveAllowPolicy: JSON.stringify({ redrivePermission: "denyAll" }) } },
+                ]),
+                [],
+            );
+            // During a preview: unknown policies, queues found through dependencies.
+            const newDlq = queue("dlq", { arn: UNKNOWN, url: UNKNOWN });
+            const newTasks = queue("tasks", { arn: UNKNOWN, redrivePolicy: UNKNOWN }, { redrivePolicy: ["dlq"] });
+            assert.deepEqual(
+                stackViolationsOf(redrive, [newTasks, newDlq, redriveAllow(UNKNOWN, { queueUrl: UNKNOWN }, { queueUrl: ["dlq"] })]),
+                [],
+            );
+            assert.deepEqual(stackViolationsOf(redrive, [newTasks, newDlq, redriveAllow(UNKNOWN, { queueUrl: UNKNOWN })]), []);
+            assert.deepEqual(
+                stackViolationsOf(redrive, [
+                    newTasks,
+                    newDlq,
+                    redriveAllow({ redrivePermission: UNKNOWN }, { queueUrl: UNKNOWN }, { queueUrl: ["dlq"] }),
+                ]),
+                [],
+            );
+            assert.equal(stackViolationsOf(redrive, [newTasks, newDlq]).length, 1);
+        });
+    });
+
+    describe("review: unknown values in the other stack rules and in a definition", () => {
+        it("sfn-callback-timeout: an unknown TimeoutSeconds in an object definition", () => {
+            const d = JSON.parse(definition(300)) as { States: Record<string, Record<string, unknown>> };
+            d.States["Start Task And Wait For Callback"].TimeoutSeconds = UNKNOWN;
+            assert.deepEqual(violationsOf("sfn-callback-timeout", TYPES.stateMachine, { definition: d }), []);
+        });
+        it("stack rules: an unknown retention, timeout, visibility timeout, response types or logging config", () => {
+            const tasks = queue("tasks", { arn: QUEUE, visibilityTimeoutSeconds: 65 });
+            const trigger = (props: Record<string, unknown> = {}) =>
+                mapping({ eventSourceArn: QUEUE, functionName: FN, maximumBatchingWindowInSeconds: 5, ...props });
+            const visibility = "sqs-visibility-timeout-covers-function";
+            assert.deepEqual(
+                stackViolationsOf(visibility, [{ ...tasks, props: { ...tasks.props, visibilityTimeoutSeconds: UNKNOWN } }, fn, trigger()]),
+                [],
+            );
+            assert.deepEqual(stackViolationsOf(visibility, [tasks, { ...fn, props: { ...fn.props, timeout: UNKNOWN } }, trigger()]), []);
+            assert.deepEqual(stackViolationsOf(visibility, [tasks, fn, trigger({ maximumBatchingWindowInSeconds: UNKNOWN })]), []);
+            assert.deepEqual(
+                stackViolationsOf("sqs-event-source-reports-batch-item-failures", [trigger({ functionResponseTypes: UNKNOWN })]),
+                [],
+            );
+            assert.deepEqual(
+                stackViolationsOf("sqs-event-source-reports-batch-item-failures", [trigger({ functionResponseTypes: [UNKNOWN] })]),
+                [],
+            );
+            const withGroup: StackResource = {
+                type: TYPES.function,
+                name: "callback",
+                props: { name: "cb-123", loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/cb" } },
+            };
+            const group: StackResource = {
+                type: TYPES.logGroup,
+                name: "logs",
+                props: { name: "/aws/lambda/cb", retentionInDays: UNKNOWN },
+            };
+            assert.deepEqual(stackViolationsOf("lambda-log-retention", [withGroup, group]), []);
+            assert.deepEqual(
+                stackViolationsOf("lambda-log-retention", [{ ...withGroup, props: { name: "cb-123", loggingConfig: UNKNOWN } }]),
+                [],
+            );
         });
     });
 });
