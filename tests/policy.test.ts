@@ -1058,9 +1058,12 @@ describe("policy pack", () => {
         before(async () => {
             const { recorder } = await runProgram({
                 notificationEmail: "ops@example.com",
+                alarmEmail: "oncall@example.com",
                 heartbeatSeconds: "120",
                 batchSize: "20",
                 maxBatchingWindowSeconds: "5",
+                tags: JSON.stringify({ team: "platform" }),
+                permissionsBoundaryArn: "arn:aws:iam::123456789012:policy/deploy-boundary",
             });
             registered = recorder.resources
                 .filter((r) => r.type.startsWith("aws:"))
