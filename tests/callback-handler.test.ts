@@ -280,6 +280,8 @@ describe("callback function", () => {
             process.env.TASK_QUEUE_ARN = TASK_QUEUE_ARN;
             // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only once the client mock is in place
             ({ handler } = require("../functions/callback/handler") as { handler: typeof handler });
+            // The module read it when loaded; the rest of the run does not see it.
+            delete process.env.TASK_QUEUE_ARN;
         });
         const context = { functionName: "callback", awsRequestId: "req-1", getRemainingTimeInMillis: () => 30000 } as unknown as Context;
 
