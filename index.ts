@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CallbackPattern } from "./infra/callback-pattern";
-import { CONFIG_KEYS, ConfigError, parseSettings, settingsWarnings, type ConfigKey } from "./infra/config";
+import { ConfigError, parseSettings, settingsWarnings } from "./infra/config";
 import { COMPONENT_NAME } from "./infra/deploy-policy";
 import { keepTagsAllSecret, settingInputs } from "./infra/setting-inputs";
 
@@ -55,7 +55,7 @@ const pattern = new CallbackPattern(
         ...settingInputs(
             // The stack's own tags come last: a user tag cannot hide which stack owns a resource.
             { ...settings, tags: { ...settings.tags, "pulumi:project": project, "pulumi:stack": stack } },
-            new Set(CONFIG_KEYS.filter((key: ConfigKey) => secretKeys.has(key))),
+            secretKeys,
         ),
         stackName: stack,
     },

@@ -91,8 +91,9 @@ export class CallbackFunction extends pulumi.ComponentResource {
                     // WARN would drop them.
                     systemLogLevel: "INFO",
                 },
-                // TASK_QUEUE_ARN: the function answers only records from this queue (a direct
-                // invocation could otherwise complete any task whose token it holds).
+                // TASK_QUEUE_ARN: the function answers only records whose source is this queue, so
+                // that another queue's event source mapping cannot complete tasks (a direct
+                // invocation can forge the source: see README, Permissions).
                 environment: { variables: { POWERTOOLS_SERVICE_NAME: "callback-pattern", TASK_QUEUE_ARN: args.queueArn } },
                 tags: args.tags,
             },

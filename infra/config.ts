@@ -123,9 +123,8 @@ export function parseSettings(
     const problems: string[] = [];
     const name = (key: string) => `${namespace}:${key}`;
     const secret = (key: string) => secretKeys.has(key);
-    /** A value as a message may quote it: as JSON, or the placeholder for a secret. */
-    const quote = (key: string, value: unknown) =>
-        secret(key) ? SECRET_PLACEHOLDER : typeof value === "string" ? JSON.stringify(value) : String(value);
+    /** Another key's number as a message may quote it: the placeholder when that key is a secret. */
+    const quote = (key: string, value: number) => (secret(key) ? SECRET_PLACEHOLDER : String(value));
     const bad = (key: string, value: string, allowed: string) =>
         problems.push(
             secret(key)
@@ -300,13 +299,13 @@ export function settingsWarnings(
         );
     const visibility = queueVisibilityTimeoutSeconds(settings);
 
-    const redelivery: ConfigKey[] = ["maxReceiveCount", "functionTimeoutSeconds", "maxBatchingWindowSeconds", "taskTimeoutSeconds"];
+    const redeliverySecrets = secretAmong("maxReceiveCount", "functionTimeoutSeconds", "maxBatchingWindowSeconds", "taskTimeoutSeconds");
     // A failed record comes back after `visibility` seconds, so delivery n arrives at about (n-1) × visibility.
     const lastDelivery = (settings.maxReceiveCount - 1) * visibility;
-    if (secretAmong(...redelivery).length > 0) {
+    if (redeliverySecrets.length > 0) {
         notChecked(
             "maxReceiveCount",
-            secretAmong(...redelivery),
+            redeliverySecrets,
             "make sure that (maxReceiveCount - 1) × (6 × functionTimeoutSeconds + maxBatchingWindowSeconds) is less than taskTimeoutSeconds, or the later deliveries of a failing message find the task timed out.",
         );
     } else if (lastDelivery >= settings.taskTimeoutSeconds) {
@@ -317,14 +316,14 @@ export function settingsWarnings(
         );
     }
 
-    const heartbeat: ConfigKey[] = ["heartbeatSeconds", "functionTimeoutSeconds", "maxBatchingWindowSeconds"];
+    const heartbeatSecrets = secretAmong("heartbeatSeconds", "functionTimeoutSeconds", "maxBatchingWindowSeconds");
     const heartbeatConsequence =
         "unless your work sends SendTaskHeartbeat, one failed delivery fails the task with a heartbeat timeout (caught as States.Timeout) and the execution fails after Notify Failure.";
     if (settings.heartbeatSeconds !== undefined) {
-        if (secretAmong(...heartbeat).length > 0) {
+        if (heartbeatSecrets.length > 0) {
             notChecked(
                 "heartbeatSeconds",
-                secretAmong(...heartbeat),
+                heartbeatSecrets,
                 `make sure it is longer than 6 × functionTimeoutSeconds + maxBatchingWindowSeconds, the delay before a failed message is delivered again: ${heartbeatConsequence}`,
             );
         } else if (settings.heartbeatSeconds <= visibility) {

@@ -30,7 +30,7 @@ export function createServiceRole(
         {
             description: args.description,
             assumeRolePolicy: pulumi.output(args.trustPolicy).apply((document) => JSON.stringify(document)),
-            ...(args.permissionsBoundary !== undefined ? { permissionsBoundary: args.permissionsBoundary } : {}),
+            permissionsBoundary: args.permissionsBoundary,
             tags: args.tags,
         },
         { parent },

@@ -5,7 +5,7 @@
  * computes from it (with `apply`) stays secret.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { CallbackPatternSettings, ConfigKey } from "./config";
+import type { CallbackPatternSettings } from "./config";
 
 /** Every setting as a Pulumi input; optional settings stay optional. */
 export type SettingInputs = { [K in keyof CallbackPatternSettings]: pulumi.Input<NonNullable<CallbackPatternSettings[K]>> };
@@ -24,11 +24,11 @@ export const keepTagsAllSecret: pulumi.ResourceTransformation = (args) =>
           };
 
 /** The settings with each one whose key is in `secretKeys` made a Pulumi secret. */
-export function settingInputs(settings: CallbackPatternSettings, secretKeys: ReadonlySet<ConfigKey>): SettingInputs {
+export function settingInputs(settings: CallbackPatternSettings, secretKeys: ReadonlySet<string>): SettingInputs {
     const inputs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(settings)) {
         if (value === undefined) continue;
-        inputs[key] = secretKeys.has(key as ConfigKey) ? pulumi.secret(value) : value;
+        inputs[key] = secretKeys.has(key) ? pulumi.secret(value) : value;
     }
     return inputs as SettingInputs;
 }

@@ -15,7 +15,7 @@ async function run(options: DeployPolicyOptions): Promise<void> {
             region: options.region,
             partition: options.partition,
             project,
-            ...(options.permissionsBoundaryArn !== undefined ? { permissionsBoundaryArn: options.permissionsBoundaryArn } : {}),
+            permissionsBoundaryArn: options.permissionsBoundaryArn,
         },
         options.role,
     );

@@ -162,7 +162,9 @@ export function renderExecution(view: ExecutionView): string {
         for (const n of view.notifications) parts.push(`\nNotification (SNS ${n.topicArn}):\n${indent(printable(n.message))}`);
     }
     // Every line again: the name, the input and output (JSON leaves C1 controls, DEL and bidi
-    // characters as they are), the queued message, the history's state names.
+    // characters as they are), the queued message, the history's state names. Fields that may hold
+    // a line break (error, cause, notifications, log lines) were escaped where they went in, since
+    // this pass sees their lines apart.
     return parts.join("\n").split("\n").map(printable).join("\n");
 }
 

@@ -55,10 +55,12 @@ export class MalformedMessageError extends Error {
 }
 
 /**
- * The record did not come from the task queue: a direct invocation, or an event source mapping on
- * another queue. Only the state machine may send to the task queue (its queue policy), and the
- * function answers a task only for a record from there; anything else could carry a token read
- * from an execution's history and complete that task with a forged payload.
+ * The record names another source than the task queue: an event source mapping on another queue,
+ * or a direct invocation that names another source. Only the state machine may send to the task
+ * queue (its queue policy), and the function answers a task only for a record from there; anything
+ * else could carry a token read from an execution's history and complete that task with a forged
+ * payload. A direct invocation writes `eventSourceARN` itself and can forge it: this check does not
+ * stop that (see README, Permissions).
  */
 export class ForeignRecordError extends Error {
     constructor(source: string) {
