@@ -321,6 +321,33 @@ describe("callback function", () => {
             );
         });
 
+        it("keeps the records of overlapping invocations apart: each response names exactly its own failures", async () => {
+            // Lambda Managed Instances, and the local run, run several invocations in one process at once.
+            sfn.on(SendTaskSuccessCommand).callsFake(async () => {
+                await new Promise((resolve) => setTimeout(resolve, 30));
+                return {};
+            });
+            const a: SQSEvent = {
+                Records: [
+                    sqsRecord("a-good-1", callbackMessage("a1")),
+                    sqsRecord("a-malformed", "{"),
+                    sqsRecord("a-good-2", callbackMessage("a2")),
+                ],
+            };
+            const b: SQSEvent = { Records: [sqsRecord("b-malformed", "[]"), sqsRecord("b-good", callbackMessage("b1"))] };
+            const first = handler(a, context);
+            await new Promise((resolve) => setTimeout(resolve, 5)); // A is waiting on Step Functions when B starts
+            const [responseA, responseB] = await Promise.all([first, handler(b, context)]);
+            assert.deepEqual(responseA.batchItemFailures, [{ itemIdentifier: "a-malformed" }]);
+            assert.deepEqual(responseB.batchItemFailures, [{ itemIdentifier: "b-malformed" }]);
+            assert.deepEqual(
+                successCalls()
+                    .map((input) => input.taskToken)
+                    .sort(),
+                ["a1", "a2", "b1"],
+            );
+        });
+
         it("answers with a partial batch response even when every record fails", async () => {
             const event: SQSEvent = { Records: [sqsRecord("a", "x"), sqsRecord("b", "{}")] };
             const response = await handler(event, context);

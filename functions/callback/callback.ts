@@ -5,35 +5,34 @@
  * wires it to Lambda.
  *
  * Every record ends in one of three ways, and none is lost:
- * - completed: the token went back with SendTaskSuccess or SendTaskFailure, or the task was
- *   already gone (retrying could never help); the handler resolves and SQS deletes the record;
- * - back on the queue: the message is malformed, or Step Functions could not be reached after the
- *   SDK's retries; the handler rejects, the record is a batch item failure, SQS delivers it again
- *   and, after `maxReceiveCount` receives, moves it to the dead-letter queue.
+ * - completed: the token went back with SendTaskSuccess or SendTaskFailure, the work handed the
+ *   task off to an external process that returns the token later, or the task was already gone
+ *   (retrying could never help); the handler resolves and SQS deletes the record;
+ * - back on the queue: the message is malformed, Step Functions could not be reached or refused
+ *   the call after the SDK's retries, or the invocation's time ran out; the handler rejects, the
+ *   record is a batch item failure, SQS delivers it again and, after `maxReceiveCount` receives,
+ *   moves it to the dead-letter queue.
  */
-import {
-    InvalidOutput,
-    InvalidToken,
-    SendTaskFailureCommand,
-    SendTaskSuccessCommand,
-    TaskDoesNotExist,
-    TaskTimedOut,
-    type SFNClient,
-} from "@aws-sdk/client-sfn";
+import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSRecord } from "aws-lambda";
-import { createHash } from "node:crypto";
+import pLimit from "p-limit";
+import { InvocationDeadlineError, untilAborted } from "./deadline";
+import {
+    bound,
+    CALL_ERROR_MESSAGES,
+    classifyCallError,
+    describeFailure,
+    isOutputRefused,
+    isTaskGone,
+    LIMITS,
+    LOGGED_CAUSE_CHARACTERS,
+    redactToken,
+    tokenFingerprint,
+    type TaskFailure,
+} from "./error-text";
+import { heartbeatIntervalMs, startHeartbeats } from "./heartbeats";
 
-/** AWS's limits on `SendTaskSuccess` and `SendTaskFailure` (Step Functions API reference). */
-export const LIMITS = {
-    /** `taskToken`: 1 to 2048 characters. */
-    taskToken: 2048,
-    /** `output`: at most 262144 bytes of UTF-8 JSON. */
-    outputBytes: 262_144,
-    /** `error`: at most 256 characters. */
-    error: 256,
-    /** `cause`: at most 32768 characters. */
-    cause: 32_768,
-} as const;
+export { bound, describeFailure, LIMITS, redactToken, tokenFingerprint, type TaskFailure } from "./error-text";
 
 /**
  * The message the state machine sends (see `infra/definition.ts`): the task token, AWS's title,
@@ -91,6 +90,17 @@ export function parseCallbackMessage(body: string): CallbackMessage {
     return parsed as CallbackMessage;
 }
 
+/** What the work receives besides the message. */
+export interface TaskWorkContext {
+    /**
+     * Aborts when the work must stop: the invocation's time is running out (its reason is an
+     * `InvocationDeadlineError`; the record goes back to the queue) or a heartbeat found the task
+     * gone (a {@link TaskGoneError}; nobody waits for the result any more). Pass it to what the work
+     * awaits (`fetch`, the AWS SDK's `abortSignal`); a work that ignores it is no longer awaited.
+     */
+    signal: AbortSignal;
+}
+
 /**
  * The work done for a message: the "external process" of the callback pattern, and the place to
  * put your own. It receives the parsed message (the execution input is `message.Input`).
@@ -98,10 +108,39 @@ export function parseCallbackMessage(body: string): CallbackMessage {
  *   most 256 KiB once serialized.
  * - What it throws becomes the task's failure (`SendTaskFailure`, error = the error's `name`,
  *   cause = its `message`), and the execution goes to "Notify Failure" at once.
+ * - {@link handOff}`()` as the result hands the task to an external process that was given the
+ *   token (a person, a partner system) and returns it later: no callback is sent and the record
+ *   is acknowledged.
  * A message may be delivered more than once (SQS is at-least-once), so the work must be safe to
  * repeat; a repeat after the task completed finds the token closed and is acknowledged.
  */
-export type TaskWork = (message: CallbackMessage) => Promise<unknown>;
+export type TaskWork = (message: CallbackMessage, context: TaskWorkContext) => Promise<unknown>;
+
+// A registered symbol, so that a hand-off made by another copy of this module is still one.
+const HAND_OFF = Symbol.for("callback-pattern.hand-off");
+
+/** The work's result when an external process returns the token later. */
+export interface HandOff {
+    readonly [HAND_OFF]: true;
+    /** Where the task went, for the log (never the token). */
+    readonly note?: string;
+}
+
+/**
+ * The result a work returns once it has given the task token to an external process (stored it
+ * for a person's approval, sent it to a partner's API). The function then acknowledges the record
+ * without calling back; the external process answers with SendTaskSuccess or SendTaskFailure
+ * (and SendTaskHeartbeat while it works, when the task has `HeartbeatSeconds`), before the task's
+ * `TimeoutSeconds` ends. `note` says where the task went, in the log.
+ */
+export function handOff(note?: string): HandOff {
+    return note === undefined ? { [HAND_OFF]: true } : { [HAND_OFF]: true, note };
+}
+
+/** Whether the work's result is a {@link handOff}. */
+export function isHandOff(value: unknown): value is HandOff {
+    return typeof value === "object" && value !== null && (value as Partial<HandOff>)[HAND_OFF] === true;
+}
 
 /** What the default work reports as its result. */
 export const DEFAULT_RESULT = "Callback received: the task is complete.";
@@ -127,36 +166,12 @@ export const defaultTaskWork: TaskWork = async (message) => {
     return { payload: input ?? null, result: DEFAULT_RESULT };
 };
 
-/**
- * A log-safe fingerprint of a task token: the first 16 hex digits of its SHA-256. Enough to
- * correlate log lines (an operator holding a token computes the same value), useless for calling
- * back. A prefix of the token would not do: real tokens start with the same fixed header.
- */
-export function tokenFingerprint(token: string): string {
-    return createHash("sha256").update(token).digest("hex").slice(0, 16);
-}
-
-/** Cuts `text` to at most `limit` characters, marking the cut, never inside a surrogate pair. */
-export function bound(text: string, limit: number): string {
-    if (text.length <= limit) return text;
-    let end = limit - 1;
-    const last = text.charCodeAt(end - 1);
-    if (last >= 0xd800 && last <= 0xdbff) end--; // a high surrogate whose pair would be cut off
-    return `${text.slice(0, end)}…`;
-}
-
-/** The failure reported to Step Functions: an error name and a cause, within AWS's limits. */
-export interface TaskFailure {
-    error: string;
-    cause: string;
-}
-
-/** Turns whatever the work threw into a bounded error name and cause. */
-export function describeFailure(thrown: unknown): TaskFailure {
-    if (thrown instanceof Error) {
-        return { error: bound(thrown.name || "Error", LIMITS.error), cause: bound(thrown.message, LIMITS.cause) };
+/** A heartbeat found the task gone while the work ran: the work is stopped, nothing is sent. */
+export class TaskGoneError extends Error {
+    constructor(serviceError: string) {
+        super(`The task no longer takes a callback: a heartbeat was answered with ${serviceError}`);
+        this.name = "TaskGoneError";
     }
-    return { error: "TaskWorkFailed", cause: bound(String(thrown), LIMITS.cause) };
 }
 
 /** The work's result could not become a task output. */
@@ -173,9 +188,7 @@ export function serializeOutput(result: unknown): string {
     try {
         output = JSON.stringify(result);
     } catch (error) {
-        throw new TaskOutputError(
-            `the result of the work is not JSON-serializable: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        throw new TaskOutputError(`the result of the work is not JSON-serializable: ${describeFailure(error).cause}`);
     }
     // JSON.stringify(undefined) is undefined: a work with nothing to say outputs null.
     output ??= "null";
@@ -186,31 +199,19 @@ export function serializeOutput(result: unknown): string {
     return output;
 }
 
-/** Whether `error` is the service error `name` (by class, or by name for errors of another SDK copy or client). */
-function isServiceError(error: unknown, name: string, type?: abstract new (...args: never[]) => Error): error is Error {
-    return (type !== undefined && error instanceof type) || (error instanceof Error && error.name === name);
-}
-
-/** Errors that mean the task no longer takes a callback: it timed out, closed, or never existed. */
-function isTaskGone(error: unknown): error is Error {
-    return (
-        isServiceError(error, "TaskTimedOut", TaskTimedOut) ||
-        isServiceError(error, "TaskDoesNotExist", TaskDoesNotExist) ||
-        isServiceError(error, "InvalidToken", InvalidToken)
-    );
-}
-
-/** Errors that mean Step Functions refuses this output itself: sending it again can never succeed. */
-function isOutputRefused(error: unknown): error is Error {
-    return isServiceError(error, "InvalidOutput", InvalidOutput) || isServiceError(error, "ValidationException");
-}
-
 /** The logging the core needs; Powertools' Logger provides it (structured fields as the 2nd argument). */
 export interface CallbackLogger {
     info(message: string, fields: Record<string, unknown>): void;
     warn(message: string, fields: Record<string, unknown>): void;
     error(message: string, fields: Record<string, unknown>): void;
 }
+
+/**
+ * Calls to Step Functions in flight at once, per container, unless told otherwise. The client's
+ * connection pool serves them; more calls than connections would wait for one, and that wait
+ * counts against the connection timeout.
+ */
+export const DEFAULT_MAX_CALLS_IN_FLIGHT = 50;
 
 export interface CallbackDependencies {
     /** The Step Functions client (one per container). */
@@ -225,20 +226,51 @@ export interface CallbackDependencies {
      * unit tests of the core may leave it out.
      */
     taskQueueArn?: string;
+    /** The wait task's `HeartbeatSeconds`: heartbeats are sent while the work runs. None when omitted. */
+    heartbeatSeconds?: number;
+    /** Calls to Step Functions in flight at once, for every record and invocation of this handler. */
+    maxCallsInFlight?: number;
 }
 
 /** How a record ended, for logs and tests. */
-export type RecordOutcome = "succeeded" | "failed" | "gone";
+export type RecordOutcome = "succeeded" | "failed" | "gone" | "handed-off";
+
+/** What one invocation gives each of its records. */
+export interface RecordInvocation {
+    /** Aborts when the invocation's time runs out (see `deadline.ts`). */
+    signal: AbortSignal;
+}
+
+const NO_DEADLINE: RecordInvocation = { signal: new AbortController().signal };
+
+/** The error's name, for a log field. */
+const errorName = (error: unknown): string => describeFailure(error).error;
 
 /**
  * Returns the handler for one SQS record. It resolves when the record is done (SQS may delete it)
- * and rejects when SQS must deliver it again (a batch item failure).
+ * and rejects when SQS must deliver it again (a batch item failure). Create it once per container:
+ * it holds no state of an invocation, only the bound on calls in flight that all of them share.
  */
-export function createRecordHandler(deps: CallbackDependencies): (record: SQSRecord) => Promise<RecordOutcome> {
+export function createRecordHandler(
+    deps: CallbackDependencies,
+): (record: SQSRecord, invocation?: RecordInvocation) => Promise<RecordOutcome> {
     const work = deps.work ?? defaultTaskWork;
     const { client, logger } = deps;
+    const limit = pLimit(deps.maxCallsInFlight ?? DEFAULT_MAX_CALLS_IN_FLIGHT);
+    const heartbeatMs = deps.heartbeatSeconds !== undefined ? heartbeatIntervalMs(deps.heartbeatSeconds) : undefined;
 
-    return async (record) => {
+    /** One call to Step Functions: waits for a free slot, then sends; both end when `signal` aborts. */
+    const call = (send: (options: { abortSignal: AbortSignal }) => Promise<unknown>, signal: AbortSignal): Promise<unknown> =>
+        untilAborted(
+            limit(() => {
+                signal.throwIfAborted(); // its turn came after the deadline: no call at all
+                return send({ abortSignal: signal });
+            }),
+            signal,
+        );
+
+    return async (record, invocation = NO_DEADLINE) => {
+        const deadline = invocation.signal;
         const context: Record<string, unknown> = {
             messageId: record.messageId,
             receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
@@ -263,54 +295,115 @@ export function createRecordHandler(deps: CallbackDependencies): (record: SQSRec
         }
         const token = message.TaskToken;
         context.taskToken = tokenFingerprint(token);
-        if (message.ExecutionId !== undefined) context.executionId = message.ExecutionId;
+        if (message.ExecutionId !== undefined) context.executionId = bound(String(message.ExecutionId), 2048);
 
-        // A task already gone ends the record; any other error is the caller's to handle.
-        const report = async (send: () => Promise<unknown>, outcome: RecordOutcome): Promise<RecordOutcome> => {
-            try {
-                await send();
-                return outcome;
-            } catch (error) {
-                if (!isTaskGone(error)) throw error;
-                logger.warn("Task no longer accepts a callback; message acknowledged", { ...context, error: error.name });
-                return "gone";
-            }
-        };
+        /** Logs why the call failed and leaves the record on the queue. */
         const leaveOnQueue = (error: unknown): never => {
-            logger.error("Could not reach Step Functions; message left on the queue for another delivery", {
+            // Past the deadline every call aborts: the batch reports those records once, together.
+            if (deadline.aborted) throw deadline.reason as Error;
+            const detail = describeFailure(error, token);
+            logger.error(CALL_ERROR_MESSAGES[classifyCallError(error)], {
                 ...context,
-                error: error instanceof Error ? error.name : String(error),
-                detail: error instanceof Error ? error.message : undefined,
+                error: detail.error,
+                detail: bound(detail.cause, LOGGED_CAUSE_CHARACTERS),
             });
             throw error;
+        };
+        const taskGone = (error: Error, when: string): RecordOutcome => {
+            logger.warn(`Task no longer accepts a callback (${error.name}) ${when}; message acknowledged`, {
+                ...context,
+                error: error.name,
+            });
+            return "gone";
         };
         const fail = async (failure: TaskFailure): Promise<RecordOutcome> => {
             logger.warn("Task work failed; reporting the failure to Step Functions", {
                 ...context,
                 ...failure,
-                cause: bound(failure.cause, 1000),
+                cause: bound(failure.cause, LOGGED_CAUSE_CHARACTERS),
             });
             try {
-                return await report(() => client.send(new SendTaskFailureCommand({ taskToken: token, ...failure })), "failed");
+                await call((options) => client.send(new SendTaskFailureCommand({ taskToken: token, ...failure }), options), deadline);
+                return "failed";
             } catch (error) {
+                if (isTaskGone(error)) return taskGone(error, "when its failure was reported");
                 return leaveOnQueue(error);
             }
         };
 
+        // The work stops when the invocation's time runs out, or when a heartbeat finds the task gone.
+        const gone = new AbortController();
+        const workSignal = AbortSignal.any([deadline, gone.signal]);
+        const stopHeartbeats =
+            heartbeatMs !== undefined
+                ? startHeartbeats({
+                      intervalMs: heartbeatMs,
+                      send: () => call((options) => client.send(new SendTaskHeartbeatCommand({ taskToken: token }), options), deadline),
+                      isTaskGone,
+                      onTaskGone: (error) => gone.abort(new TaskGoneError(errorName(error))),
+                      onError: (error) => {
+                          if (deadline.aborted) return;
+                          const detail = describeFailure(error, token);
+                          logger.warn("A heartbeat failed; the next one follows, and the work goes on", {
+                              ...context,
+                              error: detail.error,
+                              detail: bound(detail.cause, LOGGED_CAUSE_CHARACTERS),
+                          });
+                      },
+                  })
+                : undefined;
+
+        let result: unknown;
+        try {
+            if (deadline.aborted) throw deadline.reason as Error; // no time left: the work does not start
+            result = await untilAborted(
+                Promise.resolve().then(() => work(message, { signal: workSignal })),
+                workSignal,
+            );
+        } catch (error) {
+            if (gone.signal.aborted) {
+                logger.warn("A heartbeat found the task gone while the work ran; the work was stopped and the message acknowledged", {
+                    ...context,
+                    reason: (gone.signal.reason as Error).message,
+                });
+                return "gone";
+            }
+            if (deadline.aborted) throw deadline.reason as Error;
+            return fail(describeFailure(error, token));
+        } finally {
+            stopHeartbeats?.();
+        }
+
+        if (isHandOff(result)) {
+            logger.info("Task handed off: an external process returns the token; message acknowledged", {
+                ...context,
+                ...(result.note !== undefined ? { handOff: bound(redactToken(String(result.note), token), LOGGED_CAUSE_CHARACTERS) } : {}),
+            });
+            return "handed-off";
+        }
         let output: string;
         try {
-            output = serializeOutput(await work(message));
+            output = serializeOutput(result);
         } catch (error) {
-            return fail(describeFailure(error));
+            return fail(describeFailure(error, token));
         }
         try {
-            const outcome = await report(() => client.send(new SendTaskSuccessCommand({ taskToken: token, output })), "succeeded");
-            if (outcome === "succeeded") logger.info("Task token returned", context);
-            return outcome;
+            await call((options) => client.send(new SendTaskSuccessCommand({ taskToken: token, output }), options), deadline);
+            logger.info("Task token returned", context);
+            return "succeeded";
         } catch (error) {
+            if (isTaskGone(error)) return taskGone(error, "when its output was sent");
             // Step Functions refused the output itself: no retry can change that, so fail the task.
-            if (isOutputRefused(error)) return fail({ error: bound(error.name, LIMITS.error), cause: bound(error.message, LIMITS.cause) });
+            if (isOutputRefused(error) && !deadline.aborted) {
+                logger.warn("Step Functions refused the output; failing the task instead", { ...context, error: error.name });
+                return fail(describeFailure(error, token));
+            }
             return leaveOnQueue(error);
         }
     };
+}
+
+/** Whether a record's failure is only that its invocation's time ran out. */
+export function isDeadlineError(error: unknown): error is InvocationDeadlineError {
+    return error instanceof InvocationDeadlineError;
 }

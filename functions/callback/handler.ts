@@ -2,13 +2,15 @@
  * Lambda entry of the callback function: an SQS event source mapping with
  * `ReportBatchItemFailures` invokes it with up to `batchSize` records. Every record is processed
  * concurrently and awaited; the response names exactly the records SQS must deliver again.
- * The logic lives in `callback.ts`; this file only creates what lives as long as the container.
+ * The logic lives in `callback.ts` and `batch.ts`; this file only creates what lives as long as
+ * the container, during Lambda's init phase.
  */
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { processBatch } from "./batch";
 import { createRecordHandler } from "./callback";
+import { functionSettings } from "./settings";
 
 // Created once per container. Region, credentials and endpoint come from the environment
 // (AWS_REGION, and AWS_ENDPOINT_URL_SFN where set), as the SDK resolves them by default; the
@@ -20,16 +22,16 @@ const client = new SFNClient({
     // With these, a stalled call fails (3 attempts: about 6 s) and only its record is retried.
     requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
 });
-const processor = new BatchProcessor(EventType.SQS);
-// Only records from the task queue are answered (set by the stack). Without it, every record is
-// refused: an empty ARN matches no source, so a misconfigured function answers nothing.
-const taskQueueArn = process.env.TASK_QUEUE_ARN ?? "";
-if (taskQueueArn === "") logger.error("TASK_QUEUE_ARN is not set: every record is refused");
-const handleRecord = createRecordHandler({ client, logger, taskQueueArn });
+const settings = functionSettings(process.env);
+for (const problem of settings.problems) logger.error(problem, {});
+const handleRecord = createRecordHandler({
+    client,
+    logger,
+    taskQueueArn: settings.taskQueueArn,
+    ...(settings.heartbeatSeconds !== undefined ? { heartbeatSeconds: settings.heartbeatSeconds } : {}),
+});
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
     logger.addContext(context);
-    // A batch whose every record failed is reported like any other, record by record, rather
-    // than as a thrown error: the response is always a partial batch response.
-    return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+    return processBatch(event, context, handleRecord, logger);
 }

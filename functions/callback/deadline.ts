@@ -1,0 +1,73 @@
+/**
+ * The invocation's deadline as an abort signal. Lambda ends an invocation at its timeout whatever
+ * is still running, and then the whole batch comes back to the queue, finished records included.
+ * Everything the function does for a record (the work, each call to Step Functions, the wait for
+ * a free connection) stops when this signal aborts, a margin before Lambda's end, so that the
+ * function still answers with a partial batch response naming exactly the unfinished records.
+ */
+
+/** The time kept back at the end of an invocation: at most 1 s, at least 100 ms, else a tenth. */
+export function deadlineMarginMs(remainingMs: number): number {
+    return Math.min(1000, Math.max(100, Math.floor(remainingMs / 10)));
+}
+
+/** A record was not finished when the invocation's time ran out; it goes back to the queue. */
+export class InvocationDeadlineError extends Error {
+    constructor(public readonly budgetMs: number) {
+        super(`The invocation's time ran out (${budgetMs} ms for the batch) before this record was finished`);
+        this.name = "InvocationDeadlineError";
+    }
+}
+
+/** The part of Lambda's context the deadline needs. */
+export interface RemainingTime {
+    getRemainingTimeInMillis(): number;
+}
+
+export interface InvocationDeadline {
+    /** Aborts, with an {@link InvocationDeadlineError}, a margin before the invocation's end. */
+    signal: AbortSignal;
+    /** The time the batch was given, in milliseconds. */
+    budgetMs: number;
+    /** Clears the timer once the batch is answered. */
+    clear(): void;
+}
+
+/** Starts the clock of one invocation, from what Lambda says is left of it. */
+export function invocationDeadline(context: RemainingTime): InvocationDeadline {
+    const remaining = Number(context.getRemainingTimeInMillis());
+    // A context without a usable figure (a test's, a local run's) gets no deadline of its own.
+    const budgetMs = Number.isFinite(remaining) ? Math.max(0, remaining - deadlineMarginMs(remaining)) : Number.POSITIVE_INFINITY;
+    const controller = new AbortController();
+    const abort = () => controller.abort(new InvocationDeadlineError(budgetMs));
+    let timer: NodeJS.Timeout | undefined;
+    if (budgetMs === 0) abort();
+    // setTimeout takes at most 2^31 - 1 ms; Lambda's longest invocation is 900 s.
+    else if (Number.isFinite(budgetMs)) timer = setTimeout(abort, Math.min(budgetMs, 2 ** 31 - 1));
+    return { signal: controller.signal, budgetMs, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * Settles like `promise`, or rejects with the signal's reason as soon as it aborts, whichever
+ * comes first: what the promise does after that is no longer awaited.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+    if (signal.aborted) {
+        promise.catch(() => undefined); // its outcome no longer matters, and must not be unhandled
+        return Promise.reject(signal.reason as Error);
+    }
+    return new Promise<T>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason as Error);
+        signal.addEventListener("abort", onAbort, { once: true });
+        promise.then(
+            (value) => {
+                signal.removeEventListener("abort", onAbort);
+                resolve(value);
+            },
+            (error: unknown) => {
+                signal.removeEventListener("abort", onAbort);
+                reject(error as Error);
+            },
+        );
+    });
+}
