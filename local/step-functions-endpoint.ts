@@ -24,7 +24,12 @@ export interface EndpointCall {
 }
 
 export type Reply =
-    { kind: "ok" } | { kind: "error"; status: number; type: string; message: string } | { kind: "drop" } | { kind: "stall" };
+    | { kind: "ok" }
+    | { kind: "error"; status: number; type: string; message: string }
+    | { kind: "drop" }
+    | { kind: "stall" }
+    | { kind: "trickle"; intervalMs: number }
+    | { kind: "raw"; status: number; body: string };
 
 export const reply = {
     ok: (): Reply => ({ kind: "ok" }),
@@ -34,6 +39,13 @@ export const reply = {
     drop: (): Reply => ({ kind: "drop" }),
     /** Keep the connection open and never answer. */
     stall: (): Reply => ({ kind: "stall" }),
+    /**
+     * Answer 200 and send the body one byte every `intervalMs`, for ever: the connection is never
+     * idle, so a socket timeout never fires.
+     */
+    trickle: (intervalMs = 200): Reply => ({ kind: "trickle", intervalMs }),
+    /** Answer with this status and body as they are (a body the SDK cannot read, say). */
+    raw: (status: number, body: string): Reply => ({ kind: "raw", status, body }),
 };
 
 export interface EndpointOptions {
@@ -134,6 +146,16 @@ export class StepFunctionsEndpoint {
                 return;
             case "stall":
                 return; // closed by close(), if the client has not given up by then
+            case "trickle": {
+                res.writeHead(200, { "Content-Type": JSON_1_0 });
+                const timer = setInterval(() => res.write(" "), answer.intervalMs);
+                res.on("close", () => clearInterval(timer)); // the client gave up, or close()
+                return;
+            }
+            case "raw":
+                res.writeHead(answer.status, { "Content-Type": JSON_1_0 });
+                res.end(answer.body);
+                return;
         }
     }
 }

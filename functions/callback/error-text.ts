@@ -99,8 +99,8 @@ function stringField(value: unknown, key: "name" | "message"): string | undefine
  * revoked Proxy all give a description.
  * - error: the thrown value's `name` when it is a non-empty string; else `Error` for an `Error`,
  *   and {@link THROWN_VALUE_ERROR} for anything else;
- * - cause: its `message` when it is a string; else its text (`String(value)`), else its JSON, else
- *   {@link UNPRINTABLE_CAUSE}.
+ * - cause: its `message` when it is a string; else, for an `Error`, a sentence saying its message
+ *   cannot be read; else its text (`String(value)`), else its JSON, else {@link UNPRINTABLE_CAUSE}.
  * Pass the task token to keep it out of both.
  */
 export function describeFailure(thrown: unknown, token = ""): TaskFailure {
@@ -109,6 +109,7 @@ export function describeFailure(thrown: unknown, token = ""): TaskFailure {
     const message = attempt(() => (thrown as { message?: unknown } | null | undefined)?.message);
     const cause =
         (typeof message === "string" ? message : undefined) ??
+        (isError ? `The work threw ${name} with a message that cannot be read.` : undefined) ??
         attempt(() => String(thrown)) ??
         attempt(() => JSON.stringify(thrown)) ??
         UNPRINTABLE_CAUSE;

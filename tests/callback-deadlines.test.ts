@@ -1,0 +1,159 @@
+/**
+ * Deadlines: whatever a record still awaits (a stalled call, an answer that trickles in, a work
+ * that ignores its signal, a wait for a free call slot), the invocation answers with a partial
+ * batch response naming exactly the unfinished records, before Lambda's own timeout. Run through
+ * the real SDK client against the loopback endpoint, and through the bundled archive.
+ */
+import { strict as assert } from "node:assert";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import type { SQSEvent } from "aws-lambda";
+import { processBatch } from "../functions/callback/batch";
+import { createRecordHandler, type TaskWork } from "../functions/callback/callback";
+import { deadlineMarginMs, invocationDeadline, InvocationDeadlineError } from "../functions/callback/deadline";
+import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
+import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
+import { callbackMessage, RecordingLogger, sqsRecord, TASK_QUEUE_ARN } from "./support/sqs-events";
+
+/** A Lambda context with `remainingMs` left from now, counting down as Lambda's does. */
+function contextWithRemaining(remainingMs: number): typeof LAMBDA_CONTEXT {
+    const end = Date.now() + remainingMs;
+    return { ...LAMBDA_CONTEXT, getRemainingTimeInMillis: () => Math.max(0, end - Date.now()) };
+}
+
+function byToken(call: EndpointCall): Reply {
+    const token = String(call.input.taskToken);
+    if (token.startsWith("stalled")) return reply.stall();
+    if (token.startsWith("trickle")) return reply.trickle(100);
+    return reply.ok();
+}
+
+const failedIds = (response: { batchItemFailures: { itemIdentifier: string }[] }) =>
+    response.batchItemFailures.map((f) => f.itemIdentifier).sort();
+
+async function timed<T>(action: () => Promise<T>): Promise<{ result: T; ms: number }> {
+    const start = performance.now();
+    const result = await action();
+    return { result, ms: performance.now() - start };
+}
+
+describe("deadlines", () => {
+    describe("the invocation's clock", () => {
+        it("keeps a margin of a tenth of the time left, between 100 ms and 1 s", () => {
+            assert.equal(deadlineMarginMs(500), 100);
+            assert.equal(deadlineMarginMs(3000), 300);
+            assert.equal(deadlineMarginMs(900_000), 1000);
+        });
+        it("aborts with an InvocationDeadlineError a margin before the end", async () => {
+            const deadline = invocationDeadline({ getRemainingTimeInMillis: () => 300 });
+            assert.equal(deadline.budgetMs, 300 - deadlineMarginMs(300));
+            assert.equal(deadline.signal.aborted, false);
+            await new Promise((resolve) => setTimeout(resolve, deadline.budgetMs + 50));
+            assert.ok(deadline.signal.reason instanceof InvocationDeadlineError);
+            deadline.clear();
+        });
+        it("is already over when less than the margin is left, and absent when the context gives no figure", () => {
+            assert.equal(invocationDeadline({ getRemainingTimeInMillis: () => 50 }).signal.aborted, true);
+            const none = invocationDeadline({ getRemainingTimeInMillis: () => Number.NaN });
+            assert.equal(none.budgetMs, Number.POSITIVE_INFINITY);
+            none.clear();
+        });
+    });
+
+    describe("bundled function", () => {
+        let endpoint: StepFunctionsEndpoint;
+        let handler: CallbackHandler;
+        let restoreEnv: () => void;
+        before(async () => {
+            endpoint = await StepFunctionsEndpoint.start({ respond: byToken });
+            ({ handler, restoreEnv } = loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN }));
+        });
+        after(async () => {
+            restoreEnv();
+            await endpoint.close();
+        });
+        beforeEach(() => endpoint.reset());
+
+        // The issue's reproductions: a stalled call took 6 s with 3 s left; an answer that trickles in, 30 s.
+        for (const stuck of ["stalled", "trickle"]) {
+            it(`answers by the deadline when a call is ${stuck === "stalled" ? "stalled" : "answered a byte at a time"}, naming only that record`, async () => {
+                const event: SQSEvent = {
+                    Records: [sqsRecord("good", callbackMessage("good-token")), sqsRecord(stuck, callbackMessage(`${stuck}-token`))],
+                };
+                const { result, ms } = await timed(() => captureLogs(() => handler(event, contextWithRemaining(1500))));
+                assert.deepEqual(failedIds(result.result), [stuck]);
+                assert.ok(ms < 1500, `answered after ${ms.toFixed(0)} ms; the invocation had 1500 ms`);
+                assert.ok(ms >= 1500 - deadlineMarginMs(1500) - 50, `gave up after ${ms.toFixed(0)} ms, before its deadline`);
+                const logged = result.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+                const ranOut = logged.filter((line) => /time ran out/.test(String(line.message)));
+                assert.equal(ranOut.length, 1, "one line says which records were unfinished");
+                assert.deepEqual(ranOut[0].messageIds, [stuck]);
+            });
+        }
+
+        it("starts nothing when the invocation has less time left than its margin", async () => {
+            const event: SQSEvent = { Records: [sqsRecord("late", callbackMessage("good-token"))] };
+            const { result } = await captureLogs(() => handler(event, contextWithRemaining(50)));
+            assert.deepEqual(failedIds(result), ["late"]);
+            assert.equal(endpoint.calls.length, 0);
+        });
+    });
+
+    describe("core with the real SDK client", () => {
+        let endpoint: StepFunctionsEndpoint;
+        let client: SFNClient;
+        let logger: RecordingLogger;
+        before(async () => {
+            endpoint = await StepFunctionsEndpoint.start({ respond: byToken, latencyMs: 100 });
+            client = new SFNClient({
+                region: "eu-west-1",
+                endpoint: endpoint.url,
+                credentials: { accessKeyId: "AKIDLOOPBACK", secretAccessKey: "loopback" },
+            });
+        });
+        after(async () => {
+            client.destroy();
+            await endpoint.close();
+        });
+        beforeEach(() => {
+            endpoint.reset();
+            logger = new RecordingLogger();
+        });
+
+        it("stops waiting for a work that ignores its signal: the record goes back, the others are answered", async () => {
+            let signalReason: unknown;
+            const work: TaskWork = async (message, { signal }) => {
+                if (message.TaskToken === "slow-token") {
+                    signal.addEventListener("abort", () => (signalReason = signal.reason));
+                    return new Promise(() => undefined); // never settles, ignores the signal
+                }
+                return { ok: true };
+            };
+            const handle = createRecordHandler({ client, logger, work });
+            const event: SQSEvent = {
+                Records: [sqsRecord("slow", callbackMessage("slow-token")), sqsRecord("fast", callbackMessage("fast-token"))],
+            };
+            const { result, ms } = await timed(() => processBatch(event, contextWithRemaining(1000), handle, logger));
+            assert.deepEqual(failedIds(result), ["slow"]);
+            assert.ok(ms < 1000, `answered after ${ms.toFixed(0)} ms`);
+            assert.ok(signalReason instanceof InvocationDeadlineError, "the work was told why it must stop");
+            assert.deepEqual(
+                endpoint.calls.map((call) => call.input.taskToken),
+                ["fast-token"],
+            );
+        });
+
+        it("never sends a call whose turn comes after the deadline", async () => {
+            // One call at a time, 100 ms each: in 700 ms only some of 20 records can be answered.
+            const handle = createRecordHandler({ client, logger, maxCallsInFlight: 1 });
+            const event: SQSEvent = { Records: Array.from({ length: 20 }, (_, i) => sqsRecord(`m${i}`, callbackMessage(`token-${i}`))) };
+            const result = await processBatch(event, contextWithRemaining(700), handle, logger);
+            await new Promise((resolve) => setTimeout(resolve, 300)); // anything still queued would have gone out by now
+            const answered = 20 - result.batchItemFailures.length;
+            assert.ok(answered >= 3 && answered <= 7, `${answered} records answered`);
+            assert.ok(endpoint.calls.length <= answered + 1, `${endpoint.calls.length} calls for ${answered} answered records`);
+            const unfinished = logger.lines.filter((line) => /time ran out/.test(line.message));
+            assert.equal(unfinished.length, 1);
+            assert.equal(unfinished[0].fields.unfinished, result.batchItemFailures.length);
+        });
+    });
+});

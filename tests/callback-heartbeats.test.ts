@@ -1,0 +1,146 @@
+/**
+ * Heartbeats while the work runs, and the hand-off to an external process: the record handler
+ * with the real SDK client against the loopback endpoint.
+ */
+import { strict as assert } from "node:assert";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import { createRecordHandler, handOff, TaskGoneError, type TaskWork } from "../functions/callback/callback";
+import { tokenFingerprint } from "../functions/callback/error-text";
+import { HEARTBEATS_PER_INTERVAL, heartbeatIntervalMs } from "../functions/callback/heartbeats";
+import { functionSettings } from "../functions/callback/settings";
+import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
+import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const HEARTBEAT_SECONDS = 1;
+const INTERVAL = heartbeatIntervalMs(HEARTBEAT_SECONDS);
+
+function byToken(call: EndpointCall): Reply {
+    const token = String(call.input.taskToken);
+    if (call.action === "SendTaskHeartbeat") {
+        if (token.startsWith("gone")) return reply.error("TaskTimedOut", 400, "Task Timed Out");
+        if (token.startsWith("flaky") && call.attempt <= 3) return reply.error("AccessDeniedException", 400, "not yet");
+    }
+    return reply.ok();
+}
+
+describe("heartbeats and hand-off", () => {
+    let endpoint: StepFunctionsEndpoint;
+    let client: SFNClient;
+    let logger: RecordingLogger;
+    before(async () => {
+        endpoint = await StepFunctionsEndpoint.start({ respond: byToken });
+        client = new SFNClient({
+            region: "eu-west-1",
+            endpoint: endpoint.url,
+            credentials: { accessKeyId: "AKIDLOOPBACK", secretAccessKey: "loopback" },
+        });
+    });
+    after(async () => {
+        client.destroy();
+        await endpoint.close();
+    });
+    beforeEach(() => {
+        endpoint.reset();
+        logger = new RecordingLogger();
+    });
+    const sleepingWork =
+        (ms: number): TaskWork =>
+        async () => {
+            await sleep(ms);
+            return { done: true };
+        };
+
+    it(`sends ${HEARTBEATS_PER_INTERVAL} heartbeats per HeartbeatSeconds while the work runs, and none once it ended`, async () => {
+        const handle = createRecordHandler({ client, logger, heartbeatSeconds: HEARTBEAT_SECONDS, work: sleepingWork(INTERVAL * 3.5) });
+        assert.equal(await handle(sqsRecord("m1", callbackMessage("alive-token"))), "succeeded");
+        await sleep(INTERVAL * 1.5);
+        const actions = endpoint.calls.map((call) => call.action);
+        assert.deepEqual(actions, ["SendTaskHeartbeat", "SendTaskHeartbeat", "SendTaskHeartbeat", "SendTaskSuccess"]);
+    });
+
+    it("sends no heartbeat when the task has no HeartbeatSeconds", async () => {
+        const handle = createRecordHandler({ client, logger, work: sleepingWork(INTERVAL * 2) });
+        assert.equal(await handle(sqsRecord("m1", callbackMessage("alive-token"))), "succeeded");
+        assert.deepEqual(
+            endpoint.calls.map((call) => call.action),
+            ["SendTaskSuccess"],
+        );
+    });
+
+    it("stops the work when a heartbeat is answered with TaskTimedOut, and acknowledges the record without a callback", async () => {
+        let reason: unknown;
+        const work: TaskWork = (_message, { signal }) =>
+            new Promise((_resolve, reject) => {
+                signal.addEventListener("abort", () => {
+                    reason = signal.reason;
+                    reject(signal.reason as Error);
+                });
+            });
+        const handle = createRecordHandler({ client, logger, heartbeatSeconds: HEARTBEAT_SECONDS, work });
+        const started = performance.now();
+        assert.equal(await handle(sqsRecord("m1", callbackMessage("gone-token"))), "gone");
+        assert.ok(performance.now() - started < INTERVAL * 2, "stopped at the first heartbeat");
+        assert.ok(reason instanceof TaskGoneError);
+        assert.match((reason as Error).message, /TaskTimedOut/);
+        assert.deepEqual(
+            endpoint.calls.map((call) => call.action),
+            ["SendTaskHeartbeat"],
+        );
+        assert.deepEqual(logger.levels(), ["warn"]);
+    });
+
+    it("keeps the work going when a heartbeat fails for another reason, and says so", async () => {
+        const handle = createRecordHandler({ client, logger, heartbeatSeconds: HEARTBEAT_SECONDS, work: sleepingWork(INTERVAL * 2.5) });
+        assert.equal(await handle(sqsRecord("m1", callbackMessage("flaky-token"))), "succeeded");
+        const heartbeatWarnings = logger.lines.filter((line) => /heartbeat failed/.test(line.message));
+        assert.equal(heartbeatWarnings.length, 2);
+        assert.equal(heartbeatWarnings[0].fields.error, "AccessDeniedException");
+    });
+
+    it("acknowledges a handed-off task without calling back, and logs where it went", async () => {
+        const handle = createRecordHandler({
+            client,
+            logger,
+            heartbeatSeconds: HEARTBEAT_SECONDS,
+            work: async () => handOff("sent to the partner API"),
+        });
+        assert.equal(await handle(sqsRecord("m1", callbackMessage("handoff-token"))), "handed-off");
+        await sleep(INTERVAL * 1.5);
+        assert.deepEqual(endpoint.calls, [], "no callback and no heartbeat: the external process sends them");
+        assert.deepEqual(logger.levels(), ["info"]);
+        assert.equal(logger.lines[0].fields.handOff, "sent to the partner API");
+        assert.equal(logger.lines[0].fields.taskToken, tokenFingerprint("handoff-token"));
+    });
+
+    it("keeps the token out of a hand-off note that repeats it", async () => {
+        const token = "AAAAKgAAAAIAAAAAAAAAA".repeat(20);
+        const handle = createRecordHandler({
+            client,
+            logger,
+            work: async (message) => handOff(`stored ${message.TaskToken} for approval`),
+        });
+        await handle(sqsRecord("m1", callbackMessage(token)));
+        assert.equal(logger.lines[0].fields.handOff, `stored <task token ${tokenFingerprint(token)}> for approval`);
+    });
+
+    describe("the function's environment", () => {
+        it("reads HEARTBEAT_SECONDS and TASK_QUEUE_ARN", () => {
+            assert.deepEqual(functionSettings({ TASK_QUEUE_ARN: "arn:q", HEARTBEAT_SECONDS: "30" }), {
+                taskQueueArn: "arn:q",
+                heartbeatSeconds: 30,
+                problems: [],
+            });
+            assert.deepEqual(functionSettings({ TASK_QUEUE_ARN: "arn:q" }), { taskQueueArn: "arn:q", problems: [] });
+        });
+        it("names what is wrong instead of throwing", () => {
+            const settings = functionSettings({ HEARTBEAT_SECONDS: "1.5" });
+            assert.equal(settings.heartbeatSeconds, undefined);
+            assert.deepEqual(settings.problems, [
+                "TASK_QUEUE_ARN is not set: every record is refused",
+                'HEARTBEAT_SECONDS is "1.5", not a whole number of seconds of at least 1: no heartbeats are sent',
+            ]);
+            assert.equal(functionSettings({ HEARTBEAT_SECONDS: "0" }).problems.length, 2);
+        });
+    });
+});
