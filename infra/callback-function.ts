@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { FUNCTION_ENVIRONMENT } from "../functions/callback/settings";
 import { buildFunctionArtifact, type FunctionArtifact } from "./function-artifact";
 import { functionPolicy, functionTrustPolicy } from "./policies";
 import { createServiceRole } from "./service-role";
@@ -11,6 +12,11 @@ export interface CallbackFunctionArgs {
     stateMachineArn: pulumi.Input<string>;
     /** Function timeout. */
     timeoutSeconds: pulumi.Input<number>;
+    /**
+     * The wait task's `HeartbeatSeconds`, when it has one: the function sends heartbeats at a
+     * fraction of it while the work for a record runs.
+     */
+    heartbeatSeconds?: pulumi.Input<number>;
     /** Function memory. */
     memoryMb: pulumi.Input<number>;
     /** Records per invocation (event source mapping). */
@@ -94,7 +100,17 @@ export class CallbackFunction extends pulumi.ComponentResource {
                 // TASK_QUEUE_ARN: the function answers only records whose source is this queue, so
                 // that another queue's event source mapping cannot complete tasks (a direct
                 // invocation can forge the source: see README, Permissions).
-                environment: { variables: { POWERTOOLS_SERVICE_NAME: "callback-pattern", TASK_QUEUE_ARN: args.queueArn } },
+                // HEARTBEAT_SECONDS: the state machine's HeartbeatSeconds, so that the function keeps
+                // a long work's task alive (functions/callback/heartbeats.ts).
+                environment: {
+                    variables: {
+                        POWERTOOLS_SERVICE_NAME: "callback-pattern",
+                        [FUNCTION_ENVIRONMENT.taskQueueArn]: args.queueArn,
+                        ...(args.heartbeatSeconds !== undefined
+                            ? { [FUNCTION_ENVIRONMENT.heartbeatSeconds]: pulumi.output(args.heartbeatSeconds).apply(String) }
+                            : {}),
+                    },
+                },
                 tags: args.tags,
             },
             { parent: this },

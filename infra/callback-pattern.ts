@@ -120,6 +120,7 @@ export class CallbackPattern extends pulumi.ComponentResource {
                 queueArn: queue.queue.arn,
                 stateMachineArn: workflow.stateMachine.arn,
                 timeoutSeconds: args.functionTimeoutSeconds,
+                heartbeatSeconds: args.heartbeatSeconds,
                 memoryMb: args.functionMemoryMb,
                 batchSize: args.batchSize,
                 maxBatchingWindowSeconds: args.maxBatchingWindowSeconds,

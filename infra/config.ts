@@ -318,7 +318,7 @@ export function settingsWarnings(
 
     const heartbeatSecrets = secretAmong("heartbeatSeconds", "functionTimeoutSeconds", "maxBatchingWindowSeconds");
     const heartbeatConsequence =
-        "unless your work sends SendTaskHeartbeat, one failed delivery fails the task with a heartbeat timeout (caught as States.Timeout) and the execution fails after Notify Failure.";
+        "the function sends heartbeats while the work runs, but none while a message waits to be delivered again, so one failed delivery fails the task with a heartbeat timeout (caught as States.Timeout) and the execution fails after Notify Failure.";
     if (settings.heartbeatSeconds !== undefined) {
         if (heartbeatSecrets.length > 0) {
             notChecked(

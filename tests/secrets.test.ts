@@ -23,7 +23,7 @@ async function secretInputsWith(config: Record<string, string>, secretKeys = Obj
 /** What each setting reaches: the resource inputs built from it. */
 const REACHES: [key: string, value: string, inputs: string[]][] = [
     ["taskTimeoutSeconds", "900", ["callback-workflow-state-machine.definition", `callback-alarms-${STACK}-oldest-message-age.threshold`]],
-    ["heartbeatSeconds", "60", ["callback-workflow-state-machine.definition"]],
+    ["heartbeatSeconds", "60", ["callback-callback-function.environment", "callback-workflow-state-machine.definition"]],
     ["functionTimeoutSeconds", "20", ["callback-callback-function.timeout", "callback-tasks-queue.visibilityTimeoutSeconds"]],
     ["functionMemoryMb", "512", ["callback-callback-function.memorySize"]],
     ["batchSize", "7", ["callback-callback-trigger.batchSize"]],

@@ -15,6 +15,7 @@ import {
     taskQueuePolicy,
 } from "../infra/policies";
 import { CALLBACK_FUNCTION_ARCHIVE } from "../infra/function-artifact";
+import { FUNCTION_ENVIRONMENT, functionSettings } from "../functions/callback/settings";
 import { buildArtifactElsewhere } from "./support/build-elsewhere";
 import { ACCOUNT_ID, MockRecorder, REGION, runProgram, SNS_KEY_ARN, valueOf, type ProgramOutputs, type RegisteredResource } from "./mocks";
 
@@ -329,7 +330,10 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
             assert.equal(fn.inputs.timeout, 10);
             assert.equal(fn.inputs.memorySize, 256);
             // The function answers only records of the task queue.
-            assert.equal((fn.inputs.environment as { variables: Record<string, string> }).variables.TASK_QUEUE_ARN, arnOf(taskQueue));
+            const variables = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+            assert.equal(variables[FUNCTION_ENVIRONMENT.taskQueueArn], arnOf(taskQueue));
+            // No HeartbeatSeconds in this stack: the function sends no heartbeats.
+            assert.equal(variables[FUNCTION_ENVIRONMENT.heartbeatSeconds], undefined);
         });
 
         it("logs JSON to a log group the stack creates, with the configured retention", () => {
@@ -406,6 +410,9 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
         const fn = recorder.one(T.function);
         assert.equal(fn.inputs.timeout, 60);
         assert.equal(fn.inputs.memorySize, 512);
+        // The function reads the state machine's HeartbeatSeconds as the stack sets it.
+        const environment = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+        assert.equal(functionSettings(environment).heartbeatSeconds, waitState.HeartbeatSeconds);
         const mapping = recorder.one(T.mapping);
         assert.equal(mapping.inputs.batchSize, 50);
         assert.equal(mapping.inputs.maximumBatchingWindowInSeconds, 10);
