@@ -3,6 +3,7 @@
  * built as `pulumi up` builds it), in this process, configured by the environment as Lambda
  * configures it: region, credentials, and `AWS_ENDPOINT_URL_SFN` pointing at a loopback endpoint.
  */
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -26,6 +27,15 @@ export const LAMBDA_CONTEXT = {
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => 10_000,
 } as unknown as Context;
+
+/**
+ * A Lambda context for one invocation of a function with this timeout: its remaining time counts
+ * down from now, as Lambda's does, so the function's deadline works as deployed.
+ */
+export function lambdaContext(timeoutMs: number): Context {
+    const end = Date.now() + timeoutMs;
+    return { ...LAMBDA_CONTEXT, awsRequestId: randomUUID(), getRemainingTimeInMillis: () => Math.max(0, end - Date.now()) };
+}
 
 /**
  * Builds the archive, extracts its `index.js` to a scratch folder and requires it with the

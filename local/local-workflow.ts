@@ -17,7 +17,7 @@ import {
 } from "aws-local-stepfunctions";
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, STATE_NAMES } from "../infra/definition";
-import { loadBundledHandler, OutputCapture } from "./bundled-handler";
+import { lambdaContext, loadBundledHandler, OutputCapture } from "./bundled-handler";
 import {
     withShortToken,
     type ExecutionStatus,
@@ -126,11 +126,6 @@ export class LocalWorkflow {
         const { handler, restoreEnv } = loaded;
         const settings = options.settings;
         const queueEvents: QueueEvent[] = [];
-        const context = {
-            functionName: "callback-pattern-local",
-            awsRequestId: randomUUID(),
-            getRemainingTimeInMillis: () => settings.functionTimeoutSeconds * 1000,
-        };
         const queue = new LocalQueue({
             queueArn: LOCAL.queueArn,
             // Batches of at most 10 here: the batching window that larger batches need is not simulated.
@@ -138,7 +133,8 @@ export class LocalWorkflow {
             maxReceiveCount: settings.maxReceiveCount,
             redeliveryDelayMs: options.redeliveryDelayMs ?? 200,
             maxConcurrentBatches: options.maxConcurrentBatches ?? 5,
-            consumer: (event) => handler(event, context as never),
+            // Each invocation gets the stack's function timeout, counting down from its start.
+            consumer: (event) => handler(event, lambdaContext(settings.functionTimeoutSeconds * 1000)),
             onEvent: (event) => queueEvents.push(event),
         });
         let workflow: LocalWorkflow;
