@@ -9,9 +9,24 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { unzipSync } from "fflate";
-import { buildFunctionArtifact, type FunctionArtifact } from "../infra/function-artifact";
+import { buildFunctionArtifact, CALLBACK_FUNCTION_ENTRY, PROJECT_ROOT, type FunctionArtifact } from "../infra/function-artifact";
 
-let artifact: FunctionArtifact | undefined;
+/** The function entry of the local run's `handoff` scenario: the handler with a hand-off work. */
+export const HANDOFF_FUNCTION_ENTRY = path.join(PROJECT_ROOT, "local", "handoff-function.ts");
+
+// Built once per entry: the code does not change while this process runs.
+const artifacts = new Map<string, FunctionArtifact>();
+function artifactOf(entry: string): FunctionArtifact {
+    let artifact = artifacts.get(entry);
+    if (artifact === undefined) {
+        artifact =
+            entry === CALLBACK_FUNCTION_ENTRY
+                ? buildFunctionArtifact() // the archive the stack uploads
+                : buildFunctionArtifact(entry, path.join(PROJECT_ROOT, ".build", `${path.basename(entry, ".ts")}.zip`));
+        artifacts.set(entry, artifact);
+    }
+    return artifact;
+}
 
 export type CallbackHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -44,8 +59,9 @@ export function lambdaContext(timeoutMs: number): Context {
 export function loadBundledHandler(
     endpointUrl: string,
     env: Record<string, string> = {},
+    entry: string = CALLBACK_FUNCTION_ENTRY,
 ): { handler: CallbackHandler; artifact: FunctionArtifact; restoreEnv: () => void } {
-    artifact ??= buildFunctionArtifact(); // the code does not change while this process runs
+    const artifact = artifactOf(entry);
     const files = unzipSync(fs.readFileSync(artifact.archivePath));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "callback-bundle-"));
     const file = path.join(dir, "index.js");

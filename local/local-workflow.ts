@@ -7,8 +7,12 @@
  * - the function's SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat go through the real
  *   `@aws-sdk/client-sfn` to a Step Functions endpoint on loopback, which resumes the waiting task;
  * - SNS publishes are captured and shown.
+ * In the `handoff` scenario the function is built with a hand-off work (`handoff-function.ts`): it
+ * gives the token to a partner's API on loopback (`partner-api.ts`), which answers the task later
+ * through the code `npm run callback` uses (`task-token-answer.ts`).
  */
 import { randomUUID } from "node:crypto";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import {
     ExecutionError,
     ExecutionTimeoutError,
@@ -17,7 +21,9 @@ import {
 } from "aws-local-stepfunctions";
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, STATE_NAMES } from "../infra/definition";
-import { lambdaContext, loadBundledHandler, OutputCapture } from "./bundled-handler";
+import { HANDOFF_FUNCTION_ENTRY, lambdaContext, loadBundledHandler, OutputCapture } from "./bundled-handler";
+import { PARTNER_URL_VARIABLE } from "./handoff-function";
+import { PartnerApi, type PartnerTask } from "./partner-api";
 import {
     withShortToken,
     type ExecutionStatus,
@@ -28,7 +34,8 @@ import {
 } from "./execution-view";
 import { LocalQueue, type QueueEvent } from "./local-queue";
 import { StepFunctionsEndpoint } from "./step-functions-endpoint";
-import type { Scenario } from "./scenarios";
+import { PARTNER_WORK_MS, type Scenario } from "./scenarios";
+import { assertTaskAnswerSent, sendTaskAnswer } from "./task-token-answer";
 import { TaskTokens } from "./task-tokens";
 
 /** The local run's names for the resources the stack would create. */
@@ -52,6 +59,21 @@ export interface LocalWorkflowOptions {
     redeliveryDelayMs?: number;
     /** Invocations of the function running at once. */
     maxConcurrentBatches?: number;
+    /**
+     * Run the function with a work that hands every task off to a partner's API on loopback, which
+     * answers after `PARTNER_WORK_MS` (the `handoff` scenario).
+     */
+    handOff?: boolean;
+}
+
+/** The partner of the `handoff` scenario, and what it needs to answer tasks. */
+interface Partner {
+    api: PartnerApi;
+    client: SFNClient;
+    /** What went wrong when the partner answered, by task token, for the execution's notes. */
+    errors: Map<string, string>;
+    /** When the partner answered each task, by token. */
+    answeredAt: Map<string, number>;
 }
 
 interface Recorded {
@@ -94,6 +116,7 @@ export class LocalWorkflow {
         private readonly queue: LocalQueue,
         private readonly queueEvents: QueueEvent[],
         private readonly restoreEnv: () => void,
+        private readonly partner?: Partner,
     ) {
         const timeoutSeconds = options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds;
         const heartbeat = options.settings.heartbeatSeconds;
@@ -116,10 +139,16 @@ export class LocalWorkflow {
         const tokens = new TaskTokens();
         const endpoint = await StepFunctionsEndpoint.start({ respond: (call) => tokens.respond(call) });
         let loaded: ReturnType<typeof loadBundledHandler>;
+        let partner: Partner | undefined;
         try {
+            partner = options.handOff === true ? await startPartner(endpoint.url, options.settings.heartbeatSeconds) : undefined;
             // Builds the archive: may fail on a broken handler. The function answers only its queue's records.
-            loaded = loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN: LOCAL.queueArn });
+            loaded =
+                partner === undefined
+                    ? loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN: LOCAL.queueArn })
+                    : loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN: LOCAL.queueArn, [PARTNER_URL_VARIABLE]: partner.api.url }, HANDOFF_FUNCTION_ENTRY);
         } catch (error) {
+            await closePartner(partner);
             await endpoint.close(); // else its open server would keep the process alive
             throw error;
         }
@@ -139,9 +168,10 @@ export class LocalWorkflow {
         });
         let workflow: LocalWorkflow;
         try {
-            workflow = new LocalWorkflow(options, tokens, endpoint, queue, queueEvents, restoreEnv);
+            workflow = new LocalWorkflow(options, tokens, endpoint, queue, queueEvents, restoreEnv, partner);
         } catch (error) {
             restoreEnv();
+            await closePartner(partner);
             await endpoint.close();
             throw error;
         }
@@ -218,6 +248,11 @@ export class LocalWorkflow {
             };
 
         const start = Date.now();
+        if (this.partner !== undefined) {
+            notes.push(
+                `the function was built with a hand-off work (local/handoff-function.ts): it gave the task to a partner's API on loopback, which answers ${PARTNER_WORK_MS} ms later with SendTaskSuccess, as npm run callback does`,
+            );
+        }
         const run = this.machine.run(input as never, {
             context: {
                 Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: new Date(start).toISOString() },
@@ -288,6 +323,8 @@ export class LocalWorkflow {
         endExecution(); // the timeout scenario's function is back: the late message finds its task gone
         await Promise.all(messageIds.map((id) => this.queue.whenDone(id)));
 
+        const partnerError = this.partner?.errors.get(token);
+        if (partnerError !== undefined) notes.push(`the partner could not answer the task: ${partnerError}`);
         const ids = new Set(messageIds);
         const queueActivity: QueueActivity[] = this.queueEvents
             .filter((e) => ids.has(e.messageId))
@@ -330,9 +367,48 @@ export class LocalWorkflow {
         this.queue.close();
         this.tokens.closeAll();
         this.restoreEnv();
+        await closePartner(this.partner);
         await this.endpoint.close();
         return lines;
     }
+}
+
+/**
+ * Starts the partner of the `handoff` scenario: it answers each task after `PARTNER_WORK_MS` with
+ * SendTaskSuccess, sending heartbeats meanwhile when the task has HeartbeatSeconds, through the
+ * real SDK client and the code `npm run callback` uses.
+ */
+async function startPartner(endpointUrl: string, heartbeatSeconds: number | undefined): Promise<Partner> {
+    const client = new SFNClient({
+        region: LOCAL.region,
+        endpoint: endpointUrl,
+        credentials: { accessKeyId: "AKIDLOCALPARTNER", secretAccessKey: "local-partner" },
+        requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
+    });
+    const errors = new Map<string, string>();
+    const answeredAt = new Map<string, number>();
+    const send = async (task: PartnerTask, answer: Parameters<typeof sendTaskAnswer>[1]["answer"]) =>
+        assertTaskAnswerSent(await sendTaskAnswer(client, { taskToken: task.taskToken, answer }));
+    const api = await PartnerApi.start({
+        workMs: PARTNER_WORK_MS,
+        ...(heartbeatSeconds !== undefined ? { heartbeatMs: (heartbeatSeconds * 1000) / 3 } : {}),
+        heartbeat: (task) => send(task, { action: "heartbeat" }),
+        answer: async (task) => {
+            await send(task, {
+                action: "success",
+                output: JSON.stringify({ payload: task.input ?? null, result: "Completed by the partner after the hand-off." }),
+            });
+            answeredAt.set(task.taskToken, Date.now());
+        },
+        onError: (task, error) => errors.set(task.taskToken, error instanceof Error ? error.message : String(error)),
+    });
+    return { api, client, errors, answeredAt };
+}
+
+async function closePartner(partner: Partner | undefined): Promise<void> {
+    if (partner === undefined) return;
+    await partner.api.close();
+    partner.client.destroy();
 }
 
 /**

@@ -22,6 +22,7 @@ async function run(options: StartOptions): Promise<void> {
         source: `local run of ${config.file.split(/[\\/]/).pop()}`,
         taskTimeoutSeconds: options.taskTimeoutSeconds ?? shortened,
         maxConcurrentBatches: Math.max(5, Math.ceil(options.concurrency / 2)),
+        handOff: options.scenario === "handoff",
     });
     try {
         if (options.executions === 1) {

@@ -1,0 +1,107 @@
+/**
+ * A partner system on loopback, for the local run's `handoff` scenario: its API takes a task
+ * (`POST /` with the task token, the execution's ARN and its input), answers 202 at once, works on
+ * it for a while, sending heartbeats, and then answers the task itself, as an external process
+ * does, with the code `npm run callback` uses.
+ */
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** A task the partner was given. */
+export interface PartnerTask {
+    taskToken: string;
+    executionId?: string;
+    input?: unknown;
+}
+
+export interface PartnerOptions {
+    /** How long the partner works on a task before it answers. */
+    workMs: number;
+    /** Milliseconds between heartbeats while it works; none when omitted. */
+    heartbeatMs?: number;
+    /** Sends a heartbeat for the task. */
+    heartbeat(task: PartnerTask): Promise<void>;
+    /** Answers the task once the work is done. */
+    answer(task: PartnerTask): Promise<void>;
+    /** Called when a heartbeat or the answer fails (the local run reports it). */
+    onError(task: PartnerTask, error: unknown): void;
+}
+
+/** The largest request the partner reads: a task token, an ARN and an execution input (256 KiB). */
+const MAX_REQUEST_BYTES = 300 * 1024;
+
+export class PartnerApi {
+    private readonly timers = new Set<NodeJS.Timeout>();
+    /** Tasks received, in order. */
+    public readonly received: PartnerTask[] = [];
+
+    private constructor(
+        private readonly server: http.Server,
+        private readonly options: PartnerOptions,
+    ) {}
+
+    /** Starts the API on 127.0.0.1 on a free port. */
+    public static async start(options: PartnerOptions): Promise<PartnerApi> {
+        const server = http.createServer();
+        const partner = new PartnerApi(server, options);
+        server.on("request", (req, res) => void partner.handle(req, res));
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        return partner;
+    }
+
+    /** The URL the hand-off work posts to. */
+    public get url(): string {
+        const { port } = this.server.address() as AddressInfo;
+        return `http://127.0.0.1:${port}/`;
+    }
+
+    /** Stops taking tasks, cancels the work in progress and closes the server. */
+    public async close(): Promise<void> {
+        for (const timer of this.timers) clearTimeout(timer);
+        this.timers.clear();
+        this.server.closeAllConnections();
+        await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    }
+
+    private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+        const refuse = (status: number, reason: string) => {
+            res.writeHead(status, { "Content-Type": "text/plain" });
+            res.end(reason);
+        };
+        if (req.method !== "POST") return refuse(405, "POST a task");
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of req) {
+            size += (chunk as Buffer).length;
+            if (size > MAX_REQUEST_BYTES) return refuse(413, "task too large");
+            chunks.push(chunk as Buffer);
+        }
+        let task: PartnerTask;
+        try {
+            task = JSON.parse(Buffer.concat(chunks).toString("utf8")) as PartnerTask;
+        } catch {
+            return refuse(400, "not JSON");
+        }
+        if (typeof task?.taskToken !== "string" || task.taskToken === "") return refuse(400, "no taskToken");
+        this.received.push(task);
+        res.writeHead(202, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ accepted: true }));
+        this.work(task);
+    }
+
+    /** Works on the task: heartbeats every `heartbeatMs`, then the answer after `workMs`. */
+    private work(task: PartnerTask): void {
+        const { workMs, heartbeatMs } = this.options;
+        const later = (ms: number, action: () => Promise<void>) => {
+            const timer = setTimeout(() => {
+                this.timers.delete(timer);
+                action().catch((error: unknown) => this.options.onError(task, error));
+            }, ms);
+            this.timers.add(timer);
+        };
+        if (heartbeatMs !== undefined) {
+            for (let at = heartbeatMs; at < workMs; at += heartbeatMs) later(at, () => this.options.heartbeat(task));
+        }
+        later(workMs, () => this.options.answer(task));
+    }
+}
