@@ -147,6 +147,30 @@ describe("bundled callback function against a loopback Step Functions endpoint",
         for (const token of ["good-1", "good-2", "good-3"]) assert.equal(endpoint.callsOf("SendTaskSuccess", token).length, 1, token);
     });
 
+    it("keeps overlapping invocations apart: each response names exactly its own failures", async () => {
+        // The reproduction: one module-level batch processor, two invocations at once.
+        endpoint.latencyMs = 30;
+        try {
+            const a = {
+                Records: [
+                    sqsRecord("a-good", callbackMessage("good-a")),
+                    sqsRecord("a-bad", "{"),
+                    sqsRecord("a-good-2", callbackMessage("good-a2")),
+                ],
+            };
+            const b = { Records: [sqsRecord("b-bad", "[]"), sqsRecord("b-good", callbackMessage("good-b"))] };
+            const { result } = await captureLogs(async () => {
+                const first = handler(a, LAMBDA_CONTEXT);
+                await new Promise((resolve) => setTimeout(resolve, 5));
+                return Promise.all([first, handler(b, LAMBDA_CONTEXT)]);
+            });
+            assert.deepEqual(failedIds(result[0]), ["a-bad"]);
+            assert.deepEqual(failedIds(result[1]), ["b-bad"]);
+        } finally {
+            endpoint.latencyMs = 0;
+        }
+    });
+
     it("reports a work failure with SendTaskFailure (the default work fails when the input asks)", async () => {
         const { result } = await run({ Records: [sqsRecord("m1", callbackMessage("failing-input", { order: 42, fail: "out of stock" }))] });
         assert.deepEqual(result.batchItemFailures, []);
