@@ -28,6 +28,16 @@ export const LAMBDA_CONTEXT = {
 } as unknown as Context;
 
 /**
+ * A Lambda context like {@link LAMBDA_CONTEXT} whose remaining time counts down, as Lambda's does,
+ * from `timeoutMs` (the function timeout) at the moment it is created: for batches that take longer
+ * than the fixed 10 s of {@link LAMBDA_CONTEXT}, and for deadlines the handler derives from it.
+ */
+export function lambdaContext(timeoutMs: number): Context {
+    const deadline = Date.now() + timeoutMs;
+    return { ...LAMBDA_CONTEXT, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+}
+
+/**
  * Builds the archive, extracts its `index.js` to a scratch folder and requires it with the
  * environment set for `endpointUrl`. Each call loads a fresh copy (own client, own logger).
  */
