@@ -146,7 +146,11 @@ export class LocalWorkflow {
             loaded =
                 partner === undefined
                     ? loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN: LOCAL.queueArn })
-                    : loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN: LOCAL.queueArn, [PARTNER_URL_VARIABLE]: partner.api.url }, HANDOFF_FUNCTION_ENTRY);
+                    : loadBundledHandler(
+                          endpoint.url,
+                          { TASK_QUEUE_ARN: LOCAL.queueArn, [PARTNER_URL_VARIABLE]: partner.api.url },
+                          HANDOFF_FUNCTION_ENTRY,
+                      );
         } catch (error) {
             await closePartner(partner);
             await endpoint.close(); // else its open server would keep the process alive

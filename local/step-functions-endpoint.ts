@@ -6,7 +6,8 @@
  * serialization, error parsing and retries all run as they would against AWS.
  *
  * What it answers is up to the test: a function from each call to a reply (success, an error
- * response, or a dropped connection), with an optional latency.
+ * response, or a dropped connection), with an optional latency, and optionally Step Functions'
+ * throttling: a token bucket per action that answers `ThrottlingException` when it is empty.
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -21,6 +22,8 @@ export interface EndpointCall {
     /** 1 for the first request with this action and token, 2 for the SDK's first retry, … */
     attempt: number;
     headers: http.IncomingHttpHeaders;
+    /** True when the token bucket was empty: the call was answered with `ThrottlingException`, not by `respond`. */
+    throttled?: boolean;
 }
 
 export type Reply =
@@ -48,11 +51,58 @@ export const reply = {
     raw: (status: number, body: string): Reply => ({ kind: "raw", status, body }),
 };
 
+/**
+ * Step Functions' throttling of an API action: a token bucket per account and region. Each request
+ * takes a token; a request that finds the bucket empty is refused with `ThrottlingException` (HTTP
+ * 400) and takes none; the bucket refills continuously up to its size. The developer guide's quota
+ * table gives `SendTaskSuccess`, `SendTaskFailure` and `SendTaskHeartbeat` each a bucket of 3000
+ * tokens refilled at 500 per second in us-east-1, us-west-2 and eu-west-1, and 1500 at 300 per
+ * second in the other regions ({@link STEP_FUNCTIONS_TASK_TOKEN_QUOTA}); AWS may raise them at any
+ * time. The bucket is the account's, shared by every container of the function and every other
+ * caller in the region.
+ */
+export interface Throttle {
+    /** Tokens the bucket holds when full: the burst it admits. */
+    capacity: number;
+    /** Tokens added per second: the sustained rate it admits. */
+    refillPerSecond: number;
+}
+
+/** Step Functions' documented default quota for each task-token action, per account and region. */
+export const STEP_FUNCTIONS_TASK_TOKEN_QUOTA = {
+    /** us-east-1, us-west-2, eu-west-1. */
+    largeRegions: { capacity: 3000, refillPerSecond: 500 },
+    /** Every other region. */
+    otherRegions: { capacity: 1500, refillPerSecond: 300 },
+} as const satisfies Record<string, Throttle>;
+
 export interface EndpointOptions {
     /** How each call is answered; success when omitted. */
     respond?: (call: EndpointCall) => Reply;
     /** Delay before each answer, as a network and service would add. */
     latencyMs?: number;
+    /** Throttling, one bucket per action, each full at the start; none when omitted. */
+    throttle?: Throttle;
+}
+
+/** A token bucket as Step Functions keeps one per action: full at the start, refilled continuously. */
+class TokenBucket {
+    private tokens: number;
+    private updated = performance.now();
+
+    constructor(private readonly throttle: Throttle) {
+        this.tokens = throttle.capacity;
+    }
+
+    /** Takes a token if there is one. */
+    public take(): boolean {
+        const now = performance.now();
+        this.tokens = Math.min(this.throttle.capacity, this.tokens + ((now - this.updated) / 1000) * this.throttle.refillPerSecond);
+        this.updated = now;
+        if (this.tokens < 1) return false;
+        this.tokens -= 1;
+        return true;
+    }
 }
 
 const JSON_1_0 = "application/x-amz-json-1.0";
@@ -60,9 +110,13 @@ const JSON_1_0 = "application/x-amz-json-1.0";
 export class StepFunctionsEndpoint {
     /** Every call received, in order. */
     public readonly calls: EndpointCall[] = [];
+    /** Every HTTP request received, calls and refused requests alike (a malformed one is in no `calls`). */
+    public requests = 0;
     public respond: (call: EndpointCall) => Reply;
     public latencyMs: number;
     private readonly attempts = new Map<string, number>();
+    private throttleSetting?: Throttle;
+    private readonly buckets = new Map<TaskTokenAction, TokenBucket>();
 
     private constructor(
         private readonly server: http.Server,
@@ -70,6 +124,22 @@ export class StepFunctionsEndpoint {
     ) {
         this.respond = options.respond ?? reply.ok;
         this.latencyMs = options.latencyMs ?? 0;
+        this.throttleSetting = options.throttle;
+    }
+
+    /** The throttling in force; setting it (or `undefined`, for none) starts every bucket full. */
+    public get throttle(): Throttle | undefined {
+        return this.throttleSetting;
+    }
+
+    public set throttle(throttle: Throttle | undefined) {
+        this.throttleSetting = throttle;
+        this.buckets.clear();
+    }
+
+    /** Calls answered with `ThrottlingException` by the token bucket. */
+    public get throttledCalls(): number {
+        return this.calls.filter((call) => call.throttled).length;
     }
 
     /** Starts an endpoint on 127.0.0.1 on a free port. */
@@ -93,10 +163,12 @@ export class StepFunctionsEndpoint {
         return this.calls.filter((c) => c.action === action && (taskToken === undefined || c.input.taskToken === taskToken));
     }
 
-    /** Forgets the calls so far (the reply function stays). */
+    /** Forgets the calls and requests so far and fills the token buckets (the reply function and throttling stay). */
     public reset(): void {
         this.calls.length = 0;
+        this.requests = 0;
         this.attempts.clear();
+        this.buckets.clear();
     }
 
     public async close(): Promise<void> {
@@ -105,6 +177,7 @@ export class StepFunctionsEndpoint {
     }
 
     private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+        this.requests++;
         const chunks: Buffer[] = [];
         for await (const chunk of req) chunks.push(chunk as Buffer);
         const send = (status: number, body: Record<string, unknown>) => {
@@ -131,10 +204,12 @@ export class StepFunctionsEndpoint {
         const key = `${action} ${String(input.taskToken)}`;
         const attempt = (this.attempts.get(key) ?? 0) + 1;
         this.attempts.set(key, attempt);
-        const call: EndpointCall = { action, input, attempt, headers: req.headers };
+        const throttled = !this.takeToken(action);
+        const call: EndpointCall = { action, input, attempt, headers: req.headers, ...(throttled && { throttled }) };
         this.calls.push(call);
 
-        const answer = this.respond(call);
+        // Step Functions throttles before it looks at the request: `respond` is not asked.
+        const answer = throttled ? reply.error("ThrottlingException", 400, "Rate exceeded") : this.respond(call);
         if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
         switch (answer.kind) {
             case "ok":
@@ -157,5 +232,13 @@ export class StepFunctionsEndpoint {
                 res.end(answer.body);
                 return;
         }
+    }
+
+    /** Whether the action's bucket had a token (always, without throttling). */
+    private takeToken(action: TaskTokenAction): boolean {
+        if (this.throttleSetting === undefined) return true;
+        let bucket = this.buckets.get(action);
+        if (bucket === undefined) this.buckets.set(action, (bucket = new TokenBucket(this.throttleSetting)));
+        return bucket.take();
     }
 }

@@ -7,6 +7,7 @@ import { strict as assert } from "node:assert";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSEvent } from "aws-lambda";
 import { createRecordHandler, DEFAULT_RESULT, tokenFingerprint, type TaskWork } from "../functions/callback/callback";
+import { MAX_ATTEMPTS } from "../functions/callback/sfn-client";
 import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
 import { callbackMessage, RecordingLogger, sqsRecord, TASK_QUEUE_ARN } from "./support/sqs-events";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
@@ -29,7 +30,8 @@ function byToken(call: EndpointCall): Reply {
     return reply.ok();
 }
 
-const SDK_MAX_ATTEMPTS = 3; // the SDK's standard retry mode
+const SDK_MAX_ATTEMPTS = MAX_ATTEMPTS; // the function client's attempts per call (sfn-client.ts)
+const SDK_DEFAULT_MAX_ATTEMPTS = 3; // a client created with the SDK's defaults, as the core's tests below do
 
 describe("bundled callback function against a loopback Step Functions endpoint", () => {
     let endpoint: StepFunctionsEndpoint;
@@ -205,7 +207,7 @@ describe("bundled callback function against a loopback Step Functions endpoint",
         const { lines } = await run({
             Records: [
                 sqsRecord("a", callbackMessage(token)),
-                sqsRecord("b", callbackMessage(`throttled-${"y".repeat(600)}`)),
+                sqsRecord("b", callbackMessage(`timed-out-${"y".repeat(600)}`)),
                 sqsRecord("c", "oops"),
             ],
         });
@@ -260,6 +262,6 @@ describe("callback core with the real SDK client against a loopback endpoint", (
             ),
             (error: Error) => error.name === "ThrottlingException",
         );
-        assert.equal(endpoint.callsOf("SendTaskFailure", "throttled-failure").length, SDK_MAX_ATTEMPTS);
+        assert.equal(endpoint.callsOf("SendTaskFailure", "throttled-failure").length, SDK_DEFAULT_MAX_ATTEMPTS);
     });
 });

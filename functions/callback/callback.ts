@@ -31,6 +31,7 @@ import {
     type TaskFailure,
 } from "./error-text";
 import { heartbeatIntervalMs, startHeartbeats } from "./heartbeats";
+import { MAX_CALLS_IN_FLIGHT } from "./sfn-client";
 
 export { bound, describeFailure, LIMITS, redactToken, tokenFingerprint, type TaskFailure } from "./error-text";
 
@@ -206,13 +207,6 @@ export interface CallbackLogger {
     error(message: string, fields: Record<string, unknown>): void;
 }
 
-/**
- * Calls to Step Functions in flight at once, per container, unless told otherwise. The client's
- * connection pool serves them; more calls than connections would wait for one, and that wait
- * counts against the connection timeout.
- */
-export const DEFAULT_MAX_CALLS_IN_FLIGHT = 50;
-
 export interface CallbackDependencies {
     /** The Step Functions client (one per container). */
     client: Pick<SFNClient, "send">;
@@ -228,7 +222,10 @@ export interface CallbackDependencies {
     taskQueueArn?: string;
     /** The wait task's `HeartbeatSeconds`: heartbeats are sent while the work runs. None when omitted. */
     heartbeatSeconds?: number;
-    /** Calls to Step Functions in flight at once, for every record and invocation of this handler. */
+    /**
+     * Calls to Step Functions in flight at once, for every record and invocation of this handler
+     * ({@link MAX_CALLS_IN_FLIGHT} when omitted: see `sfn-client.ts` for why).
+     */
     maxCallsInFlight?: number;
 }
 
@@ -256,7 +253,7 @@ export function createRecordHandler(
 ): (record: SQSRecord, invocation?: RecordInvocation) => Promise<RecordOutcome> {
     const work = deps.work ?? defaultTaskWork;
     const { client, logger } = deps;
-    const limit = pLimit(deps.maxCallsInFlight ?? DEFAULT_MAX_CALLS_IN_FLIGHT);
+    const limit = pLimit(deps.maxCallsInFlight ?? MAX_CALLS_IN_FLIGHT);
     const heartbeatMs = deps.heartbeatSeconds !== undefined ? heartbeatIntervalMs(deps.heartbeatSeconds) : undefined;
 
     /** One call to Step Functions: waits for a free slot, then sends; both end when `signal` aborts. */

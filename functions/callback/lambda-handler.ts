@@ -5,11 +5,11 @@
  * in Lambda's init phase, before the first invocation.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { SFNClient } from "@aws-sdk/client-sfn";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { processBatch } from "./batch";
 import { createRecordHandler, type TaskWork } from "./callback";
 import { functionSettings } from "./settings";
+import { createStepFunctionsClient, warmUpStepFunctionsClient } from "./sfn-client";
 
 export interface LambdaHandlerOptions {
     /** The work done for each message; the default work when omitted. */
@@ -22,13 +22,11 @@ export type LambdaHandler = (event: SQSEvent, context: Context) => Promise<SQSBa
 export function createLambdaHandler(options: LambdaHandlerOptions = {}): LambdaHandler {
     const logger = new Logger({ serviceName: "callback-pattern" });
     // Region, credentials and endpoint come from the environment (AWS_REGION, and
-    // AWS_ENDPOINT_URL_SFN where set), as the SDK resolves them by default; the SDK's standard
-    // retry mode retries throttling, 5xx and network errors before a record fails.
-    const client = new SFNClient({
-        // The SDK sets no time limit on a request: a stalled call is given up after 2 s and retried
-        // while the invocation has time (its deadline aborts whatever is left).
-        requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
-    });
+    // AWS_ENDPOINT_URL_SFN where set); timeouts, retries and sockets are in sfn-client.ts.
+    const client = createStepFunctionsClient();
+    // Started in the init phase (no request leaves the process) and awaited by the first
+    // invocation, so that the first batch does not pay for the client's one-time set-up.
+    const warmedUp = warmUpStepFunctionsClient(client);
     const settings = functionSettings(process.env);
     for (const problem of settings.problems) logger.error(problem, {});
     const handleRecord = createRecordHandler({
@@ -39,6 +37,7 @@ export function createLambdaHandler(options: LambdaHandlerOptions = {}): LambdaH
         ...(options.work !== undefined ? { work: options.work } : {}),
     });
     return async (event, context) => {
+        await warmedUp;
         logger.addContext(context);
         return processBatch(event, context, handleRecord, logger);
     };
