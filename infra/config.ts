@@ -3,6 +3,7 @@
  * config strings into typed settings. Pure: it knows nothing of Pulumi, so that it can be tested
  * without a program and reused by tools that read `Pulumi.<stack>.yaml` themselves.
  */
+import { MAX_ATTEMPTS, minimumFunctionTimeoutSeconds, REQUEST_TIMEOUT_MS, stalledCallMs } from "../functions/callback/client-settings";
 import { MAX_TASK_TIMEOUT_SECONDS } from "./definition";
 
 /** Step Functions log levels (`LoggingConfiguration.level`). */
@@ -314,6 +315,18 @@ export function settingsWarnings(
                 `(a redelivery every ${visibility} s, the queue's visibility timeout = 6 × functionTimeoutSeconds + maxBatchingWindowSeconds), ` +
                 `not less than taskTimeoutSeconds (${settings.taskTimeoutSeconds}): the later deliveries find the task timed out.`,
         );
+    }
+
+    // A call that never answers is given up by the SDK after its attempts; a shorter function cuts it off sooner.
+    const shortest = minimumFunctionTimeoutSeconds();
+    const retries =
+        `the SDK gives a Step Functions call that does not answer ${MAX_ATTEMPTS} attempts of ${REQUEST_TIMEOUT_MS / 1000} s, ${(stalledCallMs() / 1000).toFixed(2)} s in all, ` +
+        `and the function stops a little before its timeout (functions/callback/deadline.ts): with less than ${shortest} s, such a call is cut off before its last attempts ` +
+        "and its record goes back to the queue sooner than it needs to (throttled calls back off longer still, and are cut off at the deadline too).";
+    if (secretKeys.has("functionTimeoutSeconds")) {
+        notChecked("functionTimeoutSeconds", ["functionTimeoutSeconds"], `make sure it is at least ${shortest} s: ${retries}`);
+    } else if (settings.functionTimeoutSeconds < shortest) {
+        warnings.push(`${namespace}:functionTimeoutSeconds (${settings.functionTimeoutSeconds}) is less than ${shortest} s: ${retries}`);
     }
 
     const heartbeatSecrets = secretAmong("heartbeatSeconds", "functionTimeoutSeconds", "maxBatchingWindowSeconds");

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSEvent } from "aws-lambda";
 import { createRecordHandler, DEFAULT_RESULT, tokenFingerprint, type TaskWork } from "../functions/callback/callback";
-import { MAX_ATTEMPTS } from "../functions/callback/sfn-client";
+import { MAX_ATTEMPTS } from "../functions/callback/client-settings";
 import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
 import { callbackMessage, RecordingLogger, sqsRecord, TASK_QUEUE_ARN } from "./support/sqs-events";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";

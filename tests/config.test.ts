@@ -11,6 +11,7 @@ import {
     settingsWarnings,
     type CallbackPatternSettings,
 } from "../infra/config";
+import { MAX_ATTEMPTS, minimumFunctionTimeoutSeconds } from "../functions/callback/client-settings";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { loadStackSettings } from "../local/stack-config";
 
@@ -183,6 +184,30 @@ describe("stack configuration", () => {
                 warnings[0],
                 /^callback-pattern:maxReceiveCount \(5\) deliveries of a failing message span 720 s .* not less than taskTimeoutSeconds \(300\)/,
             );
+        });
+
+        it("warns when the function timeout is too short for a stalled call's retries, and only then", () => {
+            const shortest = minimumFunctionTimeoutSeconds();
+            assert.ok(DEFAULT_SETTINGS.functionTimeoutSeconds >= shortest, "the default fits");
+            const warnings = settingsWarnings(NS, { ...DEFAULT_SETTINGS, functionTimeoutSeconds: shortest - 1 });
+            assert.equal(warnings.length, 1);
+            assert.match(
+                warnings[0],
+                new RegExp(
+                    `^callback-pattern:functionTimeoutSeconds \\(${shortest - 1}\\) is less than ${shortest} s: the SDK gives a Step Functions call that does not answer ${MAX_ATTEMPTS} attempts`,
+                ),
+            );
+            assert.deepEqual(settingsWarnings(NS, { ...DEFAULT_SETTINGS, functionTimeoutSeconds: shortest }), []);
+            // Set as a secret, it is not compared: a note says what to make sure of, whatever the value.
+            const notes = settingsWarnings(NS, { ...DEFAULT_SETTINGS, functionTimeoutSeconds: 3 }, new Set(["functionTimeoutSeconds"]));
+            assert.ok(
+                notes.some((note) =>
+                    note.startsWith(
+                        `${NS}:functionTimeoutSeconds is not checked, since functionTimeoutSeconds is set as a secret: make sure it is at least ${shortest} s`,
+                    ),
+                ),
+            );
+            assert.ok(notes.every((note) => !/\(3\)/.test(note)));
         });
 
         it("warns when a heartbeat would expire before a failed message comes back", () => {

@@ -9,16 +9,21 @@ import { MAXIMUM_RETRY_DELAY, Retry } from "@smithy/core/retry";
 import type { FinalizeHandler, FinalizeHandlerArguments, MetadataBearer } from "@smithy/types";
 import {
     CONNECTION_TIMEOUT_MS,
-    createStepFunctionsClient,
     MAX_ATTEMPTS,
     MAX_CALLS_IN_FLIGHT,
     MAX_SOCKETS,
+    minimumFunctionTimeoutSeconds,
     REQUEST_TIMEOUT_MS,
     RETRY_MODE,
     SDK_BACKOFF,
+    stalledCallMs,
+    worstCaseSendMs,
+} from "../functions/callback/client-settings";
+import { deadlineMarginMs } from "../functions/callback/deadline";
+import {
+    createStepFunctionsClient,
     warmUpStepFunctionsClient,
     WARM_UP_TOKEN,
-    worstCaseSendMs,
     type StepFunctionsClientOptions,
 } from "../functions/callback/sfn-client";
 import { captureLogs, lambdaContext, loadBundledHandler } from "../local/bundled-handler";
@@ -108,7 +113,16 @@ describe("Step Functions client of the callback function", () => {
             assert.equal(worstCaseSendMs({ maxAttempts: 10, requestTimeoutMs: 0 }), 1000 + 2000 + 4000 + 8000 + 16_000 + 4 * 20_000);
         });
 
-        it("gives up on a call that never answers within the worst case, after every attempt", async () => {
+        it("gives a stalled call's time, and the shortest function timeout that lets it make every attempt", () => {
+            assert.equal(stalledCallMs(), 5 * 1500 + 50 + 100 + 200 + 400);
+            assert.equal(stalledCallMs({ maxAttempts: 1 }), 1500);
+            const seconds = minimumFunctionTimeoutSeconds();
+            assert.equal(seconds, 10);
+            const budget = (s: number) => s * 1000 - deadlineMarginMs(s * 1000);
+            assert.ok(budget(seconds) >= stalledCallMs() && budget(seconds - 1) < stalledCallMs());
+        });
+
+        it("gives up on a call that never answers after every attempt, within a stalled call's time", async () => {
             endpoint.respond = () => ({ kind: "stall" });
             try {
                 const started = Date.now();
@@ -118,7 +132,7 @@ describe("Step Functions client of the callback function", () => {
                 const elapsed = Date.now() - started;
                 assert.equal(endpoint.callsOf("SendTaskSuccess", "stalled").length, MAX_ATTEMPTS);
                 assert.ok(elapsed >= MAX_ATTEMPTS * REQUEST_TIMEOUT_MS, `gave up after ${elapsed} ms`);
-                assert.ok(elapsed <= worstCaseSendMs(), `took ${elapsed} ms, more than the worst case ${worstCaseSendMs()} ms`);
+                assert.ok(elapsed <= stalledCallMs() + 200, `took ${elapsed} ms, more than a stalled call's ${stalledCallMs()} ms`);
             } finally {
                 endpoint.respond = () => ({ kind: "ok" });
             }

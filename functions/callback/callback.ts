@@ -31,7 +31,7 @@ import {
     type TaskFailure,
 } from "./error-text";
 import { heartbeatIntervalMs, startHeartbeats } from "./heartbeats";
-import { MAX_CALLS_IN_FLIGHT } from "./sfn-client";
+import { MAX_CALLS_IN_FLIGHT } from "./client-settings";
 
 export { bound, describeFailure, LIMITS, redactToken, tokenFingerprint, type TaskFailure } from "./error-text";
 
