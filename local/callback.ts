@@ -1,0 +1,118 @@
+/**
+ * `npm run callback`: returns a task token by hand (an operator, a test, a shell script), as the
+ * external process of a hand-off does: `SendTaskSuccess` with an output, `SendTaskFailure` with an
+ * error and cause, or `SendTaskHeartbeat`. The token comes from a file or standard input (or, with
+ * a warning, the command line), and is never printed: only its fingerprint.
+ *
+ * Exit codes ({@link CALLBACK_EXIT}): 0 sent; 1 refused or unreachable; 2 a bad flag or input (a
+ * token or output Step Functions refuses included), or no region; 3 the task is gone (timed out,
+ * already answered, or its execution ended). Never a stack trace; bounded in time throughout.
+ */
+import { CliError, runCommand } from "./cli";
+import {
+    CALLBACK_EXIT,
+    CALLBACK_USAGE,
+    exitCodeOfRefusal,
+    parseCallbackArgs,
+    readCallbackRequest,
+    type CallbackOptions,
+} from "./callback-args";
+import { printable } from "./execution-view";
+import { redactToken, type TaskAnswerRefused, type TaskAnswerRequest, type TaskAnswerResult } from "./task-token-answer";
+
+// A reader that goes away (`| head -c1`) must not crash the command: what it would have printed is
+// lost, the exit code still says what happened.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+
+/** The answer was not taken; its exit code is {@link exitCodeOfRefusal}'s. */
+class RefusedError extends Error {
+    constructor(public readonly result: TaskAnswerRefused) {
+        super(`${result.action} for task token ${result.tokenFingerprint}: ${result.message}`);
+        this.name = "RefusedError";
+    }
+}
+
+/** The token, once known, so that no message of an unexpected error can show it. */
+let knownToken = "";
+
+/** Per-attempt limits of the client: the SDK sets none, and a stalled call would wait forever. */
+const CLIENT_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true };
+
+function sentLine(request: TaskAnswerRequest, result: TaskAnswerResult & { ok: true }): string {
+    const { answer } = request;
+    const what =
+        answer.action === "success"
+            ? `output of ${Buffer.byteLength(answer.output, "utf8")} bytes`
+            : answer.action === "failure"
+              ? `error ${printable(JSON.stringify(answer.error ?? ""))}${answer.cause !== undefined ? `, cause of ${answer.cause.length} characters` : ""}`
+              : "the task keeps waiting";
+    const retried = result.attempts > 1 ? `; ${result.attempts} attempts` : "";
+    return `sent ${result.action} for task token ${result.tokenFingerprint} (${what}${retried})`;
+}
+
+async function run(options: CallbackOptions): Promise<void> {
+    const deadline = Date.now() + options.timeoutSeconds * 1000;
+    if (options.token.from === "argument") {
+        knownToken = options.token.value;
+        console.error(
+            "warning: --token puts the task token in your shell history and in the process list; prefer --token-file PATH, or --token-file - with the token on standard input",
+        );
+    }
+    const { SFNClient } = await import("@aws-sdk/client-sfn");
+    const { sendTaskAnswer } = await import("./task-token-answer");
+    const client = new SFNClient({ requestHandler: CLIENT_TIMEOUTS });
+    try {
+        // Checked before any input is read: without a region there is nowhere to send.
+        let region: string;
+        try {
+            region = await client.config.region();
+        } catch {
+            throw new CliError(
+                "no AWS region is set: set AWS_REGION to the state machine's region (the region in its ARN, the stack output stateMachineArn)",
+            );
+        }
+        const request = await readCallbackRequest(options, deadline);
+        knownToken = request.taskToken;
+        const result = await sendTaskAnswer(client, request, { timeoutMs: Math.max(1, deadline - Date.now()) });
+        if (options.json) {
+            const { ok, ...fields } = result;
+            console.log(
+                JSON.stringify({
+                    sent: ok,
+                    ...fields,
+                    region,
+                    exitCode: result.ok ? CALLBACK_EXIT.sent : exitCodeOfRefusal(result.reason),
+                }),
+            );
+        }
+        if (!result.ok) {
+            if (result.reason === "invalid-token" || result.reason === "unreachable") result.message += ` (region ${printable(region)})`;
+            throw new RefusedError(result);
+        }
+        if (!options.json) console.log(sentLine(request, result));
+    } finally {
+        client.destroy();
+    }
+}
+
+void runCommand(
+    {
+        command: "npm run callback",
+        usage: CALLBACK_USAGE,
+        parse: parseCallbackArgs,
+        run,
+        isUsageError: () => false,
+        describe: (error) => {
+            if (error instanceof RefusedError || error instanceof CliError) return printable(redactToken(error.message, knownToken));
+            const { name, message } = error as Error;
+            return printable(redactToken(`${name}: ${message}`, knownToken));
+        },
+        exitCode: (error) => (error instanceof RefusedError ? exitCodeOfRefusal(error.result.reason) : undefined),
+    },
+    process.argv.slice(2),
+).then((code) => {
+    process.exitCode = code;
+    // Whatever might still hold the process (a file that never opens, a socket): the outcome is
+    // known and printed, so it ends now, with its code.
+    setTimeout(() => process.exit(code), 1_000).unref();
+});
