@@ -21,8 +21,12 @@ import { printable } from "./execution-view";
 import { redactToken, type TaskAnswerRefused, type TaskAnswerRequest, type TaskAnswerResult } from "./task-token-answer";
 
 // A reader that goes away (`| head -c1`) must not crash the command: what it would have printed is
-// lost, the exit code still says what happened.
+// lost, the exit code still says what happened. (console.log ignores such errors where pipes are
+// written synchronously, as on Linux, but not where they are written later, as on macOS.)
 for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+
+/** The outcome's one line on stdout. */
+const print = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The answer was not taken; its exit code is {@link exitCodeOfRefusal}'s. */
 class RefusedError extends Error {
@@ -76,7 +80,7 @@ async function run(options: CallbackOptions): Promise<void> {
         const result = await sendTaskAnswer(client, request, { timeoutMs: Math.max(1, deadline - Date.now()) });
         if (options.json) {
             const { ok, ...fields } = result;
-            console.log(
+            print(
                 JSON.stringify({
                     sent: ok,
                     ...fields,
@@ -89,7 +93,7 @@ async function run(options: CallbackOptions): Promise<void> {
             if (result.reason === "invalid-token" || result.reason === "unreachable") result.message += ` (region ${printable(region)})`;
             throw new RefusedError(result);
         }
-        if (!options.json) console.log(sentLine(request, result));
+        if (!options.json) print(sentLine(request, result));
     } finally {
         client.destroy();
     }
