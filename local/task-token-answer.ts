@@ -390,7 +390,7 @@ function refusalOf(error: unknown, action: TaskAnswerAction, token: string): Omi
         const where = resource !== undefined ? resource : "the state machine that issued the token";
         const what = isNamed(error, "KmsAccessDeniedException")
             ? `Step Functions could not use its KMS key on the caller's behalf (${errorName}: ${detail})`
-            : `the caller may not call states:${action} on ${where}: grant states:${action} (with SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat) on the state machine's ARN, the stack output stateMachineArn (${errorName}: ${detail})`;
+            : `the caller may not call states:${action} on ${where}: its role needs states:SendTaskSuccess, states:SendTaskFailure and states:SendTaskHeartbeat on the state machine's ARN, the stack output stateMachineArn (see examples/consumer) (${errorName}: ${detail})`;
         return refused("access-denied", what);
     }
     if (BAD_CREDENTIALS.has(errorName))

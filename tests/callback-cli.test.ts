@@ -479,7 +479,7 @@ describe("npm run callback", () => {
             assert.match(
                 stderr,
                 new RegExp(
-                    `^error: SendTaskFailure for task token ${task.fingerprint}: the caller may not call states:SendTaskFailure on ${machine}: grant states:SendTaskFailure \\(with SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat\\) on the state machine's ARN, the stack output stateMachineArn \\(AccessDeniedException: .*; token: \\[task token ${task.fingerprint}\\]; start: \\[part of the task token\\]\\)\\n$`,
+                    `^error: SendTaskFailure for task token ${task.fingerprint}: the caller may not call states:SendTaskFailure on ${machine}: its role needs states:SendTaskSuccess, states:SendTaskFailure and states:SendTaskHeartbeat on the state machine's ARN, the stack output stateMachineArn \\(see examples/consumer\\) \\(AccessDeniedException: .*; token: \\[task token ${task.fingerprint}\\]; start: \\[part of the task token\\]\\)\\n$`,
                 ),
             );
         });

@@ -289,7 +289,7 @@ describe("task token answers (local/task-token-answer.ts)", () => {
             assert.match(
                 denied.message,
                 new RegExp(
-                    `^the caller may not call states:SendTaskSuccess on ${machine}: grant states:SendTaskSuccess .* the stack output stateMachineArn`,
+                    `^the caller may not call states:SendTaskSuccess on ${machine}: its role needs states:SendTaskSuccess, states:SendTaskFailure and states:SendTaskHeartbeat on the state machine's ARN, the stack output stateMachineArn \\(see examples/consumer\\) \\(AccessDeniedException: User: `,
                 ),
             );
             assert.match(denied.message, new RegExp(`\\(token \\[task token ${tokenFingerprint(TOKEN)}\\]\\)\\)$`));
