@@ -18,7 +18,8 @@
  * replaced ({@link redactToken}).
  *
  * @example
- * const client = new SFNClient({});  // region, credentials, endpoint from the environment
+ * // Region, credentials and endpoint from the environment; timeouts per attempt (the SDK sets none).
+ * const client = new SFNClient({ requestHandler: { connectionTimeout: 3000, requestTimeout: 5000, throwOnRequestTimeout: true } });
  * const result = await sendTaskAnswer(client, { taskToken, answer: { action: "success", output: '{"approved":true}' } });
  * if (!result.ok && result.reason === "task-gone") console.log(result.message); // too late: timed out or already answered
  */
@@ -276,7 +277,8 @@ export interface SendTaskAnswerOptions {
     /**
      * How long the whole call may take, the client's retries included, before it is abandoned
      * with `timed-out` (default {@link DEFAULT_ANSWER_TIMEOUT_MS}). Give the client per-attempt
-     * timeouts too (`requestHandler: { connectionTimeout, requestTimeout }`): the SDK sets none.
+     * timeouts too (`requestHandler: { connectionTimeout, requestTimeout, throwOnRequestTimeout:
+     * true }`): the SDK sets none, and without `throwOnRequestTimeout` a request timeout only warns.
      */
     timeoutMs?: number;
     /** Abandons the call (`aborted`) when it fires. */
