@@ -5,6 +5,8 @@
  */
 import type { Readable } from "node:stream";
 import * as fs from "node:fs";
+import * as net from "node:net";
+import * as tty from "node:tty";
 import { parseArgs } from "node:util";
 import { LIMITS } from "../functions/callback/callback";
 import { CliError } from "./cli";
@@ -227,9 +229,29 @@ export interface CallbackInputs {
     notice(message: string): void;
 }
 
+/**
+ * A stream of the file at `path` that never holds a thread: a FIFO (a named pipe, or the
+ * `/dev/fd/N` of a shell's process substitution, `--token-file <(pass show …)`) opened as a file
+ * would block one of Node's threads until a writer comes, past any deadline and even past
+ * `process.exit`; it is opened without blocking and read as a pipe instead. A terminal is read as
+ * one. Throws what opening throws (ENOENT, EACCES, …).
+ */
+export function openInputFile(path: string): Readable {
+    const stat = fs.statSync(path);
+    if (stat.isFIFO() || stat.isSocket()) {
+        const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+        return new net.Socket({ fd, readable: true, writable: false });
+    }
+    if (stat.isCharacterDevice()) {
+        const fd = fs.openSync(path, "r");
+        return tty.isatty(fd) ? new tty.ReadStream(fd) : fs.createReadStream("", { fd });
+    }
+    return fs.createReadStream(path);
+}
+
 const defaultInputs = (): CallbackInputs => ({
     stdin: process.stdin,
-    openFile: (path) => fs.createReadStream(path),
+    openFile: openInputFile,
     notice: (message) => console.error(message),
 });
 
@@ -304,7 +326,11 @@ export async function readCallbackRequest(
             if (inputs.stdin.isTTY === true) inputs.notice(`Reading ${holds} from standard input: paste it, then press Ctrl-D.`);
             stream = inputs.stdin;
         } else {
-            stream = inputs.openFile(source.path);
+            try {
+                stream = inputs.openFile(source.path);
+            } catch (error) {
+                throw new CliError(`cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? printable((error as Error).message)}`);
+            }
         }
         return utf8(await readBounded(stream, what, maxBytes, deadline, limit), what);
     };

@@ -4,7 +4,7 @@
  * it prints, its exit codes, and that the token never shows in its output.
  */
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,6 +13,7 @@ import { LIMITS, tokenFingerprint } from "../functions/callback/callback";
 import {
     CALLBACK_EXIT,
     exitCodeOfRefusal,
+    openInputFile,
     parseCallbackArgs,
     readBounded,
     readCallbackRequest,
@@ -43,7 +44,7 @@ function usageError(args: string[]): string {
 
 /** Inputs for readCallbackRequest: standard input from `stdin`, files from the disk. */
 function inputs(stdin: Readable, notices: string[] = []): CallbackInputs {
-    return { stdin, openFile: (p) => fs.createReadStream(p), notice: (m) => notices.push(m) };
+    return { stdin, openFile: openInputFile, notice: (m) => notices.push(m) };
 }
 
 const soon = () => Date.now() + 5000;
@@ -260,6 +261,30 @@ describe("npm run callback", () => {
                 await failure(outputArgs(file("big.json", JSON.stringify("x".repeat(LIMITS.outputBytes - 1))))),
                 `--output-file ${path.join(dir, "big.json")} is 262145 bytes of UTF-8; a task output holds at most 262144`,
             );
+        });
+
+        it("a named pipe is read as a pipe, without blocking a thread: its writer may come later, or never", async () => {
+            const fifo = path.join(dir, "token.fifo");
+            execFileSync("mkfifo", [fifo]);
+            // A writer that comes after the command opened the pipe.
+            const writer = spawn("sh", ["-c", 'sleep 0.3; printf "%s\\n" "$TOKEN" > "$FIFO"'], {
+                env: { ...process.env, TOKEN, FIFO: fifo },
+            });
+            const request = await readCallbackRequest(
+                parseCallbackArgs(["--token-file", fifo, "--heartbeat"]),
+                soon(),
+                inputs(Readable.from([])),
+            );
+            assert.equal(request.taskToken, TOKEN);
+            await new Promise((resolve) => writer.on("close", resolve));
+            // No writer at all: the deadline ends it, and nothing is left holding the process.
+            const started = Date.now();
+            await assert.rejects(
+                readCallbackRequest(parseCallbackArgs(["--token-file", fifo, "--heartbeat"]), Date.now() + 300, inputs(Readable.from([]))),
+                (error: unknown) => error instanceof CliError && /^--token-file .*token\.fifo did not end within 0 s/.test(error.message),
+            );
+            assert.ok(Date.now() - started < 1000);
+            assert.throws(() => openInputFile(path.join(dir, "missing")), { code: "ENOENT" });
         });
 
         it("gives up on an input that does not end by the deadline", async () => {
@@ -533,6 +558,27 @@ describe("npm run callback", () => {
                 assert.match(stderr, message);
             }
             assert.equal(endpoint.calls.length, 0);
+        });
+
+        it("the token from a shell's process substitution; a named pipe nobody writes to ends at the timeout", async () => {
+            const task = waitingTask();
+            const tokenFile = file("substituted.token", task.token);
+            const command = [process.execPath, "-r", "ts-node/register/transpile-only", "local/callback.ts"].map((a) => `'${a}'`).join(" ");
+            const substituted = await run([], {
+                via: "shell",
+                shell: `${command} --token-file <(sleep 0.2; cat '${tokenFile}') --output 5`,
+            });
+            assert.equal(substituted.code, 0, substituted.stderr);
+            assert.equal(await task.result, 5);
+            const fifo = path.join(dir, "nobody.fifo");
+            execFileSync("mkfifo", [fifo]);
+            const { code, stderr, ms } = await run(["--token-file", fifo, "--heartbeat", "--timeout-seconds", "1"]);
+            assert.equal(code, 2);
+            assert.match(
+                stderr,
+                /^error: --token-file .*nobody\.fifo did not end within 1 s \(nothing written to it, or no end of input\?\)\n$/,
+            );
+            assert.ok(ms < 8000, `${ms} ms`);
         });
 
         it("bad flags: exit 2 with a hint and no stack trace", async () => {
