@@ -64,17 +64,21 @@ async function run(options: CallbackOptions): Promise<void> {
     }
     const { SFNClient } = await import("@aws-sdk/client-sfn");
     const { sendTaskAnswer } = await import("./task-token-answer");
-    const client = new SFNClient({ requestHandler: CLIENT_TIMEOUTS });
+    // Checked before any input is read: without a region there is nowhere to send.
+    let client: InstanceType<typeof SFNClient>;
+    let region: string;
     try {
-        // Checked before any input is read: without a region there is nowhere to send.
-        let region: string;
-        try {
-            region = await client.config.region();
-        } catch {
-            throw new CliError(
-                "no AWS region is set: set AWS_REGION to the state machine's region (the region in its ARN, the stack output stateMachineArn)",
-            );
-        }
+        client = new SFNClient({ requestHandler: CLIENT_TIMEOUTS });
+        region = await client.config.region();
+    } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new CliError(
+            /^Region is missing/.test(message)
+                ? "no AWS region is set: set AWS_REGION to the state machine's region (the region in its ARN, the stack output stateMachineArn)"
+                : `the AWS region is not valid (${printable(message)}): set AWS_REGION to the state machine's region (the region in its ARN)`,
+        );
+    }
+    try {
         const request = await readCallbackRequest(options, deadline);
         knownToken = request.taskToken;
         const result = await sendTaskAnswer(client, request, { timeoutMs: Math.max(1, deadline - Date.now()) });

@@ -34,6 +34,7 @@ import {
     type SFNClient,
 } from "@aws-sdk/client-sfn";
 import { LIMITS, tokenFingerprint } from "../functions/callback/callback";
+import { printable } from "./execution-view";
 
 /** What to send for a task: its output, its failure, or a heartbeat that keeps it waiting. */
 export type TaskAnswer =
@@ -223,6 +224,7 @@ export function checkTaskAnswerRequest(request: TaskAnswerRequest): TaskAnswerRe
  *   on every attempt.
  * - `timed-out`: no outcome within the deadline ({@link SendTaskAnswerOptions.timeoutMs}).
  * - `aborted`: the caller's abort signal fired.
+ * - `client-error`: the SDK could not make the call at all (an endpoint that is not a URL, say).
  *
  * After `unreachable` (but for a refused connection), `timed-out` and `aborted`, the answer may or
  * may not have reached Step Functions: send the same answer again; `task-gone` then means that
@@ -241,7 +243,8 @@ export type TaskAnswerRefusal =
     | "service-error"
     | "unreachable"
     | "timed-out"
-    | "aborted";
+    | "aborted"
+    | "client-error";
 
 /** Refusals that a later attempt may overcome (the others need a change first, or never pass). */
 export const RETRYABLE_REFUSALS: ReadonlySet<TaskAnswerRefusal> = new Set(["throttled", "service-error", "unreachable", "timed-out"]);
@@ -256,7 +259,7 @@ export interface TaskAnswerSent {
     attempts: number;
 }
 
-/** The answer was not taken; `message` says why, in a sentence safe to print (no token in it). */
+/** The answer was not taken; `message` says why, in a sentence safe to print (no token, no terminal control in it). */
 export interface TaskAnswerRefused {
     ok: false;
     action: TaskAnswerAction;
@@ -354,9 +357,11 @@ const THROTTLING = new Set(["ThrottlingException", "TooManyRequestsException", "
 /** Classifies what `client.send` threw. */
 function refusalOf(error: unknown, action: TaskAnswerAction, token: string): Omit<TaskAnswerRefused, "ok" | "action" | "tokenFingerprint"> {
     const shape = (typeof error === "object" && error !== null ? error : {}) as ErrorShape;
-    const errorName = cut(String(shape.name ?? "Error"), 100);
+    // What the service (or whatever answers in its place) sent is shown without its terminal
+    // controls, without the token, and cut to a readable length.
+    const errorName = cut(printable(redactToken(String(shape.name ?? "Error"), token)), 100);
     const attempts = shape.$metadata?.attempts;
-    const detail = cut(redactToken(String(shape.message ?? error), token));
+    const detail = cut(printable(redactToken(String(shape.message ?? error), token)));
     const tries = attempts !== undefined && attempts > 1 ? ` on all ${attempts} attempts` : "";
     const refused = (reason: TaskAnswerRefusal, message: string): Omit<TaskAnswerRefused, "ok" | "action" | "tokenFingerprint"> => ({
         reason,
@@ -415,6 +420,13 @@ function refusalOf(error: unknown, action: TaskAnswerAction, token: string): Omi
     }
     if (shape.$fault === "server" || (shape.$metadata?.httpStatusCode ?? 0) >= 500) {
         return refused("service-error", `Step Functions failed (${errorName}: ${detail})${tries}; try again later`);
+    }
+    if (shape.$fault === undefined) {
+        // Not an answer of the service: the SDK could not make the call (an endpoint that is not a URL, say).
+        return refused(
+            "client-error",
+            `the call could not be made (${errorName}: ${detail}); check the client's endpoint and region (AWS_ENDPOINT_URL_SFN, AWS_REGION)`,
+        );
     }
     return refused("service-error", `Step Functions refused the call (${errorName}: ${detail})`);
 }
@@ -486,7 +498,7 @@ export async function sendTaskAnswer(
             return deadline.signal.aborted
                 ? refuse({
                       reason: "timed-out",
-                      message: `no outcome from Step Functions within ${timeoutMs / 1000} s; whether the answer arrived is unknown: send it again`,
+                      message: `no outcome from Step Functions within ${Math.round(timeoutMs / 100) / 10} s; whether the answer arrived is unknown: send it again`,
                       retryable: true,
                   })
                 : refuse({

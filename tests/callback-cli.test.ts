@@ -509,7 +509,7 @@ describe("npm run callback", () => {
             );
         });
 
-        it("no region: exit 2 before reading or sending anything", async () => {
+        it("no region, or one that is not valid: exit 2 before reading or sending anything", async () => {
             const { code, stderr } = await run(["--token-file", "-", "--heartbeat"], { env: { AWS_REGION: undefined }, stdin: "x" });
             assert.equal(code, 2);
             assert.equal(
@@ -517,6 +517,12 @@ describe("npm run callback", () => {
                 "error: no AWS region is set: set AWS_REGION to the state machine's region (the region in its ARN, the stack output stateMachineArn)\n",
             );
             assert.equal(endpoint.calls.length, 0);
+            const invalid = await run(["--token-file", "-", "--heartbeat"], { env: { AWS_REGION: "eu-west-1/../x" }, stdin: "x" });
+            assert.equal(invalid.code, 2);
+            assert.equal(
+                invalid.stderr,
+                'error: the AWS region is not valid (Region not accepted: region="eu-west-1/../x" is not a valid hostname component.): set AWS_REGION to the state machine\'s region (the region in its ARN)\n',
+            );
         });
 
         it("a stalled endpoint, and one nobody listens on: exit 1 within the timeout", async () => {

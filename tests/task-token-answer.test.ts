@@ -300,6 +300,38 @@ describe("task token answers (local/task-token-answer.ts)", () => {
             assert.match(kms.message, /could not use its KMS key/);
         });
 
+        it("what the service sends is shown without terminal controls, cut to a readable length", async () => {
+            const hostile = await refusalFor(
+                reply.error("Evil\u001b[2J\u202eType", 400, `\u001b]0;pwned\u0007 ${TOKEN} ${"A".repeat(100_000)}`),
+            );
+            assert.equal(hostile.reason, "service-error");
+            assert.equal(hostile.errorName, "Evil\\u001b[2J\\u202eType");
+            assert.match(
+                hostile.message,
+                new RegExp(
+                    `^Step Functions refused the call \\(Evil\\\\u001b\\[2J\\\\u202eType: \\\\u001b\\]0;pwned\\\\u0007 \\[task token ${tokenFingerprint(TOKEN)}\\] A+…\\)$`,
+                ),
+            );
+            assert.ok(hostile.message.length < 1200, `${hostile.message.length} characters`);
+            assert.ok(![...hostile.message].some((c) => c < " " || c === "\u202e"), "a control character is left");
+        });
+
+        it("a call the SDK cannot make (an endpoint that is not a URL): client-error", async () => {
+            const broken = new SFNClient({
+                region: "eu-west-1",
+                endpoint: "not a url",
+                credentials: { accessKeyId: "AKID", secretAccessKey: "s" },
+            });
+            const result = (await sendTaskAnswer(broken, { taskToken: TOKEN, answer: { action: "heartbeat" } })) as TaskAnswerRefused;
+            assert.deepEqual(
+                [result.reason, result.message],
+                [
+                    "client-error",
+                    "the call could not be made (TypeError: Invalid URL); check the client's endpoint and region (AWS_ENDPOINT_URL_SFN, AWS_REGION)",
+                ],
+            );
+        });
+
         it("credentials refused: bad-credentials", async () => {
             const refused = await refusalFor(
                 reply.error("UnrecognizedClientException", 400, "The security token included in the request is invalid."),
