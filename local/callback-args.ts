@@ -323,7 +323,12 @@ export async function readCallbackRequest(
         const what = describeSource(flag, source);
         let stream: Readable;
         if (source.path === "-") {
-            if (inputs.stdin.isTTY === true) inputs.notice(`Reading ${holds} from standard input: paste it, then press Ctrl-D.`);
+            if (inputs.stdin.isTTY === true) {
+                const seconds = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+                inputs.notice(
+                    `Reading ${holds} from standard input: paste it, then press Ctrl-D (within ${seconds} s; --timeout-seconds N for more).`,
+                );
+            }
             stream = inputs.stdin;
         } else {
             try {

@@ -193,7 +193,9 @@ describe("npm run callback", () => {
                 inputs(stdin, notices),
             );
             assert.deepEqual(request, { taskToken: TOKEN, answer: { action: "heartbeat" } });
-            assert.deepEqual(notices, ["Reading the task token from standard input: paste it, then press Ctrl-D."]);
+            assert.deepEqual(notices, [
+                "Reading the task token from standard input: paste it, then press Ctrl-D (within 5 s; --timeout-seconds N for more).",
+            ]);
             const output = await readCallbackRequest(
                 parseCallbackArgs(["--token", TOKEN, "--output-file", "-"]),
                 soon(),
