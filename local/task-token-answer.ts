@@ -306,9 +306,11 @@ export function redactToken(text: string, token: string): string {
     if (token.length === 0) return text;
     let safe = text.split(token).join(`[task token ${tokenFingerprint(token)}]`);
     if (token.length >= TOKEN_PIECE) {
+        const pieces = new Set<string>();
+        for (let i = 0; i + TOKEN_PIECE <= token.length; i++) pieces.add(token.slice(i, i + TOKEN_PIECE));
         safe = safe.replace(/[^\s"'`,;()<>[\]{}]+/g, (word) => {
             for (let i = 0; i + TOKEN_PIECE <= word.length; i++)
-                if (token.includes(word.slice(i, i + TOKEN_PIECE))) return "[part of the task token]";
+                if (pieces.has(word.slice(i, i + TOKEN_PIECE))) return "[part of the task token]";
             return word;
         });
     }
@@ -358,10 +360,16 @@ const THROTTLING = new Set(["ThrottlingException", "TooManyRequestsException", "
 function refusalOf(error: unknown, action: TaskAnswerAction, token: string): Omit<TaskAnswerRefused, "ok" | "action" | "tokenFingerprint"> {
     const shape = (typeof error === "object" && error !== null ? error : {}) as ErrorShape;
     // What the service (or whatever answers in its place) sent is shown without its terminal
-    // controls, without the token, and cut to a readable length.
-    const errorName = cut(printable(redactToken(String(shape.name ?? "Error"), token)), 100);
+    // controls, without the token, and cut to a readable length. A flood is cut first, to what can
+    // be shown and two tokens more, less the word the cut went through (it might be a token's start).
+    const shown = (text: string, limit: number) => {
+        const most = limit + 2 * token.length;
+        const head = text.length > most ? `${text.slice(0, most).replace(/[^\s"'`,;()<>[\]{}]*$/, "")}…` : text;
+        return cut(printable(redactToken(head, token)), limit);
+    };
+    const errorName = shown(String(shape.name ?? "Error"), 100);
     const attempts = shape.$metadata?.attempts;
-    const detail = cut(printable(redactToken(String(shape.message ?? error), token)));
+    const detail = shown(String(shape.message ?? error), MAX_DETAIL);
     const tries = attempts !== undefined && attempts > 1 ? ` on all ${attempts} attempts` : "";
     const refused = (reason: TaskAnswerRefusal, message: string): Omit<TaskAnswerRefused, "ok" | "action" | "tokenFingerprint"> => ({
         reason,

@@ -309,11 +309,23 @@ describe("task token answers (local/task-token-answer.ts)", () => {
             assert.match(
                 hostile.message,
                 new RegExp(
-                    `^Step Functions refused the call \\(Evil\\\\u001b\\[2J\\\\u202eType: \\\\u001b\\]0;pwned\\\\u0007 \\[task token ${tokenFingerprint(TOKEN)}\\] A+…\\)$`,
+                    `^Step Functions refused the call \\(Evil\\\\u001b\\[2J\\\\u202eType: \\\\u001b\\]0;pwned\\\\u0007 \\[task token ${tokenFingerprint(TOKEN)}\\] (A+)?…\\)$`,
                 ),
             );
             assert.ok(hostile.message.length < 1200, `${hostile.message.length} characters`);
             assert.ok(![...hostile.message].some((c) => c < " " || c === "\u202e"), "a control character is left");
+        });
+
+        it("a flood is cut before the token is looked for, never through a token's start", async () => {
+            // Three whole tokens, filler, and the first 8 characters of a fourth exactly where the flood is cut
+            // (1000 shown + two tokens): too short a piece to be found, and closer than 1000 once the three are replaced.
+            const head = `${TOKEN} ${TOKEN} ${TOKEN} `;
+            const message = `${head}${"y".repeat(1000 + 2 * TOKEN.length - head.length - 8)}${TOKEN}${"z".repeat(10_000_000)}`;
+            const started = Date.now();
+            const flood = await refusalFor(reply.error("AccessDeniedException", 400, message));
+            assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+            assert.ok(!flood.message.includes(TOKEN.slice(0, 8)), flood.message);
+            assert.equal(flood.message.split(`[task token ${tokenFingerprint(TOKEN)}]`).length, 4);
         });
 
         it("a call the SDK cannot make (an endpoint that is not a URL): client-error", async () => {
