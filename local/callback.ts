@@ -8,6 +8,7 @@
  * token or output Step Functions refuses included), or no region; 3 the task is gone (timed out,
  * already answered, or its execution ended). Never a stack trace; bounded in time throughout.
  */
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { CliError, runCommand } from "./cli";
 import {
     CALLBACK_EXIT,
@@ -18,7 +19,7 @@ import {
     type CallbackOptions,
 } from "./callback-args";
 import { printable } from "./execution-view";
-import { redactToken, type TaskAnswerRefused, type TaskAnswerRequest, type TaskAnswerResult } from "./task-token-answer";
+import { redactToken, sendTaskAnswer, TaskAnswerRefusedError, type TaskAnswerRequest, type TaskAnswerResult } from "./task-token-answer";
 
 // A reader that goes away (`| head -c1`) must not crash the command: what it would have printed is
 // lost, the exit code still says what happened. (console.log ignores such errors where pipes are
@@ -27,14 +28,6 @@ for (const stream of [process.stdout, process.stderr]) stream.on("error", () => 
 
 /** The outcome's one line on stdout. */
 const print = (line: string) => process.stdout.write(`${line}\n`);
-
-/** The answer was not taken; its exit code is {@link exitCodeOfRefusal}'s. */
-class RefusedError extends Error {
-    constructor(public readonly result: TaskAnswerRefused) {
-        super(`${result.action} for task token ${result.tokenFingerprint}: ${result.message}`);
-        this.name = "RefusedError";
-    }
-}
 
 /** The token, once known, so that no message of an unexpected error can show it. */
 let knownToken = "";
@@ -62,10 +55,8 @@ async function run(options: CallbackOptions): Promise<void> {
             "warning: --token puts the task token in your shell history and in the process list; prefer --token-file PATH, or --token-file - with the token on standard input",
         );
     }
-    const { SFNClient } = await import("@aws-sdk/client-sfn");
-    const { sendTaskAnswer } = await import("./task-token-answer");
     // Checked before any input is read: without a region there is nowhere to send.
-    let client: InstanceType<typeof SFNClient>;
+    let client: SFNClient;
     let region: string;
     try {
         client = new SFNClient({ requestHandler: CLIENT_TIMEOUTS });
@@ -94,8 +85,13 @@ async function run(options: CallbackOptions): Promise<void> {
             );
         }
         if (!result.ok) {
-            if (result.reason === "invalid-token" || result.reason === "unreachable") result.message += ` (region ${printable(region)})`;
-            throw new RefusedError(result);
+            // Where it was sent matters when the token was not known there, or nothing answered.
+            const endpoint = process.env.AWS_ENDPOINT_URL_SFN ?? process.env.AWS_ENDPOINT_URL;
+            const where =
+                result.reason === "invalid-token" || result.reason === "unreachable"
+                    ? ` (region ${printable(region)}${endpoint ? `, endpoint ${printable(endpoint)}` : ""})`
+                    : "";
+            throw new TaskAnswerRefusedError({ ...result, message: `${result.message}${where}` });
         }
         if (!options.json) print(sentLine(request, result));
     } finally {
@@ -111,16 +107,17 @@ void runCommand(
         run,
         isUsageError: () => false,
         describe: (error) => {
-            if (error instanceof RefusedError || error instanceof CliError) return printable(redactToken(error.message, knownToken));
+            if (error instanceof TaskAnswerRefusedError || error instanceof CliError)
+                return printable(redactToken(error.message, knownToken));
             const { name, message } = error as Error;
             return printable(redactToken(`${name}: ${message}`, knownToken));
         },
-        exitCode: (error) => (error instanceof RefusedError ? exitCodeOfRefusal(error.result.reason) : undefined),
+        exitCode: (error) => (error instanceof TaskAnswerRefusedError ? exitCodeOfRefusal(error.result.reason) : undefined),
     },
     process.argv.slice(2),
 ).then((code) => {
     process.exitCode = code;
-    // Whatever might still hold the process (a file that never opens, a socket): the outcome is
-    // known and printed, so it ends now, with its code.
+    // Whatever might still hold the process (a credential process that never ends, a socket): the
+    // outcome is known and printed, so it ends now, with its code.
     setTimeout(() => process.exit(code), 1_000).unref();
 });

@@ -487,7 +487,7 @@ describe("npm run callback", () => {
             assert.equal(code, 2);
             assert.equal(
                 stderr,
-                `error: SendTaskHeartbeat for task token ${tokenFingerprint(TOKEN)}: Step Functions does not know this task token (InvalidToken): it was cut or changed on the way, or it was issued in another region or account than the one called (region eu-west-1)\n`,
+                `error: SendTaskHeartbeat for task token ${tokenFingerprint(TOKEN)}: Step Functions does not know this task token (InvalidToken): it was cut or changed on the way, or it was issued in another region or account than the one called (region eu-west-1, endpoint ${endpoint.url})\n`,
             );
         });
 
@@ -540,7 +540,10 @@ describe("npm run callback", () => {
             assert.ok(stalled.ms < 12_000, `${stalled.ms} ms`);
             const closed = await run(["--token-file", tokenFile, "--heartbeat"], { env: { AWS_ENDPOINT_URL_SFN: "http://127.0.0.1:1" } });
             assert.equal(closed.code, 1);
-            assert.match(closed.stderr, /: could not reach Step Functions \(ECONNREFUSED\) on all 3 attempts \(region eu-west-1\)\n$/);
+            assert.match(
+                closed.stderr,
+                /: could not reach Step Functions \(ECONNREFUSED\) on all 3 attempts \(region eu-west-1, endpoint http:\/\/127\.0\.0\.1:1\)\n$/,
+            );
         });
 
         it("a token with a line break, binary junk, 10 MB on standard input, no input at all: exit 2, nothing sent", async () => {
