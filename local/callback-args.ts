@@ -102,10 +102,23 @@ Examples:
   npm run --silent callback -- --token-file token.txt --output '{"approved": true}'
   pass show approvals/42 | npm run --silent callback -- --token-file - --error Rejected --cause 'over budget'`;
 
+/**
+ * A value that may be a task token given in the wrong place (`--token-file TOKEN`): long, and only
+ * of a token's characters (base64's, with no dot). Messages then give its length, not the value.
+ */
+function mayBeAToken(value: string): boolean {
+    return value.length >= 64 && /^[A-Za-z0-9+/=_-]+$/.test(value);
+}
+
+/** A value of the command line as a message shows it: escaped for the terminal, or only its length if it may be a token. */
+function shownValue(value: string): string {
+    return mayBeAToken(value) ? `(${value.length} characters, not shown: is it a token?)` : printable(value);
+}
+
 /** How a value's source is named in messages. */
 export function describeSource(flag: string, source: ValueSource): string {
     if (source.from === "argument") return flag;
-    return source.path === "-" ? `standard input (${flag}-file -)` : `${flag}-file ${printable(source.path)}`;
+    return source.path === "-" ? `standard input (${flag}-file -)` : `${flag}-file ${shownValue(source.path)}`;
 }
 
 /** parseArgs' message, with no argument in it that might be a token (a positional one, a value after `=`). */
@@ -172,7 +185,7 @@ export function parseCallbackArgs(args: string[]): CallbackOptions {
         timeoutSeconds = /^\d+$/.test(timeout) ? Number(timeout) : NaN;
         if (!(timeoutSeconds >= 1 && timeoutSeconds <= MAX_CALLBACK_TIMEOUT_SECONDS))
             throw new CliError(
-                `--timeout-seconds must be a whole number from 1 to ${MAX_CALLBACK_TIMEOUT_SECONDS}; got ${printable(JSON.stringify(timeout))}`,
+                `--timeout-seconds must be a whole number from 1 to ${MAX_CALLBACK_TIMEOUT_SECONDS}; got ${mayBeAToken(timeout) ? shownValue(timeout) : printable(JSON.stringify(timeout))}`,
             );
     }
     const json = values.json ?? false;

@@ -149,6 +149,10 @@ describe("npm run callback", () => {
                 usageError([TOKEN, "--heartbeat"]),
                 /^unexpected argument \(not shown: it may be a token\); every value goes after its flag/,
             );
+            assert.equal(
+                usageError(["--token-file", "t", "--heartbeat", "--timeout-seconds", TOKEN]),
+                "--timeout-seconds must be a whole number from 1 to 300; got (796 characters, not shown: is it a token?)",
+            );
         });
 
         it("exit codes: 0 sent, 1 refused or unreachable, 2 bad input, 3 the task is gone", () => {
@@ -226,6 +230,11 @@ describe("npm run callback", () => {
                 `cannot read --token-file ${path.join(dir, "missing")}: ENOENT`,
             );
             assert.equal(await failure(heartbeat(dir)), `cannot read --token-file ${dir}: EISDIR`);
+            // The token given where its file's path goes: the path is not shown.
+            assert.equal(
+                await failure(heartbeat(TOKEN)),
+                "cannot read --token-file (796 characters, not shown: is it a token?): ENAMETOOLONG",
+            );
             assert.match(
                 await failure(heartbeat(file("two", `${TOKEN}\n${TOKEN}\n`))),
                 /^--token-file .*two contains a line break \(U\+000A\) at character 797 of 1593; a task token has none \(give one token, on one line\)$/,
