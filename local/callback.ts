@@ -19,7 +19,14 @@ import {
     type CallbackOptions,
 } from "./callback-args";
 import { printable } from "./execution-view";
-import { redactToken, sendTaskAnswer, TaskAnswerRefusedError, type TaskAnswerRequest, type TaskAnswerResult } from "./task-token-answer";
+import {
+    ANSWER_CLIENT_TIMEOUTS,
+    redactToken,
+    sendTaskAnswer,
+    TaskAnswerRefusedError,
+    type TaskAnswerRequest,
+    type TaskAnswerResult,
+} from "./task-token-answer";
 
 // A reader that goes away (`| head -c1`) must not crash the command: what it would have printed is
 // lost, the exit code still says what happened. (console.log ignores such errors where pipes are
@@ -31,9 +38,6 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The token, once known, so that no message of an unexpected error can show it. */
 let knownToken = "";
-
-/** Per-attempt limits of the client: the SDK sets none, and a stalled call would wait forever. */
-const CLIENT_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true };
 
 function sentLine(request: TaskAnswerRequest, result: TaskAnswerResult & { ok: true }): string {
     const { answer } = request;
@@ -59,7 +63,7 @@ async function run(options: CallbackOptions): Promise<void> {
     let client: SFNClient;
     let region: string;
     try {
-        client = new SFNClient({ requestHandler: CLIENT_TIMEOUTS });
+        client = new SFNClient({ requestHandler: ANSWER_CLIENT_TIMEOUTS });
         region = await client.config.region();
     } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

@@ -19,7 +19,7 @@
  *
  * @example
  * // Region, credentials and endpoint from the environment; timeouts per attempt (the SDK sets none).
- * const client = new SFNClient({ requestHandler: { connectionTimeout: 3000, requestTimeout: 5000, throwOnRequestTimeout: true } });
+ * const client = new SFNClient({ requestHandler: ANSWER_CLIENT_TIMEOUTS });
  * const result = await sendTaskAnswer(client, { taskToken, answer: { action: "success", output: '{"approved":true}' } });
  * if (!result.ok && result.reason === "task-gone") console.log(result.message); // too late: timed out or already answered
  */
@@ -280,8 +280,7 @@ export interface SendTaskAnswerOptions {
     /**
      * How long the whole call may take, the client's retries included, before it is abandoned
      * with `timed-out` (default {@link DEFAULT_ANSWER_TIMEOUT_MS}). Give the client per-attempt
-     * timeouts too (`requestHandler: { connectionTimeout, requestTimeout, throwOnRequestTimeout:
-     * true }`): the SDK sets none, and without `throwOnRequestTimeout` a request timeout only warns.
+     * timeouts too ({@link ANSWER_CLIENT_TIMEOUTS}): the SDK sets none.
      */
     timeoutMs?: number;
     /** Abandons the call (`aborted`) when it fires. */
@@ -290,6 +289,13 @@ export interface SendTaskAnswerOptions {
 
 /** The default deadline of {@link sendTaskAnswer}. */
 export const DEFAULT_ANSWER_TIMEOUT_MS = 20_000;
+
+/**
+ * Per-attempt limits for the client's `requestHandler` (`new SFNClient({ requestHandler:
+ * ANSWER_CLIENT_TIMEOUTS })`): 3 s to connect, 5 s to answer. The SDK sets none, and without
+ * `throwOnRequestTimeout` a request that runs over only logs a warning.
+ */
+export const ANSWER_CLIENT_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true } as const;
 
 /** What a message may show of a service's text: enough to read, never a flood. */
 const MAX_DETAIL = 1000;
