@@ -74,3 +74,7 @@ export const callbackFunctionName = pattern.callbackFunctionName;
 export const callbackFunctionArn = pattern.callbackFunctionArn;
 export const callbackFunctionLogGroupName = pattern.callbackFunctionLogGroupName;
 export const operationsTopicArn = pattern.operationsTopicArn;
+// What an external process that answers tasks must know of its deadlines (README, "Hand-off to an
+// external process"); each a secret when its setting is.
+export const taskTimeoutSeconds = pattern.taskTimeoutSeconds;
+export const heartbeatSeconds = pattern.heartbeatSeconds;

@@ -51,6 +51,17 @@ export class CallbackPattern extends pulumi.ComponentResource {
     public readonly callbackFunctionLogGroupName: pulumi.Output<string>;
     /** ARN of the operations topic that the alarms notify. */
     public readonly operationsTopicArn: pulumi.Output<string>;
+    /**
+     * The wait task's `TimeoutSeconds`: how long an external process has, from the task's start,
+     * to return its token. A secret when `taskTimeoutSeconds` was set as one.
+     */
+    public readonly taskTimeoutSeconds: pulumi.Output<number>;
+    /**
+     * The wait task's `HeartbeatSeconds`: the longest an external process may go without an answer
+     * or a `SendTaskHeartbeat`; 0 when no heartbeat is configured. A secret when
+     * `heartbeatSeconds` was set as one.
+     */
+    public readonly heartbeatSeconds: pulumi.Output<number>;
 
     constructor(name: string, args: CallbackPatternArgs, opts?: pulumi.ComponentResourceOptions) {
         super("callback-pattern:index:CallbackPattern", name, {}, opts);
@@ -161,6 +172,9 @@ export class CallbackPattern extends pulumi.ComponentResource {
         this.callbackFunctionArn = callback.function.arn;
         this.callbackFunctionLogGroupName = callback.logGroup.name;
         this.operationsTopicArn = alarms.topic.arn;
+        // pulumi.output keeps a secret setting secret.
+        this.taskTimeoutSeconds = pulumi.output(args.taskTimeoutSeconds);
+        this.heartbeatSeconds = args.heartbeatSeconds === undefined ? pulumi.output(0) : pulumi.output(args.heartbeatSeconds);
 
         this.registerOutputs({
             stateMachineArn: this.stateMachineArn,
@@ -175,6 +189,8 @@ export class CallbackPattern extends pulumi.ComponentResource {
             callbackFunctionArn: this.callbackFunctionArn,
             callbackFunctionLogGroupName: this.callbackFunctionLogGroupName,
             operationsTopicArn: this.operationsTopicArn,
+            taskTimeoutSeconds: this.taskTimeoutSeconds,
+            heartbeatSeconds: this.heartbeatSeconds,
         });
     }
 }

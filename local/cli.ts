@@ -327,12 +327,14 @@ export interface CommandSpec<T extends { help: boolean }> {
     isUsageError(error: unknown): boolean;
     /** The message for a failure of the run. */
     describe(error: unknown): string;
+    /** An exit code of the command's own for this failure (e.g. 3), instead of 1 or 2; undefined for the usual. */
+    exitCode?(error: unknown): number | undefined;
 }
 
 /**
  * Runs a command: checks Node.js and the flags, prints help, runs it, and turns every failure
- * into one line on stderr and an exit code (2: the user's input, 1: anything else), never a
- * stack trace. Resolves to the exit code.
+ * into one line on stderr and an exit code (2: the user's input, 1: anything else, or the
+ * command's own from `exitCode`), never a stack trace. Resolves to the exit code.
  */
 export async function runCommand<T extends { help: boolean }>(spec: CommandSpec<T>, argv: string[]): Promise<number> {
     let options: T;
@@ -352,6 +354,6 @@ export async function runCommand<T extends { help: boolean }>(spec: CommandSpec<
         return 0;
     } catch (error) {
         console.error(`error: ${spec.describe(error)}`);
-        return error instanceof CliError || spec.isUsageError(error) ? 2 : 1;
+        return spec.exitCode?.(error) ?? (error instanceof CliError || spec.isUsageError(error) ? 2 : 1);
     }
 }

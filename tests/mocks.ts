@@ -14,12 +14,14 @@ export const SNS_KEY_ARN = `arn:${PARTITION}:kms:${REGION}:${ACCOUNT_ID}:key/123
 export const PROJECT = "callback-pattern";
 
 /** What a StackReference to a deployed callback-pattern stack reads (the documented outputs). */
-export const REFERENCED_STACK_OUTPUTS: Record<string, string> = {
+export const REFERENCED_STACK_OUTPUTS: Record<string, string | number> = {
     stateMachineArn: `arn:${PARTITION}:states:${REGION}:${ACCOUNT_ID}:stateMachine:callback-workflow-state-machine-1a2b3c4`,
     stateMachineName: "callback-workflow-state-machine-1a2b3c4",
     queueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/callback-tasks-queue-1a2b3c4`,
     queueArn: `arn:${PARTITION}:sqs:${REGION}:${ACCOUNT_ID}:callback-tasks-queue-1a2b3c4`,
     topicArn: `arn:${PARTITION}:sns:${REGION}:${ACCOUNT_ID}:callback-notifications-topic-1a2b3c4`,
+    taskTimeoutSeconds: 300,
+    heartbeatSeconds: 0,
 };
 
 /** The invokes the program makes, and what AWS answers. */

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { MockRecorder, runProgram } from "./mocks";
+import { MockRecorder, runProgram, valueOf } from "./mocks";
 
 const STACK = "prod";
 
@@ -86,6 +86,34 @@ describe("secret config values (Pulumi mocks)", () => {
             recorder.resources.filter((r) => r.secretInputs.length > 0 && r.inputs.tags === undefined).map((r) => r.name),
             [],
         );
+    });
+
+    it("the deadline outputs (taskTimeoutSeconds, heartbeatSeconds) are secrets when their settings are, and only then", async () => {
+        const secrecy = async (config: Record<string, string>, secretKeys: string[]) => {
+            const { outputs } = await runProgram(config, STACK, undefined, undefined, secretKeys);
+            return {
+                taskTimeoutSeconds: await pulumi.isSecret(outputs.taskTimeoutSeconds),
+                heartbeatSeconds: await pulumi.isSecret(outputs.heartbeatSeconds),
+            };
+        };
+        const config = { taskTimeoutSeconds: "900", heartbeatSeconds: "60" };
+        assert.deepEqual(await secrecy(config, []), { taskTimeoutSeconds: false, heartbeatSeconds: false });
+        assert.deepEqual(await secrecy(config, ["taskTimeoutSeconds"]), { taskTimeoutSeconds: true, heartbeatSeconds: false });
+        assert.deepEqual(await secrecy(config, ["heartbeatSeconds"]), { taskTimeoutSeconds: false, heartbeatSeconds: true });
+        assert.deepEqual(await secrecy(config, ["taskTimeoutSeconds", "heartbeatSeconds"]), {
+            taskTimeoutSeconds: true,
+            heartbeatSeconds: true,
+        });
+        // No heartbeat set: 0, which tells nothing of a secret.
+        assert.deepEqual(await secrecy({ taskTimeoutSeconds: "900" }, ["taskTimeoutSeconds"]), {
+            taskTimeoutSeconds: true,
+            heartbeatSeconds: false,
+        });
+        const { outputs } = await runProgram({ taskTimeoutSeconds: "900", heartbeatSeconds: "60" }, STACK, undefined, undefined, [
+            "taskTimeoutSeconds",
+            "heartbeatSeconds",
+        ]);
+        assert.deepEqual([await valueOf(outputs.taskTimeoutSeconds), await valueOf(outputs.heartbeatSeconds)], [900, 60]);
     });
 
     it("treats every setting as a secret, and says so, should the SDK stop telling which are", async () => {

@@ -42,12 +42,14 @@ const OUTPUTS = [
     "callbackFunctionName",
     "deadLetterQueueArn",
     "deadLetterQueueUrl",
+    "heartbeatSeconds",
     "operationsTopicArn",
     "queueArn",
     "queueUrl",
     "stateMachineArn",
     "stateMachineLogGroupName",
     "stateMachineName",
+    "taskTimeoutSeconds",
     "topicArn",
 ];
 
@@ -175,6 +177,9 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
                 callbackFunctionArn: arnOf(fn),
                 callbackFunctionLogGroupName: groups.find((g) => g.name.startsWith("callback-callback"))!.physicalName,
                 operationsTopicArn: arnOf(stack.named("callback-alarms-topic")),
+                // The defaults: no heartbeat is 0.
+                taskTimeoutSeconds: 300,
+                heartbeatSeconds: 0,
             });
         });
     });
@@ -379,7 +384,7 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
         const warnings: string[] = [];
         const warn = pulumi.log.warn;
         pulumi.log.warn = async (message: string) => void warnings.push(message);
-        const { recorder } = await runProgram({
+        const { recorder, outputs } = await runProgram({
             taskTimeoutSeconds: "900",
             heartbeatSeconds: "120",
             functionTimeoutSeconds: "60",
@@ -407,6 +412,9 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
         ).States["Start Task And Wait For Callback"];
         assert.equal(waitState.TimeoutSeconds, 900);
         assert.equal(waitState.HeartbeatSeconds, 120);
+        // The outputs an external process reads its deadlines from.
+        assert.equal(await valueOf(outputs.taskTimeoutSeconds), 900);
+        assert.equal(await valueOf(outputs.heartbeatSeconds), 120);
         const fn = recorder.one(T.function);
         assert.equal(fn.inputs.timeout, 60);
         assert.equal(fn.inputs.memorySize, 512);

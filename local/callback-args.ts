@@ -1,0 +1,398 @@
+/**
+ * `npm run callback`'s flags, and the files or standard input they name: parsed and checked into
+ * one {@link TaskAnswerRequest}, or a {@link CliError} (exit code 2) that says what was wrong,
+ * never showing the token. Parsing is pure; reading is bounded in size and in time.
+ */
+import type { Readable } from "node:stream";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as tty from "node:tty";
+import { parseArgs } from "node:util";
+import { LIMITS } from "../functions/callback/callback";
+import { CliError } from "./cli";
+import { printable } from "./execution-view";
+import {
+    checkTaskFailure,
+    checkTaskOutput,
+    checkTaskToken,
+    TaskAnswerInputError,
+    tokenFromText,
+    type TaskAnswerRefusal,
+    type TaskAnswerRequest,
+} from "./task-token-answer";
+
+/** The exit codes of `npm run callback` (README, "Hand-off to an external process"). */
+export const CALLBACK_EXIT = {
+    /** The answer was sent and taken. */
+    sent: 0,
+    /** Step Functions refused the call (access, credentials, throttling) or could not be reached in time. */
+    refused: 1,
+    /** A bad flag or input: the command line, the token's or the output's form, no region; also a token or output Step Functions refuses. */
+    input: 2,
+    /** The task is gone: it timed out, was already answered, or its execution ended (`TaskTimedOut`, `TaskDoesNotExist`). */
+    gone: 3,
+} as const;
+
+/** The exit code for an answer Step Functions did not take. */
+export function exitCodeOfRefusal(reason: TaskAnswerRefusal): number {
+    switch (reason) {
+        case "task-gone":
+            return CALLBACK_EXIT.gone;
+        case "invalid-token":
+        case "invalid-output":
+        case "invalid-request":
+        case "no-region":
+            return CALLBACK_EXIT.input;
+        default:
+            return CALLBACK_EXIT.refused;
+    }
+}
+
+/** Where a value comes from: the command line, or a file (`-`: standard input). */
+export type ValueSource = { from: "argument"; value: string } | { from: "file"; path: string };
+
+/** What to send, before the files it names are read. */
+export type CallbackAnswerOption =
+    { action: "success"; output: ValueSource } | { action: "failure"; error: string; cause?: string } | { action: "heartbeat" };
+
+export interface CallbackOptions {
+    help: boolean;
+    token: ValueSource;
+    answer: CallbackAnswerOption;
+    /** Give up after this long: reading the input and waiting for Step Functions together. */
+    timeoutSeconds: number;
+    json: boolean;
+}
+
+export const DEFAULT_CALLBACK_TIMEOUT_SECONDS = 20;
+const MAX_CALLBACK_TIMEOUT_SECONDS = 300;
+
+export const CALLBACK_USAGE = `Usage: npm run --silent callback -- (--token-file PATH | --token TOKEN) ANSWER [options]
+
+Returns a task token to Step Functions by hand, as the external process of a hand-off does: the
+waiting task succeeds with an output, fails with an error, or keeps waiting after a heartbeat.
+Region, credentials and endpoint come from the environment, as the AWS SDK resolves them:
+AWS_REGION (the state machine's region), AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
+AWS_ENDPOINT_URL_SFN. The token is never printed: only its fingerprint (the first 16 hex digits
+of its SHA-256, as the callback function logs it).
+
+The token, exactly one of:
+  --token-file PATH    read it from PATH; - reads standard input (one trailing line break is dropped)
+  --token TOKEN        give it on the command line (it then lands in your shell history and in ps)
+
+The answer, exactly one of:
+  --output JSON        SendTaskSuccess: the task succeeds with this output (JSON, at most ${LIMITS.outputBytes} bytes)
+  --output-file PATH   SendTaskSuccess with the JSON in PATH; - reads standard input
+  --error NAME         SendTaskFailure: the task fails with this error name (at most ${LIMITS.error} characters) ...
+  --cause TEXT         ... and this cause (at most ${LIMITS.cause} characters; optional)
+  --heartbeat          SendTaskHeartbeat: the task keeps waiting, its HeartbeatSeconds start again
+
+Options:
+  --timeout-seconds N  give up after N seconds, reading the input included (default: ${DEFAULT_CALLBACK_TIMEOUT_SECONDS})
+  --json               print the outcome as one JSON line on stdout
+  -h, --help           print this help
+
+Exit codes:
+  0  sent: Step Functions took the answer
+  1  refused or unreachable: access denied, no or bad credentials, throttled, no answer in time
+  2  a bad flag or input, no region set, or a token or output that Step Functions refuses
+  3  the task is gone: it timed out, was already answered, or its execution ended
+
+Examples:
+  npm run --silent callback -- --token-file token.txt --output '{"approved": true}'
+  pass show approvals/42 | npm run --silent callback -- --token-file - --error Rejected --cause 'over budget'`;
+
+/**
+ * A value that may be a task token given in the wrong place (`--token-file TOKEN`): long, and only
+ * of a token's characters (base64's, with no dot). Messages then give its length, not the value.
+ */
+function mayBeAToken(value: string): boolean {
+    return value.length >= 64 && /^[A-Za-z0-9+/=_-]+$/.test(value);
+}
+
+/** A value of the command line as a message shows it: escaped for the terminal, or only its length if it may be a token. */
+function shownValue(value: string): string {
+    return mayBeAToken(value) ? `(${value.length} characters, not shown: is it a token?)` : printable(value);
+}
+
+/** How a value's source is named in messages. */
+export function describeSource(flag: string, source: ValueSource): string {
+    if (source.from === "argument") return flag;
+    return source.path === "-" ? `standard input (${flag}-file -)` : `${flag}-file ${shownValue(source.path)}`;
+}
+
+/** parseArgs' message, with no argument in it that might be a token (a positional one, a value after `=`). */
+function safeParseError(error: unknown, args: string[]): string {
+    let message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: string }).code;
+    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+        return "unexpected argument (not shown: it may be a token); every value goes after its flag, e.g. --token-file PATH";
+    }
+    for (const arg of args) {
+        const value = arg.startsWith("--") ? arg.slice(arg.indexOf("=") + 1 || arg.length) : arg;
+        if (value.length >= 6 && message.includes(value)) message = message.split(value).join("[not shown]");
+    }
+    return printable(message);
+}
+
+const OPTIONS = {
+    help: { type: "boolean", short: "h" },
+    token: { type: "string", multiple: true },
+    "token-file": { type: "string", multiple: true },
+    output: { type: "string", multiple: true },
+    "output-file": { type: "string", multiple: true },
+    error: { type: "string", multiple: true },
+    cause: { type: "string", multiple: true },
+    heartbeat: { type: "boolean" },
+    "timeout-seconds": { type: "string", multiple: true },
+    json: { type: "boolean" },
+} as const;
+
+/** A {@link TaskAnswerInputError} of the core as a usage error. */
+function asCliError<T>(check: () => T): T {
+    try {
+        return check();
+    } catch (error) {
+        if (error instanceof TaskAnswerInputError) throw new CliError(error.message);
+        throw error;
+    }
+}
+
+/** Parses the arguments of `npm run callback`; values given inline are checked at once, files only named. */
+export function parseCallbackArgs(args: string[]): CallbackOptions {
+    let values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "string" ? string[] : boolean };
+    try {
+        values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
+    } catch (error) {
+        throw new CliError(safeParseError(error, args));
+    }
+    const once = (flag: Exclude<keyof typeof OPTIONS, "help" | "heartbeat" | "json">): string | undefined => {
+        const given = values[flag] as string[] | undefined;
+        if (given !== undefined && given.length > 1) throw new CliError(`--${flag} is given ${given.length} times; give it once`);
+        return given?.[0];
+    };
+    const token = once("token");
+    const tokenFile = once("token-file");
+    const output = once("output");
+    const outputFile = once("output-file");
+    const error = once("error");
+    const cause = once("cause");
+    const timeout = once("timeout-seconds");
+    const help = values.help ?? false;
+
+    let timeoutSeconds = DEFAULT_CALLBACK_TIMEOUT_SECONDS;
+    if (timeout !== undefined) {
+        timeoutSeconds = /^\d+$/.test(timeout) ? Number(timeout) : NaN;
+        if (!(timeoutSeconds >= 1 && timeoutSeconds <= MAX_CALLBACK_TIMEOUT_SECONDS))
+            throw new CliError(
+                `--timeout-seconds must be a whole number from 1 to ${MAX_CALLBACK_TIMEOUT_SECONDS}; got ${mayBeAToken(timeout) ? shownValue(timeout) : printable(JSON.stringify(timeout))}`,
+            );
+    }
+    const json = values.json ?? false;
+    if (help) return { help, token: { from: "argument", value: "" }, answer: { action: "heartbeat" }, timeoutSeconds, json };
+
+    if (token !== undefined && tokenFile !== undefined) throw new CliError("give --token or --token-file, not both");
+    if (token === undefined && tokenFile === undefined) {
+        throw new CliError("no task token: give --token-file PATH (- for standard input), or --token TOKEN");
+    }
+    const tokenSource: ValueSource = tokenFile !== undefined ? { from: "file", path: tokenFile } : { from: "argument", value: token! };
+    if (tokenSource.from === "file" && tokenSource.path === "")
+        throw new CliError("--token-file is empty; give a path, or - for standard input");
+    if (tokenSource.from === "argument") asCliError(() => checkTaskToken(tokenSource.value, "--token"));
+
+    const answers = [
+        output !== undefined && "--output",
+        outputFile !== undefined && "--output-file",
+        error !== undefined && "--error",
+        values.heartbeat === true && "--heartbeat",
+    ].filter((flag): flag is string => flag !== false);
+    if (answers.length === 0) {
+        throw new CliError("no answer: give --output JSON, --output-file PATH, --error NAME [--cause TEXT], or --heartbeat");
+    }
+    if (answers.length > 1) throw new CliError(`give one answer, not ${answers.join(" and ")}`);
+    if (cause !== undefined && error === undefined) throw new CliError("--cause goes with --error NAME (a failure's name and its cause)");
+
+    let answer: CallbackAnswerOption;
+    if (output !== undefined) {
+        asCliError(() => checkTaskOutput(output, "--output"));
+        answer = { action: "success", output: { from: "argument", value: output } };
+    } else if (outputFile !== undefined) {
+        if (outputFile === "") throw new CliError("--output-file is empty; give a path, or - for standard input");
+        if (outputFile === "-" && tokenSource.from === "file" && tokenSource.path === "-") {
+            throw new CliError(
+                "standard input can be read only once: give the token or the output there, not both (--token-file - and --output-file -)",
+            );
+        }
+        answer = { action: "success", output: { from: "file", path: outputFile } };
+    } else if (error !== undefined) {
+        if (error === "") throw new CliError("--error is empty; give the error name the state machine should see (e.g. Rejected)");
+        asCliError(() => checkTaskFailure({ error, cause }, { error: "--error", cause: "--cause" }));
+        answer = { action: "failure", error, ...(cause !== undefined ? { cause } : {}) };
+    } else {
+        answer = { action: "heartbeat" };
+    }
+    return { help, token: tokenSource, answer, timeoutSeconds, json };
+}
+
+/** Where {@link readCallbackRequest} reads from; standard input and files by default. */
+export interface CallbackInputs {
+    stdin: Readable & { isTTY?: boolean };
+    openFile(path: string): Readable;
+    /** Told before standard input is read from a terminal. */
+    notice(message: string): void;
+}
+
+/**
+ * A stream of the file at `path` that never holds a thread: a FIFO (a named pipe, or the
+ * `/dev/fd/N` of a shell's process substitution, `--token-file <(pass show …)`) opened as a file
+ * would block one of Node's threads until a writer comes, past any deadline and even past
+ * `process.exit`; it is opened without blocking and read as a pipe instead. A terminal is read as
+ * one. Throws what opening throws (ENOENT, EACCES, …).
+ */
+export function openInputFile(path: string): Readable {
+    const stat = fs.statSync(path);
+    if (stat.isFIFO() || stat.isSocket()) {
+        const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+        return new net.Socket({ fd, readable: true, writable: false });
+    }
+    if (stat.isCharacterDevice()) {
+        const fd = fs.openSync(path, "r");
+        return tty.isatty(fd) ? new tty.ReadStream(fd) : fs.createReadStream("", { fd });
+    }
+    return fs.createReadStream(path);
+}
+
+const defaultInputs = (): CallbackInputs => ({
+    stdin: process.stdin,
+    openFile: openInputFile,
+    notice: (message) => console.error(message),
+});
+
+/**
+ * Reads at most `maxBytes` from `stream` before `deadline` (ms since the epoch). Refuses, as a
+ * {@link CliError}, a stream that holds more (saying `limit`), that does not end in time, or
+ * that cannot be read.
+ */
+export function readBounded(stream: Readable, what: string, maxBytes: number, deadline: number, limit: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let done = false;
+        const finish = (error: CliError | undefined, data?: Buffer) => {
+            if (done) return;
+            done = true;
+            clearTimeout(timer);
+            stream.off("data", onData).off("end", onEnd).off("error", onError);
+            // Nothing more is read: stop the stream (a file's descriptor closes; a pipe's writer gets EPIPE).
+            stream.on("error", () => undefined);
+            if (error !== undefined) stream.destroy();
+            if (error !== undefined) reject(error);
+            else resolve(data!);
+        };
+        const onData = (chunk: Buffer | string) => {
+            const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+            size += buffer.length;
+            if (size > maxBytes) return finish(new CliError(`${what} holds more than ${maxBytes} bytes; ${limit}`));
+            chunks.push(buffer);
+        };
+        const onEnd = () => finish(undefined, Buffer.concat(chunks));
+        const onError = (error: NodeJS.ErrnoException) =>
+            finish(new CliError(`cannot read ${what}: ${error.code ?? printable(error.message)}`));
+        const seconds = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+        const timer = setTimeout(
+            () => finish(new CliError(`${what} did not end within ${seconds} s (nothing written to it, or no end of input?)`)),
+            Math.max(0, deadline - Date.now()),
+        );
+        stream.on("data", onData).on("end", onEnd).on("error", onError);
+    });
+}
+
+/** UTF-8 text of `bytes` (a leading byte order mark dropped), or a {@link CliError} for bytes that are not UTF-8. */
+function utf8(bytes: Buffer, what: string): string {
+    try {
+        return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+        throw new CliError(`${what} is not UTF-8 text (binary data?)`);
+    }
+}
+
+/**
+ * The request that the options describe: inline values as they are, files and standard input read
+ * (bounded in size: a token's or an output's limit and a little more; and by `deadline`) and
+ * checked. Throws {@link CliError} naming the flag and what was wrong.
+ */
+export async function readCallbackRequest(
+    options: CallbackOptions,
+    deadline: number,
+    inputs: CallbackInputs = defaultInputs(),
+): Promise<TaskAnswerRequest> {
+    const read = async (
+        flag: string,
+        source: ValueSource & { from: "file" },
+        maxBytes: number,
+        holds: string,
+        limit: string,
+    ): Promise<string> => {
+        const what = describeSource(flag, source);
+        let stream: Readable;
+        if (source.path === "-") {
+            if (inputs.stdin.isTTY === true) {
+                const seconds = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+                inputs.notice(
+                    `Reading ${holds} from standard input: paste it, then press Ctrl-D (within ${seconds} s; --timeout-seconds N for more).`,
+                );
+            }
+            stream = inputs.stdin;
+        } else {
+            try {
+                stream = inputs.openFile(source.path);
+            } catch (error) {
+                throw new CliError(`cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? printable((error as Error).message)}`);
+            }
+        }
+        return utf8(await readBounded(stream, what, maxBytes, deadline, limit), what);
+    };
+
+    const { token, answer } = options;
+    let taskToken: string;
+    if (token.from === "argument") {
+        taskToken = token.value;
+    } else {
+        // A token has at most 2048 characters; read enough for them as UTF-8, a byte order mark and a line break.
+        const text = await read(
+            "--token",
+            token,
+            LIMITS.taskToken * 4 + 5,
+            "the task token",
+            `a task token has at most ${LIMITS.taskToken} characters`,
+        );
+        taskToken = asCliError(() => tokenFromText(text, describeSource("--token", token)));
+    }
+    switch (answer.action) {
+        case "success": {
+            const { output } = answer;
+            const text =
+                output.from === "argument"
+                    ? output.value
+                    : // One trailing line break is dropped, as for the token; a byte order mark is the decoder's.
+                      (
+                          await read(
+                              "--output",
+                              output,
+                              LIMITS.outputBytes + 5,
+                              "the output (JSON)",
+                              `a task output holds at most ${LIMITS.outputBytes}`,
+                          )
+                      ).replace(/\r?\n$/, "");
+            asCliError(() => checkTaskOutput(text, describeSource("--output", output)));
+            return { taskToken, answer: { action: "success", output: text } };
+        }
+        case "failure":
+            return {
+                taskToken,
+                answer: { action: "failure", error: answer.error, ...(answer.cause !== undefined ? { cause: answer.cause } : {}) },
+            };
+        case "heartbeat":
+            return { taskToken, answer: { action: "heartbeat" } };
+    }
+}
