@@ -8,9 +8,7 @@
  */
 import { handOff, type TaskWork } from "../functions/callback/callback";
 import { createLambdaHandler } from "../functions/callback/lambda-handler";
-
-/** Where the partner's API listens: set by the local run. */
-export const PARTNER_URL_VARIABLE = "PARTNER_API_URL";
+import { PARTNER_URL_VARIABLE } from "./partner-api";
 
 /** Gives the task to the partner: its token, execution and input; the partner answers later. */
 export const handOffToPartner: TaskWork = async (message, { signal }) => {

@@ -13,6 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { SFNClient } from "@aws-sdk/client-sfn";
+import { heartbeatIntervalMs } from "../functions/callback/heartbeats";
 import {
     ExecutionError,
     ExecutionTimeoutError,
@@ -22,8 +23,7 @@ import {
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, STATE_NAMES } from "../infra/definition";
 import { HANDOFF_FUNCTION_ENTRY, lambdaContext, loadBundledHandler, OutputCapture } from "./bundled-handler";
-import { PARTNER_URL_VARIABLE } from "./handoff-function";
-import { PartnerApi, type PartnerTask } from "./partner-api";
+import { PartnerApi, PARTNER_URL_VARIABLE, type PartnerTask } from "./partner-api";
 import {
     withShortToken,
     type ExecutionStatus,
@@ -35,7 +35,7 @@ import {
 import { LocalQueue, type QueueEvent } from "./local-queue";
 import { StepFunctionsEndpoint } from "./step-functions-endpoint";
 import { PARTNER_WORK_MS, type Scenario } from "./scenarios";
-import { assertTaskAnswerSent, sendTaskAnswer } from "./task-token-answer";
+import { ANSWER_CLIENT_TIMEOUTS, assertTaskAnswerSent, sendTaskAnswer } from "./task-token-answer";
 import { TaskTokens } from "./task-tokens";
 
 /** The local run's names for the resources the stack would create. */
@@ -64,6 +64,8 @@ export interface LocalWorkflowOptions {
      * answers after `PARTNER_WORK_MS` (the `handoff` scenario).
      */
     handOff?: boolean;
+    /** How long the partner works on a handed-off task before it answers; `PARTNER_WORK_MS` when omitted. */
+    partnerWorkMs?: number;
 }
 
 /** The partner of the `handoff` scenario, and what it needs to answer tasks. */
@@ -72,8 +74,10 @@ interface Partner {
     client: SFNClient;
     /** What went wrong when the partner answered, by task token, for the execution's notes. */
     errors: Map<string, string>;
-    /** When the partner answered each task, by token. */
-    answeredAt: Map<string, number>;
+    /** Heartbeats the partner sent, by token. */
+    heartbeats: Map<string, number>;
+    /** How long it works on a task before it answers. */
+    workMs: number;
 }
 
 interface Recorded {
@@ -141,7 +145,10 @@ export class LocalWorkflow {
         let loaded: ReturnType<typeof loadBundledHandler>;
         let partner: Partner | undefined;
         try {
-            partner = options.handOff === true ? await startPartner(endpoint.url, options.settings.heartbeatSeconds) : undefined;
+            partner =
+                options.handOff === true
+                    ? await startPartner(endpoint.url, options.partnerWorkMs ?? PARTNER_WORK_MS, options.settings.heartbeatSeconds)
+                    : undefined;
             // Builds the archive: may fail on a broken handler. The function answers only its queue's records.
             loaded =
                 partner === undefined
@@ -254,7 +261,7 @@ export class LocalWorkflow {
         const start = Date.now();
         if (this.partner !== undefined) {
             notes.push(
-                `the function was built with a hand-off work (local/handoff-function.ts): it gave the task to a partner's API on loopback, which answers ${PARTNER_WORK_MS} ms later with SendTaskSuccess, as npm run callback does`,
+                `the function was built with a hand-off work (local/handoff-function.ts): it gave the task to a partner's API on loopback, which answers ${this.partner.workMs} ms later with SendTaskSuccess, as npm run callback does`,
             );
         }
         const run = this.machine.run(input as never, {
@@ -327,8 +334,13 @@ export class LocalWorkflow {
         endExecution(); // the timeout scenario's function is back: the late message finds its task gone
         await Promise.all(messageIds.map((id) => this.queue.whenDone(id)));
 
-        const partnerError = this.partner?.errors.get(token);
-        if (partnerError !== undefined) notes.push(`the partner could not answer the task: ${partnerError}`);
+        if (this.partner !== undefined) {
+            const heartbeats = this.partner.heartbeats.get(token) ?? 0;
+            if (heartbeats > 0)
+                notes.push(`the partner sent ${heartbeats} heartbeat${heartbeats === 1 ? "" : "s"} while it worked on the task`);
+            const partnerError = this.partner.errors.get(token);
+            if (partnerError !== undefined) notes.push(`the partner could not answer the task: ${partnerError}`);
+        }
         const ids = new Set(messageIds);
         const queueActivity: QueueActivity[] = this.queueEvents
             .filter((e) => ids.has(e.messageId))
@@ -378,35 +390,36 @@ export class LocalWorkflow {
 }
 
 /**
- * Starts the partner of the `handoff` scenario: it answers each task after `PARTNER_WORK_MS` with
- * SendTaskSuccess, sending heartbeats meanwhile when the task has HeartbeatSeconds, through the
- * real SDK client and the code `npm run callback` uses.
+ * Starts the partner of the `handoff` scenario: it answers each task after `workMs` with
+ * SendTaskSuccess, sending heartbeats meanwhile (three per HeartbeatSeconds) when the task has
+ * them, through the real SDK client and the code `npm run callback` uses.
  */
-async function startPartner(endpointUrl: string, heartbeatSeconds: number | undefined): Promise<Partner> {
+async function startPartner(endpointUrl: string, workMs: number, heartbeatSeconds: number | undefined): Promise<Partner> {
     const client = new SFNClient({
         region: LOCAL.region,
         endpoint: endpointUrl,
         credentials: { accessKeyId: "AKIDLOCALPARTNER", secretAccessKey: "local-partner" },
-        requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
+        requestHandler: ANSWER_CLIENT_TIMEOUTS,
     });
     const errors = new Map<string, string>();
-    const answeredAt = new Map<string, number>();
+    const heartbeats = new Map<string, number>();
     const send = async (task: PartnerTask, answer: Parameters<typeof sendTaskAnswer>[1]["answer"]) =>
         assertTaskAnswerSent(await sendTaskAnswer(client, { taskToken: task.taskToken, answer }));
     const api = await PartnerApi.start({
-        workMs: PARTNER_WORK_MS,
-        ...(heartbeatSeconds !== undefined ? { heartbeatMs: (heartbeatSeconds * 1000) / 3 } : {}),
-        heartbeat: (task) => send(task, { action: "heartbeat" }),
-        answer: async (task) => {
-            await send(task, {
+        workMs,
+        ...(heartbeatSeconds !== undefined ? { heartbeatMs: heartbeatIntervalMs(heartbeatSeconds) } : {}),
+        heartbeat: async (task) => {
+            await send(task, { action: "heartbeat" });
+            heartbeats.set(task.taskToken, (heartbeats.get(task.taskToken) ?? 0) + 1);
+        },
+        answer: (task) =>
+            send(task, {
                 action: "success",
                 output: JSON.stringify({ payload: task.input ?? null, result: "Completed by the partner after the hand-off." }),
-            });
-            answeredAt.set(task.taskToken, Date.now());
-        },
+            }),
         onError: (task, error) => errors.set(task.taskToken, error instanceof Error ? error.message : String(error)),
     });
-    return { api, client, errors, answeredAt };
+    return { api, client, errors, heartbeats, workMs };
 }
 
 async function closePartner(partner: Partner | undefined): Promise<void> {

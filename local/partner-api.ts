@@ -7,6 +7,9 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 
+/** The environment variable that tells the hand-off function where the partner's API listens. */
+export const PARTNER_URL_VARIABLE = "PARTNER_API_URL";
+
 /** A task the partner was given. */
 export interface PartnerTask {
     taskToken: string;

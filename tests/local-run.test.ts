@@ -17,12 +17,15 @@ async function runScenario(
     input: unknown = { order: 42 },
     settings: Partial<CallbackPatternSettings> = {},
     taskTimeoutSeconds?: number,
+    partnerWorkMs?: number,
 ) {
     const workflow = await LocalWorkflow.start({
         settings: { ...DEFAULT_SETTINGS, ...settings },
         source: "test",
         taskTimeoutSeconds,
         redeliveryDelayMs: 20,
+        handOff: scenario === "handoff",
+        ...(partnerWorkMs !== undefined ? { partnerWorkMs } : {}),
     });
     try {
         const view = await workflow.execute(`test-${scenario}`, input, scenario);
@@ -122,6 +125,36 @@ describe("local run (npm start)", () => {
         const { view } = await runScenario("timeout", { order: 42 }, { heartbeatSeconds: 1 }, 3);
         assert.ok(view.durationMs! >= 1000 && view.durationMs! < 2500, `took ${view.durationMs} ms`);
         assert.match(view.notifications[0].message, /"Error":"States.Timeout","Cause":"No heartbeat within HeartbeatSeconds \(1\)\."/);
+    });
+
+    it("handoff: the function hands the task to a partner and acknowledges the message; the task waits for the partner's answer", async () => {
+        const partnerWorkMs = 400;
+        const { view, logs } = await runScenario("handoff", { order: 42 }, {}, undefined, partnerWorkMs);
+        assert.equal(view.status, "SUCCEEDED");
+        const waited = view.history.find((row) => row.type === "TaskSucceeded" && row.state === WAIT);
+        assert.ok(waited !== undefined && waited.elapsedMs >= partnerWorkMs, `the task ended after ${waited?.elapsedMs} ms`);
+        // The function acknowledged the message at once, without a callback of its own.
+        assert.deepEqual(
+            view.queueActivity!.map((event) => event.type),
+            ["sent", "received", "deleted"],
+        );
+        const deleted = view.queueActivity!.find((event) => event.type === "deleted");
+        assert.ok(deleted !== undefined && deleted.elapsedMs < partnerWorkMs);
+        assert.deepEqual(
+            logs.map((line) => line.message),
+            ["Task handed off: an external process returns the token; message acknowledged"],
+        );
+        assert.deepEqual(types(view, STATE_NAMES.notifySuccess).slice(-1), ["TaskStateExited"]);
+    });
+
+    it("handoff: the partner's heartbeats keep a task with HeartbeatSeconds alive past it", async () => {
+        // HeartbeatSeconds 1, the partner works 2.5 s: only its heartbeats keep the task alive.
+        const { view } = await runScenario("handoff", { order: 42 }, { heartbeatSeconds: 1 }, 10, 2500);
+        assert.equal(view.status, "SUCCEEDED", JSON.stringify(view.notes));
+        assert.ok(
+            view.notes!.some((note) => /the partner sent [5-9] heartbeats/.test(note)),
+            view.notes!.join("\n"),
+        );
     });
 
     it("duplicate: the second delivery's callback gets TaskTimedOut and is acknowledged", async () => {
