@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as tty from "node:tty";
 import { parseArgs } from "node:util";
-import { LIMITS } from "../functions/callback/callback";
+import { LIMITS } from "../functions/callback/error-text";
 import { CliError } from "./cli";
 import { printable } from "./execution-view";
 import {

@@ -21,12 +21,12 @@ import {
 import { printable } from "./execution-view";
 import {
     ANSWER_CLIENT_TIMEOUTS,
-    redactToken,
     sendTaskAnswer,
     TaskAnswerRefusedError,
     type TaskAnswerRequest,
     type TaskAnswerResult,
 } from "./task-token-answer";
+import { redactToken } from "../functions/callback/error-text";
 
 // A reader that goes away (`| head -c1`) must not crash the command: what it would have printed is
 // lost, the exit code still says what happened. (console.log ignores such errors where pipes are

@@ -33,7 +33,7 @@ import {
     TaskTimedOut,
     type SFNClient,
 } from "@aws-sdk/client-sfn";
-import { LIMITS, tokenFingerprint } from "../functions/callback/callback";
+import { LIMITS, redactToken, tokenFingerprint } from "../functions/callback/error-text";
 import { printable } from "./execution-view";
 
 /** What to send for a task: its output, its failure, or a heartbeat that keeps it waiting. */
@@ -299,30 +299,6 @@ export const ANSWER_CLIENT_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout
 
 /** What a message may show of a service's text: enough to read, never a flood. */
 const MAX_DETAIL = 1000;
-/** A run this long of the token's characters, found in a message, is taken to be a piece of the token. */
-const TOKEN_PIECE = 12;
-
-/**
- * `text` with the task token taken out: every occurrence of the whole token becomes
- * `[task token <fingerprint>]`, and every word that holds a piece of it ({@link TOKEN_PIECE}
- * characters or more, as a message that cuts the token would show) becomes `[part of the task
- * token]`.
- */
-export function redactToken(text: string, token: string): string {
-    if (token.length === 0) return text;
-    let safe = text.split(token).join(`[task token ${tokenFingerprint(token)}]`);
-    if (token.length >= TOKEN_PIECE) {
-        const pieces = new Set<string>();
-        for (let i = 0; i + TOKEN_PIECE <= token.length; i++) pieces.add(token.slice(i, i + TOKEN_PIECE));
-        safe = safe.replace(/[^\s"'`,;()<>[\]{}]+/g, (word) => {
-            for (let i = 0; i + TOKEN_PIECE <= word.length; i++)
-                if (pieces.has(word.slice(i, i + TOKEN_PIECE))) return "[part of the task token]";
-            return word;
-        });
-    }
-    return safe;
-}
-
 function cut(text: string, limit = MAX_DETAIL): string {
     return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }

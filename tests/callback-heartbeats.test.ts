@@ -121,7 +121,7 @@ describe("heartbeats and hand-off", () => {
             work: async (message) => handOff(`stored ${message.TaskToken} for approval`),
         });
         await handle(sqsRecord("m1", callbackMessage(token)));
-        assert.equal(logger.lines[0].fields.handOff, `stored <task token ${tokenFingerprint(token)}> for approval`);
+        assert.equal(logger.lines[0].fields.handOff, `stored [task token ${tokenFingerprint(token)}] for approval`);
     });
 
     describe("the function's environment", () => {

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { LIMITS, tokenFingerprint } from "../functions/callback/callback";
+import { LIMITS, redactToken, tokenFingerprint } from "../functions/callback/error-text";
 import { reply, StepFunctionsEndpoint, type Reply } from "../local/step-functions-endpoint";
 import { TaskTokens } from "../local/task-tokens";
 import {
@@ -14,7 +14,6 @@ import {
     checkTaskFailure,
     checkTaskOutput,
     checkTaskToken,
-    redactToken,
     sendTaskAnswer,
     TaskAnswerInputError,
     TaskAnswerRefusedError,

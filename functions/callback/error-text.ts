@@ -38,30 +38,31 @@ export function tokenFingerprint(token: string): string {
     return createHash("sha256").update(token).digest("hex").slice(0, 16);
 }
 
-// Characters task tokens are made of (base64 and base64url), and the shortest run of them, taken
-// from a token, that is treated as a piece of it: long enough never to hit ordinary words.
-const TOKEN_RUN = /[A-Za-z0-9+/=_-]{32,}/g;
-const PIECE = 32;
-/** Tokens shorter than this are not looked for: every real one is hundreds of characters long. */
+/** A run this long of the token's characters, found in a text, is taken to be a piece of the token. */
+const TOKEN_PIECE = 12;
+/** Tokens shorter than this are not looked for whole: every real one is hundreds of characters long. */
 const SHORTEST_REDACTED_TOKEN = 16;
+/** What a "word" is when looking for pieces of the token: a run between spaces, quotes and brackets. */
+const WORD = /[^\s"'`,;()<>[\]{}]+/g;
 
 /**
- * Replaces the task token (of 16 characters or more), and any run of 32 or more of its characters, in `text` with its
- * fingerprint: a service error (a `ValidationException` names the value it refused) or the work's
- * own error may echo the token, and a cause lands in the execution's history and in logs, which
- * more people read than may answer the task.
+ * `text` with the task token taken out: every occurrence of the whole token becomes
+ * `[task token <fingerprint>]`, and every word that holds a piece of it ({@link TOKEN_PIECE}
+ * characters or more, as a message that cuts the token would show) becomes
+ * `[part of the task token]`. A service error (a `ValidationException` names the value it
+ * refused) or the work's own error may echo the token, and a cause lands in the execution's
+ * history and in logs, which more people read than may answer the task. Linear in the text's
+ * length: the token's pieces are looked up in a set.
  */
 export function redactToken(text: string, token: string): string {
     if (token.length < SHORTEST_REDACTED_TOKEN) return text;
-    const mark = `<task token ${tokenFingerprint(token)}>`;
-    const whole = text.split(token).join(mark);
-    if (token.length < PIECE) return whole;
-    return whole.replace(TOKEN_RUN, (run) => {
-        // A run shares a piece of the token if one of its 32-character windows is in the token.
-        for (let start = 0; start + PIECE <= run.length; start++) {
-            if (token.includes(run.slice(start, start + PIECE))) return mark;
-        }
-        return run;
+    const safe = text.split(token).join(`[task token ${tokenFingerprint(token)}]`);
+    const pieces = new Set<string>();
+    for (let i = 0; i + TOKEN_PIECE <= token.length; i++) pieces.add(token.slice(i, i + TOKEN_PIECE));
+    return safe.replace(WORD, (word) => {
+        for (let i = 0; i + TOKEN_PIECE <= word.length; i++)
+            if (pieces.has(word.slice(i, i + TOKEN_PIECE))) return "[part of the task token]";
+        return word;
     });
 }
 
