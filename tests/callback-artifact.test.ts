@@ -8,8 +8,9 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSEvent } from "aws-lambda";
 import { createRecordHandler, DEFAULT_RESULT, tokenFingerprint, type TaskWork } from "../functions/callback/callback";
 import { MAX_ATTEMPTS } from "../functions/callback/client-settings";
-import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
-import { callbackMessage, RecordingLogger, sqsRecord, TASK_QUEUE_ARN } from "./support/sqs-events";
+import { captureLogs, LAMBDA_CONTEXT, lambdaContext, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
+import { useBundledLoopback } from "./support/loopback-client";
+import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
 
 /** Replies chosen by the token, so that one batch can hold every case. */
@@ -34,19 +35,10 @@ const SDK_MAX_ATTEMPTS = MAX_ATTEMPTS; // the function client's attempts per cal
 const SDK_DEFAULT_MAX_ATTEMPTS = 3; // a client created with the SDK's defaults, as the core's tests below do
 
 describe("bundled callback function against a loopback Step Functions endpoint", () => {
+    const suite = useBundledLoopback({ respond: byToken });
     let endpoint: StepFunctionsEndpoint;
     let handler: CallbackHandler;
-    let restoreEnv: () => void;
-
-    before(async () => {
-        endpoint = await StepFunctionsEndpoint.start({ respond: byToken });
-        ({ handler, restoreEnv } = loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN }));
-    });
-    after(async () => {
-        restoreEnv();
-        await endpoint.close();
-    });
-    beforeEach(() => endpoint.reset());
+    beforeEach(() => ({ endpoint, handler } = suite));
 
     const run = (event: SQSEvent) => captureLogs(() => handler(event, LAMBDA_CONTEXT));
     const failedIds = (response: { batchItemFailures: { itemIdentifier: string }[] }) =>
@@ -144,7 +136,8 @@ describe("bundled callback function against a loopback Step Functions endpoint",
             sqsRecord("dropped", callbackMessage("dropped-x")),
             sqsRecord("good-3", callbackMessage("good-3")),
         ];
-        const { result } = await run({ Records: records });
+        // A 3 s invocation: the throttled record's backoff (up to 15 s) ends at the deadline instead.
+        const { result } = await captureLogs(() => handler({ Records: records }, lambdaContext(3000)));
         assert.deepEqual(failedIds(result), ["dropped", "no-token", "not-json", "server-error", "throttled"]);
         for (const token of ["good-1", "good-2", "good-3"]) assert.equal(endpoint.callsOf("SendTaskSuccess", token).length, 1, token);
     });

@@ -23,6 +23,7 @@ import {
 import { CliError } from "../local/cli";
 import { reply, StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
+import { useTokensLoopback } from "./support/loopback-client";
 
 const ROOT = path.resolve(__dirname, "..");
 const TOKEN = `AQCEAAAAKgAAAAMAAAAAAAAAAR${"Zp4Lq8Wt2Nm6Xc0Vb3Hd5Jf7Kg9Rs1Ty".repeat(24)}==`;
@@ -323,18 +324,8 @@ describe("npm run callback", () => {
         /** Every token the runs were given. */
         const given: string[] = [];
 
-        before(async () => {
-            endpoint = await StepFunctionsEndpoint.start();
-        });
-        beforeEach(() => {
-            tokens = new TaskTokens();
-            endpoint.reset();
-            endpoint.respond = (call) => tokens.respond(call);
-        });
-        afterEach(() => tokens.closeAll());
-        after(async () => {
-            await endpoint.close();
-        });
+        const suite = useTokensLoopback();
+        beforeEach(() => ({ endpoint, tokens } = suite));
 
         const env = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
             const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));

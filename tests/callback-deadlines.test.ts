@@ -5,14 +5,15 @@
  * the real SDK client against the loopback endpoint, and through the bundled archive.
  */
 import { strict as assert } from "node:assert";
-import { SFNClient } from "@aws-sdk/client-sfn";
+import type { SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSEvent } from "aws-lambda";
 import { processBatch } from "../functions/callback/batch";
 import { createRecordHandler, type TaskWork } from "../functions/callback/callback";
 import { deadlineMarginMs, invocationDeadline, InvocationDeadlineError } from "../functions/callback/deadline";
-import { captureLogs, LAMBDA_CONTEXT, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
+import { captureLogs, LAMBDA_CONTEXT, type CallbackHandler } from "../local/bundled-handler";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
-import { callbackMessage, RecordingLogger, sqsRecord, TASK_QUEUE_ARN } from "./support/sqs-events";
+import { useBundledLoopback, useCoreLoopback } from "./support/loopback-client";
+import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
 
 /** A Lambda context with `remainingMs` left from now, counting down as Lambda's does. */
 function contextWithRemaining(remainingMs: number): typeof LAMBDA_CONTEXT {
@@ -60,18 +61,10 @@ describe("deadlines", () => {
     });
 
     describe("bundled function", () => {
+        const suite = useBundledLoopback({ respond: byToken });
         let endpoint: StepFunctionsEndpoint;
         let handler: CallbackHandler;
-        let restoreEnv: () => void;
-        before(async () => {
-            endpoint = await StepFunctionsEndpoint.start({ respond: byToken });
-            ({ handler, restoreEnv } = loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN }));
-        });
-        after(async () => {
-            restoreEnv();
-            await endpoint.close();
-        });
-        beforeEach(() => endpoint.reset());
+        beforeEach(() => ({ endpoint, handler } = suite));
 
         // The issue's reproductions: a stalled call took 6 s with 3 s left; an answer that trickles in, 30 s.
         for (const stuck of ["stalled", "trickle"]) {
@@ -99,25 +92,11 @@ describe("deadlines", () => {
     });
 
     describe("core with the real SDK client", () => {
+        const suite = useCoreLoopback({ respond: byToken, latencyMs: 100 });
         let endpoint: StepFunctionsEndpoint;
         let client: SFNClient;
         let logger: RecordingLogger;
-        before(async () => {
-            endpoint = await StepFunctionsEndpoint.start({ respond: byToken, latencyMs: 100 });
-            client = new SFNClient({
-                region: "eu-west-1",
-                endpoint: endpoint.url,
-                credentials: { accessKeyId: "AKIDLOOPBACK", secretAccessKey: "loopback" },
-            });
-        });
-        after(async () => {
-            client.destroy();
-            await endpoint.close();
-        });
-        beforeEach(() => {
-            endpoint.reset();
-            logger = new RecordingLogger();
-        });
+        beforeEach(() => ({ endpoint, client, logger } = suite));
 
         it("stops waiting for a work that ignores its signal: the record goes back, the others are answered", async () => {
             let signalReason: unknown;

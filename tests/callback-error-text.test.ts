@@ -3,7 +3,7 @@
  * or forwards carries a whole task token; a failed call is logged for what it was.
  */
 import { strict as assert } from "node:assert";
-import { SFNClient } from "@aws-sdk/client-sfn";
+import type { SFNClient } from "@aws-sdk/client-sfn";
 import { createRecordHandler, type TaskWork } from "../functions/callback/callback";
 import {
     CALL_ERROR_MESSAGES,
@@ -16,6 +16,7 @@ import {
     UNPRINTABLE_CAUSE,
 } from "../functions/callback/error-text";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
+import { useCoreLoopback } from "./support/loopback-client";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
 
 // Real task tokens are long base64; this one shares a fixed header with every other, as real ones do.
@@ -112,26 +113,13 @@ describe("error text", () => {
     });
 
     describe("through the record handler and the real SDK client", () => {
+        let answer: (call: EndpointCall) => Reply = reply.ok;
+        const suite = useCoreLoopback({ respond: (call) => answer(call) }, { maxAttempts: 1 });
         let endpoint: StepFunctionsEndpoint;
         let client: SFNClient;
         let logger: RecordingLogger;
-        let answer: (call: EndpointCall) => Reply = reply.ok;
-        before(async () => {
-            endpoint = await StepFunctionsEndpoint.start({ respond: (call) => answer(call) });
-            client = new SFNClient({
-                region: "eu-west-1",
-                endpoint: endpoint.url,
-                maxAttempts: 1,
-                credentials: { accessKeyId: "AKIDLOOPBACK", secretAccessKey: "loopback" },
-            });
-        });
-        after(async () => {
-            client.destroy();
-            await endpoint.close();
-        });
         beforeEach(() => {
-            endpoint.reset();
-            logger = new RecordingLogger();
+            ({ endpoint, client, logger } = suite);
             answer = reply.ok;
         });
         afterEach(() => {

@@ -3,12 +3,13 @@
  * with the real SDK client against the loopback endpoint.
  */
 import { strict as assert } from "node:assert";
-import { SFNClient } from "@aws-sdk/client-sfn";
+import type { SFNClient } from "@aws-sdk/client-sfn";
 import { createRecordHandler, handOff, TaskGoneError, type TaskWork } from "../functions/callback/callback";
 import { tokenFingerprint } from "../functions/callback/error-text";
 import { HEARTBEATS_PER_INTERVAL, heartbeatIntervalMs } from "../functions/callback/heartbeats";
 import { functionSettings } from "../functions/callback/settings";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
+import { useCoreLoopback } from "./support/loopback-client";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,25 +26,11 @@ function byToken(call: EndpointCall): Reply {
 }
 
 describe("heartbeats and hand-off", () => {
+    const suite = useCoreLoopback({ respond: byToken });
     let endpoint: StepFunctionsEndpoint;
     let client: SFNClient;
     let logger: RecordingLogger;
-    before(async () => {
-        endpoint = await StepFunctionsEndpoint.start({ respond: byToken });
-        client = new SFNClient({
-            region: "eu-west-1",
-            endpoint: endpoint.url,
-            credentials: { accessKeyId: "AKIDLOOPBACK", secretAccessKey: "loopback" },
-        });
-    });
-    after(async () => {
-        client.destroy();
-        await endpoint.close();
-    });
-    beforeEach(() => {
-        endpoint.reset();
-        logger = new RecordingLogger();
-    });
+    beforeEach(() => ({ endpoint, client, logger } = suite));
     const sleepingWork =
         (ms: number): TaskWork =>
         async () => {

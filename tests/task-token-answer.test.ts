@@ -21,6 +21,7 @@ import {
     type TaskAnswerRefused,
     type TaskAnswerResult,
 } from "../local/task-token-answer";
+import { useTokensLoopback } from "./support/loopback-client";
 
 /** A token shaped like AWS's (a fixed header, then base64). */
 const TOKEN = `AQCEAAAAKgAAAAMAAAAAAAAAAR${"k7Jq2Vx9PpLm4TzRb8Wc1Ny6Ud3Hs5Ga0Ef".repeat(20)}==`;
@@ -175,16 +176,8 @@ describe("task token answers (local/task-token-answer.ts)", () => {
                 credentials: { accessKeyId: "AKIDLOOPBACKEXAMPLE", secretAccessKey: "s" },
                 requestHandler: { connectionTimeout: 300, requestTimeout: 300, throwOnRequestTimeout: true },
             });
-        before(async () => {
-            endpoint = await StepFunctionsEndpoint.start();
-        });
-        beforeEach(() => {
-            tokens = new TaskTokens();
-            endpoint.reset();
-            endpoint.respond = (call) => tokens.respond(call);
-        });
-        afterEach(() => tokens.closeAll());
-        after(() => endpoint.close());
+        const suite = useTokensLoopback();
+        beforeEach(() => ({ endpoint, tokens } = suite));
 
         /** The refusal when the endpoint answers every call with `answer`. */
         async function refusalFor(answer: Reply, action: "success" | "heartbeat" = "success"): Promise<TaskAnswerRefused> {

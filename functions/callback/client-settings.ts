@@ -119,12 +119,15 @@ export interface SendSettings {
  * the caller adds (the limiter). A call given an abort signal ends at the signal instead.
  */
 export function worstCaseSendMs(settings: SendSettings = {}): number {
+    return allAttemptsMs(settings, SDK_BACKOFF.throttlingBaseMs);
+}
+
+/** Every attempt run to the request timeout, and before each retry the longest backoff from `backoffBaseMs`. */
+function allAttemptsMs(settings: SendSettings, backoffBaseMs: number): number {
     const attempts = settings.maxAttempts ?? MAX_ATTEMPTS;
     const requestTimeoutMs = settings.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     let backoffMs = 0;
-    for (let retry = 0; retry < attempts - 1; retry++) {
-        backoffMs += Math.min(SDK_BACKOFF.throttlingBaseMs * 2 ** retry, SDK_BACKOFF.maxDelayMs);
-    }
+    for (let retry = 0; retry < attempts - 1; retry++) backoffMs += Math.min(backoffBaseMs * 2 ** retry, SDK_BACKOFF.maxDelayMs);
     return attempts * requestTimeoutMs + backoffMs;
 }
 
@@ -134,13 +137,7 @@ export function worstCaseSendMs(settings: SendSettings = {}): number {
  * 400 ms). With the defaults, 5 × 1.5 s + 0.75 s = 8.25 s.
  */
 export function stalledCallMs(settings: SendSettings = {}): number {
-    const attempts = settings.maxAttempts ?? MAX_ATTEMPTS;
-    const requestTimeoutMs = settings.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-    let backoffMs = 0;
-    for (let retry = 0; retry < attempts - 1; retry++) {
-        backoffMs += Math.min(SDK_BACKOFF.transientBaseMs * 2 ** retry, SDK_BACKOFF.maxDelayMs);
-    }
-    return attempts * requestTimeoutMs + backoffMs;
+    return allAttemptsMs(settings, SDK_BACKOFF.transientBaseMs);
 }
 
 /**
