@@ -59,6 +59,18 @@ describe("heartbeats and hand-off", () => {
         assert.deepEqual(actions, ["SendTaskHeartbeat", "SendTaskHeartbeat", "SendTaskHeartbeat", "SendTaskSuccess"]);
     });
 
+    it("sends no heartbeat before its interval, however long (longer than a timer can wait)", async () => {
+        // The stack allows HeartbeatSeconds up to a year; a third of 10^7 s overflowed setTimeout,
+        // which then fires after 1 ms: a heartbeat every round trip while the work ran.
+        assert.ok(heartbeatIntervalMs(10_000_000) <= 2 ** 31 - 1);
+        const handle = createRecordHandler({ client, logger, heartbeatSeconds: 10_000_000, work: sleepingWork(200) });
+        assert.equal(await handle(sqsRecord("m1", callbackMessage("alive-token"))), "succeeded");
+        assert.deepEqual(
+            endpoint.calls.map((call) => call.action),
+            ["SendTaskSuccess"],
+        );
+    });
+
     it("sends no heartbeat when the task has no HeartbeatSeconds", async () => {
         const handle = createRecordHandler({ client, logger, work: sleepingWork(INTERVAL * 2) });
         assert.equal(await handle(sqsRecord("m1", callbackMessage("alive-token"))), "succeeded");

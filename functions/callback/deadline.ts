@@ -6,6 +6,9 @@
  * function still answers with a partial batch response naming exactly the unfinished records.
  */
 
+/** The longest delay `setTimeout` takes, in ms (about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The time kept back at the end of an invocation: at most 1 s, at least 100 ms, else a tenth. */
 export function deadlineMarginMs(remainingMs: number): number {
     return Math.min(1000, Math.max(100, Math.floor(remainingMs / 10)));
@@ -42,8 +45,8 @@ export function invocationDeadline(context: RemainingTime): InvocationDeadline {
     const abort = () => controller.abort(new InvocationDeadlineError(budgetMs));
     let timer: NodeJS.Timeout | undefined;
     if (budgetMs === 0) abort();
-    // setTimeout takes at most 2^31 - 1 ms; Lambda's longest invocation is 900 s.
-    else if (Number.isFinite(budgetMs)) timer = setTimeout(abort, Math.min(budgetMs, 2 ** 31 - 1));
+    // Lambda's longest invocation is 900 s: a longer budget is no deadline at all.
+    else if (Number.isFinite(budgetMs)) timer = setTimeout(abort, Math.min(budgetMs, MAX_TIMER_MS));
     return { signal: controller.signal, budgetMs, clear: () => clearTimeout(timer) };
 }
 

@@ -3,13 +3,18 @@
  * such a task with `States.Timeout` when no heartbeat (and no result) arrives for that long, so
  * while the work for a record runs, `SendTaskHeartbeat` goes out at a fraction of the interval.
  */
+import { MAX_TIMER_MS } from "./deadline";
 
 /** Heartbeats go out three times per `HeartbeatSeconds`: two in a row may fail and the task still lives. */
 export const HEARTBEATS_PER_INTERVAL = 3;
 
-/** Milliseconds between heartbeats for a task's `HeartbeatSeconds`. */
+/**
+ * Milliseconds between heartbeats for a task's `HeartbeatSeconds`. At most {@link MAX_TIMER_MS}:
+ * the stack allows `HeartbeatSeconds` up to a year, and a longer delay would make the timer fire
+ * after 1 ms, a heartbeat per round trip; no invocation (900 s at most) lasts that long anyway.
+ */
 export function heartbeatIntervalMs(heartbeatSeconds: number): number {
-    return Math.floor((heartbeatSeconds * 1000) / HEARTBEATS_PER_INTERVAL);
+    return Math.min(Math.floor((heartbeatSeconds * 1000) / HEARTBEATS_PER_INTERVAL), MAX_TIMER_MS);
 }
 
 export interface HeartbeatOptions {
