@@ -19,6 +19,7 @@ function byToken(call: EndpointCall): Reply {
     const token = String(call.input.taskToken);
     if (call.action === "SendTaskHeartbeat") {
         if (token.startsWith("gone")) return reply.error("TaskTimedOut", 400, "Task Timed Out");
+        if (token.startsWith("stalled")) return reply.stall();
         if (token.startsWith("flaky") && call.attempt <= 3) return reply.error("AccessDeniedException", 400, "not yet");
     }
     return reply.ok();
@@ -68,6 +69,25 @@ describe("heartbeats and hand-off", () => {
         assert.deepEqual(
             endpoint.calls.map((call) => call.action),
             ["SendTaskSuccess"],
+        );
+    });
+
+    it("stops a heartbeat still in flight when the work ends: it holds no call slot from the callback", async () => {
+        // One call in flight at a time; the heartbeat never answers, the work ends meanwhile.
+        const handle = createRecordHandler({
+            client,
+            logger,
+            heartbeatSeconds: HEARTBEAT_SECONDS,
+            maxCallsInFlight: 1,
+            work: sleepingWork(INTERVAL * 1.5),
+        });
+        const deadline = AbortSignal.timeout(INTERVAL * 6);
+        const started = performance.now();
+        assert.equal(await handle(sqsRecord("m1", callbackMessage("stalled-token")), { signal: deadline }), "succeeded");
+        assert.ok(performance.now() - started < INTERVAL * 3, `answered after ${(performance.now() - started).toFixed(0)} ms`);
+        assert.deepEqual(
+            endpoint.calls.map((call) => call.action),
+            ["SendTaskHeartbeat", "SendTaskSuccess"],
         );
     });
 

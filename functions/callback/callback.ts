@@ -335,7 +335,11 @@ export function createRecordHandler(
             heartbeatMs !== undefined
                 ? startHeartbeats({
                       intervalMs: heartbeatMs,
-                      send: () => call((options) => client.send(new SendTaskHeartbeatCommand({ taskToken: token }), options), deadline),
+                      send: (stopped) =>
+                          call(
+                              (options) => client.send(new SendTaskHeartbeatCommand({ taskToken: token }), options),
+                              AbortSignal.any([deadline, stopped]),
+                          ),
                       isTaskGone,
                       onTaskGone: (error) => gone.abort(new TaskGoneError(errorName(error))),
                       onError: (error) => {

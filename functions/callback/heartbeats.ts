@@ -20,8 +20,11 @@ export function heartbeatIntervalMs(heartbeatSeconds: number): number {
 export interface HeartbeatOptions {
     /** Milliseconds between the end of one heartbeat and the start of the next. */
     intervalMs: number;
-    /** Sends one heartbeat; rejects as the SDK does. */
-    send(): Promise<unknown>;
+    /**
+     * Sends one heartbeat; rejects as the SDK does. `signal` aborts when heartbeats stop: a
+     * heartbeat still in flight then is of no use and must not hold a call slot from the callback.
+     */
+    send(signal: AbortSignal): Promise<unknown>;
     /** Whether an error of `send` means the task is gone (`TaskTimedOut`, …): heartbeats stop. */
     isTaskGone(error: unknown): boolean;
     /** Called once when a heartbeat finds the task gone. */
@@ -32,14 +35,16 @@ export interface HeartbeatOptions {
 
 /**
  * Sends heartbeats until stopped: the first after one interval, each next one an interval after
- * the previous one ended (so that slow calls never pile up). Returns the function that stops them.
+ * the previous one ended (so that slow calls never pile up). Returns the function that stops them,
+ * and aborts the heartbeat in flight, if any.
  */
 export function startHeartbeats(options: HeartbeatOptions): () => void {
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
+    const stop = new AbortController();
     const beat = async () => {
         try {
-            await options.send();
+            await options.send(stop.signal);
         } catch (error) {
             if (stopped) return;
             if (options.isTaskGone(error)) {
@@ -55,5 +60,6 @@ export function startHeartbeats(options: HeartbeatOptions): () => void {
     return () => {
         stopped = true;
         clearTimeout(timer);
+        stop.abort();
     };
 }
