@@ -77,6 +77,20 @@ describe("error text", () => {
             assert.equal(failure.error.length, LIMITS.error);
             assert.equal(failure.cause.length, LIMITS.cause);
         });
+        it("describes an enormous message in time that does not grow with it, never throwing", () => {
+            // A 10 MB run of base64 characters (a payload echoed in an error) overflowed the
+            // redaction's regular expression; 1 MB took a quarter of a second to redact.
+            for (const message of ["A".repeat(10_000_000), `${"x".repeat(2_000_000)} ${TOKEN}`]) {
+                const started = performance.now();
+                const failure = describeFailure(Object.assign(new Error(message), { name: message }), TOKEN);
+                assert.ok(performance.now() - started < 100, `took ${(performance.now() - started).toFixed(0)} ms`);
+                assert.equal(failure.cause.length, LIMITS.cause);
+                assert.equal(failure.error.length, LIMITS.error);
+            }
+            // A token across the cut is still replaced whole.
+            const across = `${"word ".repeat((LIMITS.cause - 100) / 5)}${TOKEN} and more`;
+            assert.doesNotMatch(describeFailure(new Error(across), TOKEN).cause, /x9Q2x9Q2x9Q2x9Q2/);
+        });
         it("keeps the task token out of the name and the cause", () => {
             const failure = describeFailure(Object.assign(new Error(`cannot store ${TOKEN}`), { name: `E${TOKEN}` }), TOKEN);
             assert.doesNotMatch(JSON.stringify(failure), /x9Q2x9Q2x9Q2x9Q2/);

@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { createRecordHandler, handOff, TaskGoneError, type TaskWork } from "../functions/callback/callback";
-import { tokenFingerprint } from "../functions/callback/error-text";
+import { LOGGED_CAUSE_CHARACTERS, tokenFingerprint } from "../functions/callback/error-text";
 import { HEARTBEATS_PER_INTERVAL, heartbeatIntervalMs } from "../functions/callback/heartbeats";
 import { functionSettings } from "../functions/callback/settings";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
@@ -154,6 +154,15 @@ describe("heartbeats and hand-off", () => {
         });
         await handle(sqsRecord("m1", callbackMessage(token)));
         assert.equal(logger.lines[0].fields.handOff, `stored <task token ${tokenFingerprint(token)}> for approval`);
+    });
+
+    it("logs a hand-off note of any size cut short, with the token kept out", async () => {
+        const token = "AAAAKgAAAAIAAAAAAAAAA".repeat(20);
+        const handle = createRecordHandler({ client, logger, work: async () => handOff("n".repeat(10_000_000)) });
+        const started = performance.now();
+        assert.equal(await handle(sqsRecord("m1", callbackMessage(token))), "handed-off");
+        assert.ok(performance.now() - started < 100, `took ${(performance.now() - started).toFixed(0)} ms`);
+        assert.equal(String(logger.lines[0].fields.handOff).length, LOGGED_CAUSE_CHARACTERS);
     });
 
     describe("the function's environment", () => {

@@ -26,7 +26,7 @@ import {
     isTaskGone,
     LIMITS,
     LOGGED_CAUSE_CHARACTERS,
-    redactToken,
+    redactAndBound,
     tokenFingerprint,
     type TaskFailure,
 } from "./error-text";
@@ -378,7 +378,7 @@ export function createRecordHandler(
         if (isHandOff(result)) {
             logger.info("Task handed off: an external process returns the token; message acknowledged", {
                 ...context,
-                ...(result.note !== undefined ? { handOff: bound(redactToken(String(result.note), token), LOGGED_CAUSE_CHARACTERS) } : {}),
+                ...(result.note !== undefined ? { handOff: redactAndBound(String(result.note), token, LOGGED_CAUSE_CHARACTERS) } : {}),
             });
             return "handed-off";
         }
