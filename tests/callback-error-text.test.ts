@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { createRecordHandler, type TaskWork } from "../functions/callback/callback";
+import { createRecordHandler, handOff, type TaskWork } from "../functions/callback/callback";
 import {
     CALL_ERROR_MESSAGES,
     classifyCallError,
@@ -165,6 +165,42 @@ describe("error text", () => {
                 assert.deepEqual(logger.levels(), ["warn"]);
             });
         }
+
+        // A result is read to tell a hand-off from an output: what it throws then must fail the task too.
+        const unreadable = () =>
+            new Proxy(
+                {},
+                {
+                    get(_target, key) {
+                        if (key === "then") return undefined; // not a thenable: awaited as it is
+                        throw new Error("no reading");
+                    },
+                },
+            );
+        it("fails the task, with a log line, when the work's result throws when read", async () => {
+            const handle = createRecordHandler({ client, logger, work: async () => unreadable() });
+            assert.equal(await handle(sqsRecord("m1", callbackMessage(TOKEN))), "failed");
+            const [call] = endpoint.callsOf("SendTaskFailure");
+            assert.equal(call.input.error, "TaskOutputError");
+            assert.deepEqual(logger.levels(), ["warn"]);
+        });
+
+        it("acknowledges a hand-off whose note cannot be read or shown, with a log line", async () => {
+            const handOffs = [
+                Object.defineProperty(handOff(), "note", {
+                    get() {
+                        throw new Error("no note");
+                    },
+                }),
+                { ...handOff(), note: { toString: () => Symbol("not text") } },
+            ];
+            for (const result of handOffs) {
+                const handle = createRecordHandler({ client, logger, work: async () => result });
+                assert.equal(await handle(sqsRecord("m1", callbackMessage(TOKEN))), "handed-off");
+            }
+            assert.deepEqual(logger.levels(), ["info", "info"]);
+            assert.deepEqual(endpoint.calls, []);
+        });
 
         it("forwards a refused output's cause without the token a ValidationException echoes", async () => {
             answer = (call) =>

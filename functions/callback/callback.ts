@@ -138,9 +138,25 @@ export function handOff(note?: string): HandOff {
     return note === undefined ? { [HAND_OFF]: true } : { [HAND_OFF]: true, note };
 }
 
-/** Whether the work's result is a {@link handOff}. */
+/**
+ * Whether the work's result is a {@link handOff}. Never throws: a result whose reading throws (a
+ * Proxy) is no hand-off, and serializing it as an output then fails the task, saying why.
+ */
 export function isHandOff(value: unknown): value is HandOff {
-    return typeof value === "object" && value !== null && (value as Partial<HandOff>)[HAND_OFF] === true;
+    try {
+        return typeof value === "object" && value !== null && (value as Partial<HandOff>)[HAND_OFF] === true;
+    } catch {
+        return false;
+    }
+}
+
+/** The note of a hand-off as log text (without the token), or why it cannot be shown; never throws. */
+function handOffNote(result: HandOff, token: string): string | undefined {
+    try {
+        return result.note === undefined ? undefined : redactAndBound(String(result.note), token, LOGGED_CAUSE_CHARACTERS);
+    } catch {
+        return "(a note that cannot be shown as text)";
+    }
 }
 
 /** What the default work reports as its result. */
@@ -376,9 +392,10 @@ export function createRecordHandler(
         }
 
         if (isHandOff(result)) {
+            const note = handOffNote(result, token);
             logger.info("Task handed off: an external process returns the token; message acknowledged", {
                 ...context,
-                ...(result.note !== undefined ? { handOff: redactAndBound(String(result.note), token, LOGGED_CAUSE_CHARACTERS) } : {}),
+                ...(note !== undefined ? { handOff: note } : {}),
             });
             return "handed-off";
         }
