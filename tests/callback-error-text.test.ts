@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { SFNClient } from "@aws-sdk/client-sfn";
+import { processBatch, type RecordHandler } from "../functions/callback/batch";
 import { createRecordHandler, handOff, type TaskWork } from "../functions/callback/callback";
 import {
     CALL_ERROR_MESSAGES,
@@ -122,6 +123,19 @@ describe("error text", () => {
             assert.equal(classifyCallError(withStatus("TimeoutError")), "unreachable");
             assert.equal(classifyCallError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })), "unreachable");
             assert.equal(classifyCallError(Object.create(null)), "unreachable");
+        });
+    });
+
+    describe("the batch", () => {
+        it("names a record whatever its handler rejects with: Powertools reads the error's message", async () => {
+            const rejections = [undefined, null, describeFailure, revoked.proxy, HOSTILE[3][1]()];
+            const handle: RecordHandler = (record) => Promise.reject(rejections[Number(record.messageId)]);
+            const event = { Records: rejections.map((_, i) => sqsRecord(String(i), callbackMessage(TOKEN))) };
+            const response = await processBatch(event, { getRemainingTimeInMillis: () => 10_000 }, handle, new RecordingLogger());
+            assert.deepEqual(
+                response.batchItemFailures.map((failure) => failure.itemIdentifier),
+                ["0", "1", "2", "3", "4"],
+            );
         });
     });
 
