@@ -6,6 +6,8 @@
  */
 import { strict as assert } from "node:assert";
 import { getEventListeners } from "node:events";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSEvent } from "aws-lambda";
 import { processBatch, type RecordHandler } from "../functions/callback/batch";
@@ -65,6 +67,36 @@ describe("deadlines", () => {
             const none = invocationDeadline({ getRemainingTimeInMillis: () => Number.NaN });
             assert.equal(none.budgetMs, Number.POSITIVE_INFINITY);
             none.clear();
+        });
+    });
+
+    describe("a record handler called without an invocation", () => {
+        it("has no deadline, and costs what a record with one costs, garbage collection included", async () => {
+            // One never-aborting signal shared by every such record piled up in Node's bookkeeping of
+            // AbortSignal.any, whose clean-up after a collection then grew with every record handled.
+            setFlagsFromString("--expose-gc");
+            const gc = runInNewContext("gc") as () => void;
+            const instant = { send: async () => ({}) } as unknown as SFNClient;
+            const handle = createRecordHandler({ client: instant, logger: new RecordingLogger() });
+            const record = sqsRecord("m1", callbackMessage("token-1"));
+            const tenThousand = async (withInvocation: boolean) => {
+                const { ms } = await timed(async () => {
+                    for (let round = 0; round < 2; round++) {
+                        for (let i = 0; i < 5000; i++) {
+                            await (withInvocation ? handle(record, { signal: new AbortController().signal }) : handle(record));
+                        }
+                        gc();
+                        await new Promise((resolve) => setTimeout(resolve, 10)); // the collection's clean-up callbacks run
+                    }
+                });
+                return ms;
+            };
+            await tenThousand(true); // warm
+            const [withOne, without] = [await tenThousand(true), await tenThousand(false)];
+            assert.ok(
+                without < 2 * withOne,
+                `10000 records took ${without.toFixed(0)} ms without an invocation, ${withOne.toFixed(0)} ms with one`,
+            );
         });
     });
 

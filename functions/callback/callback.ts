@@ -254,8 +254,6 @@ export interface RecordInvocation {
     signal: AbortSignal;
 }
 
-const NO_DEADLINE: RecordInvocation = { signal: new AbortController().signal };
-
 /** The error's name, for a log field. */
 const errorName = (error: unknown): string => describeFailure(error).error;
 
@@ -282,7 +280,11 @@ export function createRecordHandler(
             signal,
         );
 
-    return async (record, invocation = NO_DEADLINE) => {
+    // Without an invocation, a record has no deadline: a signal of its own that never aborts. Not one
+    // signal shared by all: Node's AbortSignal.any keeps, on a signal it combines, a record of every
+    // signal combined from it, for as long as it lives, and its clean-up after a garbage collection
+    // goes through them: 10000 records through a shared signal took 3 to 5 times as long.
+    return async (record, invocation = { signal: new AbortController().signal }) => {
         const deadline = invocation.signal;
         const context: Record<string, unknown> = {
             messageId: record.messageId,
