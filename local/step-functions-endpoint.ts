@@ -179,7 +179,11 @@ export class StepFunctionsEndpoint {
     private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
         this.requests++;
         const chunks: Buffer[] = [];
-        for await (const chunk of req) chunks.push(chunk as Buffer);
+        try {
+            for await (const chunk of req) chunks.push(chunk as Buffer);
+        } catch {
+            return; // the client went away before the body ended (a call aborted at its deadline): nobody to answer
+        }
         const send = (status: number, body: Record<string, unknown>) => {
             res.writeHead(status, { "Content-Type": JSON_1_0 });
             res.end(JSON.stringify(body));

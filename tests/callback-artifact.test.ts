@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSEvent } from "aws-lambda";
 import { createRecordHandler, DEFAULT_RESULT, tokenFingerprint, type TaskWork } from "../functions/callback/callback";
-import { MAX_ATTEMPTS } from "../functions/callback/client-settings";
+import { MAX_ATTEMPTS, worstCaseSendMs } from "../functions/callback/client-settings";
 import { captureLogs, LAMBDA_CONTEXT, lambdaContext, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
 import { useBundledLoopback } from "./support/loopback-client";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
@@ -117,7 +117,10 @@ describe("bundled callback function against a loopback Step Functions endpoint",
         ["dropped", "a dropped connection"],
     ]) {
         it(`reports the record for another delivery when ${what} outlasts the SDK's retries`, async () => {
-            const { result } = await run({ Records: [sqsRecord("m1", callbackMessage(token))] });
+            // Time for every attempt: the throttling backoff alone may take up to 15 s, and with
+            // LAMBDA_CONTEXT's 10 s the deadline cut off the 5th attempt in about a third of the runs.
+            const event = { Records: [sqsRecord("m1", callbackMessage(token))] };
+            const { result } = await captureLogs(() => handler(event, lambdaContext(worstCaseSendMs() + 2000)));
             assert.deepEqual(failedIds(result), ["m1"]);
             assert.equal(endpoint.callsOf("SendTaskSuccess", token).length, SDK_MAX_ATTEMPTS);
         });

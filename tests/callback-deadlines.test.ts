@@ -5,11 +5,14 @@
  * the real SDK client against the loopback endpoint, and through the bundled archive.
  */
 import { strict as assert } from "node:assert";
+import { getEventListeners } from "node:events";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSEvent } from "aws-lambda";
-import { processBatch } from "../functions/callback/batch";
+import { processBatch, type RecordHandler } from "../functions/callback/batch";
 import { createRecordHandler, type TaskWork } from "../functions/callback/callback";
-import { deadlineMarginMs, invocationDeadline, InvocationDeadlineError } from "../functions/callback/deadline";
+import { deadlineMarginMs, invocationDeadline, InvocationDeadlineError, untilAborted } from "../functions/callback/deadline";
 import { captureLogs, LAMBDA_CONTEXT, type CallbackHandler } from "../local/bundled-handler";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
 import { useBundledLoopback, useCoreLoopback } from "./support/loopback-client";
@@ -52,11 +55,49 @@ describe("deadlines", () => {
             assert.ok(deadline.signal.reason instanceof InvocationDeadlineError);
             deadline.clear();
         });
+        it("leaves no listener on a signal once nothing waits on it (Node keeps a signal made by AbortSignal.any alive while one listens)", async () => {
+            const never = AbortSignal.any([new AbortController().signal]);
+            await Promise.all([
+                untilAborted(Promise.resolve(1), never),
+                untilAborted(Promise.reject(new Error("no")), never).catch(() => 0),
+            ]);
+            assert.equal(getEventListeners(never, "abort").length, 0);
+        });
         it("is already over when less than the margin is left, and absent when the context gives no figure", () => {
             assert.equal(invocationDeadline({ getRemainingTimeInMillis: () => 50 }).signal.aborted, true);
             const none = invocationDeadline({ getRemainingTimeInMillis: () => Number.NaN });
             assert.equal(none.budgetMs, Number.POSITIVE_INFINITY);
             none.clear();
+        });
+    });
+
+    describe("a record handler called without an invocation", () => {
+        it("has no deadline, and costs what a record with one costs, garbage collection included", async () => {
+            // One never-aborting signal shared by every such record piled up in Node's bookkeeping of
+            // AbortSignal.any, whose clean-up after a collection then grew with every record handled.
+            setFlagsFromString("--expose-gc");
+            const gc = runInNewContext("gc") as () => void;
+            const instant = { send: async () => ({}) } as unknown as SFNClient;
+            const handle = createRecordHandler({ client: instant, logger: new RecordingLogger() });
+            const record = sqsRecord("m1", callbackMessage("token-1"));
+            const tenThousand = async (withInvocation: boolean) => {
+                const { ms } = await timed(async () => {
+                    for (let round = 0; round < 2; round++) {
+                        for (let i = 0; i < 5000; i++) {
+                            await (withInvocation ? handle(record, { signal: new AbortController().signal }) : handle(record));
+                        }
+                        gc();
+                        await new Promise((resolve) => setTimeout(resolve, 10)); // the collection's clean-up callbacks run
+                    }
+                });
+                return ms;
+            };
+            await tenThousand(true); // warm
+            const [withOne, without] = [await tenThousand(true), await tenThousand(false)];
+            assert.ok(
+                without < 2 * withOne,
+                `10000 records took ${without.toFixed(0)} ms without an invocation, ${withOne.toFixed(0)} ms with one`,
+            );
         });
     });
 
@@ -119,6 +160,34 @@ describe("deadlines", () => {
                 endpoint.calls.map((call) => call.input.taskToken),
                 ["fast-token"],
             );
+        });
+
+        it("answers a batch of 10000 waiting for call slots by its deadline, with one listener on its signal", async () => {
+            // Node's addEventListener looks through a target's listeners before adding one: one per
+            // record and per queued call on the invocation's signal blocked the event loop for 1.5 s.
+            let invocationSignal: AbortSignal | undefined;
+            let listeners = 0;
+            const never = {
+                send: (_command: unknown, options: { abortSignal: AbortSignal }) => {
+                    listeners = Math.max(listeners, getEventListeners(invocationSignal!, "abort").length);
+                    return new Promise((_resolve, reject) =>
+                        options.abortSignal.addEventListener("abort", () => reject(new Error("aborted"))),
+                    );
+                },
+            } as unknown as SFNClient;
+            const handle = createRecordHandler({ client: never, logger, maxCallsInFlight: 50 });
+            const watched: RecordHandler = (record, invocation) => {
+                invocationSignal = invocation?.signal;
+                return handle(record, invocation);
+            };
+            const event: SQSEvent = {
+                Records: Array.from({ length: 10_000 }, (_, i) => sqsRecord(`m${i}`, callbackMessage(`token-${i}`))),
+            };
+            const { result, ms } = await timed(() => processBatch(event, contextWithRemaining(2000), watched, logger));
+            assert.equal(result.batchItemFailures.length, 10_000);
+            assert.ok(ms < 2000, `answered after ${ms.toFixed(0)} ms; the invocation had 2000 ms`);
+            // The core's one, and one per call in flight (the stub's, as the SDK adds its own).
+            assert.ok(listeners <= 1 + 50, `${listeners} listeners on the invocation's signal`);
         });
 
         it("never sends a call whose turn comes after the deadline", async () => {

@@ -4,7 +4,8 @@
  */
 import { strict as assert } from "node:assert";
 import type { SFNClient } from "@aws-sdk/client-sfn";
-import { createRecordHandler, type TaskWork } from "../functions/callback/callback";
+import { processBatch, type RecordHandler } from "../functions/callback/batch";
+import { createRecordHandler, handOff, type TaskWork } from "../functions/callback/callback";
 import {
     CALL_ERROR_MESSAGES,
     classifyCallError,
@@ -78,6 +79,20 @@ describe("error text", () => {
             assert.equal(failure.error.length, LIMITS.error);
             assert.equal(failure.cause.length, LIMITS.cause);
         });
+        it("describes an enormous message in time that does not grow with it, never throwing", () => {
+            // A 10 MB run of base64 characters (a payload echoed in an error) overflowed the
+            // redaction's regular expression; 1 MB took a quarter of a second to redact.
+            for (const message of ["A".repeat(10_000_000), `${"x".repeat(2_000_000)} ${TOKEN}`]) {
+                const started = performance.now();
+                const failure = describeFailure(Object.assign(new Error(message), { name: message }), TOKEN);
+                assert.ok(performance.now() - started < 100, `took ${(performance.now() - started).toFixed(0)} ms`);
+                assert.equal(failure.cause.length, LIMITS.cause);
+                assert.equal(failure.error.length, LIMITS.error);
+            }
+            // A token across the cut is still replaced whole.
+            const across = `${"word ".repeat((LIMITS.cause - 100) / 5)}${TOKEN} and more`;
+            assert.doesNotMatch(describeFailure(new Error(across), TOKEN).cause, /x9Q2x9Q2x9Q2x9Q2/);
+        });
         it("keeps the task token out of the name and the cause", () => {
             const failure = describeFailure(Object.assign(new Error(`cannot store ${TOKEN}`), { name: `E${TOKEN}` }), TOKEN);
             assert.doesNotMatch(JSON.stringify(failure), /x9Q2x9Q2x9Q2x9Q2/);
@@ -112,6 +127,19 @@ describe("error text", () => {
         });
     });
 
+    describe("the batch", () => {
+        it("names a record whatever its handler rejects with: Powertools reads the error's message", async () => {
+            const rejections = [undefined, null, describeFailure, revoked.proxy, HOSTILE[3][1]()];
+            const handle: RecordHandler = (record) => Promise.reject(rejections[Number(record.messageId)]);
+            const event = { Records: rejections.map((_, i) => sqsRecord(String(i), callbackMessage(TOKEN))) };
+            const response = await processBatch(event, { getRemainingTimeInMillis: () => 10_000 }, handle, new RecordingLogger());
+            assert.deepEqual(
+                response.batchItemFailures.map((failure) => failure.itemIdentifier),
+                ["0", "1", "2", "3", "4"],
+            );
+        });
+    });
+
     describe("through the record handler and the real SDK client", () => {
         let answer: (call: EndpointCall) => Reply = reply.ok;
         const suite = useCoreLoopback({ respond: (call) => answer(call) }, { maxAttempts: 1 });
@@ -139,6 +167,42 @@ describe("error text", () => {
                 assert.deepEqual(logger.levels(), ["warn"]);
             });
         }
+
+        // A result is read to tell a hand-off from an output: what it throws then must fail the task too.
+        const unreadable = () =>
+            new Proxy(
+                {},
+                {
+                    get(_target, key) {
+                        if (key === "then") return undefined; // not a thenable: awaited as it is
+                        throw new Error("no reading");
+                    },
+                },
+            );
+        it("fails the task, with a log line, when the work's result throws when read", async () => {
+            const handle = createRecordHandler({ client, logger, work: async () => unreadable() });
+            assert.equal(await handle(sqsRecord("m1", callbackMessage(TOKEN))), "failed");
+            const [call] = endpoint.callsOf("SendTaskFailure");
+            assert.equal(call.input.error, "TaskOutputError");
+            assert.deepEqual(logger.levels(), ["warn"]);
+        });
+
+        it("acknowledges a hand-off whose note cannot be read or shown, with a log line", async () => {
+            const handOffs = [
+                Object.defineProperty(handOff(), "note", {
+                    get() {
+                        throw new Error("no note");
+                    },
+                }),
+                { ...handOff(), note: { toString: () => Symbol("not text") } },
+            ];
+            for (const result of handOffs) {
+                const handle = createRecordHandler({ client, logger, work: async () => result });
+                assert.equal(await handle(sqsRecord("m1", callbackMessage(TOKEN))), "handed-off");
+            }
+            assert.deepEqual(logger.levels(), ["info", "info"]);
+            assert.deepEqual(endpoint.calls, []);
+        });
 
         it("forwards a refused output's cause without the token a ValidationException echoes", async () => {
             answer = (call) =>

@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import { createRecordHandler, handOff, TaskGoneError, type TaskWork } from "../functions/callback/callback";
-import { tokenFingerprint } from "../functions/callback/error-text";
+import { LOGGED_CAUSE_CHARACTERS, tokenFingerprint } from "../functions/callback/error-text";
 import { HEARTBEATS_PER_INTERVAL, heartbeatIntervalMs } from "../functions/callback/heartbeats";
 import { functionSettings } from "../functions/callback/settings";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
@@ -20,6 +20,7 @@ function byToken(call: EndpointCall): Reply {
     const token = String(call.input.taskToken);
     if (call.action === "SendTaskHeartbeat") {
         if (token.startsWith("gone")) return reply.error("TaskTimedOut", 400, "Task Timed Out");
+        if (token.startsWith("stalled")) return reply.stall();
         if (token.startsWith("flaky") && call.attempt <= 3) return reply.error("AccessDeniedException", 400, "not yet");
     }
     return reply.ok();
@@ -44,6 +45,37 @@ describe("heartbeats and hand-off", () => {
         await sleep(INTERVAL * 1.5);
         const actions = endpoint.calls.map((call) => call.action);
         assert.deepEqual(actions, ["SendTaskHeartbeat", "SendTaskHeartbeat", "SendTaskHeartbeat", "SendTaskSuccess"]);
+    });
+
+    it("sends no heartbeat before its interval, however long (longer than a timer can wait)", async () => {
+        // The stack allows HeartbeatSeconds up to a year; a third of 10^7 s overflowed setTimeout,
+        // which then fires after 1 ms: a heartbeat every round trip while the work ran.
+        assert.ok(heartbeatIntervalMs(10_000_000) <= 2 ** 31 - 1);
+        const handle = createRecordHandler({ client, logger, heartbeatSeconds: 10_000_000, work: sleepingWork(200) });
+        assert.equal(await handle(sqsRecord("m1", callbackMessage("alive-token"))), "succeeded");
+        assert.deepEqual(
+            endpoint.calls.map((call) => call.action),
+            ["SendTaskSuccess"],
+        );
+    });
+
+    it("stops a heartbeat still in flight when the work ends: it holds no call slot from the callback", async () => {
+        // One call in flight at a time; the heartbeat never answers, the work ends meanwhile.
+        const handle = createRecordHandler({
+            client,
+            logger,
+            heartbeatSeconds: HEARTBEAT_SECONDS,
+            maxCallsInFlight: 1,
+            work: sleepingWork(INTERVAL * 1.5),
+        });
+        const deadline = AbortSignal.timeout(INTERVAL * 6);
+        const started = performance.now();
+        assert.equal(await handle(sqsRecord("m1", callbackMessage("stalled-token")), { signal: deadline }), "succeeded");
+        assert.ok(performance.now() - started < INTERVAL * 3, `answered after ${(performance.now() - started).toFixed(0)} ms`);
+        assert.deepEqual(
+            endpoint.calls.map((call) => call.action),
+            ["SendTaskHeartbeat", "SendTaskSuccess"],
+        );
     });
 
     it("sends no heartbeat when the task has no HeartbeatSeconds", async () => {
@@ -109,6 +141,15 @@ describe("heartbeats and hand-off", () => {
         });
         await handle(sqsRecord("m1", callbackMessage(token)));
         assert.equal(logger.lines[0].fields.handOff, `stored [task token ${tokenFingerprint(token)}] for approval`);
+    });
+
+    it("logs a hand-off note of any size cut short, with the token kept out", async () => {
+        const token = "AAAAKgAAAAIAAAAAAAAAA".repeat(20);
+        const handle = createRecordHandler({ client, logger, work: async () => handOff("n".repeat(10_000_000)) });
+        const started = performance.now();
+        assert.equal(await handle(sqsRecord("m1", callbackMessage(token))), "handed-off");
+        assert.ok(performance.now() - started < 100, `took ${(performance.now() - started).toFixed(0)} ms`);
+        assert.equal(String(logger.lines[0].fields.handOff).length, LOGGED_CAUSE_CHARACTERS);
     });
 
     describe("the function's environment", () => {

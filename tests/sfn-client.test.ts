@@ -4,6 +4,7 @@
  * warm-up, and a large batch through the bundled function.
  */
 import { strict as assert } from "node:assert";
+import * as net from "node:net";
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import { MAXIMUM_RETRY_DELAY, Retry } from "@smithy/core/retry";
 import type { FinalizeHandler, FinalizeHandlerArguments, MetadataBearer } from "@smithy/types";
@@ -135,6 +136,30 @@ describe("Step Functions client of the callback function", () => {
                 assert.ok(elapsed <= stalledCallMs() + 200, `took ${elapsed} ms, more than a stalled call's ${stalledCallMs()} ms`);
             } finally {
                 endpoint.respond = () => ({ kind: "ok" });
+            }
+        });
+    });
+
+    describe("the endpoint", () => {
+        it("takes a client that goes away in the middle of a request without an unhandled rejection", async () => {
+            // A call aborted at the deadline may close its connection before the body is sent.
+            const unhandled: unknown[] = [];
+            const onUnhandled = (reason: unknown) => unhandled.push(reason);
+            process.on("unhandledRejection", onUnhandled);
+            try {
+                const socket = net.connect(Number(new URL(endpoint.url).port), "127.0.0.1");
+                await new Promise((resolve) => socket.once("connect", resolve));
+                socket.write(
+                    "POST / HTTP/1.1\r\nHost: loopback\r\nContent-Type: application/x-amz-json-1.0\r\n" +
+                        'X-Amz-Target: AWSStepFunctions.SendTaskSuccess\r\nContent-Length: 100\r\n\r\n{"taskToken"',
+                );
+                await sleep(50);
+                socket.destroy();
+                await sleep(50);
+                assert.equal(endpoint.requests, 1);
+                assert.deepEqual(unhandled, []);
+            } finally {
+                process.off("unhandledRejection", onUnhandled);
             }
         });
     });

@@ -9,12 +9,28 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { CallbackLogger, RecordInvocation, RecordOutcome } from "./callback";
 import { invocationDeadline, untilAborted, type RemainingTime } from "./deadline";
+import { describeFailure } from "./error-text";
 
 /** The record handler of `callback.ts`, created once per container. */
 export type RecordHandler = (record: SQSRecord, invocation?: RecordInvocation) => Promise<RecordOutcome>;
 
 /** How many message ids a log line about unfinished records lists. */
 const LISTED_IDS = 100;
+
+/**
+ * What a record's handler rejected with, as an Error whose message can be read: Powertools reads
+ * it, and anything else (undefined, a revoked Proxy, a message getter that throws) made it throw,
+ * failing the whole batch instead of the record.
+ */
+function readableError(error: unknown): Error {
+    try {
+        if (error instanceof Error && typeof error.message === "string") return error;
+    } catch {
+        // a Proxy's trap or a getter threw: described below
+    }
+    const { error: name, cause } = describeFailure(error);
+    return Object.assign(new Error(cause), { name });
+}
 
 /** Processes one invocation's batch; the response is always a partial batch response. */
 export async function processBatch(
@@ -37,7 +53,7 @@ export async function processBatch(
                     return await untilAborted(handleRecord(record, invocation), deadline.signal);
                 } catch (error) {
                     if (deadline.signal.aborted) unfinished.push(record.messageId);
-                    throw error;
+                    throw readableError(error);
                 }
             },
             processor,
