@@ -47,7 +47,8 @@ export class PartnerApi {
     public static async start(options: PartnerOptions): Promise<PartnerApi> {
         const server = http.createServer();
         const partner = new PartnerApi(server, options);
-        server.on("request", (req, res) => void partner.handle(req, res));
+        // A request whose client goes away mid-body (or that close() cuts) rejects: not a crash.
+        server.on("request", (req, res) => partner.handle(req, res).catch(() => res.destroy()));
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         return partner;
     }
@@ -67,8 +68,8 @@ export class PartnerApi {
     }
 
     private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-        const refuse = (status: number, reason: string) => {
-            res.writeHead(status, { "Content-Type": "text/plain" });
+        const refuse = (status: number, reason: string, headers: Record<string, string> = {}) => {
+            res.writeHead(status, { "Content-Type": "text/plain", ...headers });
             res.end(reason);
         };
         if (req.method !== "POST") return refuse(405, "POST a task");
@@ -76,7 +77,8 @@ export class PartnerApi {
         let size = 0;
         for await (const chunk of req) {
             size += (chunk as Buffer).length;
-            if (size > MAX_REQUEST_BYTES) return refuse(413, "task too large");
+            // The rest of the body is never read: the connection cannot serve another request, so it closes.
+            if (size > MAX_REQUEST_BYTES) return refuse(413, "task too large", { Connection: "close" });
             chunks.push(chunk as Buffer);
         }
         let task: PartnerTask;
