@@ -335,11 +335,16 @@ export class LocalWorkflow {
         await Promise.all(messageIds.map((id) => this.queue.whenDone(id)));
 
         if (this.partner !== undefined) {
+            // The task may have ended before the partner answered (a timeout shorter than its work):
+            // its late answer is part of this execution's story, and what keeps the partner's notes.
+            await this.partner.api.whenAnswered(token);
             const heartbeats = this.partner.heartbeats.get(token) ?? 0;
             if (heartbeats > 0)
                 notes.push(`the partner sent ${heartbeats} heartbeat${heartbeats === 1 ? "" : "s"} while it worked on the task`);
             const partnerError = this.partner.errors.get(token);
             if (partnerError !== undefined) notes.push(`the partner could not answer the task: ${partnerError}`);
+            this.partner.heartbeats.delete(token);
+            this.partner.errors.delete(token);
         }
         const ids = new Set(messageIds);
         const queueActivity: QueueActivity[] = this.queueEvents

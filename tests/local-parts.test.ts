@@ -5,6 +5,8 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { CliError, checkExecutionName, checkNodeVersion, DEFAULT_INPUT, parseExecutionArgs, parseStartArgs } from "../local/cli";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
@@ -200,6 +202,26 @@ describe("local run parts", () => {
             assert.deepEqual(await post('{"taskToken":5}'), [400, "no taskToken"]);
             await new Promise((resolve) => setTimeout(resolve, 60));
             assert.deepEqual(answered, ["t1"]);
+        });
+
+        it("keeps nothing of a task once it has answered it: a long run with large inputs does not grow", async () => {
+            let seen: WeakRef<PartnerTask> | undefined;
+            await partner.close();
+            partner = await PartnerApi.start({
+                workMs: 10,
+                heartbeat: async () => undefined,
+                answer: async (task) => void (seen = new WeakRef(task)),
+                onError: () => undefined,
+            });
+            assert.deepEqual(await post(JSON.stringify({ taskToken: "t4", input: { blob: "x".repeat(100_000) } })), [
+                202,
+                '{"accepted":true}',
+            ]);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            assert.ok(seen !== undefined, "answered");
+            v8.setFlagsFromString("--expose-gc");
+            (vm.runInNewContext("gc") as () => void)();
+            assert.equal(seen.deref(), undefined, "the partner still holds the task");
         });
 
         it("a client that goes away in the middle of a request, and a close during one, crash nothing", async () => {

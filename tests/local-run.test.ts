@@ -157,6 +157,21 @@ describe("local run (npm start)", () => {
         );
     });
 
+    it("handoff: a task that times out before the partner answers: the partner's late answer is refused as gone, and said so", async () => {
+        // TimeoutSeconds 1, the partner works 1.3 s: its SendTaskSuccess comes after the task ended.
+        const { view } = await runScenario("handoff", { order: 42 }, {}, 1, 1300);
+        assert.equal(view.status, "FAILED");
+        assert.equal(view.error, "States.Timeout");
+        assert.ok(
+            view.notes!.some((note) =>
+                /^the partner could not answer the task: SendTaskSuccess for task token [0-9a-f]{16}: the task no longer takes an answer \(TaskTimedOut\)/.test(
+                    note,
+                ),
+            ),
+            view.notes!.join("\n"),
+        );
+    });
+
     it("duplicate: the second delivery's callback gets TaskTimedOut and is acknowledged", async () => {
         const { view, logs } = await runScenario("duplicate");
         assert.deepEqual(
