@@ -143,6 +143,25 @@ export function isHandOff(value: unknown): value is HandOff {
     return typeof value === "object" && value !== null && (value as Partial<HandOff>)[HAND_OFF] === true;
 }
 
+/** The log field of a hand-off whose note cannot be turned into text. */
+export const UNPRINTABLE_NOTE = "(a note that cannot be shown as text)";
+
+/**
+ * A hand-off's note as a log field: bounded, without the token, and never throwing (a JavaScript
+ * work may pass anything; `String()` of an object without a prototype throws). The hand-off has
+ * happened by then: a throw would put the record back on the queue, and each redelivery would hand
+ * the task off once more.
+ */
+function handOffNote(note: unknown, token: string): string {
+    let text: string;
+    try {
+        text = String(note);
+    } catch {
+        return UNPRINTABLE_NOTE;
+    }
+    return bound(redactToken(text, token), LOGGED_CAUSE_CHARACTERS);
+}
+
 /** What the default work reports as its result. */
 export const DEFAULT_RESULT = "Callback received: the task is complete.";
 
@@ -374,7 +393,7 @@ export function createRecordHandler(
         if (isHandOff(result)) {
             logger.info("Task handed off: an external process returns the token; message acknowledged", {
                 ...context,
-                ...(result.note !== undefined ? { handOff: bound(redactToken(String(result.note), token), LOGGED_CAUSE_CHARACTERS) } : {}),
+                ...(result.note !== undefined ? { handOff: handOffNote(result.note, token) } : {}),
             });
             return "handed-off";
         }
