@@ -35,7 +35,7 @@ import {
 import { LocalQueue, type QueueEvent } from "./local-queue";
 import { StepFunctionsEndpoint } from "./step-functions-endpoint";
 import { PARTNER_WORK_MS, type Scenario } from "./scenarios";
-import { ANSWER_CLIENT_TIMEOUTS, assertTaskAnswerSent, sendTaskAnswer } from "./task-token-answer";
+import { ANSWER_CLIENT_TIMEOUTS, assertTaskAnswerSent, checkTaskOutput, sendTaskAnswer, TaskAnswerInputError } from "./task-token-answer";
 import { TaskTokens } from "./task-tokens";
 
 /** The local run's names for the resources the stack would create. */
@@ -396,7 +396,7 @@ export class LocalWorkflow {
 
 /**
  * Starts the partner of the `handoff` scenario: it answers each task after `workMs` with
- * SendTaskSuccess, sending heartbeats meanwhile (three per HeartbeatSeconds) when the task has
+ * SendTaskSuccess (SendTaskFailure when its output would be over AWS's limit), sending heartbeats meanwhile (three per HeartbeatSeconds) when the task has
  * them, through the real SDK client and the code `npm run callback` uses.
  */
 async function startPartner(endpointUrl: string, workMs: number, heartbeatSeconds: number | undefined): Promise<Partner> {
@@ -417,11 +417,17 @@ async function startPartner(endpointUrl: string, workMs: number, heartbeatSecond
             await send(task, { action: "heartbeat" });
             heartbeats.set(task.taskToken, (heartbeats.get(task.taskToken) ?? 0) + 1);
         },
-        answer: (task) =>
-            send(task, {
-                action: "success",
-                output: JSON.stringify({ payload: task.input ?? null, result: "Completed by the partner after the hand-off." }),
-            }),
+        answer: async (task) => {
+            const output = JSON.stringify({ payload: task.input ?? null, result: "Completed by the partner after the hand-off." });
+            try {
+                checkTaskOutput(output, "the partner's output");
+            } catch (error) {
+                // As the function does with a result it cannot send: fail the task, not leave it to time out.
+                if (!(error instanceof TaskAnswerInputError)) throw error;
+                return send(task, { action: "failure", error: "TaskOutputError", cause: error.message });
+            }
+            return send(task, { action: "success", output });
+        },
         onError: (task, error) => errors.set(task.taskToken, error instanceof Error ? error.message : String(error)),
     });
     return { api, client, errors, heartbeats, workMs };

@@ -172,6 +172,14 @@ describe("local run (npm start)", () => {
         );
     });
 
+    it("handoff: a partner whose output would be too large fails the task at once, as the function does, instead of leaving it to time out", async () => {
+        const { view } = await runScenario("handoff", { blob: "x".repeat(262_100) }, {}, 5, 100);
+        assert.equal(view.status, "FAILED");
+        assert.equal(view.error, "TaskOutputError");
+        assert.match(view.cause!, /^the partner's output is \d+ bytes of UTF-8; a task output holds at most 262144$/);
+        assert.ok(view.durationMs! < 2000, `took ${view.durationMs} ms`);
+    });
+
     it("duplicate: the second delivery's callback gets TaskTimedOut and is acknowledged", async () => {
         const { view, logs } = await runScenario("duplicate");
         assert.deepEqual(
