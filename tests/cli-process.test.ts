@@ -64,7 +64,7 @@ describe("command-line runs", () => {
             const cases: [string[], RegExp][] = [
                 [
                     ["--scenario", "chaos"],
-                    /^error: --scenario must be one of success, failure, timeout, duplicate, poison; got "chaos"\nRun `npm start -- --help` for the options\.\n$/,
+                    /^error: --scenario must be one of success, failure, timeout, duplicate, poison, handoff; got "chaos"\nRun `npm start -- --help` for the options\.\n$/,
                 ],
                 [["--input-file", path.join(dir, "missing.json")], /^error: cannot read --input-file .*missing\.json: ENOENT/],
                 [

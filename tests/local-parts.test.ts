@@ -332,7 +332,7 @@ describe("local run parts", () => {
 
         const rejected: [string[], RegExp][] = [
             [["--bogus"], /Unknown option '--bogus'/],
-            [["--scenario", "chaos"], /--scenario must be one of success, failure, timeout, duplicate, poison; got "chaos"/],
+            [["--scenario", "chaos"], /--scenario must be one of success, failure, timeout, duplicate, poison, handoff; got "chaos"/],
             [["--input", "{oops"], /--input is not valid JSON/],
             [["--input-file", "/no/such/file.json"], /cannot read --input-file \/no\/such\/file\.json: ENOENT/],
             [["--input", "{}", "--input-file", "x"], /give --input or --input-file, not both/],
