@@ -141,7 +141,7 @@ export class LocalWorkflow {
     /** Starts the loopback endpoint, loads the bundled function and wires the queue to it. */
     public static async start(options: LocalWorkflowOptions): Promise<LocalWorkflow> {
         const tokens = new TaskTokens();
-        const endpoint = await StepFunctionsEndpoint.start({ respond: (call) => tokens.respond(call) });
+        const endpoint = await StepFunctionsEndpoint.start({ respond: (call) => tokens.respond(call), recordCalls: false });
         let loaded: ReturnType<typeof loadBundledHandler>;
         let partner: Partner | undefined;
         try {

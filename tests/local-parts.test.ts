@@ -13,7 +13,7 @@ import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { LocalQueue, type QueueEvent } from "../local/local-queue";
 import { PartnerApi, type PartnerTask } from "../local/partner-api";
 import { readStackConfig, StackConfigError } from "../local/stack-config";
-import type { EndpointCall, TaskTokenAction } from "../local/step-functions-endpoint";
+import { StepFunctionsEndpoint, type EndpointCall, type TaskTokenAction } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
 
 const call = (action: TaskTokenAction, input: Record<string, unknown>): EndpointCall => ({ action, input, attempt: 1, headers: {} });
@@ -262,6 +262,27 @@ describe("local run parts", () => {
             } finally {
                 agent.destroy();
             }
+        });
+    });
+
+    describe("loopback Step Functions endpoint", () => {
+        it("a client that goes away in the middle of a request crashes nothing", async () => {
+            const endpoint = await StepFunctionsEndpoint.start();
+            const unhandled: unknown[] = [];
+            const onUnhandled = (reason: unknown) => unhandled.push(reason);
+            process.on("unhandledRejection", onUnhandled);
+            try {
+                const socket = net.connect(Number(new URL(endpoint.url).port), "127.0.0.1");
+                socket.on("error", () => undefined);
+                socket.write("POST / HTTP/1.1\r\nHost: endpoint\r\nContent-Length: 1000\r\n\r\n{");
+                await new Promise((resolve) => setTimeout(resolve, 50));
+                socket.destroy();
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            } finally {
+                process.off("unhandledRejection", onUnhandled);
+                await endpoint.close();
+            }
+            assert.deepEqual(unhandled, []);
         });
     });
 

@@ -9,6 +9,7 @@ import { buildCallbackDefinition, FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE 
 import { outcomeOf, renderExecution, summarize, type ExecutionView } from "../local/execution-view";
 import { LocalWorkflow } from "../local/local-workflow";
 import type { Scenario } from "../local/scenarios";
+import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 
 const WAIT = STATE_NAMES.waitForCallback;
 
@@ -277,6 +278,19 @@ describe("local run (npm start)", () => {
             assert.deepEqual(new Set(views.map((v) => v.status)), new Set(["SUCCEEDED"]));
             assert.equal(new Set(views.map((v) => (v.queuedMessage as { TaskToken: string }).TaskToken)).size, 30);
             views.forEach((v, i) => assert.deepEqual((v.output as { MessageId?: string }).MessageId !== undefined, true, `execution ${i}`));
+        } finally {
+            await workflow.close();
+        }
+    });
+
+    it("keeps none of the calls the function and the partner made: a long run with large inputs does not grow", async () => {
+        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", handOff: true, partnerWorkMs: 10 });
+        try {
+            await workflow.execute("kept-1", { order: 1 }, "handoff");
+            await workflow.execute("kept-2", { order: 2 }, "success");
+            // Each call holds a task token and an output of up to 256 KiB.
+            const { endpoint } = workflow as unknown as { endpoint: StepFunctionsEndpoint };
+            assert.deepEqual(endpoint.calls, []);
         } finally {
             await workflow.close();
         }
