@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { heartbeatIntervalMs } from "../functions/callback/heartbeats";
+import { heartbeatIntervalMs, MAX_TIMER_MS } from "../functions/callback/heartbeats";
 import {
     ExecutionError,
     ExecutionTimeoutError,
@@ -21,7 +21,7 @@ import {
     type StateMachineDefinition as LocalDefinition,
 } from "aws-local-stepfunctions";
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
-import { buildCallbackDefinition, STATE_NAMES } from "../infra/definition";
+import { buildCallbackDefinition, executionTimeoutSeconds, STATE_NAMES } from "../infra/definition";
 import { HANDOFF_FUNCTION_ENTRY, lambdaContext, loadBundledHandler, OutputCapture } from "./bundled-handler";
 import { PartnerApi, PARTNER_URL_VARIABLE, type PartnerTask } from "./partner-api";
 import {
@@ -47,6 +47,14 @@ const LOCAL = {
     queueArn: "arn:aws:sqs:local:000000000000:callback-pattern-tasks",
     topicArn: "arn:aws:sns:local:000000000000:callback-pattern-notifications",
 };
+
+/**
+ * The longest TimeoutSeconds a local run waits (2147426 s, 24.8 days less the execution's margin):
+ * the interpreter and the task tokens wait with Node timers, which fire a longer delay after 1 ms,
+ * and the execution's deadline adds the notify states' time to the task's. A longer one is cut to
+ * it, with a note: no local run lasts that long.
+ */
+export const LOCAL_MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000) - executionTimeoutSeconds(0);
 
 export interface LocalWorkflowOptions {
     /** The stack's settings (from its `Pulumi.<stack>.yaml`). */
@@ -122,7 +130,7 @@ export class LocalWorkflow {
         private readonly restoreEnv: () => void,
         private readonly partner?: Partner,
     ) {
-        const timeoutSeconds = options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds;
+        const timeoutSeconds = Math.min(options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds, LOCAL_MAX_TIMEOUT_SECONDS);
         const heartbeat = options.settings.heartbeatSeconds;
         this.timeoutSeconds = timeoutSeconds;
         this.heartbeatSeconds = heartbeat !== undefined && heartbeat < timeoutSeconds ? heartbeat : undefined;
@@ -194,7 +202,10 @@ export class LocalWorkflow {
     public notes(): string[] {
         const { settings } = this.options;
         const notes: string[] = [];
-        if (this.timeoutSeconds !== settings.taskTimeoutSeconds) {
+        const requested = this.options.taskTimeoutSeconds ?? settings.taskTimeoutSeconds;
+        if (requested > this.timeoutSeconds) {
+            notes.push(`TimeoutSeconds is ${this.timeoutSeconds} here, the longest the local run's timers wait, not ${requested}`);
+        } else if (this.timeoutSeconds !== settings.taskTimeoutSeconds) {
             notes.push(
                 `TimeoutSeconds is ${this.timeoutSeconds} here, ${settings.taskTimeoutSeconds} in the stack (shortened for this run)`,
             );

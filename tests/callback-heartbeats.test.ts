@@ -50,6 +50,16 @@ describe("heartbeats and hand-off", () => {
         assert.deepEqual(actions, ["SendTaskHeartbeat", "SendTaskHeartbeat", "SendTaskHeartbeat", "SendTaskSuccess"]);
     });
 
+    it("a HeartbeatSeconds longer than a timer can wait (over 74 days) sends no heartbeat, not one every millisecond", async () => {
+        // Node fires a setTimeout of more than 2^31 - 1 ms after 1 ms instead.
+        const handle = createRecordHandler({ client, logger, heartbeatSeconds: 7_000_000, work: sleepingWork(100) });
+        assert.equal(await handle(sqsRecord("m1", callbackMessage("alive-token"))), "succeeded");
+        assert.deepEqual(
+            endpoint.calls.map((call) => call.action),
+            ["SendTaskSuccess"],
+        );
+    });
+
     it("sends no heartbeat when the task has no HeartbeatSeconds", async () => {
         const handle = createRecordHandler({ client, logger, work: sleepingWork(INTERVAL * 2) });
         assert.equal(await handle(sqsRecord("m1", callbackMessage("alive-token"))), "succeeded");

@@ -181,6 +181,22 @@ describe("local run (npm start)", () => {
         assert.ok(view.durationMs! < 2000, `took ${view.durationMs} ms`);
     });
 
+    it("handoff: a stack whose tasks wait longer than a timer can (over 24 days, a person's approval) runs, shortened with a note", async () => {
+        // Node fires a setTimeout of more than 2^31 - 1 ms after 1 ms: the task would time out at once.
+        const { view } = await runScenario(
+            "handoff",
+            { order: 42 },
+            { taskTimeoutSeconds: 3_000_000, heartbeatSeconds: 2_900_000 },
+            undefined,
+            50,
+        );
+        assert.equal(view.status, "SUCCEEDED", JSON.stringify(view.notes));
+        assert.ok(
+            view.notes!.includes("TimeoutSeconds is 2147426 here, the longest the local run's timers wait, not 3000000"),
+            view.notes!.join("\n"),
+        );
+    });
+
     it("duplicate: the second delivery's callback gets TaskTimedOut and is acknowledged", async () => {
         const { view, logs } = await runScenario("duplicate");
         assert.deepEqual(

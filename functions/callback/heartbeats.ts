@@ -7,9 +7,19 @@
 /** Heartbeats go out three times per `HeartbeatSeconds`: two in a row may fail and the task still lives. */
 export const HEARTBEATS_PER_INTERVAL = 3;
 
-/** Milliseconds between heartbeats for a task's `HeartbeatSeconds`. */
+/**
+ * The longest delay a timer takes: Node fires a `setTimeout` of more than 2^31 - 1 ms (24.8 days)
+ * after 1 ms instead, with only a warning.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Milliseconds between heartbeats for a task's `HeartbeatSeconds`. At most {@link MAX_TIMER_MS}:
+ * a `HeartbeatSeconds` over 74 days would otherwise send one every millisecond; no work runs long
+ * enough to need one at that interval.
+ */
 export function heartbeatIntervalMs(heartbeatSeconds: number): number {
-    return Math.floor((heartbeatSeconds * 1000) / HEARTBEATS_PER_INTERVAL);
+    return Math.min(MAX_TIMER_MS, Math.floor((heartbeatSeconds * 1000) / HEARTBEATS_PER_INTERVAL));
 }
 
 export interface HeartbeatOptions {
