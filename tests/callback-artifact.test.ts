@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSEvent } from "aws-lambda";
 import { createRecordHandler, DEFAULT_RESULT, tokenFingerprint, type TaskWork } from "../functions/callback/callback";
-import { MAX_ATTEMPTS } from "../functions/callback/client-settings";
+import { MAX_ATTEMPTS, worstCaseSendMs } from "../functions/callback/client-settings";
 import { captureLogs, LAMBDA_CONTEXT, lambdaContext, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
 import { useBundledLoopback } from "./support/loopback-client";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
@@ -40,7 +40,7 @@ describe("bundled callback function against a loopback Step Functions endpoint",
     let handler: CallbackHandler;
     beforeEach(() => ({ endpoint, handler } = suite));
 
-    const run = (event: SQSEvent) => captureLogs(() => handler(event, LAMBDA_CONTEXT));
+    const run = (event: SQSEvent, context = LAMBDA_CONTEXT) => captureLogs(() => handler(event, context));
     const failedIds = (response: { batchItemFailures: { itemIdentifier: string }[] }) =>
         response.batchItemFailures.map((f) => f.itemIdentifier).sort();
 
@@ -117,7 +117,9 @@ describe("bundled callback function against a loopback Step Functions endpoint",
         ["dropped", "a dropped connection"],
     ]) {
         it(`reports the record for another delivery when ${what} outlasts the SDK's retries`, async () => {
-            const { result } = await run({ Records: [sqsRecord("m1", callbackMessage(token))] });
+            // Time for every attempt: the throttling backoff alone may wait up to 15 s, past a 10 s invocation's deadline.
+            const context = lambdaContext(worstCaseSendMs() + 2000);
+            const { result } = await run({ Records: [sqsRecord("m1", callbackMessage(token))] }, context);
             assert.deepEqual(failedIds(result), ["m1"]);
             assert.equal(endpoint.callsOf("SendTaskSuccess", token).length, SDK_MAX_ATTEMPTS);
         });
