@@ -132,7 +132,8 @@ function safeParseError(error: unknown, args: string[]): string {
         const value = arg.startsWith("--") ? arg.slice(arg.indexOf("=") + 1 || arg.length) : arg;
         if (value.length >= 6 && message.includes(value)) message = message.split(value).join("[not shown]");
     }
-    return printable(message);
+    // Some messages run over lines (the hint for a value that starts with a dash); printable would show "\n".
+    return printable(message.replace(/\s*\n\s*/g, " "));
 }
 
 const OPTIONS = {

@@ -13,6 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { SFNClient } from "@aws-sdk/client-sfn";
+import { MAX_TIMER_MS } from "../functions/callback/deadline";
 import { heartbeatIntervalMs } from "../functions/callback/heartbeats";
 import {
     ExecutionError,
@@ -21,7 +22,7 @@ import {
     type StateMachineDefinition as LocalDefinition,
 } from "aws-local-stepfunctions";
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
-import { buildCallbackDefinition, STATE_NAMES } from "../infra/definition";
+import { buildCallbackDefinition, executionTimeoutSeconds, STATE_NAMES } from "../infra/definition";
 import { HANDOFF_FUNCTION_ENTRY, lambdaContext, loadBundledHandler, OutputCapture } from "./bundled-handler";
 import { PartnerApi, PARTNER_URL_VARIABLE, type PartnerTask } from "./partner-api";
 import {
@@ -35,7 +36,7 @@ import {
 import { LocalQueue, type QueueEvent } from "./local-queue";
 import { StepFunctionsEndpoint } from "./step-functions-endpoint";
 import { PARTNER_WORK_MS, type Scenario } from "./scenarios";
-import { ANSWER_CLIENT_TIMEOUTS, assertTaskAnswerSent, sendTaskAnswer } from "./task-token-answer";
+import { ANSWER_CLIENT_TIMEOUTS, assertTaskAnswerSent, checkTaskOutput, sendTaskAnswer, TaskAnswerInputError } from "./task-token-answer";
 import { TaskTokens } from "./task-tokens";
 
 /** The local run's names for the resources the stack would create. */
@@ -47,6 +48,14 @@ const LOCAL = {
     queueArn: "arn:aws:sqs:local:000000000000:callback-pattern-tasks",
     topicArn: "arn:aws:sns:local:000000000000:callback-pattern-notifications",
 };
+
+/**
+ * The longest TimeoutSeconds a local run waits (2147426 s, 24.8 days less the execution's margin):
+ * the interpreter and the task tokens wait with Node timers, which fire a longer delay after 1 ms,
+ * and the execution's deadline adds the notify states' time to the task's. A longer one is cut to
+ * it, with a note: no local run lasts that long.
+ */
+export const LOCAL_MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000) - executionTimeoutSeconds(0);
 
 export interface LocalWorkflowOptions {
     /** The stack's settings (from its `Pulumi.<stack>.yaml`). */
@@ -122,7 +131,7 @@ export class LocalWorkflow {
         private readonly restoreEnv: () => void,
         private readonly partner?: Partner,
     ) {
-        const timeoutSeconds = options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds;
+        const timeoutSeconds = Math.min(options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds, LOCAL_MAX_TIMEOUT_SECONDS);
         const heartbeat = options.settings.heartbeatSeconds;
         this.timeoutSeconds = timeoutSeconds;
         this.heartbeatSeconds = heartbeat !== undefined && heartbeat < timeoutSeconds ? heartbeat : undefined;
@@ -141,7 +150,7 @@ export class LocalWorkflow {
     /** Starts the loopback endpoint, loads the bundled function and wires the queue to it. */
     public static async start(options: LocalWorkflowOptions): Promise<LocalWorkflow> {
         const tokens = new TaskTokens();
-        const endpoint = await StepFunctionsEndpoint.start({ respond: (call) => tokens.respond(call) });
+        const endpoint = await StepFunctionsEndpoint.start({ respond: (call) => tokens.respond(call), recordCalls: false });
         let loaded: ReturnType<typeof loadBundledHandler>;
         let partner: Partner | undefined;
         try {
@@ -194,7 +203,10 @@ export class LocalWorkflow {
     public notes(): string[] {
         const { settings } = this.options;
         const notes: string[] = [];
-        if (this.timeoutSeconds !== settings.taskTimeoutSeconds) {
+        const requested = this.options.taskTimeoutSeconds ?? settings.taskTimeoutSeconds;
+        if (requested > this.timeoutSeconds) {
+            notes.push(`TimeoutSeconds is ${this.timeoutSeconds} here, the longest the local run's timers wait, not ${requested}`);
+        } else if (this.timeoutSeconds !== settings.taskTimeoutSeconds) {
             notes.push(
                 `TimeoutSeconds is ${this.timeoutSeconds} here, ${settings.taskTimeoutSeconds} in the stack (shortened for this run)`,
             );
@@ -335,11 +347,16 @@ export class LocalWorkflow {
         await Promise.all(messageIds.map((id) => this.queue.whenDone(id)));
 
         if (this.partner !== undefined) {
+            // The task may have ended before the partner answered (a timeout shorter than its work):
+            // its late answer is part of this execution's story, and what keeps the partner's notes.
+            await this.partner.api.whenAnswered(token);
             const heartbeats = this.partner.heartbeats.get(token) ?? 0;
             if (heartbeats > 0)
                 notes.push(`the partner sent ${heartbeats} heartbeat${heartbeats === 1 ? "" : "s"} while it worked on the task`);
             const partnerError = this.partner.errors.get(token);
             if (partnerError !== undefined) notes.push(`the partner could not answer the task: ${partnerError}`);
+            this.partner.heartbeats.delete(token);
+            this.partner.errors.delete(token);
         }
         const ids = new Set(messageIds);
         const queueActivity: QueueActivity[] = this.queueEvents
@@ -391,7 +408,7 @@ export class LocalWorkflow {
 
 /**
  * Starts the partner of the `handoff` scenario: it answers each task after `workMs` with
- * SendTaskSuccess, sending heartbeats meanwhile (three per HeartbeatSeconds) when the task has
+ * SendTaskSuccess (SendTaskFailure when its output would be over AWS's limit), sending heartbeats meanwhile (three per HeartbeatSeconds) when the task has
  * them, through the real SDK client and the code `npm run callback` uses.
  */
 async function startPartner(endpointUrl: string, workMs: number, heartbeatSeconds: number | undefined): Promise<Partner> {
@@ -412,11 +429,17 @@ async function startPartner(endpointUrl: string, workMs: number, heartbeatSecond
             await send(task, { action: "heartbeat" });
             heartbeats.set(task.taskToken, (heartbeats.get(task.taskToken) ?? 0) + 1);
         },
-        answer: (task) =>
-            send(task, {
-                action: "success",
-                output: JSON.stringify({ payload: task.input ?? null, result: "Completed by the partner after the hand-off." }),
-            }),
+        answer: async (task) => {
+            const output = JSON.stringify({ payload: task.input ?? null, result: "Completed by the partner after the hand-off." });
+            try {
+                checkTaskOutput(output, "the partner's output");
+            } catch (error) {
+                // As the function does with a result it cannot send: fail the task, not leave it to time out.
+                if (!(error instanceof TaskAnswerInputError)) throw error;
+                return send(task, { action: "failure", error: "TaskOutputError", cause: error.message });
+            }
+            return send(task, { action: "success", output });
+        },
         onError: (task, error) => errors.set(task.taskToken, error instanceof Error ? error.message : String(error)),
     });
     return { api, client, errors, heartbeats, workMs };

@@ -35,8 +35,11 @@ const MAX_REQUEST_BYTES = 300 * 1024;
 
 export class PartnerApi {
     private readonly timers = new Set<NodeJS.Timeout>();
-    /** Tasks received, in order. */
-    public readonly received: PartnerTask[] = [];
+    /**
+     * Tasks at work, by token: what ends {@link whenAnswered}'s wait. A task leaves once it is
+     * answered, so that a long run keeps none of its tokens and inputs.
+     */
+    private readonly working = new Map<string, { answered: Promise<void>; end: () => void }>();
 
     private constructor(
         private readonly server: http.Server,
@@ -47,7 +50,8 @@ export class PartnerApi {
     public static async start(options: PartnerOptions): Promise<PartnerApi> {
         const server = http.createServer();
         const partner = new PartnerApi(server, options);
-        server.on("request", (req, res) => void partner.handle(req, res));
+        // A request whose client goes away mid-body (or that close() cuts) rejects: not a crash.
+        server.on("request", (req, res) => partner.handle(req, res).catch(() => res.destroy()));
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         return partner;
     }
@@ -58,17 +62,29 @@ export class PartnerApi {
         return `http://127.0.0.1:${port}/`;
     }
 
+    /**
+     * Resolves once the partner has answered the task (whether Step Functions took the answer or
+     * not: `onError` says), or at once when it has no such task at work. The task may have ended
+     * before (a timeout shorter than the partner's work): the answer still goes out, late, as an
+     * external process's would.
+     */
+    public whenAnswered(taskToken: string): Promise<void> {
+        return this.working.get(taskToken)?.answered ?? Promise.resolve();
+    }
+
     /** Stops taking tasks, cancels the work in progress and closes the server. */
     public async close(): Promise<void> {
         for (const timer of this.timers) clearTimeout(timer);
         this.timers.clear();
+        for (const { end } of this.working.values()) end();
+        this.working.clear();
         this.server.closeAllConnections();
         await new Promise<void>((resolve) => this.server.close(() => resolve()));
     }
 
     private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-        const refuse = (status: number, reason: string) => {
-            res.writeHead(status, { "Content-Type": "text/plain" });
+        const refuse = (status: number, reason: string, headers: Record<string, string> = {}) => {
+            res.writeHead(status, { "Content-Type": "text/plain", ...headers });
             res.end(reason);
         };
         if (req.method !== "POST") return refuse(405, "POST a task");
@@ -76,7 +92,8 @@ export class PartnerApi {
         let size = 0;
         for await (const chunk of req) {
             size += (chunk as Buffer).length;
-            if (size > MAX_REQUEST_BYTES) return refuse(413, "task too large");
+            // The rest of the body is never read: the connection cannot serve another request, so it closes.
+            if (size > MAX_REQUEST_BYTES) return refuse(413, "task too large", { Connection: "close" });
             chunks.push(chunk as Buffer);
         }
         let task: PartnerTask;
@@ -86,7 +103,6 @@ export class PartnerApi {
             return refuse(400, "not JSON");
         }
         if (typeof task?.taskToken !== "string" || task.taskToken === "") return refuse(400, "no taskToken");
-        this.received.push(task);
         res.writeHead(202, { "Content-Type": "application/json" });
         res.end(JSON.stringify({ accepted: true }));
         this.work(task);
@@ -95,16 +111,28 @@ export class PartnerApi {
     /** Works on the task: heartbeats every `heartbeatMs`, then the answer after `workMs`. */
     private work(task: PartnerTask): void {
         const { workMs, heartbeatMs } = this.options;
-        const later = (ms: number, action: () => Promise<void>) => {
+        const later = (ms: number, action: () => Promise<void>, then?: () => void) => {
             const timer = setTimeout(() => {
                 this.timers.delete(timer);
-                action().catch((error: unknown) => this.options.onError(task, error));
+                action()
+                    .catch((error: unknown) => this.options.onError(task, error))
+                    .finally(then);
             }, ms);
             this.timers.add(timer);
         };
+        let end!: () => void;
+        const entry = { answered: new Promise<void>((resolve) => (end = resolve)), end: () => end() };
+        this.working.set(task.taskToken, entry); // a task given twice: the later one is waited for
         if (heartbeatMs !== undefined) {
             for (let at = heartbeatMs; at < workMs; at += heartbeatMs) later(at, () => this.options.heartbeat(task));
         }
-        later(workMs, () => this.options.answer(task));
+        later(
+            workMs,
+            () => this.options.answer(task),
+            () => {
+                if (this.working.get(task.taskToken) === entry) this.working.delete(task.taskToken);
+                entry.end();
+            },
+        );
     }
 }

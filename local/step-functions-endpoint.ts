@@ -83,6 +83,11 @@ export interface EndpointOptions {
     latencyMs?: number;
     /** Throttling, one bucket per action, each full at the start; none when omitted. */
     throttle?: Throttle;
+    /**
+     * Whether to keep every call in `calls` (default true: tests read them). The local run turns
+     * it off: each call holds a task token and an output of up to 256 KiB, for as long as it runs.
+     */
+    recordCalls?: boolean;
 }
 
 /** A token bucket as Step Functions keeps one per action: full at the start, refilled continuously. */
@@ -114,6 +119,7 @@ export class StepFunctionsEndpoint {
     public requests = 0;
     public respond: (call: EndpointCall) => Reply;
     public latencyMs: number;
+    private readonly recordCalls: boolean;
     private readonly attempts = new Map<string, number>();
     private throttleSetting?: Throttle;
     private readonly buckets = new Map<TaskTokenAction, TokenBucket>();
@@ -125,6 +131,7 @@ export class StepFunctionsEndpoint {
         this.respond = options.respond ?? reply.ok;
         this.latencyMs = options.latencyMs ?? 0;
         this.throttleSetting = options.throttle;
+        this.recordCalls = options.recordCalls ?? true;
     }
 
     /** The throttling in force; setting it (or `undefined`, for none) starts every bucket full. */
@@ -146,7 +153,8 @@ export class StepFunctionsEndpoint {
     public static async start(options: EndpointOptions = {}): Promise<StepFunctionsEndpoint> {
         const server = http.createServer();
         const endpoint = new StepFunctionsEndpoint(server, options);
-        server.on("request", (req, res) => void endpoint.handle(req, res));
+        // A request whose client goes away mid-body (or that close() cuts) rejects: not a crash.
+        server.on("request", (req, res) => endpoint.handle(req, res).catch(() => res.destroy()));
         server.keepAliveTimeout = 1000;
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         return endpoint;
@@ -210,7 +218,7 @@ export class StepFunctionsEndpoint {
         this.attempts.set(key, attempt);
         const throttled = !this.takeToken(action);
         const call: EndpointCall = { action, input, attempt, headers: req.headers, ...(throttled && { throttled }) };
-        this.calls.push(call);
+        if (this.recordCalls) this.calls.push(call);
 
         // Step Functions throttles before it looks at the request: `respond` is not asked.
         const answer = throttled ? reply.error("ThrottlingException", 400, "Rate exceeded") : this.respond(call);

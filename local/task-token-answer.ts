@@ -34,6 +34,7 @@ import {
     type SFNClient,
 } from "@aws-sdk/client-sfn";
 import { LIMITS, redactToken, tokenFingerprint } from "../functions/callback/error-text";
+import { MAX_TIMER_MS } from "../functions/callback/deadline";
 import { printable } from "./execution-view";
 
 /** What to send for a task: its output, its failure, or a heartbeat that keeps it waiting. */
@@ -279,8 +280,9 @@ export type TaskAnswerResult = TaskAnswerSent | TaskAnswerRefused;
 export interface SendTaskAnswerOptions {
     /**
      * How long the whole call may take, the client's retries included, before it is abandoned
-     * with `timed-out` (default {@link DEFAULT_ANSWER_TIMEOUT_MS}). Give the client per-attempt
-     * timeouts too ({@link ANSWER_CLIENT_TIMEOUTS}): the SDK sets none.
+     * with `timed-out` (default {@link DEFAULT_ANSWER_TIMEOUT_MS}; `Infinity`, or more than a
+     * timer waits, 24.8 days: none). Give the client per-attempt timeouts too
+     * ({@link ANSWER_CLIENT_TIMEOUTS}): the SDK sets none.
      */
     timeoutMs?: number;
     /** Abandons the call (`aborted`) when it fires. */
@@ -466,7 +468,8 @@ export async function sendTaskAnswer(
     let onAbort: (() => void) | undefined;
     const abandoned = new Promise<{ abandoned: true }>((resolve) => {
         onAbort = () => resolve({ abandoned: true });
-        timer = setTimeout(() => deadline.abort(), timeoutMs);
+        // Node fires a longer delay (Infinity included) after 1 ms: beyond a timer's reach, no deadline.
+        if (timeoutMs <= MAX_TIMER_MS) timer = setTimeout(() => deadline.abort(), timeoutMs);
         if (signal.aborted) onAbort();
         else signal.addEventListener("abort", onAbort, { once: true });
     });

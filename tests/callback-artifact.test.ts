@@ -40,7 +40,7 @@ describe("bundled callback function against a loopback Step Functions endpoint",
     let handler: CallbackHandler;
     beforeEach(() => ({ endpoint, handler } = suite));
 
-    const run = (event: SQSEvent) => captureLogs(() => handler(event, LAMBDA_CONTEXT));
+    const run = (event: SQSEvent, context = LAMBDA_CONTEXT) => captureLogs(() => handler(event, context));
     const failedIds = (response: { batchItemFailures: { itemIdentifier: string }[] }) =>
         response.batchItemFailures.map((f) => f.itemIdentifier).sort();
 

@@ -132,6 +132,11 @@ describe("npm run callback", () => {
                 [["--token-file", "t", "--heartbeat=yes"], /^Option '--heartbeat' does not take an argument$/],
                 [["--token-file"], /^Option '--token-file <value>' argument missing$/],
                 [["--token-file", "t", "--hearbeat"], /^Unknown option '--hearbeat'/],
+                // A value that starts with a dash (the JSON -1, a token that starts with -): parseArgs' hint, on one line.
+                [
+                    ["--token-file", "t", "--output", "-1"],
+                    /^Option '--output' argument is ambiguous\. Did you forget to specify the option argument for '--output'\? To specify an option argument starting with a dash use '--output=-XYZ'\.$/,
+                ],
             ];
             for (const [args, message] of cases) assert.match(usageError(args), message, args.join(" ").slice(0, 80));
         });

@@ -3,11 +3,15 @@
  * with the real SDK client against the loopback endpoint.
  */
 import { strict as assert } from "node:assert";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import { createRecordHandler, handOff, TaskGoneError, type TaskWork } from "../functions/callback/callback";
 import { LOGGED_CAUSE_CHARACTERS, tokenFingerprint } from "../functions/callback/error-text";
 import { HEARTBEATS_PER_INTERVAL, heartbeatIntervalMs } from "../functions/callback/heartbeats";
 import { functionSettings } from "../functions/callback/settings";
+import { handOffToPartner } from "../local/handoff-function";
+import { PARTNER_URL_VARIABLE } from "../local/partner-api";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
 import { useCoreLoopback } from "./support/loopback-client";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
@@ -150,6 +154,55 @@ describe("heartbeats and hand-off", () => {
         assert.equal(await handle(sqsRecord("m1", callbackMessage(token))), "handed-off");
         assert.ok(performance.now() - started < 100, `took ${(performance.now() - started).toFixed(0)} ms`);
         assert.equal(String(logger.lines[0].fields.handOff).length, LOGGED_CAUSE_CHARACTERS);
+    });
+
+    it("logs a hand-off whose note cannot be shown as text, and acknowledges it: a redelivery would hand the task off again", async () => {
+        const handle = createRecordHandler({
+            client,
+            logger,
+            // A JavaScript work may pass anything; String() of an object without a prototype throws.
+            work: async () => handOff(Object.create(null) as string),
+        });
+        assert.equal(await handle(sqsRecord("m1", callbackMessage("handoff-token"))), "handed-off");
+        assert.deepEqual(logger.levels(), ["info"]);
+        assert.equal(logger.lines[0].fields.handOff, "(a note that cannot be shown as text)");
+    });
+
+    describe("the handoff scenario's work (local/handoff-function.ts)", () => {
+        const saved = process.env[PARTNER_URL_VARIABLE];
+        afterEach(() => {
+            if (saved === undefined) delete process.env[PARTNER_URL_VARIABLE];
+            else process.env[PARTNER_URL_VARIABLE] = saved;
+        });
+        const failureOf = async (url: string) => {
+            process.env[PARTNER_URL_VARIABLE] = url;
+            const handle = createRecordHandler({ client, logger, work: handOffToPartner });
+            assert.equal(await handle(sqsRecord("m1", callbackMessage("handoff-token"))), "failed");
+            const [call] = endpoint.calls;
+            assert.equal(call.action, "SendTaskFailure");
+            return { error: call.input.error, cause: call.input.cause };
+        };
+
+        it("a partner that refuses the task fails it, saying so", async () => {
+            const server = http.createServer((_req, res) => res.writeHead(500).end());
+            await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+            try {
+                const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+                assert.deepEqual(await failureOf(url), { error: "Error", cause: "the partner's API refused the task: HTTP 500" });
+            } finally {
+                server.closeAllConnections();
+                server.close();
+            }
+        });
+
+        it('a partner that cannot be reached fails the task with why, not fetch\'s bare "fetch failed"', async () => {
+            const server = http.createServer();
+            await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+            const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+            await new Promise((resolve) => server.close(resolve));
+            const { cause } = await failureOf(url);
+            assert.equal(cause, `could not reach the partner's API at ${url} (ECONNREFUSED): the task was not handed off`);
+        });
     });
 
     describe("the function's environment", () => {

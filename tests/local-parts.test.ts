@@ -1,14 +1,19 @@
 /** The local run's parts on their own: task tokens, the queue, the stack file, the flags. */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { CliError, checkExecutionName, checkNodeVersion, DEFAULT_INPUT, parseExecutionArgs, parseStartArgs } from "../local/cli";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { LocalQueue, type QueueEvent } from "../local/local-queue";
+import { PartnerApi, type PartnerTask } from "../local/partner-api";
 import { readStackConfig, StackConfigError } from "../local/stack-config";
-import type { EndpointCall, TaskTokenAction } from "../local/step-functions-endpoint";
+import { StepFunctionsEndpoint, type EndpointCall, type TaskTokenAction } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
 
 const call = (action: TaskTokenAction, input: Record<string, unknown>): EndpointCall => ({ action, input, attempt: 1, headers: {} });
@@ -162,6 +167,122 @@ describe("local run parts", () => {
             release();
             await queue.whenDone(id);
             assert.equal(delivered, 2);
+        });
+    });
+
+    describe("partner API (the handoff scenario's external process)", () => {
+        let partner: PartnerApi;
+        let answered: string[];
+        const start = (workMs = 20) =>
+            PartnerApi.start({
+                workMs,
+                heartbeat: async () => undefined,
+                answer: async (task: PartnerTask) => void answered.push(task.taskToken),
+                onError: () => undefined,
+            });
+        beforeEach(async () => {
+            answered = [];
+            partner = await start();
+        });
+        afterEach(() => partner.close());
+        const post = (body: string | Buffer) =>
+            fetch(partner.url, { method: "POST", body, signal: AbortSignal.timeout(2000) }).then(async (r) => [r.status, await r.text()]);
+        /** A raw connection that sends the headers of a POST and the start of its body. */
+        const halfRequest = async () => {
+            const socket = net.connect(Number(new URL(partner.url).port), "127.0.0.1");
+            socket.on("error", () => undefined);
+            socket.write('POST / HTTP/1.1\r\nHost: partner\r\nContent-Length: 1000\r\n\r\n{"taskToken":');
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            return socket;
+        };
+
+        it("takes a task and answers it after its work; refuses what is not a task", async () => {
+            assert.deepEqual(await post('{"taskToken":"t1"}'), [202, '{"accepted":true}']);
+            assert.deepEqual(await post("not json"), [400, "not JSON"]);
+            assert.deepEqual(await post('{"taskToken":5}'), [400, "no taskToken"]);
+            await new Promise((resolve) => setTimeout(resolve, 60));
+            assert.deepEqual(answered, ["t1"]);
+        });
+
+        it("keeps nothing of a task once it has answered it: a long run with large inputs does not grow", async () => {
+            let seen: WeakRef<PartnerTask> | undefined;
+            await partner.close();
+            partner = await PartnerApi.start({
+                workMs: 10,
+                heartbeat: async () => undefined,
+                answer: async (task) => void (seen = new WeakRef(task)),
+                onError: () => undefined,
+            });
+            assert.deepEqual(await post(JSON.stringify({ taskToken: "t4", input: { blob: "x".repeat(100_000) } })), [
+                202,
+                '{"accepted":true}',
+            ]);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            assert.ok(seen !== undefined, "answered");
+            v8.setFlagsFromString("--expose-gc");
+            (vm.runInNewContext("gc") as () => void)();
+            assert.equal(seen.deref(), undefined, "the partner still holds the task");
+        });
+
+        it("a client that goes away in the middle of a request, and a close during one, crash nothing", async () => {
+            // Outside mocha, an unhandled rejection ends the process (npm start with it).
+            const unhandled: unknown[] = [];
+            const onUnhandled = (reason: unknown) => unhandled.push(reason);
+            process.on("unhandledRejection", onUnhandled);
+            try {
+                (await halfRequest()).destroy();
+                await new Promise((resolve) => setTimeout(resolve, 50));
+                assert.deepEqual(await post('{"taskToken":"t2"}'), [202, '{"accepted":true}']);
+                await halfRequest();
+                await partner.close();
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            } finally {
+                process.off("unhandledRejection", onUnhandled);
+            }
+            assert.deepEqual(unhandled, []);
+        });
+
+        it("a request too large is refused with 413 and its connection closed, so that the next request is answered", async () => {
+            // One kept-alive socket: the next request goes over the 413's connection unless the partner closed it.
+            const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+            const send = (body: Buffer | string) =>
+                new Promise<number>((resolve, reject) => {
+                    const request = http.request(partner.url, { method: "POST", agent, timeout: 1000 }, (response) => {
+                        response.resume();
+                        response.on("end", () => resolve(response.statusCode!));
+                    });
+                    request.on("timeout", () => request.destroy(new Error("no answer within 1 s")));
+                    request.on("error", reject);
+                    request.end(body);
+                });
+            try {
+                assert.equal(await send(Buffer.alloc(400 * 1024, 97)), 413);
+                await new Promise((resolve) => setTimeout(resolve, 20));
+                assert.equal(await send('{"taskToken":"t3"}'), 202);
+            } finally {
+                agent.destroy();
+            }
+        });
+    });
+
+    describe("loopback Step Functions endpoint", () => {
+        it("a client that goes away in the middle of a request crashes nothing", async () => {
+            const endpoint = await StepFunctionsEndpoint.start();
+            const unhandled: unknown[] = [];
+            const onUnhandled = (reason: unknown) => unhandled.push(reason);
+            process.on("unhandledRejection", onUnhandled);
+            try {
+                const socket = net.connect(Number(new URL(endpoint.url).port), "127.0.0.1");
+                socket.on("error", () => undefined);
+                socket.write("POST / HTTP/1.1\r\nHost: endpoint\r\nContent-Length: 1000\r\n\r\n{");
+                await new Promise((resolve) => setTimeout(resolve, 50));
+                socket.destroy();
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            } finally {
+                process.off("unhandledRejection", onUnhandled);
+                await endpoint.close();
+            }
+            assert.deepEqual(unhandled, []);
         });
     });
 

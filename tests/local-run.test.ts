@@ -9,6 +9,7 @@ import { buildCallbackDefinition, FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE 
 import { outcomeOf, renderExecution, summarize, type ExecutionView } from "../local/execution-view";
 import { LocalWorkflow } from "../local/local-workflow";
 import type { Scenario } from "../local/scenarios";
+import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 
 const WAIT = STATE_NAMES.waitForCallback;
 
@@ -157,6 +158,45 @@ describe("local run (npm start)", () => {
         );
     });
 
+    it("handoff: a task that times out before the partner answers: the partner's late answer is refused as gone, and said so", async () => {
+        // TimeoutSeconds 1, the partner works 1.3 s: its SendTaskSuccess comes after the task ended.
+        const { view } = await runScenario("handoff", { order: 42 }, {}, 1, 1300);
+        assert.equal(view.status, "FAILED");
+        assert.equal(view.error, "States.Timeout");
+        assert.ok(
+            view.notes!.some((note) =>
+                /^the partner could not answer the task: SendTaskSuccess for task token [0-9a-f]{16}: the task no longer takes an answer \(TaskTimedOut\)/.test(
+                    note,
+                ),
+            ),
+            view.notes!.join("\n"),
+        );
+    });
+
+    it("handoff: a partner whose output would be too large fails the task at once, as the function does, instead of leaving it to time out", async () => {
+        const { view } = await runScenario("handoff", { blob: "x".repeat(262_100) }, {}, 5, 100);
+        assert.equal(view.status, "FAILED");
+        assert.equal(view.error, "TaskOutputError");
+        assert.match(view.cause!, /^the partner's output is \d+ bytes of UTF-8; a task output holds at most 262144$/);
+        assert.ok(view.durationMs! < 2000, `took ${view.durationMs} ms`);
+    });
+
+    it("handoff: a stack whose tasks wait longer than a timer can (over 24 days, a person's approval) runs, shortened with a note", async () => {
+        // Node fires a setTimeout of more than 2^31 - 1 ms after 1 ms: the task would time out at once.
+        const { view } = await runScenario(
+            "handoff",
+            { order: 42 },
+            { taskTimeoutSeconds: 3_000_000, heartbeatSeconds: 2_900_000 },
+            undefined,
+            50,
+        );
+        assert.equal(view.status, "SUCCEEDED", JSON.stringify(view.notes));
+        assert.ok(
+            view.notes!.includes("TimeoutSeconds is 2147426 here, the longest the local run's timers wait, not 3000000"),
+            view.notes!.join("\n"),
+        );
+    });
+
     it("duplicate: the second delivery's callback gets TaskTimedOut and is acknowledged", async () => {
         const { view, logs } = await runScenario("duplicate");
         assert.deepEqual(
@@ -254,6 +294,19 @@ describe("local run (npm start)", () => {
             assert.deepEqual(new Set(views.map((v) => v.status)), new Set(["SUCCEEDED"]));
             assert.equal(new Set(views.map((v) => (v.queuedMessage as { TaskToken: string }).TaskToken)).size, 30);
             views.forEach((v, i) => assert.deepEqual((v.output as { MessageId?: string }).MessageId !== undefined, true, `execution ${i}`));
+        } finally {
+            await workflow.close();
+        }
+    });
+
+    it("keeps none of the calls the function and the partner made: a long run with large inputs does not grow", async () => {
+        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", handOff: true, partnerWorkMs: 10 });
+        try {
+            await workflow.execute("kept-1", { order: 1 }, "handoff");
+            await workflow.execute("kept-2", { order: 2 }, "success");
+            // Each call holds a task token and an output of up to 256 KiB.
+            const { endpoint } = workflow as unknown as { endpoint: StepFunctionsEndpoint };
+            assert.deepEqual(endpoint.calls, []);
         } finally {
             await workflow.close();
         }

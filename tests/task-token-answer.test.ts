@@ -219,6 +219,21 @@ describe("task token answers (local/task-token-answer.ts)", () => {
             assert.equal(await rc, 1);
         });
 
+        it("a deadline longer than a timer can wait (Infinity, 30 days) is no deadline at all, not one of 1 ms", async () => {
+            for (const timeoutMs of [Infinity, 30 * 24 * 3600 * 1000]) {
+                const token = tokens.issue();
+                const waiting = tokens.waitFor(token, { timeoutSeconds: 5 });
+                // Node fires a setTimeout of more than 2^31 - 1 ms (or of Infinity) after 1 ms.
+                const sent = await sendTaskAnswer(
+                    client(),
+                    { taskToken: token, answer: { action: "success", output: "{}" } },
+                    { timeoutMs },
+                );
+                assert.equal(sent.ok, true, JSON.stringify(sent));
+                assert.deepEqual(await waiting, {});
+            }
+        });
+
         it("a task gone (answered twice, timed out, TaskDoesNotExist): task-gone, not retryable", async () => {
             const token = tokens.issue();
             void tokens.waitFor(token, { timeoutSeconds: 5 });

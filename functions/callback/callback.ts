@@ -150,12 +150,20 @@ export function isHandOff(value: unknown): value is HandOff {
     }
 }
 
-/** The note of a hand-off as log text (without the token), or why it cannot be shown; never throws. */
+/** The log field of a hand-off whose note cannot be turned into text. */
+export const UNPRINTABLE_NOTE = "(a note that cannot be shown as text)";
+
+/**
+ * A hand-off's note as a log field: bounded, without the token, and never throwing (a JavaScript
+ * work may pass anything; `String()` of an object without a prototype throws, and so may a getter).
+ * The hand-off has happened by then: a throw would put the record back on the queue, and each
+ * redelivery would hand the task off once more.
+ */
 function handOffNote(result: HandOff, token: string): string | undefined {
     try {
         return result.note === undefined ? undefined : redactAndBound(String(result.note), token, LOGGED_CAUSE_CHARACTERS);
     } catch {
-        return "(a note that cannot be shown as text)";
+        return UNPRINTABLE_NOTE;
     }
 }
 
