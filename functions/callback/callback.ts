@@ -16,7 +16,7 @@
 import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import type { SQSRecord } from "aws-lambda";
 import pLimit from "p-limit";
-import { InvocationDeadlineError, untilAborted } from "./deadline";
+import { untilAborted } from "./deadline";
 import {
     bound,
     CALL_ERROR_MESSAGES,
@@ -320,16 +320,16 @@ export function createRecordHandler(
         context.taskToken = tokenFingerprint(token);
         if (message.ExecutionId !== undefined) context.executionId = bound(String(message.ExecutionId), 2048);
 
+        /** A failed call's log fields: its error name, and its text cut short, without the token. */
+        const callErrorFields = (error: unknown) => {
+            const detail = describeFailure(error, token);
+            return { ...context, error: detail.error, detail: bound(detail.cause, LOGGED_CAUSE_CHARACTERS) };
+        };
         /** Logs why the call failed and leaves the record on the queue. */
         const leaveOnQueue = (error: unknown): never => {
             // Past the deadline every call aborts: the batch reports those records once, together.
             if (deadline.aborted) throw deadline.reason as Error;
-            const detail = describeFailure(error, token);
-            logger.error(CALL_ERROR_MESSAGES[classifyCallError(error)], {
-                ...context,
-                error: detail.error,
-                detail: bound(detail.cause, LOGGED_CAUSE_CHARACTERS),
-            });
+            logger.error(CALL_ERROR_MESSAGES[classifyCallError(error)], callErrorFields(error));
             throw error;
         };
         const taskGone = (error: Error, when: string): RecordOutcome => {
@@ -369,13 +369,8 @@ export function createRecordHandler(
                       isTaskGone,
                       onTaskGone: (error) => gone.abort(new TaskGoneError(errorName(error))),
                       onError: (error) => {
-                          if (deadline.aborted) return;
-                          const detail = describeFailure(error, token);
-                          logger.warn("A heartbeat failed; the next one follows, and the work goes on", {
-                              ...context,
-                              error: detail.error,
-                              detail: bound(detail.cause, LOGGED_CAUSE_CHARACTERS),
-                          });
+                          if (!deadline.aborted)
+                              logger.warn("A heartbeat failed; the next one follows, and the work goes on", callErrorFields(error));
                       },
                   })
                 : undefined;
@@ -429,9 +424,4 @@ export function createRecordHandler(
             return leaveOnQueue(error);
         }
     };
-}
-
-/** Whether a record's failure is only that its invocation's time ran out. */
-export function isDeadlineError(error: unknown): error is InvocationDeadlineError {
-    return error instanceof InvocationDeadlineError;
 }
