@@ -187,11 +187,9 @@ export class StepFunctionsEndpoint {
     private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
         this.requests++;
         const chunks: Buffer[] = [];
-        try {
-            for await (const chunk of req) chunks.push(chunk as Buffer);
-        } catch {
-            return; // the client went away before the body ended (a call aborted at its deadline): nobody to answer
-        }
+        // A client that goes away before the body ends (a call aborted at its deadline) rejects this
+        // loop; the request listener in start() then destroys the response: nobody is left to answer.
+        for await (const chunk of req) chunks.push(chunk as Buffer);
         const send = (status: number, body: Record<string, unknown>) => {
             res.writeHead(status, { "Content-Type": JSON_1_0 });
             res.end(JSON.stringify(body));
