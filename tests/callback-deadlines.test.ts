@@ -13,16 +13,10 @@ import type { SQSEvent } from "aws-lambda";
 import { processBatch, type RecordHandler } from "../functions/callback/batch";
 import { createRecordHandler, type TaskWork } from "../functions/callback/callback";
 import { deadlineMarginMs, invocationDeadline, InvocationDeadlineError, untilAborted } from "../functions/callback/deadline";
-import { captureLogs, LAMBDA_CONTEXT, type CallbackHandler } from "../local/bundled-handler";
+import { captureLogs, lambdaContext, type CallbackHandler } from "../local/bundled-handler";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
 import { useBundledLoopback, useCoreLoopback } from "./support/loopback-client";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
-
-/** A Lambda context with `remainingMs` left from now, counting down as Lambda's does. */
-function contextWithRemaining(remainingMs: number): typeof LAMBDA_CONTEXT {
-    const end = Date.now() + remainingMs;
-    return { ...LAMBDA_CONTEXT, getRemainingTimeInMillis: () => Math.max(0, end - Date.now()) };
-}
 
 function byToken(call: EndpointCall): Reply {
     const token = String(call.input.taskToken);
@@ -113,7 +107,7 @@ describe("deadlines", () => {
                 const event: SQSEvent = {
                     Records: [sqsRecord("good", callbackMessage("good-token")), sqsRecord(stuck, callbackMessage(`${stuck}-token`))],
                 };
-                const { result, ms } = await timed(() => captureLogs(() => handler(event, contextWithRemaining(1500))));
+                const { result, ms } = await timed(() => captureLogs(() => handler(event, lambdaContext(1500))));
                 assert.deepEqual(failedIds(result.result), [stuck]);
                 assert.ok(ms < 1500, `answered after ${ms.toFixed(0)} ms; the invocation had 1500 ms`);
                 assert.ok(ms >= 1500 - deadlineMarginMs(1500) - 50, `gave up after ${ms.toFixed(0)} ms, before its deadline`);
@@ -126,7 +120,7 @@ describe("deadlines", () => {
 
         it("starts nothing when the invocation has less time left than its margin", async () => {
             const event: SQSEvent = { Records: [sqsRecord("late", callbackMessage("good-token"))] };
-            const { result } = await captureLogs(() => handler(event, contextWithRemaining(50)));
+            const { result } = await captureLogs(() => handler(event, lambdaContext(50)));
             assert.deepEqual(failedIds(result), ["late"]);
             assert.equal(endpoint.calls.length, 0);
         });
@@ -152,7 +146,7 @@ describe("deadlines", () => {
             const event: SQSEvent = {
                 Records: [sqsRecord("slow", callbackMessage("slow-token")), sqsRecord("fast", callbackMessage("fast-token"))],
             };
-            const { result, ms } = await timed(() => processBatch(event, contextWithRemaining(1000), handle, logger));
+            const { result, ms } = await timed(() => processBatch(event, lambdaContext(1000), handle, logger));
             assert.deepEqual(failedIds(result), ["slow"]);
             assert.ok(ms < 1000, `answered after ${ms.toFixed(0)} ms`);
             assert.ok(signalReason instanceof InvocationDeadlineError, "the work was told why it must stop");
@@ -183,7 +177,7 @@ describe("deadlines", () => {
             const event: SQSEvent = {
                 Records: Array.from({ length: 10_000 }, (_, i) => sqsRecord(`m${i}`, callbackMessage(`token-${i}`))),
             };
-            const { result, ms } = await timed(() => processBatch(event, contextWithRemaining(2000), watched, logger));
+            const { result, ms } = await timed(() => processBatch(event, lambdaContext(2000), watched, logger));
             assert.equal(result.batchItemFailures.length, 10_000);
             assert.ok(ms < 2000, `answered after ${ms.toFixed(0)} ms; the invocation had 2000 ms`);
             // The core's one, and one per call in flight (the stub's, as the SDK adds its own).
@@ -194,7 +188,7 @@ describe("deadlines", () => {
             // One call at a time, 100 ms each: in 700 ms only some of 20 records can be answered.
             const handle = createRecordHandler({ client, logger, maxCallsInFlight: 1 });
             const event: SQSEvent = { Records: Array.from({ length: 20 }, (_, i) => sqsRecord(`m${i}`, callbackMessage(`token-${i}`))) };
-            const result = await processBatch(event, contextWithRemaining(700), handle, logger);
+            const result = await processBatch(event, lambdaContext(700), handle, logger);
             await new Promise((resolve) => setTimeout(resolve, 300)); // anything still queued would have gone out by now
             const answered = 20 - result.batchItemFailures.length;
             assert.ok(answered >= 3 && answered <= 7, `${answered} records answered`);
