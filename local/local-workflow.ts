@@ -32,11 +32,11 @@ import {
     type HistoryRow,
     type Notification,
     type QueueActivity,
-} from "./execution-view";
+} from "../view/execution-view";
 import { LocalQueue, type QueueEvent } from "./local-queue";
 import { StepFunctionsEndpoint } from "./step-functions-endpoint";
-import { PARTNER_WORK_MS, type Scenario } from "./scenarios";
-import { ANSWER_CLIENT_TIMEOUTS, assertTaskAnswerSent, checkTaskOutput, sendTaskAnswer, TaskAnswerInputError } from "./task-token-answer";
+import { PARTNER_WORK_MS, type ScenarioDelivery } from "./scenarios";
+import { ANSWER_CLIENT_TIMEOUTS, assertTaskAnswerSent, checkTaskOutput, sendTaskAnswer, TaskAnswerInputError } from "../commands/task-token-answer";
 import { TaskTokens } from "./task-tokens";
 
 /** The local run's names for the resources the stack would create. */
@@ -220,8 +220,11 @@ export class LocalWorkflow {
         return notes;
     }
 
-    /** Runs one execution of `scenario` and returns the console's view of it. */
-    public async execute(name: string, input: unknown, scenario: Scenario): Promise<ExecutionView> {
+    /**
+     * Runs one execution and returns the console's view of it; `delivery` is how its queued message
+     * reaches the function (a scenario's, see `scenarios.ts`).
+     */
+    public async execute(name: string, input: unknown, delivery: ScenarioDelivery = {}): Promise<ExecutionView> {
         const recorded: Recorded[] = [];
         const record = (type: string, state?: string) => recorded.push({ type, state, timestamp: Date.now() });
         const notifications: Notification[] = [];
@@ -243,15 +246,15 @@ export class LocalWorkflow {
             const { MessageBody } = parameters as { QueueUrl: string; MessageBody: unknown };
             queuedMessage = withShortToken(MessageBody);
             let body = JSON.stringify(MessageBody);
-            if (scenario === "poison") {
+            if (delivery.cutInHalf === true) {
                 body = body.slice(0, Math.floor(body.length / 2)); // cut in half on the way
                 notes.push(`the message was cut in half on its way to the function: it received ${JSON.stringify(body.slice(0, 60))}…`);
             }
             messageIds.push(
                 this.queue.send(body, {
-                    duplicate: scenario === "duplicate",
+                    duplicate: delivery.duplicate === true,
                     // The function is down for this execution until the task has timed out.
-                    ...(scenario === "timeout" ? { holdUntil: executionEnded } : {}),
+                    ...(delivery.holdUntilTaskEnds === true ? { holdUntil: executionEnded } : {}),
                 }),
             );
             record("TaskSubmitted", state);

@@ -1,5 +1,5 @@
 /**
- * `npm run callback`: its flags and inputs (local/callback-args.ts), then the command as a user
+ * `npm run callback`: its flags and inputs (commands/callback-args.ts), then the command as a user
  * runs it, as a separate process against a loopback Step Functions endpoint: what it sends, what
  * it prints, its exit codes, and that the token never shows in its output.
  */
@@ -19,8 +19,8 @@ import {
     readCallbackRequest,
     type CallbackInputs,
     type CallbackOptions,
-} from "../local/callback-args";
-import { CliError } from "../local/cli";
+} from "../commands/callback-args";
+import { CliError } from "../commands/cli";
 import { reply, StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
 import { useTokensLoopback } from "./support/loopback-client";
@@ -365,7 +365,7 @@ describe("npm run callback", () => {
                     ? ["npm", ["run", "--silent", "callback", "--", ...args]]
                     : options.via === "shell"
                       ? ["bash", ["-c", options.shell!]]
-                      : [process.execPath, ["-r", "ts-node/register/transpile-only", "local/callback.ts", ...args]];
+                      : [process.execPath, ["-r", "ts-node/register/transpile-only", "commands/callback.ts", ...args]];
             const child = spawn(command, argv, { cwd: ROOT, env: env(options.env), stdio: ["pipe", "pipe", "pipe"] });
             const out: Buffer[] = [];
             const err: Buffer[] = [];
@@ -579,7 +579,7 @@ describe("npm run callback", () => {
         it("the token from a shell's process substitution; a named pipe nobody writes to ends at the timeout", async () => {
             const task = waitingTask();
             const tokenFile = file("substituted.token", task.token);
-            const command = [process.execPath, "-r", "ts-node/register/transpile-only", "local/callback.ts"].map((a) => `'${a}'`).join(" ");
+            const command = [process.execPath, "-r", "ts-node/register/transpile-only", "commands/callback.ts"].map((a) => `'${a}'`).join(" ");
             const substituted = await run([], {
                 via: "shell",
                 shell: `${command} --token-file <(sleep 0.2; cat '${tokenFile}') --output 5`,
@@ -618,7 +618,7 @@ describe("npm run callback", () => {
                 process.execPath,
                 "-r",
                 "ts-node/register/transpile-only",
-                "local/callback.ts",
+                "commands/callback.ts",
                 "--token-file",
                 tokenFile,
                 "--output",

@@ -10,7 +10,7 @@ import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..");
 
-function run(script: "local/start.ts" | "local/execution.ts", args: string[], env: Record<string, string> = {}) {
+function run(script: "commands/start.ts" | "commands/execution.ts", args: string[], env: Record<string, string> = {}) {
     const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], {
         cwd: ROOT,
         encoding: "utf8",
@@ -24,7 +24,7 @@ const NO_TRACE = /^\s+at .+\(.+:\d+:\d+\)$/m;
 
 describe("command-line runs", () => {
     it("npm start --json prints the execution as JSON and exits 0", () => {
-        const { code, stdout, stderr } = run("local/start.ts", ["--json", "--name", "cli-json", "--input", '{"order":7}']);
+        const { code, stdout, stderr } = run("commands/start.ts", ["--json", "--name", "cli-json", "--input", '{"order":7}']);
         assert.equal(code, 0, stderr);
         const { execution } = JSON.parse(stdout) as {
             execution: { name: string; status: string; input: unknown; history: { type: string }[]; notifications: { message: string }[] };
@@ -37,13 +37,13 @@ describe("command-line runs", () => {
     });
 
     it("npm start with several executions prints throughput and latency percentiles", () => {
-        const { code, stdout, stderr } = run("local/start.ts", ["--executions", "20", "--concurrency", "5"]);
+        const { code, stdout, stderr } = run("commands/start.ts", ["--executions", "20", "--concurrency", "5"]);
         assert.equal(code, 0, stderr);
         assert.match(
             stdout,
             /^20 executions, 5 at a time, in \d+ ms: 20 SUCCEEDED\n {2}paths: {6}20 TaskSucceeded → Notify Success\n {2}throughput: [\d.]+ executions\/s\n {2}latency: {4}p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms/,
         );
-        const json = run("local/start.ts", ["--executions", "3", "--json", "--scenario", "failure"]);
+        const json = run("commands/start.ts", ["--executions", "3", "--json", "--scenario", "failure"]);
         assert.equal(json.code, 0, json.stderr);
         const parsed = JSON.parse(json.stdout) as {
             summary: { executions: number; outcomes: Record<string, number> };
@@ -74,7 +74,7 @@ describe("command-line runs", () => {
                 [["--stack", `cli-list-${process.pid}`], /^error: .*Pulumi\.cli-list-\d+\.yaml must be a map with a "config" key\n$/],
             ];
             for (const [args, message] of cases) {
-                const { code, stdout, stderr } = run("local/start.ts", args);
+                const { code, stdout, stderr } = run("commands/start.ts", args);
                 assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
                 assert.equal(stdout, "");
                 assert.match(stderr, message);
@@ -88,7 +88,7 @@ describe("command-line runs", () => {
     });
 
     it("npm run execution without the Pulumi CLI or an ARN says what to pass", () => {
-        const { code, stderr } = run("local/execution.ts", [], { PATH: path.dirname(process.execPath) });
+        const { code, stderr } = run("commands/execution.ts", [], { PATH: path.dirname(process.execPath) });
         assert.equal(code, 2);
         assert.match(
             stderr,

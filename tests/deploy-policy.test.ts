@@ -270,7 +270,7 @@ describe("README, Deploying identity", () => {
 describe("npm run deploy-policy (process)", () => {
     const ROOT = path.resolve(__dirname, "..");
     const run = (args: string[]) => {
-        const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "local/deploy-policy.ts", ...args], {
+        const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "commands/deploy-policy.ts", ...args], {
             cwd: ROOT,
             encoding: "utf8",
             timeout: 60_000,

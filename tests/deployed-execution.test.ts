@@ -11,8 +11,8 @@ import {
     type HistoryEvent,
 } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
-import { readPulumiStackOutputs, regionOf, resolveStateMachineArn, runDeployedExecution } from "../local/deployed-execution";
-import { renderExecution } from "../local/execution-view";
+import { readPulumiStackOutputs, regionOf, resolveStateMachineArn, runDeployedExecution } from "../commands/deployed-execution";
+import { renderExecution } from "../view/execution-view";
 import { MESSAGE_TITLE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
 
 const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:callback-workflow-state-machine-1234567";

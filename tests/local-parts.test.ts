@@ -8,10 +8,13 @@ import * as path from "node:path";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { CliError, checkExecutionName, checkNodeVersion, DEFAULT_INPUT, parseExecutionArgs, parseStartArgs } from "../local/cli";
+import { CliError, checkExecutionName, checkNodeVersion, DEFAULT_INPUT } from "../commands/cli";
+import { parseExecutionArgs } from "../commands/execution-args";
+import { parseStartArgs } from "../commands/start-args";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { LocalQueue, type QueueEvent } from "../local/local-queue";
 import { PartnerApi, type PartnerTask } from "../local/partner-api";
+import { SIMULATED_FAILURE } from "../local/scenarios";
 import { readStackConfig, StackConfigError } from "../local/stack-config";
 import { StepFunctionsEndpoint, type EndpointCall, type TaskTokenAction } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
@@ -346,7 +349,7 @@ describe("local run parts", () => {
             }
             assert.deepEqual(parseStartArgs(["--input", "[1]"]).input, [1]);
             assert.deepEqual(parseStartArgs(["--scenario", "failure", "--input", '{"a":1}']).input, {
-                fail: "Simulated failure (--scenario failure)",
+                fail: SIMULATED_FAILURE,
                 a: 1,
             });
         });

@@ -6,15 +6,15 @@
 import { strict as assert } from "node:assert";
 import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
-import { outcomeOf, renderExecution, summarize, type ExecutionView } from "../local/execution-view";
+import { outcomeOf, renderExecution, summarize, type ExecutionView } from "../view/execution-view";
 import { LocalWorkflow } from "../local/local-workflow";
-import type { Scenario } from "../local/scenarios";
+import { SCENARIOS, type ScenarioName } from "../local/scenarios";
 import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 
 const WAIT = STATE_NAMES.waitForCallback;
 
 async function runScenario(
-    scenario: Scenario,
+    scenario: ScenarioName,
     input: unknown = { order: 42 },
     settings: Partial<CallbackPatternSettings> = {},
     taskTimeoutSeconds?: number,
@@ -25,11 +25,11 @@ async function runScenario(
         source: "test",
         taskTimeoutSeconds,
         redeliveryDelayMs: 20,
-        handOff: scenario === "handoff",
+        handOff: SCENARIOS[scenario].handOff === true,
         ...(partnerWorkMs !== undefined ? { partnerWorkMs } : {}),
     });
     try {
-        const view = await workflow.execute(`test-${scenario}`, input, scenario);
+        const view = await workflow.execute(`test-${scenario}`, input, SCENARIOS[scenario].delivery);
         const logs = workflow.functionLogs().map((line) => JSON.parse(line) as Record<string, unknown>);
         return { view, logs };
     } finally {
@@ -248,9 +248,9 @@ describe("local run (npm start)", () => {
             redeliveryDelayMs: 20,
         });
         try {
-            const first = workflow.execute("first", {}, "timeout");
+            const first = workflow.execute("first", {}, SCENARIOS.timeout.delivery);
             await new Promise((resolve) => setTimeout(resolve, 500));
-            const second = workflow.execute("second", {}, "timeout");
+            const second = workflow.execute("second", {}, SCENARIOS.timeout.delivery);
             for (const view of await Promise.all([first, second])) {
                 assert.ok(types(view, WAIT).includes("TaskTimedOut"), `${view.name}: ${types(view, WAIT).join(", ")}`);
                 assert.ok(view.durationMs! >= 1000, `${view.name} took ${view.durationMs} ms`);
@@ -290,7 +290,7 @@ describe("local run (npm start)", () => {
     it("runs many executions at once, each with its own token", async () => {
         const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", redeliveryDelayMs: 20 });
         try {
-            const views = await Promise.all(Array.from({ length: 30 }, (_, i) => workflow.execute(`many-${i}`, { i }, "success")));
+            const views = await Promise.all(Array.from({ length: 30 }, (_, i) => workflow.execute(`many-${i}`, { i }, SCENARIOS.success.delivery)));
             assert.deepEqual(new Set(views.map((v) => v.status)), new Set(["SUCCEEDED"]));
             assert.equal(new Set(views.map((v) => (v.queuedMessage as { TaskToken: string }).TaskToken)).size, 30);
             views.forEach((v, i) => assert.deepEqual((v.output as { MessageId?: string }).MessageId !== undefined, true, `execution ${i}`));
@@ -302,8 +302,8 @@ describe("local run (npm start)", () => {
     it("keeps none of the calls the function and the partner made: a long run with large inputs does not grow", async () => {
         const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", handOff: true, partnerWorkMs: 10 });
         try {
-            await workflow.execute("kept-1", { order: 1 }, "handoff");
-            await workflow.execute("kept-2", { order: 2 }, "success");
+            await workflow.execute("kept-1", { order: 1 }, SCENARIOS.handoff.delivery);
+            await workflow.execute("kept-2", { order: 2 }, SCENARIOS.success.delivery);
             // Each call holds a task token and an output of up to 256 KiB.
             const { endpoint } = workflow as unknown as { endpoint: StepFunctionsEndpoint };
             assert.deepEqual(endpoint.calls, []);

@@ -1,5 +1,5 @@
 /**
- * Returning a task token from outside the function (local/task-token-answer.ts): the checks of a
+ * Returning a task token from outside the function (commands/task-token-answer.ts): the checks of a
  * request, and sendTaskAnswer through the real SDK client against a loopback Step Functions
  * endpoint, with every refusal the service or the network can give.
  */
@@ -20,7 +20,7 @@ import {
     tokenFromText,
     type TaskAnswerRefused,
     type TaskAnswerResult,
-} from "../local/task-token-answer";
+} from "../commands/task-token-answer";
 import { useTokensLoopback } from "./support/loopback-client";
 
 /** A token shaped like AWS's (a fixed header, then base64). */
@@ -40,7 +40,7 @@ function inputError(check: () => unknown, field: string): string {
     return message;
 }
 
-describe("task token answers (local/task-token-answer.ts)", () => {
+describe("task token answers (commands/task-token-answer.ts)", () => {
     describe("checks", () => {
         it("a token: 1 to 2048 characters, none of them whitespace, control or invisible; messages never show it", () => {
             assert.equal(checkTaskToken(TOKEN), TOKEN);

@@ -4,14 +4,15 @@
  * Exit codes: 0 when the execution was started and read, 2 for a bad flag or input, 1 for
  * anything else (no credentials, access denied, …); never a stack trace.
  */
-import { CliError, EXECUTION_USAGE, parseExecutionArgs, runCommand, type ExecutionOptions } from "./cli";
+import { CliError, runCommand } from "./cli";
+import { EXECUTION_USAGE, parseExecutionArgs, type ExecutionOptions } from "./execution-args";
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 async function run(options: ExecutionOptions): Promise<void> {
     const { SFNClient } = await import("@aws-sdk/client-sfn");
     const { regionOf, resolveStateMachineArn, runDeployedExecution } = await import("./deployed-execution");
-    const { printable, renderExecution } = await import("./execution-view");
+    const { printable, renderExecution } = await import("../view/execution-view");
 
     const stateMachineArn = await resolveStateMachineArn(options);
     const client = new SFNClient({ region: regionOf(stateMachineArn) });

@@ -10,7 +10,7 @@ import * as tty from "node:tty";
 import { parseArgs } from "node:util";
 import { LIMITS } from "../functions/callback/error-text";
 import { CliError } from "./cli";
-import { printable } from "./execution-view";
+import { printable } from "../view/execution-view";
 import {
     checkTaskFailure,
     checkTaskOutput,

@@ -5,28 +5,29 @@
  * flag, input or stack configuration, 1 for anything else; never a stack trace.
  */
 import { ConfigError } from "../infra/config";
-import { parseStartArgs, runCommand, START_USAGE, type StartOptions } from "./cli";
-import { SHORT_TIMEOUT_SECONDS } from "./scenarios";
-import { StackConfigError } from "./stack-config";
+import { runCommand } from "./cli";
+import { parseStartArgs, START_USAGE, type StartOptions } from "./start-args";
+import { SCENARIOS } from "../local/scenarios";
+import { StackConfigError } from "../local/stack-config";
 
 async function run(options: StartOptions): Promise<void> {
     // Loaded only now, so that a too old Node.js or a bad flag is reported before anything heavy loads.
-    const { loadStackSettings } = await import("./stack-config");
-    const { LocalWorkflow } = await import("./local-workflow");
-    const { compactLogLine, renderExecution, renderSummary, summarize } = await import("./execution-view");
+    const { loadStackSettings } = await import("../local/stack-config");
+    const { LocalWorkflow } = await import("../local/local-workflow");
+    const { compactLogLine, renderExecution, renderSummary, summarize } = await import("../view/execution-view");
 
     const { settings, config } = loadStackSettings(options.stack);
-    const shortened = options.scenario === "timeout" || options.scenario === "poison" ? SHORT_TIMEOUT_SECONDS : undefined;
+    const scenario = SCENARIOS[options.scenario];
     const workflow = await LocalWorkflow.start({
         settings,
         source: `local run of ${config.file.split(/[\\/]/).pop()}`,
-        taskTimeoutSeconds: options.taskTimeoutSeconds ?? shortened,
+        taskTimeoutSeconds: options.taskTimeoutSeconds ?? scenario.taskTimeoutSeconds,
         maxConcurrentBatches: Math.max(5, Math.ceil(options.concurrency / 2)),
-        handOff: options.scenario === "handoff",
+        handOff: scenario.handOff === true,
     });
     try {
         if (options.executions === 1) {
-            const view = await workflow.execute(options.name, options.input, options.scenario);
+            const view = await workflow.execute(options.name, options.input, scenario.delivery);
             view.functionLog = workflow.functionLogs().map(compactLogLine);
             await workflow.close();
             console.log(options.json ? JSON.stringify({ execution: view }, null, 2) : renderExecution(view));
@@ -38,7 +39,7 @@ async function run(options: StartOptions): Promise<void> {
         const worker = async () => {
             while (next < options.executions) {
                 const index = ++next;
-                views.push(await workflow.execute(`${options.name}-${index}`, options.input, options.scenario));
+                views.push(await workflow.execute(`${options.name}-${index}`, options.input, scenario.delivery));
             }
         };
         await Promise.all(Array.from({ length: Math.min(options.concurrency, options.executions) }, worker));

@@ -12,7 +12,7 @@ import {
     type SFNClient,
 } from "@aws-sdk/client-sfn";
 import { CliError } from "./cli";
-import { viewFromHistory, type ExecutionStatus, type ExecutionView } from "./execution-view";
+import { viewFromHistory, type ExecutionStatus, type ExecutionView } from "../view/execution-view";
 
 /** Runs `pulumi stack output --json` and returns the outputs. */
 export function readPulumiStackOutputs(stack?: string): Promise<Record<string, unknown>> {

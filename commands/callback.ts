@@ -18,7 +18,7 @@ import {
     readCallbackRequest,
     type CallbackOptions,
 } from "./callback-args";
-import { printable } from "./execution-view";
+import { printable } from "../view/execution-view";
 import {
     ANSWER_CLIENT_TIMEOUTS,
     sendTaskAnswer,

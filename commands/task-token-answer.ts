@@ -35,7 +35,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import { LIMITS, redactToken, tokenFingerprint } from "../functions/callback/error-text";
 import { MAX_TIMER_MS } from "../functions/callback/deadline";
-import { printable } from "./execution-view";
+import { printable } from "../view/execution-view";
 
 /** What to send for a task: its output, its failure, or a heartbeat that keeps it waiting. */
 export type TaskAnswer =

@@ -4,11 +4,12 @@
  * `Pulumi.yaml` for the project name and calls nothing in AWS. Exit codes: 0 with the JSON on
  * stdout, 2 for a bad flag, 1 for anything else; never a stack trace.
  */
-import { CliError, DEPLOY_POLICY_USAGE, parseDeployPolicyArgs, runCommand, type DeployPolicyOptions } from "./cli";
+import { CliError, runCommand } from "./cli";
+import { DEPLOY_POLICY_USAGE, parseDeployPolicyArgs, type DeployPolicyOptions } from "./deploy-policy-args";
 
 async function run(options: DeployPolicyOptions): Promise<void> {
     const { deployPolicy } = await import("../infra/deploy-policy");
-    const project = options.project ?? (await import("./stack-config")).projectName();
+    const project = options.project ?? (await import("../local/stack-config")).projectName();
     const document = deployPolicy(
         {
             accountId: options.accountId,

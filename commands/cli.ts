@@ -1,0 +1,127 @@
+/**
+ * What the commands share: usage errors ({@link CliError}), the Node.js check, the execution
+ * name and input flags, and {@link runCommand}, which turns every failure into one line on stderr
+ * and an exit code, never a stack trace. Each command's own flags are in `<command>-args.ts`.
+ */
+import * as fs from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** A usage error: the message is for the user; the exit code is 2. */
+export class CliError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "CliError";
+    }
+}
+
+/** The Node.js major version the project needs (`engines` in package.json). */
+export const MINIMUM_NODE_MAJOR = 22;
+
+/** Fails with a clear message on a Node.js older than the project supports. */
+export function checkNodeVersion(version: string = process.versions.node): void {
+    const major = Number(version.split(".")[0]);
+    if (!(major >= MINIMUM_NODE_MAJOR)) {
+        throw new CliError(`Node.js ${MINIMUM_NODE_MAJOR} or later is needed; this is Node.js ${version}. See .nvmrc (e.g. \`nvm use\`).`);
+    }
+}
+
+/** The console's default execution input. */
+export const DEFAULT_INPUT = { Comment: "Insert your JSON here" };
+
+// Control characters are among the characters execution names may not hold.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_IN_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
+
+/** Step Functions' rules for an execution name: 1 to 80 characters, none of the reserved ones. */
+export function checkExecutionName(name: string, flag = "--name"): string {
+    if (name.length < 1 || name.length > 80) throw new CliError(`${flag} must be 1 to 80 characters long; got ${name.length}`);
+    const bad = FORBIDDEN_IN_NAME.exec(name);
+    if (bad)
+        throw new CliError(
+            `${flag} ${JSON.stringify(name)} contains ${JSON.stringify(bad[0])}; execution names take no whitespace, brackets, wildcards or any of "#%\\^|~\`$&,;:/`,
+        );
+    return name;
+}
+
+/** A fresh execution name, as the console suggests one. */
+export function defaultExecutionName(now = new Date()): string {
+    const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
+    return `local-${stamp}-${Math.random().toString(16).slice(2, 6)}`;
+}
+
+export function wholeNumber(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+    if (value === undefined) return undefined;
+    const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+        throw new CliError(`${flag} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`);
+    }
+    return parsed;
+}
+
+/** The execution input from `--input` (JSON text) or `--input-file` (a JSON file). */
+export function readInput(text: string | undefined, file: string | undefined): unknown {
+    if (text !== undefined && file !== undefined) throw new CliError("give --input or --input-file, not both");
+    if (file !== undefined) {
+        try {
+            text = fs.readFileSync(file, "utf8");
+        } catch (error) {
+            throw new CliError(`cannot read --input-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        }
+    }
+    if (text === undefined) return DEFAULT_INPUT;
+    try {
+        return JSON.parse(text) as unknown;
+    } catch (error) {
+        throw new CliError(`${file !== undefined ? `--input-file ${file}` : "--input"} is not valid JSON: ${(error as Error).message}`);
+    }
+}
+
+export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
+    try {
+        return parseArgs({ args, options, strict: true, allowPositionals: false });
+    } catch (error) {
+        // parseArgs' messages name the flag ("Unknown option '--foo'"); keep them, drop the trace.
+        throw new CliError((error as Error).message);
+    }
+}
+
+export interface CommandSpec<T extends { help: boolean }> {
+    /** How to run it, for the hint after a usage error (`npm start`). */
+    command: string;
+    usage: string;
+    parse(args: string[]): T;
+    run(options: T): Promise<void>;
+    /** How to tell a failure of the run that is the user's to fix (exit code 2) from any other (1). */
+    isUsageError(error: unknown): boolean;
+    /** The message for a failure of the run. */
+    describe(error: unknown): string;
+    /** An exit code of the command's own for this failure (e.g. 3), instead of 1 or 2; undefined for the usual. */
+    exitCode?(error: unknown): number | undefined;
+}
+
+/**
+ * Runs a command: checks Node.js and the flags, prints help, runs it, and turns every failure
+ * into one line on stderr and an exit code (2: the user's input, 1: anything else, or the
+ * command's own from `exitCode`), never a stack trace. Resolves to the exit code.
+ */
+export async function runCommand<T extends { help: boolean }>(spec: CommandSpec<T>, argv: string[]): Promise<number> {
+    let options: T;
+    try {
+        checkNodeVersion();
+        options = spec.parse(argv);
+    } catch (error) {
+        console.error(`error: ${(error as Error).message}\nRun \`${spec.command} -- --help\` for the options.`);
+        return 2;
+    }
+    if (options.help) {
+        console.log(spec.usage);
+        return 0;
+    }
+    try {
+        await spec.run(options);
+        return 0;
+    } catch (error) {
+        console.error(`error: ${spec.describe(error)}`);
+        return spec.exitCode?.(error) ?? (error instanceof CliError || spec.isUsageError(error) ? 2 : 1);
+    }
+}
