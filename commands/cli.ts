@@ -21,7 +21,9 @@ export const MINIMUM_NODE_MAJOR = 22;
 export function checkNodeVersion(version: string = process.versions.node): void {
     const major = Number(version.split(".")[0]);
     if (!(major >= MINIMUM_NODE_MAJOR)) {
-        throw new CliError(`Node.js ${MINIMUM_NODE_MAJOR} or later is needed; this is Node.js ${version}. See .nvmrc (e.g. \`nvm use\`).`);
+        throw new CliError(
+            `Node.js ${MINIMUM_NODE_MAJOR} or later is needed; this is Node.js ${version}. Run the command through npm (\`npm start\`, \`npm run …\`), whose scripts use the Node.js ${MINIMUM_NODE_MAJOR} that \`npm ci\` installs (the \`node\` dev dependency), or use Node.js ${MINIMUM_NODE_MAJOR} (\`nvm use\`).`,
+        );
     }
 }
 

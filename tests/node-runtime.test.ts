@@ -1,0 +1,54 @@
+/**
+ * The project runs on Node.js 22, the Lambda runtime's major, on any machine whose own Node.js is
+ * 20 or later: the pinned `node` dev dependency is what npm scripts run on. These facts live in
+ * several files (package.json, .nvmrc, the commands' check); this keeps them in step.
+ */
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { MINIMUM_NODE_MAJOR } from "../commands/cli";
+import { PROJECT_ROOT } from "../infra/function-artifact";
+
+const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
+    engines: { node: string };
+    devDependencies: Record<string, string>;
+};
+const pinned = packageJson.devDependencies.node;
+
+describe("the Node.js the project runs on", () => {
+    it("is pinned exactly as a dev dependency, of the major the commands require", () => {
+        assert.match(pinned, /^\d+\.\d+\.\d+$/, "the node dev dependency is an exact version");
+        assert.equal(Number(pinned.split(".")[0]), MINIMUM_NODE_MAJOR);
+    });
+
+    it("is the major .nvmrc names for deploying (Pulumi runs the system's node)", () => {
+        assert.equal(fs.readFileSync(path.join(PROJECT_ROOT, ".nvmrc"), "utf8").trim(), String(MINIMUM_NODE_MAJOR));
+    });
+
+    it("does not stop an install on an older Node.js: engines allow 20, and nothing makes them strict", () => {
+        assert.equal(packageJson.engines.node, ">=20");
+        const npmrc = path.join(PROJECT_ROOT, ".npmrc");
+        if (fs.existsSync(npmrc)) assert.doesNotMatch(fs.readFileSync(npmrc, "utf8"), /engine-strict\s*=\s*true/);
+    });
+
+    it("is the node npm scripts run, even with another node first on PATH", function () {
+        this.timeout(30_000);
+        // A PATH whose first `node` is not the pinned one (as the machine's would be): npm puts
+        // node_modules/.bin before it for what it runs. npm itself runs on this process's node.
+        const decoy = fs.mkdtempSync(path.join(os.tmpdir(), "decoy-node-"));
+        try {
+            fs.writeFileSync(path.join(decoy, "node"), "#!/bin/sh\necho decoy\n", { mode: 0o755 });
+            const npmCli = fs.realpathSync(execFileSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).trim());
+            const version = execFileSync(process.execPath, [npmCli, "exec", "--offline", "--call", "node -p process.versions.node"], {
+                cwd: PROJECT_ROOT,
+                encoding: "utf8",
+                env: { ...process.env, PATH: [decoy, process.env.PATH ?? ""].join(path.delimiter) },
+            }).trim();
+            assert.equal(version, pinned);
+        } finally {
+            fs.rmSync(decoy, { recursive: true, force: true });
+        }
+    });
+});
