@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { LIMITS } from "../functions/callback/error-text";
 
 /** A usage error: the message is for the user; the exit code is 2. */
 export class CliError extends Error {
@@ -60,21 +61,78 @@ export function wholeNumber(flag: string, value: string | undefined, min: number
     return parsed;
 }
 
-/** The execution input from `--input` (JSON text) or `--input-file` (a JSON file). */
+/**
+ * How much of an input file, or of standard input, is read: Step Functions' limit on an execution
+ * input (the same 256 KiB as a task's output) and room for a byte order mark and a line break. A
+ * larger file is refused without reading it all (`yes | npm start -- --input-file -` ends).
+ */
+export const MAX_INPUT_FILE_BYTES = LIMITS.outputBytes + 5;
+
+/**
+ * Reads at most `maxBytes` from the open descriptor `fd`, synchronously (the flags are parsed
+ * before anything runs); throws a {@link CliError} for more. A non-blocking descriptor (standard
+ * input that a parent left so) is waited on briefly between reads rather than failing with EAGAIN.
+ */
+export function readDescriptorBounded(fd: number, what: string, maxBytes: number): Buffer {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const buffer = Buffer.alloc(64 * 1024);
+    for (;;) {
+        let read: number;
+        try {
+            read = fs.readSync(fd, buffer, 0, buffer.length, null);
+        } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code;
+            if (code === "EAGAIN") {
+                Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+                continue;
+            }
+            if (code === "EOF") break; // Windows' end of a pipe
+            throw new CliError(`cannot read ${what}: ${code ?? (error as Error).message}`);
+        }
+        if (read === 0) break;
+        size += read;
+        if (size > maxBytes)
+            throw new CliError(`${what} holds more than ${maxBytes} bytes; an execution input holds at most ${LIMITS.outputBytes}`);
+        chunks.push(Buffer.from(buffer.subarray(0, read)));
+    }
+    return Buffer.concat(chunks);
+}
+
+/** The text of `--input-file PATH`, or of standard input for `--input-file -`; UTF-8, its byte order mark dropped. */
+function readInputFile(file: string): string {
+    const what = file === "-" ? "--input-file - (standard input)" : `--input-file ${file}`;
+    let fd: number;
+    try {
+        fd = file === "-" ? 0 : fs.openSync(file, "r");
+    } catch (error) {
+        throw new CliError(`cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    if (file === "-" && process.stdin.isTTY === true)
+        console.error("Reading the execution input (JSON) from standard input: end it with Ctrl-D.");
+    try {
+        const bytes = readDescriptorBounded(fd, what, MAX_INPUT_FILE_BYTES);
+        try {
+            return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        } catch {
+            throw new CliError(`${what} is not UTF-8 text (binary data?)`);
+        }
+    } finally {
+        if (fd !== 0) fs.closeSync(fd);
+    }
+}
+
+/** The execution input from `--input` (JSON text) or `--input-file` (a JSON file, or `-` for standard input). */
 export function readInput(text: string | undefined, file: string | undefined): unknown {
     if (text !== undefined && file !== undefined) throw new CliError("give --input or --input-file, not both");
-    if (file !== undefined) {
-        try {
-            text = fs.readFileSync(file, "utf8");
-        } catch (error) {
-            throw new CliError(`cannot read --input-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-        }
-    }
+    if (file !== undefined) text = readInputFile(file);
     if (text === undefined) return DEFAULT_INPUT;
     try {
         return JSON.parse(text) as unknown;
     } catch (error) {
-        throw new CliError(`${file !== undefined ? `--input-file ${file}` : "--input"} is not valid JSON: ${(error as Error).message}`);
+        throw new CliError(
+            `${file === "-" ? "--input-file - (standard input)" : file !== undefined ? `--input-file ${file}` : "--input"} is not valid JSON: ${(error as Error).message}`,
+        );
     }
 }
 
@@ -85,6 +143,18 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(ar
         // parseArgs' messages name the flag ("Unknown option '--foo'"); keep them, drop the trace.
         throw new CliError((error as Error).message);
     }
+}
+
+/**
+ * A reader that goes away (`… --json | head -1`, `| true`) ends what the command prints, not the
+ * command: without a listener, the EPIPE of the next write is an uncaught error with a stack trace.
+ * The command finishes its work and exits with its own code; what it would still print is dropped.
+ */
+export function quietOnClosedPipe(stream: NodeJS.WritableStream): void {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") return;
+        process.exitCode = 1; // an output that cannot be written (a full disk, say): the run did not deliver
+    });
 }
 
 export interface CommandSpec<T extends { help: boolean }> {
@@ -107,6 +177,8 @@ export interface CommandSpec<T extends { help: boolean }> {
  * command's own from `exitCode`), never a stack trace. Resolves to the exit code.
  */
 export async function runCommand<T extends { help: boolean }>(spec: CommandSpec<T>, argv: string[]): Promise<number> {
+    quietOnClosedPipe(process.stdout);
+    quietOnClosedPipe(process.stderr);
     let options: T;
     try {
         checkNodeVersion();

@@ -31,7 +31,7 @@ Options:
   --permissions-boundary ARN
                        the stack's permissionsBoundaryArn: roles may then be created and given
                        inline policies only with that boundary
-  --help               print this help`;
+  -h, --help           print this help`;
 
 /** Region name prefixes of the partitions other than `aws` (longest first, so `us-isob` wins over `us-iso`). */
 const PARTITION_OF_REGION_PREFIX: [string, string][] = [
@@ -54,7 +54,7 @@ const DEPLOY_ROLES: readonly DeployRole[] = ["deploy", "preview"];
 /** Parses the arguments of `npm run deploy-policy`. */
 export function parseDeployPolicyArgs(args: string[]): DeployPolicyOptions {
     const { values } = parseFlags(args, {
-        help: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
         "account-id": { type: "string" },
         region: { type: "string" },
         partition: { type: "string" },

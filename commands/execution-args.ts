@@ -22,18 +22,18 @@ Options:
                             read with \`pulumi stack output --json\`)
   --stack NAME              the Pulumi stack to read the output from (default: the selected one)
   --input JSON              execution input (default: ${JSON.stringify(DEFAULT_INPUT)})
-  --input-file PATH         execution input from a JSON file
+  --input-file PATH         execution input from a JSON file (- for standard input)
   --name NAME               execution name (default: local-<time>-<random>)
   --wait-seconds N          stop waiting after N seconds (default: 900); the execution goes on
   --json                    print machine-readable JSON
-  --help                    print this help`;
+  -h, --help                print this help`;
 
 const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w.-]{1,80}$/;
 
 /** Parses the arguments of `npm run execution`. */
 export function parseExecutionArgs(args: string[]): ExecutionOptions {
     const { values } = parseFlags(args, {
-        help: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
         stack: { type: "string" },
         "state-machine-arn": { type: "string" },
         input: { type: "string" },
@@ -51,7 +51,7 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         help: values.help ?? false,
         ...(values.stack !== undefined ? { stack: values.stack } : {}),
         ...(arn !== undefined ? { stateMachineArn: arn } : {}),
-        input: readInput(values.input, values["input-file"]),
+        input: values.help === true ? DEFAULT_INPUT : readInput(values.input, values["input-file"]),
         name: checkExecutionName(values.name ?? defaultExecutionName()),
         json: values.json ?? false,
         waitSeconds: wholeNumber("--wait-seconds", values["wait-seconds"], 1, 86_400) ?? 900,

@@ -24,7 +24,7 @@ archive that \`pulumi up\` would deploy, and prints what the console shows after
 Options:
   --scenario NAME              ${SCENARIO_NAMES.join(" | ")} (default: success)
   --input JSON                 execution input (default: ${JSON.stringify(DEFAULT_INPUT)})
-  --input-file PATH            execution input from a JSON file
+  --input-file PATH            execution input from a JSON file (- for standard input)
   --name NAME                  execution name (default: local-<time>-<random>)
   --executions N               run N executions (default: 1) ...
   --concurrency C              ... C at a time (default: 1), and print throughput and latency
@@ -32,7 +32,7 @@ Options:
   --task-timeout-seconds N     the wait task's TimeoutSeconds for this run (default: the stack's;
                                ${SHORT_TIMEOUT_SECONDS} for the timeout and poison scenarios)
   --json                       print machine-readable JSON
-  --help                       print this help
+  -h, --help                   print this help
 
 Scenarios:
 ${SCENARIO_NAMES.map((name) => `  ${name.padEnd(29)}${SCENARIOS[name].summary}`).join("\n")}`;
@@ -40,7 +40,7 @@ ${SCENARIO_NAMES.map((name) => `  ${name.padEnd(29)}${SCENARIOS[name].summary}`)
 /** Parses the arguments of `npm start`. */
 export function parseStartArgs(args: string[]): StartOptions {
     const { values } = parseFlags(args, {
-        help: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
         stack: { type: "string" },
         scenario: { type: "string" },
         input: { type: "string" },
@@ -59,7 +59,8 @@ export function parseStartArgs(args: string[]): StartOptions {
     const executions = wholeNumber("--executions", values.executions, 1, 10_000) ?? 1;
     const concurrency = wholeNumber("--concurrency", values.concurrency, 1, 1000) ?? 1;
     const taskTimeoutSeconds = wholeNumber("--task-timeout-seconds", values["task-timeout-seconds"], 1, MAX_TASK_TIMEOUT_SECONDS);
-    let input = readInput(values.input, values["input-file"]);
+    // --help reads nothing, not even standard input.
+    let input = values.help === true ? DEFAULT_INPUT : readInput(values.input, values["input-file"]);
     const prepare = SCENARIOS[scenario].input;
     if (prepare !== undefined) {
         try {

@@ -1,0 +1,82 @@
+/**
+ * The commands' input and output as a shell uses them: `-h`, the execution input from standard
+ * input (`--input-file -`, bounded), and a reader that goes away before the output is written.
+ */
+import { strict as assert } from "node:assert";
+import { spawn, spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { DEFAULT_INPUT, MAX_INPUT_FILE_BYTES } from "../commands/cli";
+import { EXECUTION_USAGE } from "../commands/execution-args";
+import { START_USAGE } from "../commands/start-args";
+
+const ROOT = path.resolve(__dirname, "..");
+const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
+
+function command(script: string, args: string[], stdin?: string | Buffer) {
+    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+        input: stdin,
+        timeout: 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("the commands' input and output", () => {
+    it("-h prints the usage, as --help does, and reads nothing", () => {
+        for (const [script, usage] of [
+            ["commands/start.ts", START_USAGE],
+            ["commands/execution.ts", EXECUTION_USAGE],
+        ] as const) {
+            // With -h, standard input is not read: its text, not JSON, would be an error.
+            const { code, stdout, stderr } = command(script, ["-h", "--input-file", "-"], "not JSON");
+            assert.equal(code, 0, stderr);
+            assert.equal(stdout, `${usage}\n`);
+        }
+    });
+
+    it("--input-file - reads the execution input from standard input", () => {
+        const { code, stdout, stderr } = command(
+            "commands/start.ts",
+            ["--json", "--input-file", "-"],
+            '\ufeff{"order": 5, "from": "stdin"}\n',
+        );
+        assert.equal(code, 0, stderr);
+        const { execution } = JSON.parse(stdout) as { execution: { input: unknown; status: string } };
+        assert.deepEqual(execution.input, { order: 5, from: "stdin" });
+        assert.notDeepEqual(execution.input, DEFAULT_INPUT);
+    });
+
+    it("refuses standard input past the input limit without reading it all, and bytes that are not UTF-8", () => {
+        const big = command("commands/start.ts", ["--input-file", "-"], `"${"x".repeat(MAX_INPUT_FILE_BYTES)}"`);
+        assert.equal(big.code, 2, big.stderr);
+        assert.match(big.stderr, new RegExp(`^error: --input-file - \\(standard input\\) holds more than ${MAX_INPUT_FILE_BYTES} bytes`));
+        const empty = command("commands/start.ts", ["--input-file", "-"], "");
+        assert.equal(empty.code, 2);
+        assert.match(empty.stderr, /^error: --input-file - \(standard input\) is not valid JSON/);
+        const binary = command("commands/start.ts", ["--input-file", "-"], Buffer.from([0x22, 0xff, 0xfe, 0x22]));
+        assert.equal(binary.code, 2);
+        assert.match(binary.stderr, /^error: --input-file - \(standard input\) is not UTF-8 text/);
+        assert.doesNotMatch(big.stderr + empty.stderr + binary.stderr, STACK_TRACE);
+    });
+
+    it("exits quietly when the reader of its output goes away (| head, | true)", async function () {
+        this.timeout(60_000);
+        const child = spawn(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "commands/start.ts", "--json", "--executions", "3"],
+            {
+                cwd: ROOT,
+                stdio: ["ignore", "pipe", "pipe"],
+            },
+        );
+        child.stdout.destroy(); // the reader is gone before anything was written
+        let stderr = "";
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        const code = await new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
+        assert.equal(code, 0, stderr);
+        assert.doesNotMatch(stderr, /EPIPE|Error/);
+        assert.doesNotMatch(stderr, STACK_TRACE);
+    });
+});
