@@ -95,7 +95,7 @@ export const EXECUTION_CALL_LIMITS = {
      * The least time a call is given, however close the deadline: a DescribeExecution sent just
      * before `--wait-seconds` runs out must not fail for want of a few milliseconds.
      */
-    minCallMs: 5000,
+    minCallMs: 2000,
     /** Reading the history once the wait is over, every page included. */
     historyReadMs: 60_000,
 } as const;
@@ -189,7 +189,12 @@ export function describeServiceFailure(action: string, error: unknown): string {
     } else if (e.$fault !== undefined) {
         what = `${e.name} (HTTP ${status ?? "?"})${e.message ? `: ${e.message}` : ""}`;
     } else if (e.code !== undefined) {
-        what = e.code === "ECONNRESET" ? "the connection was closed without an answer (ECONNRESET)" : `${e.code}: ${e.message ?? ""}`;
+        what =
+            e.code === "ECONNRESET"
+                ? "the connection was closed without an answer (ECONNRESET)"
+                : e.message?.includes(e.code)
+                  ? e.message
+                  : `${e.code}: ${e.message ?? ""}`;
     } else {
         what = `${e.name ?? "Error"}: ${e.message ?? ""}`;
     }
@@ -313,6 +318,8 @@ async function callWithin<I extends object, O extends object, T>(
         return await send(signal);
     } catch (error) {
         const code = (error as SdkErrorShape).name ?? "";
+        // Not the service's answer: no call was sent; the command says what to set up.
+        if (code === "CredentialsProviderError") throw error;
         const last = attempts.last !== undefined && attempts.last !== error ? attempts.last : undefined;
         const what = signal.aborted
             ? `${action} got no answer within ${formatSeconds(limitMs)} (retries included)` +

@@ -66,4 +66,7 @@ void runCommand(
     process.argv.slice(2),
 ).then((code) => {
     process.exitCode = code;
+    // A call cut short by its deadline may leave the SDK's retry backoff timer behind (up to 20 s):
+    // once the error is on stderr (nothing went to stdout), exit instead of waiting for it.
+    if (code !== 0) process.stderr.write("", () => process.exit(code));
 });

@@ -427,6 +427,26 @@ describe("npm run execution against a misbehaving Step Functions (loopback endpo
         assert.equal(check(undefined, MAX_HISTORY_EVENTS), "done");
     });
 
+    it("leaves missing credentials to the command to explain: no call was sent", async () => {
+        const noCredentials = Object.assign(new Error("Could not load credentials from any providers"), {
+            name: "CredentialsProviderError",
+        });
+        const anonymous = createExecutionClient({
+            region: "eu-west-1",
+            endpoint: endpoint.url,
+            credentials: () => Promise.reject(noCredentials),
+        });
+        try {
+            await assert.rejects(
+                runDeployedExecution({ client: anonymous, stateMachineArn: MACHINE, name: "demo", input: {}, waitSeconds: 5 }),
+                (error) => error === noCredentials,
+            );
+        } finally {
+            anonymous.destroy();
+        }
+        assert.equal(endpoint.executionCalls.length, 0);
+    });
+
     it("gives a call sent just before the deadline a fair time, and none more than the call limit", () => {
         const limits = { callTimeoutMs: EXECUTION_CALL_LIMITS.callTimeoutMs, minCallMs: EXECUTION_CALL_LIMITS.minCallMs };
         assert.equal(callLimitMs(3, limits), EXECUTION_CALL_LIMITS.minCallMs);
