@@ -171,15 +171,21 @@ export function bodyExcerpt(body: string): string {
 }
 
 /**
- * One line that says what the service answered to `action`: the error code, HTTP status and
- * message; for a body that is not JSON its status, type and an excerpt; for a failed connection
- * its code; with the attempts when the SDK retried.
+ * One line that says what the service answered to `action`, with the attempts when the SDK
+ * retried (see {@link describeAnswer}).
  */
 export function describeServiceFailure(action: string, error: unknown): string {
+    const attempts = (error as SdkErrorShape | undefined)?.$metadata?.attempts ?? 1;
+    return `${action} failed${attempts > 1 ? ` after ${attempts} attempts` : ""}: ${describeAnswer(error)}`;
+}
+
+/**
+ * What the service answered, from the SDK's error: the error code, HTTP status and message; for a
+ * body that is not JSON its status, type and an excerpt; for a failed connection its code.
+ */
+export function describeAnswer(error: unknown): string {
     const e = (typeof error === "object" && error !== null ? error : { message: String(error) }) as SdkErrorShape;
     const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
-    const attempts = e.$metadata?.attempts ?? 1;
-    const after = attempts > 1 ? ` after ${attempts} attempts` : "";
     let what: string;
     const kept = e.$response !== undefined ? nonJsonBodies.get(e.$response) : undefined;
     if (e.name === "SyntaxError" || kept !== undefined) {
@@ -198,7 +204,7 @@ export function describeServiceFailure(action: string, error: unknown): string {
     } else {
         what = `${e.name ?? "Error"}: ${e.message ?? ""}`;
     }
-    return `${action} failed${after}: ${what}`;
+    return what;
 }
 
 /**
@@ -323,9 +329,7 @@ async function callWithin<I extends object, O extends object, T>(
         const last = attempts.last !== undefined && attempts.last !== error ? attempts.last : undefined;
         const what = signal.aborted
             ? `${action} got no answer within ${formatSeconds(limitMs)} (retries included)` +
-              (last !== undefined
-                  ? `; the last attempt's answer: ${describeServiceFailure(action, last).replace(/^\S+ failed: /, "")}`
-                  : "")
+              (last !== undefined ? `; the last attempt's answer: ${describeAnswer(last)}` : "")
             : describeServiceFailure(action, error);
         const follow =
             context.executionArn !== undefined

@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import {
+    bodyExcerpt,
     callLimitMs,
     createExecutionClient,
     EXECUTION_CALL_LIMITS,
@@ -381,6 +382,16 @@ describe("npm run execution against a misbehaving Step Functions (loopback endpo
             `StartExecution failed after ${EXECUTION_CALL_LIMITS.maxAttempts} attempts: HTTP 502 with a body that is not Step Functions' JSON (text/html): "502 Bad Gateway"`,
         );
         assert.doesNotMatch(message, /SyntaxError|Unexpected token/);
+    });
+
+    it("shows a page without a title by its start, on one printable line, cut short", () => {
+        assert.equal(bodyExcerpt("<p>Service\r\n  \u001b[31mUnavailable</p>"), "Service [31mUnavailable");
+        assert.equal(
+            bodyExcerpt("upstream connect error or disconnect/reset before headers"),
+            "upstream connect error or disconnect/reset before headers",
+        );
+        const long = bodyExcerpt("x".repeat(1000));
+        assert.ok(long.length < 1000 && long.endsWith("…"), long);
     });
 
     it("a connection reset during the wait is retried, then named, with the execution to follow", async () => {
