@@ -18,17 +18,26 @@ Starts an execution of a deployed stack's state machine, waits for it, and print
 event history, as \`npm start\` does for the local run.
 
 Options:
-  --state-machine-arn ARN   the state machine (default: the stack output stateMachineArn,
-                            read with \`pulumi stack output --json\`)
+  --state-machine-arn ARN   the state machine, or a version (…:NAME:7) or alias (…:NAME:PROD) of it
+                            (default: the stack output stateMachineArn, read with
+                            \`pulumi stack output --json\`)
   --stack NAME              the Pulumi stack to read the output from (default: the selected one)
   --input JSON              execution input (default: ${JSON.stringify(DEFAULT_INPUT)})
   --input-file PATH         execution input from a JSON file (- for standard input)
   --name NAME               execution name (default: local-<time>-<random>)
-  --wait-seconds N          stop waiting after N seconds (default: 900); the execution goes on
+  --wait-seconds N          stop waiting after N seconds, the start included (default: 900);
+                            the execution goes on
   --json                    print machine-readable JSON
   -h, --help                print this help`;
 
-const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w.-]{1,80}$/;
+/**
+ * The state machine ARNs StartExecution takes: unqualified (`…:stateMachine:NAME`), a version's
+ * (`…:stateMachine:NAME:7`: a version number, from 1) or an alias's (`…:stateMachine:NAME:PROD`: an
+ * alias name, 1 to 80 letters, digits, `-`, `_` or `.`, not all digits, as CreateStateMachineAlias
+ * requires). A Distributed Map state's (`…:NAME/label`) is refused: StartExecution refuses it too.
+ */
+export const STATE_MACHINE_ARN =
+    /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w.-]{1,80}(?::(?:[1-9]\d{0,18}|(?=[\w.-]*[A-Za-z_.-])[\w.-]{1,80}))?$/;
 
 /** Parses the arguments of `npm run execution`. */
 export function parseExecutionArgs(args: string[]): ExecutionOptions {
@@ -44,7 +53,9 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
     });
     const arn = values["state-machine-arn"];
     if (arn !== undefined && !STATE_MACHINE_ARN.test(arn))
-        throw new CliError(`--state-machine-arn ${JSON.stringify(arn)} is not a state machine ARN`);
+        throw new CliError(
+            `--state-machine-arn ${JSON.stringify(arn)} is not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME, optionally :VERSION or :ALIAS)`,
+        );
     if (values.stack !== undefined && !/^[\w./-]+$/.test(values.stack))
         throw new CliError(`--stack ${JSON.stringify(values.stack)} is not a stack name`);
     return {

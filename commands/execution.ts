@@ -1,21 +1,33 @@
 /**
- * `npm run execution`: starts an execution of a deployed stack's state machine, shows progress
- * while it runs, then prints its status and event history with the same code as `npm start`.
- * Exit codes: 0 when the execution was started and read, 2 for a bad flag or input, 1 for
- * anything else (no credentials, access denied, …); never a stack trace.
+ * `npm run execution`: starts an execution of a deployed stack's state machine, prints its ARN
+ * (stderr) as soon as it exists, shows progress while it runs, then prints its status and event
+ * history with the same code as `npm start`.
+ *
+ * Exit codes, never with a stack trace:
+ * - 0: the execution was started and its history read (whatever its status, RUNNING included);
+ * - 2: the user's input: a bad flag or input, or an answer that says so (`StateMachineDoesNotExist`,
+ *   `InvalidArn`, `ExecutionAlreadyExists`, … see `USER_INPUT_ERRORS` in `deployed-execution.ts`);
+ * - 1: anything else: no credentials, access denied, throttling or 5xx answers past the retries, an
+ *   answer that is not Step Functions' JSON, no answer within the time limits. Once StartExecution
+ *   has answered, the message names the execution and the command to follow it.
  */
 import { CliError, runCommand } from "./cli";
+import type { ServiceCallError } from "./deployed-execution";
 import { EXECUTION_USAGE, parseExecutionArgs, type ExecutionOptions } from "./execution-args";
+
+/** A failed call to Step Functions, told by name: importing the class would load the SDK for `--help` too. */
+function isServiceCallError(error: unknown): error is ServiceCallError {
+    return error instanceof Error && error.name === "ServiceCallError";
+}
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 async function run(options: ExecutionOptions): Promise<void> {
-    const { SFNClient } = await import("@aws-sdk/client-sfn");
-    const { regionOf, resolveStateMachineArn, runDeployedExecution } = await import("./deployed-execution");
+    const { createExecutionClient, regionOf, resolveStateMachineArn, runDeployedExecution } = await import("./deployed-execution");
     const { printable, renderExecution } = await import("../view/execution-view");
 
     const stateMachineArn = await resolveStateMachineArn(options);
-    const client = new SFNClient({ region: regionOf(stateMachineArn) });
+    const client = createExecutionClient({ region: regionOf(stateMachineArn) });
     const tty = process.stderr.isTTY === true;
     let tick = 0;
     const view = await runDeployedExecution({
@@ -24,14 +36,17 @@ async function run(options: ExecutionOptions): Promise<void> {
         name: options.name,
         input: options.input,
         waitSeconds: options.waitSeconds,
+        // On stderr at once: whatever happens next, the user knows which execution to look at.
+        onStarted: (executionArn) => process.stderr.write(`started ${executionArn}\n`),
         onProgress: (status, elapsedMs) => {
             const line = `${SPINNER[tick++ % SPINNER.length]} ${printable(options.name)}: ${status} (${(elapsedMs / 1000).toFixed(0)} s)`;
             if (tty) process.stderr.write(`\r${line}\x1b[K`);
             else if (status !== "RUNNING" || tick === 1) process.stderr.write(`${line}\n`);
         },
+    }).finally(() => {
+        if (tty) process.stderr.write("\r\x1b[K");
+        client.destroy();
     });
-    if (tty) process.stderr.write("\r\x1b[K");
-    client.destroy();
     console.log(options.json ? JSON.stringify({ execution: view }, null, 2) : renderExecution(view));
 }
 
@@ -41,14 +56,17 @@ void runCommand(
         usage: EXECUTION_USAGE,
         parse: parseExecutionArgs,
         run,
-        isUsageError: () => false,
+        isUsageError: (error) => isServiceCallError(error) && error.userInput,
         describe: (error) => {
             const { name, message } = error as Error;
             if (name === "CredentialsProviderError") return "no AWS credentials were found (set AWS_PROFILE, or run `aws configure`)";
-            return name === "Error" || error instanceof CliError ? message : `${name}: ${message}`;
+            return name === "Error" || error instanceof CliError || isServiceCallError(error) ? message : `${name}: ${message}`;
         },
     },
     process.argv.slice(2),
 ).then((code) => {
     process.exitCode = code;
+    // A call cut short by its deadline may leave the SDK's retry backoff timer behind (up to 20 s):
+    // once the error is on stderr (nothing went to stdout), exit instead of waiting for it.
+    if (code !== 0) process.stderr.write("", () => process.exit(code));
 });

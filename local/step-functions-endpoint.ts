@@ -8,12 +8,28 @@
  * What it answers is up to the test: a function from each call to a reply (success, an error
  * response, or a dropped connection), with an optional latency, and optionally Step Functions'
  * throttling: a token bucket per action that answers `ThrottlingException` when it is empty.
+ *
+ * The execution actions `npm run execution` calls (StartExecution, DescribeExecution,
+ * GetExecutionHistory) are answered only by an `executions` function, when one is given: tests
+ * use it to play a misbehaving service (a hung call, throttling, an HTML error page, a history
+ * that never ends).
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 
 export const TASK_TOKEN_ACTIONS = ["SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"] as const;
 export type TaskTokenAction = (typeof TASK_TOKEN_ACTIONS)[number];
+
+/** The actions `npm run execution` calls, answered by {@link EndpointOptions.executions}. */
+export const EXECUTION_ACTIONS = ["StartExecution", "DescribeExecution", "GetExecutionHistory"] as const;
+export type ExecutionAction = (typeof EXECUTION_ACTIONS)[number];
+
+/** One request for an execution action. */
+export interface ExecutionCall {
+    action: ExecutionAction;
+    input: Record<string, unknown>;
+    headers: http.IncomingHttpHeaders;
+}
 
 /** One request the endpoint received. */
 export interface EndpointCall {
@@ -32,7 +48,8 @@ export type Reply =
     | { kind: "drop" }
     | { kind: "stall" }
     | { kind: "trickle"; intervalMs: number }
-    | { kind: "raw"; status: number; body: string };
+    | { kind: "raw"; status: number; body: string; contentType?: string }
+    | { kind: "json"; status: number; body: unknown };
 
 export const reply = {
     ok: (): Reply => ({ kind: "ok" }),
@@ -47,8 +64,18 @@ export const reply = {
      * idle, so a socket timeout never fires.
      */
     trickle: (intervalMs = 200): Reply => ({ kind: "trickle", intervalMs }),
-    /** Answer with this status and body as they are (a body the SDK cannot read, say). */
-    raw: (status: number, body: string): Reply => ({ kind: "raw", status, body }),
+    /**
+     * Answer with this status and body as they are (a body the SDK cannot read, say), labelled
+     * `contentType` (the protocol's JSON type when omitted; `text/html` for a proxy's error page).
+     */
+    raw: (status: number, body: string, contentType?: string): Reply => ({
+        kind: "raw",
+        status,
+        body,
+        ...(contentType && { contentType }),
+    }),
+    /** A success (or any status) with this JSON body: an execution action's output. */
+    json: (body: unknown, status = 200): Reply => ({ kind: "json", status, body }),
 };
 
 /**
@@ -88,6 +115,8 @@ export interface EndpointOptions {
      * it off: each call holds a task token and an output of up to 256 KiB, for as long as it runs.
      */
     recordCalls?: boolean;
+    /** How each execution action is answered; without it they are unknown operations. */
+    executions?: (call: ExecutionCall) => Reply;
 }
 
 /** A token bucket as Step Functions keeps one per action: full at the start, refilled continuously. */
@@ -118,6 +147,9 @@ export class StepFunctionsEndpoint {
     /** Every HTTP request received, calls and refused requests alike (a malformed one is in no `calls`). */
     public requests = 0;
     public respond: (call: EndpointCall) => Reply;
+    /** Every execution-action call received, in order (kept whatever `recordCalls` says: tests only). */
+    public readonly executionCalls: ExecutionCall[] = [];
+    public executions?: (call: ExecutionCall) => Reply;
     public latencyMs: number;
     private readonly recordCalls: boolean;
     private readonly attempts = new Map<string, number>();
@@ -132,6 +164,7 @@ export class StepFunctionsEndpoint {
         this.latencyMs = options.latencyMs ?? 0;
         this.throttleSetting = options.throttle;
         this.recordCalls = options.recordCalls ?? true;
+        this.executions = options.executions;
     }
 
     /** The throttling in force; setting it (or `undefined`, for none) starts every bucket full. */
@@ -174,6 +207,7 @@ export class StepFunctionsEndpoint {
     /** Forgets the calls and requests so far and fills the token buckets (the reply function and throttling stay). */
     public reset(): void {
         this.calls.length = 0;
+        this.executionCalls.length = 0;
         this.requests = 0;
         this.attempts.clear();
         this.buckets.clear();
@@ -201,7 +235,9 @@ export class StepFunctionsEndpoint {
         if (req.method !== "POST" || req.url !== "/") return protocolError("UnknownOperationException", `${req.method} ${req.url}`);
         if (req.headers["content-type"] !== JSON_1_0)
             return protocolError("SerializationException", `content type ${req.headers["content-type"]}`);
-        if (!target.startsWith("AWSStepFunctions.") || !TASK_TOKEN_ACTIONS.includes(action)) {
+        const executionAction = EXECUTION_ACTIONS.find((name) => `AWSStepFunctions.${name}` === target);
+        const executions = executionAction !== undefined ? this.executions : undefined;
+        if (!target.startsWith("AWSStepFunctions.") || (!TASK_TOKEN_ACTIONS.includes(action) && executions === undefined)) {
             return protocolError("UnknownOperationException", `unsupported target ${target}`);
         }
         let input: Record<string, unknown>;
@@ -209,6 +245,11 @@ export class StepFunctionsEndpoint {
             input = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
         } catch {
             return protocolError("SerializationException", "body is not JSON");
+        }
+        if (executionAction !== undefined && executions !== undefined) {
+            const call: ExecutionCall = { action: executionAction, input, headers: req.headers };
+            this.executionCalls.push(call);
+            return this.answer(req, res, executions(call));
         }
 
         const key = `${action} ${String(input.taskToken)}`;
@@ -220,6 +261,15 @@ export class StepFunctionsEndpoint {
 
         // Step Functions throttles before it looks at the request: `respond` is not asked.
         const answer = throttled ? reply.error("ThrottlingException", 400, "Rate exceeded") : this.respond(call);
+        await this.answer(req, res, answer);
+    }
+
+    /** Sends `answer` after the endpoint's latency. */
+    private async answer(req: http.IncomingMessage, res: http.ServerResponse, answer: Reply): Promise<void> {
+        const send = (status: number, body: unknown) => {
+            res.writeHead(status, { "Content-Type": JSON_1_0 });
+            res.end(JSON.stringify(body));
+        };
         if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
         switch (answer.kind) {
             case "ok":
@@ -238,9 +288,11 @@ export class StepFunctionsEndpoint {
                 return;
             }
             case "raw":
-                res.writeHead(answer.status, { "Content-Type": JSON_1_0 });
+                res.writeHead(answer.status, { "Content-Type": answer.contentType ?? JSON_1_0 });
                 res.end(answer.body);
                 return;
+            case "json":
+                return send(answer.status, answer.body);
         }
     }
 

@@ -3,10 +3,13 @@
  * what they print, and no stack trace on a bad flag, input or configuration.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+
+import { EXECUTION_CALL_LIMITS, followCommand } from "../commands/deployed-execution";
+import { reply, StepFunctionsEndpoint, type ExecutionCall, type Reply } from "../local/step-functions-endpoint";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -18,6 +21,26 @@ function run(script: "commands/start.ts" | "commands/execution.ts", args: string
         timeout: 60_000,
     });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Like {@link run}, without blocking the event loop: for runs against a loopback endpoint served
+ * by this process. Killed after `timeoutMs`.
+ */
+function runAsync(script: "commands/execution.ts", args: string[], env: Record<string, string>, timeoutMs = 30_000) {
+    return new Promise<{ code: number | null; stdout: string; stderr: string; elapsedMs: number }>((resolve) => {
+        const begin = Date.now();
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], {
+            cwd: ROOT,
+            env: { ...process.env, ...env },
+            timeout: timeoutMs,
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+        child.on("close", (code) => resolve({ code, stdout, stderr, elapsedMs: Date.now() - begin }));
+    });
 }
 
 const NO_TRACE = /^\s+at .+\(.+:\d+:\d+\)$/m;
@@ -94,5 +117,85 @@ describe("command-line runs", () => {
             stderr,
             /^error: the Pulumi CLI was not found, so the stack's outputs cannot be read: pass --state-machine-arn ARN\n$/,
         );
+    });
+
+    describe("npm run execution against a misbehaving endpoint (AWS_ENDPOINT_URL_SFN on loopback)", () => {
+        const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:callback-workflow";
+        const executionArn = (name: string) => `arn:aws:states:eu-west-1:123456789012:execution:callback-workflow:${name}`;
+        const PAGE = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+        /** Each run's execution name picks how the endpoint misbehaves for it. */
+        const misbehaviour: Record<string, (call: ExecutionCall) => Reply> = {
+            "hung-start": (call) => (call.action === "StartExecution" ? reply.stall() : reply.json({})),
+            "throttled-describe": (call) =>
+                call.action === "StartExecution"
+                    ? reply.json({ executionArn: executionArn("throttled-describe"), startDate: 0 })
+                    : reply.error("ThrottlingException", 400, "Rate exceeded"),
+            "html-page": () => reply.raw(502, PAGE, "text/html"),
+            "no-machine": () => reply.error("StateMachineDoesNotExist", 400, "State Machine Does Not Exist"),
+        };
+        let endpoint: StepFunctionsEndpoint;
+        before(async () => {
+            endpoint = await StepFunctionsEndpoint.start({
+                executions: (call) => {
+                    const name =
+                        String(call.input.name ?? call.input.executionArn)
+                            .split(":")
+                            .at(-1) ?? "";
+                    return misbehaviour[name](call);
+                },
+            });
+        });
+        after(() => endpoint.close());
+
+        it("ends within its limits, prints the execution's ARN at once, and names what the service answered", async () => {
+            const env = {
+                AWS_ENDPOINT_URL_SFN: endpoint.url,
+                AWS_ACCESS_KEY_ID: "AKIDLOOPBACK",
+                AWS_SECRET_ACCESS_KEY: "loopback",
+                AWS_EC2_METADATA_DISABLED: "true",
+            };
+            const execution = (name: string, arn = MACHINE) =>
+                runAsync("commands/execution.ts", ["--state-machine-arn", arn, "--name", name, "--wait-seconds", "1"], env);
+            // In parallel: each process costs about a second to start.
+            const [hung, throttled, html, missing] = await Promise.all([
+                execution("hung-start"),
+                execution("throttled-describe", `${MACHINE}:PROD`),
+                execution("html-page", `${MACHINE}:7`),
+                execution("no-machine"),
+            ]);
+            for (const result of [hung, throttled, html, missing]) {
+                assert.equal(result.stdout, "");
+                assert.doesNotMatch(result.stderr, NO_TRACE);
+                assert.doesNotMatch(result.stderr, /SyntaxError/);
+            }
+
+            assert.equal(hung.code, 1, hung.stderr);
+            assert.match(
+                hung.stderr,
+                /^error: StartExecution got no answer within [\d.]+ s \(retries included\)\n {2}the execution may have started as hung-start; /,
+            );
+            // --wait-seconds 1, a call's least time, and a process's start: not for ever, nor a backoff timer's wait.
+            const bound = 1000 + EXECUTION_CALL_LIMITS.minCallMs + 3000;
+            assert.ok(hung.elapsedMs < bound, `took ${hung.elapsedMs} ms`);
+            assert.ok(throttled.elapsedMs < bound, `took ${throttled.elapsedMs} ms`);
+
+            assert.equal(throttled.code, 1, throttled.stderr);
+            const [started, ...rest] = throttled.stderr.split("\n");
+            assert.equal(started, `started ${executionArn("throttled-describe")}`, "the ARN comes first, before the failure");
+            assert.match(rest.join("\n"), /error: DescribeExecution .*ThrottlingException \(HTTP 400\): Rate exceeded\n/);
+            assert.ok(throttled.stderr.includes(followCommand(executionArn("throttled-describe"))));
+
+            assert.equal(html.code, 1, html.stderr);
+            assert.equal(
+                html.stderr,
+                `error: StartExecution failed after ${EXECUTION_CALL_LIMITS.maxAttempts} attempts: HTTP 502 with a body that is not Step Functions' JSON (text/html): "502 Bad Gateway"\n`,
+            );
+
+            assert.equal(missing.code, 2, missing.stderr);
+            assert.equal(
+                missing.stderr,
+                "error: StartExecution failed: StateMachineDoesNotExist (HTTP 400): State Machine Does Not Exist\n",
+            );
+        });
     });
 });

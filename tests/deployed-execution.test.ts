@@ -11,7 +11,24 @@ import {
     type HistoryEvent,
 } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
-import { readPulumiStackOutputs, regionOf, resolveStateMachineArn, runDeployedExecution } from "../commands/deployed-execution";
+import {
+    bodyExcerpt,
+    callLimitMs,
+    createExecutionClient,
+    EXECUTION_CALL_LIMITS,
+    followCommand,
+    historyPageCheck,
+    MAX_HISTORY_EVENTS,
+    readPulumiStackOutputs,
+    regionOf,
+    resolveStateMachineArn,
+    runDeployedExecution,
+    ServiceCallError,
+    type DeployedExecutionArgs,
+} from "../commands/deployed-execution";
+import { CliError } from "../commands/cli";
+import { parseExecutionArgs } from "../commands/execution-args";
+import { reply, StepFunctionsEndpoint, type ExecutionAction, type ExecutionCall, type Reply } from "../local/step-functions-endpoint";
 import { renderExecution } from "../view/execution-view";
 import { MESSAGE_TITLE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
 
@@ -242,5 +259,254 @@ describe("npm run execution (deployed stack)", () => {
                 /the Pulumi CLI was not found, so the stack's outputs cannot be read: pass --state-machine-arn ARN/,
             );
         });
+    });
+});
+
+describe("npm run execution against a misbehaving Step Functions (loopback endpoint, real client)", () => {
+    let endpoint: StepFunctionsEndpoint;
+    let client: SFNClient;
+    /** How each action is answered in the current test; success with a finished execution when not set. */
+    let answers: Partial<Record<ExecutionAction, (call: ExecutionCall) => Reply>>;
+    const succeeded: Record<ExecutionAction, () => Reply> = {
+        StartExecution: () => reply.json({ executionArn: EXECUTION, startDate: Date.now() / 1000 }),
+        DescribeExecution: () => reply.json({ executionArn: EXECUTION, status: "SUCCEEDED" }),
+        GetExecutionHistory: () => reply.json({ events: [] }),
+    };
+    before(async () => {
+        endpoint = await StepFunctionsEndpoint.start({ executions: (call) => (answers[call.action] ?? succeeded[call.action])(call) });
+        // The command's client, with attempt timeouts short enough that a test sees their retries.
+        client = createExecutionClient({
+            region: "eu-west-1",
+            endpoint: endpoint.url,
+            credentials: { accessKeyId: "AKIDLOOPBACK", secretAccessKey: "loopback" },
+            attemptTimeoutMs: 2000,
+            connectionTimeoutMs: 500,
+        });
+    });
+    after(async () => {
+        client.destroy();
+        await endpoint.close();
+    });
+    beforeEach(() => {
+        answers = {};
+        endpoint.reset();
+    });
+
+    /** Runs the core with short limits; resolves to what it returned or threw, the ARNs it announced and its time. */
+    async function runBriefly(waitSeconds: number, limits: DeployedExecutionArgs["limits"] = {}) {
+        const announced: string[] = [];
+        const begin = Date.now();
+        const outcome = await runDeployedExecution({
+            client,
+            stateMachineArn: MACHINE,
+            name: "demo",
+            input: {},
+            waitSeconds,
+            pollMs: 10,
+            onStarted: (arn) => announced.push(arn),
+            limits: { historyReadMs: 1000, minCallMs: 50, ...limits },
+        }).then(
+            (view) => ({ view, error: undefined }),
+            (error: unknown) => ({ view: undefined, error }),
+        );
+        return { ...outcome, announced, elapsedMs: Date.now() - begin };
+    }
+
+    /** Events as the service sends them: timestamps in epoch seconds. */
+    const onTheWire = (events: HistoryEvent[]) => events.map((e) => ({ ...e, timestamp: (e.timestamp?.getTime() ?? 0) / 1000 }));
+
+    function serviceError(error: unknown): ServiceCallError {
+        assert.ok(error instanceof ServiceCallError, `expected a ServiceCallError, got ${String(error)}`);
+        return error;
+    }
+
+    it("a StartExecution that never answers ends at --wait-seconds, saying the execution may have started", async () => {
+        answers.StartExecution = () => reply.stall();
+        const { error, announced, elapsedMs } = await runBriefly(0.3);
+        const { message, userInput } = serviceError(error);
+        assert.match(message, /^StartExecution got no answer within 0\.3 s \(retries included\)\n/);
+        assert.ok(
+            message.includes(
+                `may have started as demo; look for it with: aws stepfunctions list-executions --state-machine-arn ${MACHINE}`,
+            ),
+        );
+        assert.equal(userInput, false);
+        assert.deepEqual(announced, []);
+        assert.ok(elapsedMs < 1500, `took ${elapsedMs} ms`);
+    });
+
+    it("a DescribeExecution that never answers ends at --wait-seconds, naming the execution and how to follow it", async () => {
+        answers.DescribeExecution = () => reply.trickle(50); // never idle: only the deadline ends it
+        const { error, announced, elapsedMs } = await runBriefly(0.5);
+        const { message } = serviceError(error);
+        assert.deepEqual(announced, [EXECUTION], "the ARN is told as soon as StartExecution returns it");
+        assert.match(message, /^DescribeExecution got no answer within 0\.\d+ s/);
+        assert.ok(message.endsWith(`the execution ${EXECUTION} was started and goes on; follow it with: ${followCommand(EXECUTION)}`));
+        assert.ok(elapsedMs < 2000, `took ${elapsedMs} ms`);
+    });
+
+    it("a throttled DescribeExecution is retried within the deadline, then fails naming the throttling and the execution", async () => {
+        answers.DescribeExecution = () => reply.error("ThrottlingException", 400, "Rate exceeded");
+        const { error, announced, elapsedMs } = await runBriefly(1);
+        const { message, userInput } = serviceError(error);
+        assert.deepEqual(announced, [EXECUTION]);
+        assert.ok(endpoint.executionCalls.filter((c) => c.action === "DescribeExecution").length > 1, "retried");
+        assert.match(
+            message,
+            /^DescribeExecution (got no answer within [\d.]+ s \(retries included\); the last attempt's answer|failed after \d attempts): ThrottlingException \(HTTP 400\): Rate exceeded\n/,
+        );
+        assert.ok(message.includes(followCommand(EXECUTION)));
+        assert.equal(userInput, false);
+        assert.ok(elapsedMs < 2500, `took ${elapsedMs} ms`);
+    });
+
+    it("a throttling or a 5xx answer that passes is retried, and the run goes on", async () => {
+        let describes = 0;
+        answers.DescribeExecution = () =>
+            ++describes === 1 ? reply.error("ThrottlingException", 400, "Rate exceeded") : succeeded.DescribeExecution();
+        let starts = 0;
+        answers.StartExecution = () => (++starts === 1 ? reply.error("ServiceUnavailable", 503, "busy") : succeeded.StartExecution());
+        const { view, error } = await runBriefly(5);
+        assert.equal(error, undefined);
+        assert.equal(view?.status, "SUCCEEDED");
+        assert.deepEqual([starts, describes], [2, 2]);
+    });
+
+    it("an HTML error page is reported with its status and title, never as a SyntaxError", async () => {
+        const page = "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>";
+        answers.StartExecution = () => reply.raw(502, page, "text/html");
+        const { error } = await runBriefly(5);
+        const { message } = serviceError(error);
+        assert.equal(
+            message,
+            `StartExecution failed after ${EXECUTION_CALL_LIMITS.maxAttempts} attempts: HTTP 502 with a body that is not Step Functions' JSON (text/html): "502 Bad Gateway"`,
+        );
+        assert.doesNotMatch(message, /SyntaxError|Unexpected token/);
+    });
+
+    it("shows a page without a title by its start, on one printable line, cut short", () => {
+        assert.equal(bodyExcerpt("<p>Service\r\n  \u001b[31mUnavailable</p>"), "Service [31mUnavailable");
+        assert.equal(
+            bodyExcerpt("upstream connect error or disconnect/reset before headers"),
+            "upstream connect error or disconnect/reset before headers",
+        );
+        const long = bodyExcerpt("x".repeat(1000));
+        assert.ok(long.length < 1000 && long.endsWith("…"), long);
+    });
+
+    it("a connection reset during the wait is retried, then named, with the execution to follow", async () => {
+        answers.DescribeExecution = () => reply.drop();
+        const { error, announced } = await runBriefly(5);
+        const { message } = serviceError(error);
+        assert.deepEqual(announced, [EXECUTION]);
+        assert.match(
+            message,
+            new RegExp(
+                `^DescribeExecution failed after ${EXECUTION_CALL_LIMITS.maxAttempts} attempts: the connection was closed without an answer \\(ECONNRESET\\)\\n`,
+            ),
+        );
+        assert.ok(message.includes(followCommand(EXECUTION)));
+    });
+
+    it("a history that always returns the same nextToken is cut, with a note", async () => {
+        answers.GetExecutionHistory = () => reply.json({ events: onTheWire(history().slice(0, 2)), nextToken: "again" });
+        const { view, error } = await runBriefly(5);
+        assert.equal(error, undefined);
+        assert.equal(endpoint.executionCalls.filter((c) => c.action === "GetExecutionHistory").length, 2);
+        assert.match(
+            view?.notes?.[0] ?? "",
+            /^the history was cut after 4 events: GetExecutionHistory returned a nextToken it had returned before; see the rest with: aws stepfunctions get-execution-history --execution-arn /,
+        );
+    });
+
+    it("a history that never ends is cut past the events an execution can have", async () => {
+        let page = 0;
+        answers.GetExecutionHistory = () => reply.json({ events: onTheWire(history().slice(0, 2)), nextToken: `page-${++page}` });
+        const { view } = await runBriefly(5, { maxHistoryEvents: 5 });
+        assert.equal(page, 3, "2 + 2 + 2 events: the third page passes 5");
+        assert.match(
+            view?.notes?.[0] ?? "",
+            /^the history was cut after 6 events: more than 5 events, the most an execution's history holds/,
+        );
+        // The bound by default: AWS's limit on an execution's history.
+        const check = (nextToken: string | undefined, eventsSoFar: number, msLeft = 1000) =>
+            historyPageCheck({ nextToken, seenTokens: new Set(["seen"]), eventsSoFar, maxEvents: MAX_HISTORY_EVENTS, msLeft });
+        assert.equal(check("t", MAX_HISTORY_EVENTS - 1), "next");
+        assert.equal(check("t", MAX_HISTORY_EVENTS), "too many events");
+        assert.equal(check("seen", 2), "repeated token");
+        assert.equal(check("t", 2, 0), "out of time");
+        assert.equal(check(undefined, MAX_HISTORY_EVENTS), "done");
+    });
+
+    it("leaves missing credentials to the command to explain: no call was sent", async () => {
+        const noCredentials = Object.assign(new Error("Could not load credentials from any providers"), {
+            name: "CredentialsProviderError",
+        });
+        const anonymous = createExecutionClient({
+            region: "eu-west-1",
+            endpoint: endpoint.url,
+            credentials: () => Promise.reject(noCredentials),
+        });
+        try {
+            await assert.rejects(
+                runDeployedExecution({ client: anonymous, stateMachineArn: MACHINE, name: "demo", input: {}, waitSeconds: 5 }),
+                (error) => error === noCredentials,
+            );
+        } finally {
+            anonymous.destroy();
+        }
+        assert.equal(endpoint.executionCalls.length, 0);
+    });
+
+    it("gives a call sent just before the deadline a fair time, and none more than the call limit", () => {
+        const limits = { callTimeoutMs: EXECUTION_CALL_LIMITS.callTimeoutMs, minCallMs: EXECUTION_CALL_LIMITS.minCallMs };
+        assert.equal(callLimitMs(3, limits), EXECUTION_CALL_LIMITS.minCallMs);
+        assert.equal(callLimitMs(-10, limits), EXECUTION_CALL_LIMITS.minCallMs);
+        assert.equal(callLimitMs(EXECUTION_CALL_LIMITS.minCallMs + 1, limits), EXECUTION_CALL_LIMITS.minCallMs + 1);
+        assert.equal(callLimitMs(900_000, limits), EXECUTION_CALL_LIMITS.callTimeoutMs);
+    });
+
+    it("an answer that says the input was wrong is the user's (exit code 2)", async () => {
+        answers.StartExecution = () => reply.error("StateMachineDoesNotExist", 400, `State Machine Does Not Exist: '${MACHINE}'`);
+        const { error } = await runBriefly(5);
+        const { message, userInput } = serviceError(error);
+        assert.equal(message, `StartExecution failed: StateMachineDoesNotExist (HTTP 400): State Machine Does Not Exist: '${MACHINE}'`);
+        assert.equal(userInput, true);
+    });
+});
+
+describe("--state-machine-arn", () => {
+    it("accepts a state machine's ARN, a version's and an alias's, as StartExecution does", () => {
+        for (const arn of [
+            MACHINE,
+            `${MACHINE}:7`,
+            `${MACHINE}:PROD`,
+            `${MACHINE}:blue-2.green_1`,
+            "arn:aws-cn:states:cn-north-1:123456789012:stateMachine:m:1",
+        ]) {
+            assert.equal(parseExecutionArgs(["--state-machine-arn", arn]).stateMachineArn, arn);
+            assert.equal(regionOf(arn), arn.split(":")[3]);
+        }
+    });
+
+    it("refuses what is not one, naming the formats", () => {
+        for (const arn of [
+            `${MACHINE}:0`,
+            `${MACHINE}:07`,
+            `${MACHINE}:PROD:7`,
+            `${MACHINE}/mapLabel`,
+            `${MACHINE}:`,
+            EXECUTION,
+            `${MACHINE}:${"a".repeat(81)}`,
+        ]) {
+            assert.throws(
+                () => parseExecutionArgs(["--state-machine-arn", arn]),
+                (e: Error) =>
+                    e instanceof CliError &&
+                    e.message ===
+                        `--state-machine-arn ${JSON.stringify(arn)} is not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME, optionally :VERSION or :ALIAS)`,
+                arn,
+            );
+        }
     });
 });
