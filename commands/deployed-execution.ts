@@ -71,6 +71,8 @@ export interface DeployedExecutionArgs {
     waitSeconds: number;
     /** Between two DescribeExecution calls. */
     pollMs?: number;
+    /** Told the execution's ARN as soon as it exists. */
+    onStarted?: (executionArn: string) => void;
     /** Told the status while waiting (for a progress indicator). */
     onProgress?: (status: string, elapsedMs: number) => void;
 }
@@ -81,6 +83,7 @@ export async function runDeployedExecution(args: DeployedExecutionArgs): Promise
     const started = await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(args.input) }));
     const executionArn = started.executionArn;
     if (executionArn === undefined) throw new Error("StartExecution returned no executionArn");
+    args.onStarted?.(executionArn);
     const begin = Date.now();
     let status: ExecutionStatus;
     for (;;) {

@@ -1,4 +1,5 @@
 /** The flags of `npm run execution` (an execution of a deployed stack), parsed and checked. */
+import { checkHtmlPath } from "./page-file";
 import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, readInput, wholeNumber } from "./cli";
 
 export interface ExecutionOptions {
@@ -10,6 +11,8 @@ export interface ExecutionOptions {
     json: boolean;
     /** Give up waiting after this long (the execution goes on). */
     waitSeconds: number;
+    /** Also write the execution's page (graph, events, message, notifications) to this file. */
+    html?: string;
 }
 
 export const EXECUTION_USAGE = `Usage: npm run execution -- [options]
@@ -26,6 +29,8 @@ Options:
   --name NAME               execution name (default: local-<time>-<random>)
   --wait-seconds N          stop waiting after N seconds (default: 900); the execution goes on
   --json                    print machine-readable JSON
+  --html FILE               also write a page of the execution (the graph of the definition it
+                            ran, with the path taken; the events, the message, the notifications)
   --help                    print this help`;
 
 const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w.-]{1,80}$/;
@@ -41,6 +46,7 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         name: { type: "string" },
         json: { type: "boolean" },
         "wait-seconds": { type: "string" },
+        html: { type: "string" },
     });
     const arn = values["state-machine-arn"];
     if (arn !== undefined && !STATE_MACHINE_ARN.test(arn))
@@ -55,5 +61,6 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         name: checkExecutionName(values.name ?? defaultExecutionName()),
         json: values.json ?? false,
         waitSeconds: wholeNumber("--wait-seconds", values["wait-seconds"], 1, 86_400) ?? 900,
+        ...(values.html !== undefined ? { html: checkHtmlPath(values.html) } : {}),
     };
 }

@@ -18,12 +18,14 @@ async function run(options: ExecutionOptions): Promise<void> {
     const client = new SFNClient({ region: regionOf(stateMachineArn) });
     const tty = process.stderr.isTTY === true;
     let tick = 0;
+    let executionArn: string | undefined;
     const view = await runDeployedExecution({
         client,
         stateMachineArn,
         name: options.name,
         input: options.input,
         waitSeconds: options.waitSeconds,
+        onStarted: (arn) => (executionArn = arn),
         onProgress: (status, elapsedMs) => {
             const line = `${SPINNER[tick++ % SPINNER.length]} ${printable(options.name)}: ${status} (${(elapsedMs / 1000).toFixed(0)} s)`;
             if (tty) process.stderr.write(`\r${line}\x1b[K`);
@@ -31,8 +33,13 @@ async function run(options: ExecutionOptions): Promise<void> {
         },
     });
     if (tty) process.stderr.write("\r\x1b[K");
-    client.destroy();
     console.log(options.json ? JSON.stringify({ execution: view }, null, 2) : renderExecution(view));
+    if (options.html !== undefined && executionArn !== undefined) {
+        const { writeDeployedExecutionPage } = await import("./execution-definition");
+        await writeDeployedExecutionPage({ client, executionArn, view, file: options.html });
+        console.error(`page written to ${options.html}`);
+    }
+    client.destroy();
 }
 
 void runCommand(

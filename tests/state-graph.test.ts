@@ -11,6 +11,7 @@ import {
     layoutStateGraph,
     type GraphDefinition,
     type GraphEdge,
+    type GraphState,
     type StateGraph,
 } from "../view/state-graph";
 
@@ -198,7 +199,7 @@ describe("state graph (view/state-graph.ts)", () => {
 
     it("a long chain of states does not overflow the stack", () => {
         const count = 5000;
-        const States: GraphDefinition["States"] = {};
+        const States: Record<string, GraphState> = {};
         for (let i = 0; i < count; i++) States[`S${i}`] = i === count - 1 ? { Type: "Succeed" } : { Type: "Pass", Next: `S${i + 1}` };
         const graph = layoutStateGraph({ StartAt: "S0", States });
         assert.equal(graph.nodes.find((n) => n.name === `S${count - 1}`)?.layer, count - 1);
