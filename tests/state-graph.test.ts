@@ -20,7 +20,10 @@ const edgesOf = (graph: StateGraph) => graph.edges.map((e) => `${e.from} -${e.ki
 
 function assertNoOverlap(graph: StateGraph): void {
     for (const a of graph.nodes) {
-        assert.ok(a.x >= 0 && a.y >= 0 && a.x + a.width <= graph.width && a.y + a.height <= graph.height, `${a.name} is inside the drawing`);
+        assert.ok(
+            a.x >= 0 && a.y >= 0 && a.x + a.width <= graph.width && a.y + a.height <= graph.height,
+            `${a.name} is inside the drawing`,
+        );
         for (const b of graph.nodes) {
             if (a === b) continue;
             const apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
@@ -52,11 +55,7 @@ describe("state graph (view/state-graph.ts)", () => {
         });
         const graph = layoutStateGraph(asGraphDefinition(definition));
         const S = STATE_NAMES;
-        assert.deepEqual(
-            graph.nodes.map((n) => n.name).sort(),
-            Object.keys(definition.States).sort(),
-            "a box for every state",
-        );
+        assert.deepEqual(graph.nodes.map((n) => n.name).sort(), Object.keys(definition.States).sort(), "a box for every state");
         assert.deepEqual(layerOf(graph), {
             [S.waitForCallback]: 0,
             [S.notifySuccess]: 1,

@@ -154,7 +154,9 @@ function renderGraph(graph: StateGraph, history: readonly HistoryRow[]): string 
                 `<title>${shown(`${node.name} (${node.type}): ${STATUS_STYLE[status].label}${node.reachable ? "" : ", no path leads here"}`)}</title>` +
                 `<rect x="${node.x.toFixed(1)}" y="${node.y}" width="${node.width}" height="${node.height}" rx="${rx}"/>` +
                 `<text x="${(node.x + node.width / 2).toFixed(1)}" y="${node.y + node.height / 2}">${shown(label)}</text>` +
-                (node.terminal ? `<text class="state__end" x="${(node.x + node.width / 2).toFixed(1)}" y="${node.y + node.height + 13}">end</text>` : "") +
+                (node.terminal
+                    ? `<text class="state__end" x="${(node.x + node.width / 2).toFixed(1)}" y="${node.y + node.height + 13}">end</text>`
+                    : "") +
                 `</g>`
             );
         })
@@ -171,7 +173,10 @@ ${nodes}
 
 function legend(): string {
     const items = Object.values(STATE_STATUS)
-        .map((status) => `<li class="legend__item"><span class="swatch state--${status}" data-status="${status}"></span>${STATUS_STYLE[status].label}</li>`)
+        .map(
+            (status) =>
+                `<li class="legend__item"><span class="swatch state--${status}" data-status="${status}"></span>${STATUS_STYLE[status].label}</li>`,
+        )
         .join("");
     return `<ul class="legend" aria-label="Legend">${items}<li class="legend__item"><span class="line line--catch"></span>Catch</li><li class="legend__item"><span class="line line--taken"></span>Path taken</li></ul>`;
 }
@@ -231,7 +236,10 @@ pre { margin: 0; font: 12px/1.4 ui-monospace, "SFMono-Regular", Menlo, Consolas,
 .graph .state__end { font-size: 10px; fill: #879596; }
 .state rect { stroke-width: 2; }
 ${Object.entries(STATUS_STYLE)
-    .map(([status, s]) => `.state--${status} rect, .swatch.state--${status}, .dot.state--${status} { fill: ${s.fill}; background: ${s.fill}; stroke: ${s.stroke}; border-color: ${s.stroke}; }`)
+    .map(
+        ([status, s]) =>
+            `.state--${status} rect, .swatch.state--${status}, .dot.state--${status} { fill: ${s.fill}; background: ${s.fill}; stroke: ${s.stroke}; border-color: ${s.stroke}; }`,
+    )
     .join("\n")}
 .state--not-reached text { fill: #687078; }
 .state--unreachable rect { stroke-dasharray: 3 3; }
@@ -286,7 +294,10 @@ export function renderExecutionPage(args: ExecutionPageArgs): string {
     const took = view.durationMs === undefined ? "" : ` in ${Math.round(view.durationMs)} ms`;
     const field = (name: string, value: string) => `<dt>${name}</dt><dd>${value}</dd>`;
     const summary = [
-        field("Status", `<span class="badge badge--${escapeHtml(view.status)}" id="status">${escapeHtml(view.status)}</span>${escapeHtml(took)}`),
+        field(
+            "Status",
+            `<span class="badge badge--${escapeHtml(view.status)}" id="status">${escapeHtml(view.status)}</span>${escapeHtml(took)}`,
+        ),
         field("Input", `<pre id="input">${json(view.input)}</pre>`),
         ...(view.output !== undefined ? [field("Output", `<pre id="output">${json(view.output)}</pre>`)] : []),
         ...(view.error !== undefined ? [field("Error", `<pre id="error">${shown(view.error)}</pre>`)] : []),
@@ -305,7 +316,9 @@ export function renderExecutionPage(args: ExecutionPageArgs): string {
         view.notifications.length === 0
             ? "<p>None.</p>"
             : view.notifications
-                  .map((n) => `<div class="notification"><p class="source">SNS ${shown(n.topicArn)}</p><pre>${shown(n.message)}</pre></div>`)
+                  .map(
+                      (n) => `<div class="notification"><p class="source">SNS ${shown(n.topicArn)}</p><pre>${shown(n.message)}</pre></div>`,
+                  )
                   .join("\n")
     }</section>`;
     const queue =

@@ -96,8 +96,7 @@ export function asGraphDefinition(definition: unknown): GraphDefinition {
     if (typeof StartAt !== "string" || !(StartAt in States))
         throw new DefinitionShapeError(`StartAt ${JSON.stringify(StartAt)} is not one of the States`);
     for (const [name, state] of Object.entries(States)) {
-        if (!isRecord(state) || typeof state.Type !== "string")
-            throw new DefinitionShapeError(`state ${JSON.stringify(name)} has no Type`);
+        if (!isRecord(state) || typeof state.Type !== "string") throw new DefinitionShapeError(`state ${JSON.stringify(name)} has no Type`);
         for (const { kind, to } of transitionsOf(state as unknown as GraphState)) {
             if (!(to in States))
                 throw new DefinitionShapeError(`state ${JSON.stringify(name)}'s ${kind} names ${JSON.stringify(to)}, which is not a state`);
