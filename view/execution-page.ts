@@ -35,9 +35,9 @@ export const STATUS_STYLE: Readonly<Record<StateStatus, { fill: string; stroke: 
 
 /**
  * The Content-Security-Policy of the page: nothing may be loaded or run (no script, font, image,
- * frame, form target or base URL); only the page's own inline style applies.
+ * frame, form target or base URL; frame-ancestors is not honoured in a meta element); only the page's own inline style applies.
  */
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
 const ENDED = /^Execution(Succeeded|Failed|TimedOut|Aborted)$/;
 const ENTERED = /StateEntered$/;
