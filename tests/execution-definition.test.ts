@@ -4,6 +4,7 @@
  * answering nonsense), and the page file (checked before the run, written whole).
  */
 import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,10 +15,39 @@ import { fetchExecutionDefinition, writeDeployedExecutionPage } from "../command
 import { checkHtmlPath, writePageFile } from "../commands/page-file";
 import { loopbackClient } from "./support/loopback-client";
 
+const ROOT = path.resolve(__dirname, "..");
+const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:machine";
 const EXECUTION_ARN = "arn:aws:states:eu-west-1:123456789012:execution:machine:run-1";
 const DEFINITION = { StartAt: "Only", States: { Only: { Type: "Pass", End: true } } };
 
 type Answer = "definition" | "error" | "hang" | "not-json";
+
+const STARTED = 1_700_000_000;
+/** What the fake service answers for the execution's other calls: one that succeeded in a Pass state. */
+const EXECUTION_ANSWERS: Record<string, unknown> = {
+    StartExecution: { executionArn: EXECUTION_ARN, startDate: STARTED },
+    DescribeExecution: { executionArn: EXECUTION_ARN, stateMachineArn: STATE_MACHINE_ARN, status: "SUCCEEDED", startDate: STARTED },
+    GetExecutionHistory: {
+        events: [
+            { id: 1, type: "ExecutionStarted", timestamp: STARTED, executionStartedEventDetails: { input: "{}" } },
+            {
+                id: 2,
+                previousEventId: 1,
+                type: "PassStateEntered",
+                timestamp: STARTED,
+                stateEnteredEventDetails: { name: "Only", input: "{}" },
+            },
+            {
+                id: 3,
+                previousEventId: 2,
+                type: "PassStateExited",
+                timestamp: STARTED,
+                stateExitedEventDetails: { name: "Only", output: "{}" },
+            },
+            { id: 4, previousEventId: 3, type: "ExecutionSucceeded", timestamp: STARTED, executionSucceededEventDetails: { output: "{}" } },
+        ],
+    },
+};
 
 /** A Step Functions service on loopback that answers DescribeStateMachineForExecution as told. */
 async function fakeService(answer: Answer) {
@@ -32,13 +62,16 @@ async function fakeService(answer: Answer) {
                 response.writeHead(status, { "content-type": "application/x-amz-json-1.0" });
                 response.end(JSON.stringify(body));
             };
-            if (answer === "error") json(400, { __type: "com.amazonaws.sfn#ExecutionDoesNotExist", message: "no such execution" });
+            const operation = String(request.headers["x-amz-target"]).split(".")[1];
+            if (operation !== "DescribeStateMachineForExecution") json(200, EXECUTION_ANSWERS[operation] ?? {});
+            else if (answer === "error") json(400, { __type: "com.amazonaws.sfn#ExecutionDoesNotExist", message: "no such execution" });
             else json(200, { name: "machine", definition: answer === "definition" ? JSON.stringify(DEFINITION) : "{not json" });
         });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const client = loopbackClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { maxAttempts: 1 });
     return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         client,
         targets,
         close: async () => {
@@ -109,6 +142,76 @@ describe("the definition of a deployed execution (commands/execution-definition.
         } finally {
             await service.close();
             fs.rmSync(folder, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("npm run execution -- --html FILE", function () {
+    this.timeout(90_000);
+
+    /** The command as a user runs it, its Step Functions calls sent to the fake service. */
+    function execution(url: string, args: string[]) {
+        return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+            execFile(
+                process.execPath,
+                [
+                    "-r",
+                    "ts-node/register/transpile-only",
+                    "commands/execution.ts",
+                    "--state-machine-arn",
+                    STATE_MACHINE_ARN,
+                    "--name",
+                    "run-1",
+                    ...args,
+                ],
+                {
+                    cwd: ROOT,
+                    timeout: 60_000,
+                    env: {
+                        ...process.env,
+                        AWS_ENDPOINT_URL_SFN: url,
+                        AWS_ACCESS_KEY_ID: "AKIDLOOPBACK",
+                        AWS_SECRET_ACCESS_KEY: "loopback",
+                        AWS_EC2_METADATA_DISABLED: "true",
+                    },
+                },
+                (error, stdout, stderr) =>
+                    resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr }),
+            );
+        });
+    }
+
+    for (const [answer, graph] of [
+        ["definition", /data-state="Only" data-status="succeeded"/],
+        ["error", /id="graph-missing">No graph: DescribeStateMachineForExecution failed: ExecutionDoesNotExist/],
+    ] as const) {
+        it(`writes the page (${answer === "definition" ? "with the graph of the definition the execution ran" : "without a graph when the definition cannot be had"}) and prints the text`, async () => {
+            const service = await fakeService(answer);
+            const folder = fs.mkdtempSync(path.join(os.tmpdir(), "html-execution-"));
+            try {
+                const file = path.join(folder, "run.html");
+                const { code, stdout, stderr } = await execution(service.url, ["--html", file]);
+                assert.equal(code, 0, stderr);
+                assert.match(stdout, /^Execution run-1: SUCCEEDED/);
+                assert.match(fs.readFileSync(file, "utf8"), graph);
+                assert.equal(service.targets.filter((t) => t.endsWith("DescribeStateMachineForExecution")).length, 1);
+            } finally {
+                await service.close();
+                fs.rmSync(folder, { recursive: true, force: true });
+            }
+        });
+    }
+
+    it("a bad --html path exits 2 before any call", async () => {
+        const service = await fakeService("definition");
+        try {
+            const { code, stdout, stderr } = await execution(service.url, ["--html", "/nonexistent-folder/run.html"]);
+            assert.equal(code, 2);
+            assert.equal(stdout, "");
+            assert.match(stderr, /^error: --html \/nonexistent-folder\/run\.html: the folder \/nonexistent-folder does not exist\n/);
+            assert.deepEqual(service.targets, []);
+        } finally {
+            await service.close();
         }
     });
 });
