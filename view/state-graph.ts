@@ -242,6 +242,10 @@ export function layoutStateGraph(definition: GraphDefinition): StateGraph {
     for (const name of names) {
         const outgoing = transitionsOf(definition.States[name]);
         const from = node.get(name);
+        // Each line leaves the bottom of the box at its own place, ordered as the targets stand
+        // left to right, so that lines from one box do not cross each other.
+        const centre = (to: string) => (node.get(to)?.x ?? 0) + (node.get(to)?.width ?? 0) / 2;
+        const slots = outgoing.map((t, i) => ({ ...t, i })).sort((a, b) => centre(a.to) - centre(b.to) || a.i - b.i);
         outgoing.forEach(({ kind, to }, i) => {
             const target = node.get(to);
             if (from === undefined || target === undefined) return;
@@ -265,8 +269,8 @@ export function layoutStateGraph(definition: GraphDefinition): StateGraph {
                 });
                 return;
             }
-            // Lines leave the bottom of the box spread out, one place per transition, and all enter the top centre.
-            const spread = outgoing.length === 1 ? 0.5 : 0.2 + (0.6 * i) / (outgoing.length - 1);
+            const slot = slots.findIndex((t) => t.i === i);
+            const spread = outgoing.length === 1 ? 0.5 : 0.2 + (0.6 * slot) / (outgoing.length - 1);
             const start = { x: from.x + from.width * spread, y: from.y + from.height };
             const end = { x: target.x + target.width / 2, y: target.y };
             edges.push({ from: name, to, kind, back, points: [start, { x: start.x, y: start.y + LAYOUT.layerGap / 2 }, end] });
