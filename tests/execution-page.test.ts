@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { DEFAULT_SETTINGS } from "../infra/config";
-import { STATE_NAMES } from "../infra/definition";
+import { buildCallbackDefinition, STATE_NAMES } from "../infra/definition";
 import { LocalWorkflow } from "../local/local-workflow";
 import { SCENARIOS, type ScenarioName } from "../local/scenarios";
 import {
@@ -167,7 +167,8 @@ describe("the execution page in headless Chromium", function () {
         page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
         await page.route("**/*", (route) => (route.request().url() === url ? route.continue() : route.abort()));
         await page.goto(url, { waitUntil: "load" });
-        const screenshot = path.join(folder, `${name}.png`);
+        // Kept where EXECUTION_PAGE_SCREENSHOTS points (a CI artefact, say), else removed with the folder.
+        const screenshot = path.join(process.env.EXECUTION_PAGE_SCREENSHOTS ?? folder, `${name}.png`);
         await page.screenshot({ path: screenshot, fullPage: true });
         return { page, requests, problems, screenshot };
     }
@@ -260,7 +261,12 @@ describe("the execution page in headless Chromium", function () {
     });
 
     it("a running execution with AWS-shaped events: in progress, details in the table; no definition: the reason instead", async () => {
-        const { definition } = await localRun("success", {});
+        const definition = buildCallbackDefinition({
+            partition: "aws",
+            queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/tasks",
+            topicArn: "arn:aws:sns:eu-west-1:123456789012:notifications",
+            taskTimeoutSeconds: 300,
+        });
         const view = {
             name: "running",
             source: "test",

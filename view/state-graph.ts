@@ -166,10 +166,11 @@ export function layersOf(definition: GraphDefinition): { layers: Map<string, num
 
     const layers = new Map<string, number>();
     const assign = (topological: string[], base: number) => {
+        const group = new Set(topological);
         for (const name of topological) if (!layers.has(name)) layers.set(name, base);
         for (const name of topological) {
             for (const to of successors.get(name) ?? []) {
-                if (backEdges.has(edgeKey(name, to)) || !topological.includes(to)) continue;
+                if (backEdges.has(edgeKey(name, to)) || !group.has(to)) continue;
                 layers.set(to, Math.max(layers.get(to) ?? base, (layers.get(name) ?? base) + 1));
             }
         }
