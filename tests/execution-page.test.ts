@@ -260,6 +260,33 @@ describe("the execution page in headless Chromium", function () {
         );
     });
 
+    it("an execution that timed out as a whole: the state it was in failed, the status TIMED_OUT", async () => {
+        const definition = buildCallbackDefinition({
+            partition: "aws",
+            queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/tasks",
+            topicArn: "arn:aws:sns:eu-west-1:123456789012:notifications",
+            taskTimeoutSeconds: 300,
+        });
+        const view: ExecutionView = {
+            name: "timed-out",
+            source: "test",
+            status: "TIMED_OUT",
+            input: {},
+            error: "States.Timeout",
+            history: rows(
+                ["ExecutionStarted"],
+                ["TaskStateEntered", S.waitForCallback],
+                ["TaskSubmitted", S.waitForCallback],
+                ["ExecutionTimedOut"],
+            ),
+            notifications: [],
+        };
+        const opened = await open(renderExecutionPage({ view, definition }), "execution-timed-out");
+        await assertCommon(opened, view);
+        assert.deepEqual(await shownStatuses(opened.page), expected({ [S.waitForCallback]: STATE_STATUS.failed }));
+        assert.equal(await opened.page.locator("#error").textContent(), "States.Timeout");
+    });
+
     it("a running execution with AWS-shaped events: in progress, details in the table; no definition: the reason instead", async () => {
         const definition = buildCallbackDefinition({
             partition: "aws",
