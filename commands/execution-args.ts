@@ -1,4 +1,5 @@
 /** The flags of `npm run execution` (an execution of a deployed stack), parsed and checked. */
+import { checkHtmlPath } from "./page-file";
 import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, readInput, wholeNumber } from "./cli";
 
 export interface ExecutionOptions {
@@ -10,6 +11,8 @@ export interface ExecutionOptions {
     json: boolean;
     /** Give up waiting after this long (the execution goes on). */
     waitSeconds: number;
+    /** Also write the execution's page (graph, events, message, notifications) to this file. */
+    html?: string;
 }
 
 export const EXECUTION_USAGE = `Usage: npm run execution -- [options]
@@ -28,6 +31,8 @@ Options:
   --wait-seconds N          stop waiting after N seconds, the start included (default: 900);
                             the execution goes on
   --json                    print machine-readable JSON
+  --html FILE               also write a page of the execution (the graph of the definition it
+                            ran, with the path taken; the events, the message, the notifications)
   -h, --help                print this help`;
 
 /**
@@ -50,6 +55,7 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         name: { type: "string" },
         json: { type: "boolean" },
         "wait-seconds": { type: "string" },
+        html: { type: "string" },
     });
     const arn = values["state-machine-arn"];
     if (arn !== undefined && !STATE_MACHINE_ARN.test(arn))
@@ -66,5 +72,6 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         name: checkExecutionName(values.name ?? defaultExecutionName()),
         json: values.json ?? false,
         waitSeconds: wholeNumber("--wait-seconds", values["wait-seconds"], 1, 86_400) ?? 900,
+        ...(values.html !== undefined ? { html: checkHtmlPath(values.html) } : {}),
     };
 }

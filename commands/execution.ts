@@ -30,24 +30,36 @@ async function run(options: ExecutionOptions): Promise<void> {
     const client = createExecutionClient({ region: regionOf(stateMachineArn) });
     const tty = process.stderr.isTTY === true;
     let tick = 0;
-    const view = await runDeployedExecution({
-        client,
-        stateMachineArn,
-        name: options.name,
-        input: options.input,
-        waitSeconds: options.waitSeconds,
-        // On stderr at once: whatever happens next, the user knows which execution to look at.
-        onStarted: (executionArn) => process.stderr.write(`started ${executionArn}\n`),
-        onProgress: (status, elapsedMs) => {
-            const line = `${SPINNER[tick++ % SPINNER.length]} ${printable(options.name)}: ${status} (${(elapsedMs / 1000).toFixed(0)} s)`;
-            if (tty) process.stderr.write(`\r${line}\x1b[K`);
-            else if (status !== "RUNNING" || tick === 1) process.stderr.write(`${line}\n`);
-        },
-    }).finally(() => {
-        if (tty) process.stderr.write("\r\x1b[K");
+    let executionArn: string | undefined;
+    try {
+        const view = await runDeployedExecution({
+            client,
+            stateMachineArn,
+            name: options.name,
+            input: options.input,
+            waitSeconds: options.waitSeconds,
+            onStarted: (arn) => {
+                executionArn = arn;
+                // On stderr at once: whatever happens next, the user knows which execution to look at.
+                process.stderr.write(`started ${arn}\n`);
+            },
+            onProgress: (status, elapsedMs) => {
+                const line = `${SPINNER[tick++ % SPINNER.length]} ${printable(options.name)}: ${status} (${(elapsedMs / 1000).toFixed(0)} s)`;
+                if (tty) process.stderr.write(`\r${line}\x1b[K`);
+                else if (status !== "RUNNING" || tick === 1) process.stderr.write(`${line}\n`);
+            },
+        }).finally(() => {
+            if (tty) process.stderr.write("\r\x1b[K");
+        });
+        console.log(options.json ? JSON.stringify({ execution: view }, null, 2) : renderExecution(view));
+        if (options.html !== undefined && executionArn !== undefined) {
+            const { writeDeployedExecutionPage } = await import("./execution-definition");
+            await writeDeployedExecutionPage({ client, executionArn, view, file: options.html });
+            console.error(`page written to ${options.html}`);
+        }
+    } finally {
         client.destroy();
-    });
-    console.log(options.json ? JSON.stringify({ execution: view }, null, 2) : renderExecution(view));
+    }
 }
 
 void runCommand(

@@ -1,6 +1,7 @@
 /** The flags of `npm start` (the local run), parsed and checked. */
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS, SHORT_TIMEOUT_SECONDS, type ScenarioName } from "../local/scenarios";
+import { checkHtmlPath } from "./page-file";
 import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, readInput, wholeNumber } from "./cli";
 
 export interface StartOptions {
@@ -14,6 +15,8 @@ export interface StartOptions {
     json: boolean;
     /** Overrides the stack's taskTimeoutSeconds for this run. */
     taskTimeoutSeconds?: number;
+    /** Also write the execution's page (graph, events, message, notifications) to this file. */
+    html?: string;
 }
 
 export const START_USAGE = `Usage: npm start -- [options]
@@ -32,6 +35,8 @@ Options:
   --task-timeout-seconds N     the wait task's TimeoutSeconds for this run (default: the stack's;
                                ${SHORT_TIMEOUT_SECONDS} for the timeout and poison scenarios)
   --json                       print machine-readable JSON
+  --html FILE                  also write a page of the execution (its graph with the path taken,
+                               the events, the message, the notifications) to FILE; one execution only
   -h, --help                   print this help
 
 Scenarios:
@@ -50,6 +55,7 @@ export function parseStartArgs(args: string[]): StartOptions {
         concurrency: { type: "string" },
         json: { type: "boolean" },
         "task-timeout-seconds": { type: "string" },
+        html: { type: "string" },
     });
     const scenario = values.scenario ?? "success";
     if (!isScenarioName(scenario))
@@ -70,6 +76,8 @@ export function parseStartArgs(args: string[]): StartOptions {
         }
     }
     const name = checkExecutionName(values.name ?? defaultExecutionName());
+    if (values.html !== undefined && executions > 1) throw new CliError("--html draws one execution: leave out --executions");
+    const html = values.html !== undefined ? checkHtmlPath(values.html) : undefined;
     // Many executions are named NAME-1 … NAME-N: the longest must still be a valid name.
     if (executions > 1) checkExecutionName(`${name}-${executions}`, "--name (with its -N suffix)");
     return {
@@ -82,5 +90,6 @@ export function parseStartArgs(args: string[]): StartOptions {
         concurrency,
         json: values.json ?? false,
         ...(taskTimeoutSeconds !== undefined ? { taskTimeoutSeconds } : {}),
+        ...(html !== undefined ? { html } : {}),
     };
 }

@@ -9,6 +9,7 @@ import { runCommand } from "./cli";
 import { parseStartArgs, START_USAGE, type StartOptions } from "./start-args";
 import { SCENARIOS } from "../local/scenarios";
 import { StackConfigError } from "../local/stack-config";
+import type { ExecutionView } from "../view/execution-view";
 
 async function run(options: StartOptions): Promise<void> {
     // Loaded only now, so that a too old Node.js or a bad flag is reported before anything heavy loads.
@@ -31,6 +32,7 @@ async function run(options: StartOptions): Promise<void> {
             view.functionLog = workflow.functionLogs().map(compactLogLine);
             await workflow.close();
             console.log(options.json ? JSON.stringify({ execution: view }, null, 2) : renderExecution(view));
+            if (options.html !== undefined) await writePage(options.html, view, workflow.definition);
             return;
         }
         const views: Awaited<ReturnType<typeof workflow.execute>>[] = [];
@@ -49,6 +51,14 @@ async function run(options: StartOptions): Promise<void> {
     } finally {
         await workflow.close();
     }
+}
+
+/** Writes the execution's page (`--html FILE`); the text or JSON stays on stdout, this note goes to stderr. */
+async function writePage(file: string, view: ExecutionView, definition: unknown): Promise<void> {
+    const { renderExecutionPage } = await import("../view/execution-page");
+    const { writePageFile } = await import("./page-file");
+    writePageFile(file, renderExecutionPage({ view, definition }));
+    console.error(`page written to ${file}`);
 }
 
 void runCommand(
