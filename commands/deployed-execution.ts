@@ -28,7 +28,7 @@ import type {
     MiddlewareStack,
 } from "@smithy/types";
 import { CliError } from "./cli";
-import { viewFromHistory, type ExecutionStatus, type ExecutionView } from "../view/execution-view";
+import { printable, viewFromHistory, type ExecutionStatus, type ExecutionView } from "../view/execution-view";
 
 /** Runs `pulumi stack output --json` and returns the outputs. */
 export function readPulumiStackOutputs(stack?: string): Promise<Record<string, unknown>> {
@@ -159,7 +159,8 @@ const EXCERPT_CHARS = 120;
 
 /**
  * What to show of a body that is not the service's JSON (a proxy's or load balancer's HTML error
- * page, say): its `<title>` if it has one, else its start, as one printable line.
+ * page, say): its `<title>` if it has one, else its start, as one printable line (line breaks and
+ * controls run together as one space, then what is left unseen escaped as {@link printable} does).
  */
 export function bodyExcerpt(body: string): string {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1];
@@ -167,7 +168,7 @@ export function bodyExcerpt(body: string): string {
         // eslint-disable-next-line no-control-regex
         .replace(/[\u0000-\u001f\u007f-\u009f\s]+/gu, " ")
         .trim();
-    return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS - 1)}…` : text;
+    return printable(text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS - 1)}…` : text);
 }
 
 /**
@@ -181,7 +182,8 @@ export function describeServiceFailure(action: string, error: unknown): string {
 
 /**
  * What the service answered, from the SDK's error: the error code, HTTP status and message; for a
- * body that is not JSON its status, type and an excerpt; for a failed connection its code.
+ * body that is not JSON its status, type and an excerpt; for a failed connection its code. One
+ * printable line: whoever answers (the service, a proxy) words it, and it goes to a terminal.
  */
 export function describeAnswer(error: unknown): string {
     const e = (typeof error === "object" && error !== null ? error : { message: String(error) }) as SdkErrorShape;
@@ -204,7 +206,7 @@ export function describeAnswer(error: unknown): string {
     } else {
         what = `${e.name ?? "Error"}: ${e.message ?? ""}`;
     }
-    return what;
+    return printable(what);
 }
 
 /**

@@ -29,7 +29,7 @@ import {
 import { CliError } from "../commands/cli";
 import { parseExecutionArgs } from "../commands/execution-args";
 import { reply, StepFunctionsEndpoint, type ExecutionAction, type ExecutionCall, type Reply } from "../local/step-functions-endpoint";
-import { renderExecution } from "../view/execution-view";
+import { printable, renderExecution } from "../view/execution-view";
 import { MESSAGE_TITLE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
 
 const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:callback-workflow-state-machine-1234567";
@@ -392,6 +392,17 @@ describe("npm run execution against a misbehaving Step Functions (loopback endpo
         );
         const long = bodyExcerpt("x".repeat(1000));
         assert.ok(long.length < 1000 && long.endsWith("…"), long);
+    });
+
+    it("an error the service words with terminal controls is shown as printable text on its own line", async () => {
+        // Whoever runs the endpoint (a proxy, say) words the error: it must not erase the screen or forge a line.
+        const hostile = "denied\u001b[2J\u001b[1;1H\nstatus: SUCCEEDED \u202eDEDEECCUS";
+        answers.DescribeExecution = () => reply.error("AccessDeniedException", 400, hostile);
+        const { error } = await runBriefly(5);
+        const [first, ...rest] = serviceError(error).message.split("\n");
+        assert.equal(first, `DescribeExecution failed: AccessDeniedException (HTTP 400): ${printable(hostile)}`);
+        assert.deepEqual(rest, [`  the execution ${EXECUTION} was started and goes on; follow it with: ${followCommand(EXECUTION)}`]);
+        assert.equal(bodyExcerpt("OK\u202e fake"), `OK${printable("\u202e")} fake`);
     });
 
     it("a connection reset during the wait is retried, then named, with the execution to follow", async () => {
