@@ -109,6 +109,13 @@ export const MAX_HISTORY_EVENTS = 25_000;
 /** Events asked for per `GetExecutionHistory` page (the most the API returns). */
 export const HISTORY_PAGE_SIZE = 1000;
 
+/**
+ * The most `GetExecutionHistory` pages read for one execution. AWS fills its pages, so the longest
+ * history takes 25; four times that leaves room for short pages, while an endpoint that answers
+ * empty pages with ever new tokens is not asked tens of thousands of times before the deadline.
+ */
+export const MAX_HISTORY_PAGES = 4 * Math.ceil(MAX_HISTORY_EVENTS / HISTORY_PAGE_SIZE);
+
 /** Error codes that mean the user's input was wrong (exit code 2), not the service or the network. */
 export const USER_INPUT_ERRORS: readonly string[] = [
     "ExecutionAlreadyExists",
@@ -356,23 +363,26 @@ function formatSeconds(ms: number): string {
 }
 
 /** Why the reading of a history stops (`done`: it ended), or `next` for another page. */
-export type HistoryPageCheck = "done" | "next" | "repeated token" | "too many events" | "out of time";
+export type HistoryPageCheck = "done" | "next" | "repeated token" | "too many events" | "too many pages" | "out of time";
 
 /**
- * Whether to ask for another history page, or why not: a `nextToken` seen before, or more events
- * than an execution can have, means the history is not ending; past the reading's deadline, the
- * user gets what was read.
+ * Whether to ask for another history page, or why not: a `nextToken` seen before, more events
+ * than an execution can have, or more pages than {@link MAX_HISTORY_PAGES}, means the history is
+ * not ending; past the reading's deadline, the user gets what was read.
  */
 export function historyPageCheck(page: {
     nextToken: string | undefined;
     seenTokens: ReadonlySet<string>;
     eventsSoFar: number;
     maxEvents: number;
+    /** Pages read so far, this one included. */
+    pagesSoFar: number;
     msLeft: number;
 }): HistoryPageCheck {
     if (page.nextToken === undefined) return "done";
     if (page.seenTokens.has(page.nextToken)) return "repeated token";
     if (page.eventsSoFar >= page.maxEvents) return "too many events";
+    if (page.pagesSoFar >= MAX_HISTORY_PAGES) return "too many pages";
     if (page.msLeft <= 0) return "out of time";
     return "next";
 }
@@ -439,7 +449,7 @@ async function readHistory(
     const events: HistoryEvent[] = [];
     const seen = new Set<string>();
     let nextToken: string | undefined;
-    for (;;) {
+    for (let pages = 1; ; pages++) {
         const get = new GetExecutionHistoryCommand({ executionArn, maxResults: HISTORY_PAGE_SIZE, nextToken });
         const page = await callWithin(
             "GetExecutionHistory",
@@ -455,6 +465,7 @@ async function readHistory(
             seenTokens: seen,
             eventsSoFar: events.length,
             maxEvents: bounds.maxEvents,
+            pagesSoFar: pages,
             msLeft: bounds.end - Date.now(),
         });
         if (check === "done") return { events };
@@ -462,6 +473,7 @@ async function readHistory(
             const why = {
                 "repeated token": "GetExecutionHistory returned a nextToken it had returned before",
                 "too many events": `more than ${bounds.maxEvents} events, the most an execution's history holds`,
+                "too many pages": `${MAX_HISTORY_PAGES} pages, more than a whole history takes`,
                 "out of time": `reading it took longer than ${formatSeconds(bounds.readMs)}`,
             }[check];
             return {

@@ -19,6 +19,7 @@ import {
     followCommand,
     historyPageCheck,
     MAX_HISTORY_EVENTS,
+    MAX_HISTORY_PAGES,
     readPulumiStackOutputs,
     regionOf,
     resolveStateMachineArn,
@@ -441,12 +442,26 @@ describe("npm run execution against a misbehaving Step Functions (loopback endpo
         );
         // The bound by default: AWS's limit on an execution's history.
         const check = (nextToken: string | undefined, eventsSoFar: number, msLeft = 1000) =>
-            historyPageCheck({ nextToken, seenTokens: new Set(["seen"]), eventsSoFar, maxEvents: MAX_HISTORY_EVENTS, msLeft });
+            historyPageCheck({ nextToken, seenTokens: new Set(["seen"]), eventsSoFar, maxEvents: MAX_HISTORY_EVENTS, pagesSoFar: 1, msLeft });
         assert.equal(check("t", MAX_HISTORY_EVENTS - 1), "next");
         assert.equal(check("t", MAX_HISTORY_EVENTS), "too many events");
         assert.equal(check("seen", 2), "repeated token");
         assert.equal(check("t", 2, 0), "out of time");
         assert.equal(check(undefined, MAX_HISTORY_EVENTS), "done");
+    });
+
+    it("a history whose pages bring nothing but a new nextToken is cut after a bounded number of pages", async () => {
+        let pages = 0;
+        answers.GetExecutionHistory = () => reply.json({ events: [], nextToken: `empty-${++pages}` });
+        // A reading time far longer than the test: only the bound on pages may end it.
+        const { view, elapsedMs } = await runBriefly(5, { historyReadMs: 20_000 });
+        assert.equal(pages, MAX_HISTORY_PAGES);
+        assert.match(view?.notes?.[0] ?? "", new RegExp(`^the history was cut after 0 events: ${MAX_HISTORY_PAGES} pages`));
+        assert.ok(elapsedMs < 10_000, `took ${elapsedMs} ms`);
+        const check = (pagesSoFar: number) =>
+            historyPageCheck({ nextToken: "t", seenTokens: new Set(), eventsSoFar: 0, maxEvents: 10, msLeft: 1000, pagesSoFar });
+        assert.equal(check(MAX_HISTORY_PAGES - 1), "next");
+        assert.equal(check(MAX_HISTORY_PAGES), "too many pages");
     });
 
     it("leaves missing credentials to the command to explain: no call was sent", async () => {
