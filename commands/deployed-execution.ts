@@ -147,6 +147,17 @@ export function followCommand(executionArn: string): string {
     return `aws stepfunctions describe-execution --execution-arn ${executionArn}`;
 }
 
+/** The line added to every error once the execution exists: it goes on, and how to follow it. */
+function startedNote(executionArn: string): string {
+    return `\n  the execution ${executionArn} was started and goes on; follow it with: ${followCommand(executionArn)}`;
+}
+
+/**
+ * A DescribeExecution answer without a status: not taken as RUNNING (the wait would last until
+ * `--wait-seconds` for a status that never comes), but named at once.
+ */
+export const MISSING_STATUS = "DescribeExecution answered without the execution's status";
+
 /** What an SDK error carries that says what the service answered. */
 interface SdkErrorShape {
     name?: string;
@@ -342,7 +353,7 @@ async function callWithin<I extends object, O extends object, T>(
             : describeServiceFailure(action, error);
         const follow =
             context.executionArn !== undefined
-                ? `\n  the execution ${context.executionArn} was started and goes on; follow it with: ${followCommand(context.executionArn)}`
+                ? startedNote(context.executionArn)
                 : context.notStarted !== undefined && signal.aborted
                   ? `\n  ${context.notStarted}`
                   : "";
@@ -416,7 +427,8 @@ export async function runDeployedExecution(args: DeployedExecutionArgs): Promise
             (abortSignal) => client.send(describe, { abortSignal }),
             context,
         );
-        status = (described.status ?? "RUNNING") as ExecutionStatus;
+        if (described.status === undefined) throw new ServiceCallError(`${MISSING_STATUS}${startedNote(executionArn)}`, false);
+        status = described.status as ExecutionStatus;
         args.onProgress?.(status, Date.now() - begin);
         const left = waitEnd - Date.now();
         if (status !== "RUNNING" || left <= 0) break;

@@ -20,6 +20,7 @@ import {
     historyPageCheck,
     MAX_HISTORY_EVENTS,
     MAX_HISTORY_PAGES,
+    MISSING_STATUS,
     readPulumiStackOutputs,
     regionOf,
     resolveStateMachineArn,
@@ -404,6 +405,18 @@ describe("npm run execution against a misbehaving Step Functions (loopback endpo
         assert.equal(first, `DescribeExecution failed: AccessDeniedException (HTTP 400): ${printable(hostile)}`);
         assert.deepEqual(rest, [`  the execution ${EXECUTION} was started and goes on; follow it with: ${followCommand(EXECUTION)}`]);
         assert.equal(bodyExcerpt("OK\u202e fake"), `OK${printable("\u202e")} fake`);
+    });
+
+    it("a DescribeExecution answer without a status (a 200 with an error body, say) fails at once, not taken as RUNNING", async () => {
+        answers.DescribeExecution = () => reply.json({ __type: "ThrottlingException", message: "Rate exceeded" });
+        const { error, elapsedMs } = await runBriefly(5);
+        const { message, userInput } = serviceError(error);
+        assert.equal(
+            message,
+            `${MISSING_STATUS}\n  the execution ${EXECUTION} was started and goes on; follow it with: ${followCommand(EXECUTION)}`,
+        );
+        assert.equal(userInput, false);
+        assert.ok(elapsedMs < 2000, `took ${elapsedMs} ms: it waited for a status that never came`);
     });
 
     it("a connection reset during the wait is retried, then named, with the execution to follow", async () => {
