@@ -9,13 +9,42 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { CliError } from "./cli";
 
+/** Why a path that exists but is neither a file nor a folder (a device, a FIFO, a socket) is refused. */
+export const NOT_A_FILE = "is not a regular file (a device, a FIFO or a socket); give the name of a page to write";
+
+/** Links followed at most (the kernel's own limit), so that a loop of links ends. */
+const MAX_LINKS = 40;
+
+/**
+ * Where the page goes: the path resolved, its links followed (a link to a page someone serves
+ * keeps pointing at the new page, as when an editor saves through it; a dangling link to where
+ * it points). A path that exists and is not a regular file or a folder is refused: the page is
+ * renamed into place, and a rename over `/dev/null` (run as root) would replace the device.
+ */
+function pageTarget(file: string): string {
+    let target = path.resolve(file);
+    for (let links = 0; ; links++) {
+        let stat: fs.Stats | undefined;
+        try {
+            stat = fs.lstatSync(target, { throwIfNoEntry: false });
+        } catch {
+            return target; // its folder is not one (ENOTDIR), or cannot be read: the checks of the folder say which
+        }
+        if (stat === undefined || stat.isFile() || stat.isDirectory()) return target;
+        if (!stat.isSymbolicLink()) throw new CliError(`--html ${file}: ${NOT_A_FILE}`);
+        if (links === MAX_LINKS) throw new CliError(`--html ${file}: more than ${MAX_LINKS} links (a loop?)`);
+        target = path.resolve(path.dirname(target), fs.readlinkSync(target));
+    }
+}
+
 /**
  * Checks the `--html` path: its folder exists and can be written to, and the path is not a
- * folder. Returns it resolved; throws a {@link CliError} (exit code 2) that names the problem.
+ * folder or anything else that is not a file (links are followed). Returns where the page will
+ * be written; throws a {@link CliError} (exit code 2) that names the problem.
  */
 export function checkHtmlPath(file: string): string {
     if (file.trim() === "") throw new CliError("--html needs a file name");
-    const resolved = path.resolve(file);
+    const resolved = pageTarget(file);
     const folder = path.dirname(resolved);
     let folderStat: fs.Stats;
     try {
@@ -35,12 +64,13 @@ export function checkHtmlPath(file: string): string {
 }
 
 /**
- * Writes the page whole: a temporary file beside it, then a rename over it (atomic within one
- * folder). A failure removes the temporary file and is a {@link CliError} naming the path and
- * the reason.
+ * Writes the page whole: a temporary file beside it (beside the target of a link), then a rename
+ * over it (atomic within one folder). A failure removes the temporary file and is a
+ * {@link CliError} naming the path and the reason.
  */
 export function writePageFile(file: string, html: string): void {
-    const resolved = path.resolve(file);
+    // Checked again: what was a file at the start of a long run may not be one at its end.
+    const resolved = pageTarget(file);
     const temporary = path.join(path.dirname(resolved), `.${path.basename(resolved)}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
     try {
         fs.writeFileSync(temporary, html, { encoding: "utf8", flag: "wx" });

@@ -4,7 +4,7 @@
  * answering nonsense), and the page file (checked before the run, written whole).
  */
 import { strict as assert } from "node:assert";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CliError } from "../commands/cli";
 import { fetchExecutionDefinition, writeDeployedExecutionPage } from "../commands/execution-definition";
-import { checkHtmlPath, writePageFile } from "../commands/page-file";
+import { checkHtmlPath, NOT_A_FILE, writePageFile } from "../commands/page-file";
 import { loopbackClient } from "./support/loopback-client";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -237,6 +237,38 @@ describe("the --html file (commands/page-file.ts)", () => {
             );
         }
         assert.equal(checkHtmlPath(path.join(folder, "page.html")), path.join(folder, "page.html"));
+    });
+
+    it("a path that is not a regular file (a device, a FIFO) is refused, never replaced", () => {
+        // Written as root, a rename over /dev/null would put a page where the device was.
+        const fifo = path.join(folder, "fifo.html");
+        execFileSync("mkfifo", [fifo]);
+        for (const file of ["/dev/null", fifo]) {
+            assert.throws(
+                () => checkHtmlPath(file),
+                (error: unknown) => error instanceof CliError && error.message === `--html ${file}: ${NOT_A_FILE}`,
+                file,
+            );
+            assert.throws(() => writePageFile(file, "page"), CliError, file);
+        }
+        assert.ok(fs.statSync("/dev/null").isCharacterDevice());
+        assert.ok(fs.lstatSync(fifo).isFIFO());
+    });
+
+    it("a link is followed: the page is written where it points, and the link stays", () => {
+        fs.mkdirSync(path.join(folder, "site"));
+        const target = path.join(folder, "site", "page.html");
+        const link = path.join(folder, "link.html");
+        fs.symlinkSync(target, link); // dangling until the first page
+        assert.equal(checkHtmlPath(link), target);
+        writePageFile(link, "first");
+        writePageFile(link, "second");
+        assert.ok(fs.lstatSync(link).isSymbolicLink());
+        assert.equal(fs.readFileSync(target, "utf8"), "second");
+        assert.deepEqual(fs.readdirSync(path.join(folder, "site")), ["page.html"]);
+        const nowhere = path.join(folder, "nowhere.html");
+        fs.symlinkSync(path.join(folder, "missing", "page.html"), nowhere);
+        assert.throws(() => checkHtmlPath(nowhere), /the folder .*missing does not exist/);
     });
 
     it("is written whole, over the old page, and leaves no temporary file", () => {
