@@ -329,9 +329,10 @@ function recordAttemptErrors<I extends object, O extends object>(command: {
 /**
  * Sends `command` with an abort signal at `limitMs`, and turns a failure into a
  * {@link ServiceCallError} that says what the service answered (or last answered, when the time
- * ran out during the retries) and, once the execution exists, how to follow it.
+ * ran out during the retries) and, once the execution exists, how to follow it. Every call of
+ * `npm run execution` goes through it, the page's `DescribeStateMachineForExecution` included.
  */
-async function callWithin<I extends object, O extends object, T>(
+export async function callWithin<I extends object, O extends object, T>(
     action: string,
     limitMs: number,
     command: { middlewareStack: MiddlewareStack<I, O> },

@@ -1,11 +1,13 @@
 /**
  * The definition a deployed execution ran, for the graph of `npm run execution -- --html FILE`:
- * one `DescribeStateMachineForExecution` call with a time limit. It never fails the command: the
- * page is still worth having without the graph, so a failure comes back as the reason to show.
+ * one `DescribeStateMachineForExecution` call, time-limited and worded as the command's other
+ * calls are ({@link callWithin}). It never fails the command: the page is still worth having
+ * without the graph, so a failure comes back as the reason to show.
  */
 import { DescribeStateMachineForExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import { renderExecutionPage } from "../view/execution-page";
 import type { ExecutionView } from "../view/execution-view";
+import { callWithin, describeAnswer, ServiceCallError } from "./deployed-execution";
 import { writePageFile } from "./page-file";
 
 /** How long the call may take before the page is written without the graph. */
@@ -21,32 +23,19 @@ export async function fetchExecutionDefinition(
     timeoutMs: number = DEFINITION_TIMEOUT_MS,
 ): Promise<ExecutionDefinition> {
     const call = "DescribeStateMachineForExecution";
-    const abort = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    // The SDK aborts its request on the signal; the race also ends a client that ignores it.
-    const timedOut = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => {
-            abort.abort();
-            resolve("timeout");
-        }, timeoutMs);
-    });
+    const command = new DescribeStateMachineForExecutionCommand({ executionArn });
+    let answer;
     try {
-        const answer = await Promise.race([
-            client.send(new DescribeStateMachineForExecutionCommand({ executionArn }), { abortSignal: abort.signal }),
-            timedOut,
-        ]);
-        if (answer === "timeout") return { missing: `${call} did not answer within ${timeoutMs / 1000} s` };
-        if (typeof answer.definition !== "string") return { missing: `${call} returned no definition` };
-        try {
-            return { definition: JSON.parse(answer.definition) as unknown };
-        } catch {
-            return { missing: `${call} returned a definition that is not JSON` };
-        }
+        answer = await callWithin(call, timeoutMs, command, (abortSignal) => client.send(command, { abortSignal }), {});
     } catch (error) {
-        const { name, message } = error as Error;
-        return { missing: `${call} failed: ${name}: ${message}` };
-    } finally {
-        clearTimeout(timer);
+        // A ServiceCallError already says what the service answered; anything else (no credentials) is named the same way.
+        return { missing: error instanceof ServiceCallError ? error.message : `${call} failed: ${describeAnswer(error)}` };
+    }
+    if (typeof answer.definition !== "string") return { missing: `${call} returned no definition` };
+    try {
+        return { definition: JSON.parse(answer.definition) as unknown };
+    } catch {
+        return { missing: `${call} returned a definition that is not JSON` };
     }
 }
 

@@ -455,7 +455,14 @@ describe("npm run execution against a misbehaving Step Functions (loopback endpo
         );
         // The bound by default: AWS's limit on an execution's history.
         const check = (nextToken: string | undefined, eventsSoFar: number, msLeft = 1000) =>
-            historyPageCheck({ nextToken, seenTokens: new Set(["seen"]), eventsSoFar, maxEvents: MAX_HISTORY_EVENTS, pagesSoFar: 1, msLeft });
+            historyPageCheck({
+                nextToken,
+                seenTokens: new Set(["seen"]),
+                eventsSoFar,
+                maxEvents: MAX_HISTORY_EVENTS,
+                pagesSoFar: 1,
+                msLeft,
+            });
         assert.equal(check("t", MAX_HISTORY_EVENTS - 1), "next");
         assert.equal(check("t", MAX_HISTORY_EVENTS), "too many events");
         assert.equal(check("seen", 2), "repeated token");

@@ -12,15 +12,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CliError } from "../commands/cli";
 import { fetchExecutionDefinition, writeDeployedExecutionPage } from "../commands/execution-definition";
+import { createExecutionClient } from "../commands/deployed-execution";
 import { checkHtmlPath, NOT_A_FILE, writePageFile } from "../commands/page-file";
-import { loopbackClient } from "./support/loopback-client";
 
 const ROOT = path.resolve(__dirname, "..");
 const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:machine";
 const EXECUTION_ARN = "arn:aws:states:eu-west-1:123456789012:execution:machine:run-1";
 const DEFINITION = { StartAt: "Only", States: { Only: { Type: "Pass", End: true } } };
 
-type Answer = "definition" | "error" | "hang" | "not-json";
+type Answer = "definition" | "error" | "hang" | "not-json" | "html";
 
 const STARTED = 1_700_000_000;
 /** What the fake service answers for the execution's other calls: one that succeeded in a Pass state. */
@@ -64,12 +64,21 @@ async function fakeService(answer: Answer) {
             };
             const operation = String(request.headers["x-amz-target"]).split(".")[1];
             if (operation !== "DescribeStateMachineForExecution") json(200, EXECUTION_ANSWERS[operation] ?? {});
-            else if (answer === "error") json(400, { __type: "com.amazonaws.sfn#ExecutionDoesNotExist", message: "no such execution" });
+            else if (answer === "html") {
+                response.writeHead(502, { "content-type": "text/html" });
+                response.end("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>");
+            } else if (answer === "error") json(400, { __type: "com.amazonaws.sfn#ExecutionDoesNotExist", message: "no such execution" });
             else json(200, { name: "machine", definition: answer === "definition" ? JSON.stringify(DEFINITION) : "{not json" });
         });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const client = loopbackClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { maxAttempts: 1 });
+    // The command's own client (it keeps the bodies that are not JSON), with one attempt per call.
+    const client = createExecutionClient({
+        region: "eu-west-1",
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        credentials: { accessKeyId: "AKIDLOOPBACK", secretAccessKey: "loopback" },
+        maxAttempts: 1,
+    });
     return {
         url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         client,
@@ -100,15 +109,19 @@ describe("the definition of a deployed execution (commands/execution-definition.
             const started = Date.now();
             const found = await fetchExecutionDefinition(service.client, EXECUTION_ARN, 300);
             assert.ok(Date.now() - started < 3000, "it did not wait for the hung call");
-            assert.deepEqual(found, { missing: "DescribeStateMachineForExecution did not answer within 0.3 s" });
+            assert.deepEqual(found, { missing: "DescribeStateMachineForExecution got no answer within 0.3 s (retries included)" });
         } finally {
             await service.close();
         }
     });
 
-    it("a refused call or a definition that is not JSON is a reason, not a failure", async () => {
+    it("a refused call, a proxy's error page or a definition that is not JSON is a reason, worded as npm run execution words it", async () => {
         for (const [answer, reason] of [
-            ["error", /^DescribeStateMachineForExecution failed: ExecutionDoesNotExist: no such execution$/],
+            ["error", /^DescribeStateMachineForExecution failed: ExecutionDoesNotExist \(HTTP 400\): no such execution$/],
+            [
+                "html",
+                /^DescribeStateMachineForExecution failed: HTTP 502 with a body that is not Step Functions' JSON \(text\/html\): "502 Bad Gateway"$/,
+            ],
             ["not-json", /not JSON/],
         ] as const) {
             const service = await fakeService(answer);
