@@ -145,16 +145,37 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(ar
     }
 }
 
+/** The message for an output that cannot be written (`> /dev/full`, a full disk). */
+export function unwritableOutput(code: string): string {
+    return `cannot write standard output: ${code}`;
+}
+
+/** Set once an output could not be written for another reason than a reader gone away. */
+let outputFailed = false;
+
 /**
  * A reader that goes away (`… --json | head -1`, `| true`) ends what the command prints, not the
  * command: without a listener, the EPIPE of the next write is an uncaught error with a stack trace.
  * The command finishes its work and exits with its own code; what it would still print is dropped.
+ * Any other failure to write (a full disk) means the run did not deliver: {@link runCommand} exits
+ * 1, and the reason goes to stderr (when stderr is not what failed).
  */
 export function quietOnClosedPipe(stream: NodeJS.WritableStream): void {
     stream.on("error", (error: NodeJS.ErrnoException) => {
         if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") return;
-        process.exitCode = 1; // an output that cannot be written (a full disk, say): the run did not deliver
+        if (!outputFailed && stream === process.stdout) process.stderr.write(`error: ${unwritableOutput(error.code ?? error.message)}\n`);
+        outputFailed = true;
+        process.exitCode = 1;
     });
+}
+
+/**
+ * The exit code once what was printed has been tried: a write to a file or device fails on the
+ * next tick, after the command's own code is known, and must not be overwritten by a 0.
+ */
+async function afterOutput(code: number): Promise<number> {
+    await new Promise((resolve) => setImmediate(resolve));
+    return outputFailed && code === 0 ? 1 : code;
 }
 
 export interface CommandSpec<T extends { help: boolean }> {
@@ -189,11 +210,11 @@ export async function runCommand<T extends { help: boolean }>(spec: CommandSpec<
     }
     if (options.help) {
         console.log(spec.usage);
-        return 0;
+        return afterOutput(0);
     }
     try {
         await spec.run(options);
-        return 0;
+        return afterOutput(0);
     } catch (error) {
         console.error(`error: ${spec.describe(error)}`);
         return spec.exitCode?.(error) ?? (error instanceof CliError || spec.isUsageError(error) ? 2 : 1);

@@ -4,8 +4,9 @@
  */
 import { strict as assert } from "node:assert";
 import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { DEFAULT_INPUT, MAX_INPUT_FILE_BYTES } from "../commands/cli";
+import { DEFAULT_INPUT, MAX_INPUT_FILE_BYTES, unwritableOutput } from "../commands/cli";
 import { EXECUTION_USAGE } from "../commands/execution-args";
 import { START_USAGE } from "../commands/start-args";
 
@@ -59,6 +60,24 @@ describe("the commands' input and output", () => {
         assert.equal(binary.code, 2);
         assert.match(binary.stderr, /^error: --input-file - \(standard input\) is not UTF-8 text/);
         assert.doesNotMatch(big.stderr + empty.stderr + binary.stderr, STACK_TRACE);
+    });
+
+    it("an output that cannot be written (a full disk: /dev/full) is named on stderr and exits 1, even for -h", () => {
+        const full = fs.openSync("/dev/full", "w");
+        try {
+            for (const script of ["commands/start.ts", "commands/execution.ts"]) {
+                const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, "-h"], {
+                    cwd: ROOT,
+                    encoding: "utf8",
+                    stdio: ["ignore", full, "pipe"],
+                    timeout: 60_000,
+                });
+                assert.equal(result.status, 1, `${script}: ${result.stderr}`);
+                assert.equal(result.stderr, `error: ${unwritableOutput("ENOSPC")}\n`, script);
+            }
+        } finally {
+            fs.closeSync(full);
+        }
     });
 
     it("exits quietly when the reader of its output goes away (| head, | true)", async function () {
