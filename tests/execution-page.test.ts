@@ -23,6 +23,7 @@ import {
     stateStatuses,
     STATUS_STYLE,
     takenTransitions,
+    TOO_DEEP_TO_SHOW,
     type StateStatus,
 } from "../view/execution-page";
 import type { ExecutionView, HistoryRow } from "../view/execution-view";
@@ -99,6 +100,27 @@ describe("the status of each state, from the history (view/execution-page.ts)", 
             definition: { StartAt: HOSTILE, States: { [HOSTILE]: { Type: "Pass", End: true } } },
         });
         assert.doesNotMatch(page, /<script|<img/i);
+    });
+
+    it("a value nested too deeply to print (a task's output, say) is named, not a failed page", () => {
+        let deep: unknown = "bottom";
+        for (let i = 0; i < 100_000; i++) deep = [deep]; // JSON.parse takes it; JSON.stringify overflows the stack
+        const page = renderExecutionPage({
+            view: { name: "deep", source: "test", status: "SUCCEEDED", input: deep, output: { ok: true }, history: [], notifications: [] },
+        });
+        assert.ok(page.includes(`<pre id="input">${escapeHtml(TOO_DEEP_TO_SHOW)}</pre>`));
+        assert.match(page, /<pre id="output">\{\n {2}&#34;ok&#34;: true\n\}<\/pre>/);
+    });
+
+    it("a definition is read by its own states only: a name inherited from Object (toString) is not a state", () => {
+        const view: ExecutionView = { name: "n", source: "test", status: "SUCCEEDED", input: {}, history: [], notifications: [] };
+        for (const definition of [
+            { StartAt: "toString", States: { A: { Type: "Pass", End: true } } },
+            { StartAt: "A", States: { A: { Type: "Pass", Next: "constructor" } } },
+        ]) {
+            const page = renderExecutionPage({ view, definition });
+            assert.match(page, /id="graph-missing">No graph: the state machine definition cannot be drawn: /, JSON.stringify(definition));
+        }
     });
 });
 

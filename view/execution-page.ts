@@ -120,10 +120,24 @@ function shown(text: string): string {
     return escapeHtml(text.split("\n").map(printable).join("\n"));
 }
 
+/**
+ * What the page shows for a value nested more deeply than `JSON.stringify` can go (some
+ * thousands of levels: its recursion overflows the stack; `JSON.parse` takes any depth, so a
+ * task's output can be such a value).
+ */
+export const TOO_DEEP_TO_SHOW = "(nested too deeply to show here)";
+
 /** A value as indented JSON (`undefined` as a dash), ready for a `<pre>`. */
 function json(value: unknown): string {
     if (value === undefined) return "—";
-    return shown(JSON.stringify(value, null, 2) ?? String(value));
+    let text: string;
+    try {
+        text = JSON.stringify(value, null, 2) ?? String(value);
+    } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        text = TOO_DEEP_TO_SHOW;
+    }
+    return shown(text);
 }
 
 /** The most characters of a name that fit in the widest box; a longer name is cut with "…". */

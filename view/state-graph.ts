@@ -93,12 +93,13 @@ export function asGraphDefinition(definition: unknown): GraphDefinition {
     if (!isRecord(definition)) throw new DefinitionShapeError("the definition is not a JSON object");
     const { StartAt, States } = definition;
     if (!isRecord(States) || Object.keys(States).length === 0) throw new DefinitionShapeError("the definition has no States");
-    if (typeof StartAt !== "string" || !(StartAt in States))
+    // Own states only: `in` would take `toString` or `constructor`, inherited from Object, for states.
+    if (typeof StartAt !== "string" || !Object.hasOwn(States, StartAt))
         throw new DefinitionShapeError(`StartAt ${JSON.stringify(StartAt)} is not one of the States`);
     for (const [name, state] of Object.entries(States)) {
         if (!isRecord(state) || typeof state.Type !== "string") throw new DefinitionShapeError(`state ${JSON.stringify(name)} has no Type`);
         for (const { kind, to } of transitionsOf(state as unknown as GraphState)) {
-            if (!(to in States))
+            if (!Object.hasOwn(States, to))
                 throw new DefinitionShapeError(`state ${JSON.stringify(name)}'s ${kind} names ${JSON.stringify(to)}, which is not a state`);
         }
     }
