@@ -18,11 +18,15 @@ export class CliError extends Error {
 /** The Node.js major version the project needs (`engines` in package.json). */
 export const MINIMUM_NODE_MAJOR = 22;
 
-/** Fails with a clear message on a Node.js older than the project supports. */
+/**
+ * Fails with a clear message on a Node.js older than the project supports. A plain `Error`, not a
+ * {@link CliError}: the machine is at fault, not a flag, so {@link runCommand} exits 1 without
+ * pointing at `--help`.
+ */
 export function checkNodeVersion(version: string = process.versions.node): void {
     const major = Number(version.split(".")[0]);
     if (!(major >= MINIMUM_NODE_MAJOR)) {
-        throw new CliError(
+        throw new Error(
             `Node.js ${MINIMUM_NODE_MAJOR} or later is needed; this is Node.js ${version}. Run the command through npm (\`npm start\`, \`npm run …\`), whose scripts use the Node.js ${MINIMUM_NODE_MAJOR} that \`npm ci\` installs (the \`node\` dev dependency), or use Node.js ${MINIMUM_NODE_MAJOR} (\`nvm use\`).`,
         );
     }
@@ -193,16 +197,21 @@ export interface CommandSpec<T extends { help: boolean }> {
 }
 
 /**
- * Runs a command: checks Node.js and the flags, prints help, runs it, and turns every failure
- * into one line on stderr and an exit code (2: the user's input, 1: anything else, or the
- * command's own from `exitCode`), never a stack trace. Resolves to the exit code.
+ * Runs a command: checks Node.js (1 when it is too old) and the flags, prints help, runs it, and
+ * turns every failure into one line on stderr and an exit code (2: the user's input, 1: anything
+ * else, or the command's own from `exitCode`), never a stack trace. Resolves to the exit code.
  */
 export async function runCommand<T extends { help: boolean }>(spec: CommandSpec<T>, argv: string[]): Promise<number> {
     quietOnClosedPipe(process.stdout);
     quietOnClosedPipe(process.stderr);
-    let options: T;
     try {
         checkNodeVersion();
+    } catch (error) {
+        console.error(`error: ${(error as Error).message}`);
+        return 1;
+    }
+    let options: T;
+    try {
         options = spec.parse(argv);
     } catch (error) {
         console.error(`error: ${(error as Error).message}\nRun \`${spec.command} -- --help\` for the options.`);

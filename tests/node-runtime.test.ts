@@ -4,11 +4,11 @@
  * several files (package.json, .nvmrc, the commands' check); this keeps them in step.
  */
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { MINIMUM_NODE_MAJOR } from "../commands/cli";
+import { checkNodeVersion, MINIMUM_NODE_MAJOR } from "../commands/cli";
 import { PROJECT_ROOT } from "../infra/function-artifact";
 
 const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
@@ -49,6 +49,34 @@ describe("the Node.js the project runs on", () => {
             assert.equal(version, pinned);
         } finally {
             fs.rmSync(decoy, { recursive: true, force: true });
+        }
+    });
+
+    it("a command started on an older Node.js says so and exits 1: not a flag's fault, so no hint at --help", function () {
+        this.timeout(30_000);
+        const folder = fs.mkdtempSync(path.join(os.tmpdir(), "old-node-"));
+        try {
+            // This Node.js, reporting itself as 20: what `ts-node commands/….ts` on the machine's node would meet.
+            const older = path.join(folder, "older.js");
+            fs.writeFileSync(older, 'Object.defineProperty(process.versions, "node", { value: "20.20.2" });\n');
+            let expected = "";
+            try {
+                checkNodeVersion("20.20.2");
+            } catch (error) {
+                expected = `error: ${(error as Error).message}\n`;
+            }
+            for (const script of ["commands/start.ts", "commands/execution.ts"]) {
+                const result = spawnSync(process.execPath, ["-r", older, "-r", "ts-node/register/transpile-only", script, "--help"], {
+                    cwd: PROJECT_ROOT,
+                    encoding: "utf8",
+                    timeout: 30_000,
+                });
+                assert.equal(result.stderr, expected, script);
+                assert.equal(result.status, 1, script);
+                assert.equal(result.stdout, "", script);
+            }
+        } finally {
+            fs.rmSync(folder, { recursive: true, force: true });
         }
     });
 });
