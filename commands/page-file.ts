@@ -65,8 +65,8 @@ export function checkHtmlPath(file: string): string {
 
 /**
  * Writes the page whole: a temporary file beside it (beside the target of a link), then a rename
- * over it (atomic within one folder). A failure removes the temporary file and is a
- * {@link CliError} naming the path and the reason.
+ * over it (atomic within one folder). A failure to write removes the temporary file and is an
+ * `Error` naming the path and the reason (exit code 1: the run failed, not the flag).
  */
 export function writePageFile(file: string, html: string): void {
     // Checked again: what was a file at the start of a long run may not be one at its end.
@@ -77,6 +77,9 @@ export function writePageFile(file: string, html: string): void {
         fs.renameSync(temporary, resolved);
     } catch (error) {
         fs.rmSync(temporary, { force: true });
-        throw new CliError(`cannot write --html ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        // Not a CliError: the path passed its check before the run, so this is the run failing (exit 1).
+        throw new Error(`cannot write --html ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+            cause: error,
+        });
     }
 }
