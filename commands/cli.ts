@@ -126,10 +126,18 @@ function readInputFile(file: string): string {
     }
 }
 
+/** What an input file, or standard input, with nothing but whitespace is told (nothing was piped in, say). */
+export const EMPTY_INPUT = "is empty: give the execution input as JSON (e.g. {})";
+
 /** The execution input from `--input` (JSON text) or `--input-file` (a JSON file, or `-` for standard input). */
 export function readInput(text: string | undefined, file: string | undefined): unknown {
     if (text !== undefined && file !== undefined) throw new CliError("give --input or --input-file, not both");
-    if (file !== undefined) text = readInputFile(file);
+    if (file !== undefined) {
+        text = readInputFile(file);
+        // JSON.parse would say "Unexpected end of JSON input"; the user needs to know nothing arrived.
+        if (text.trim() === "")
+            throw new CliError(`${file === "-" ? "--input-file - (standard input)" : `--input-file ${file}`} ${EMPTY_INPUT}`);
+    }
     if (text === undefined) return DEFAULT_INPUT;
     try {
         return JSON.parse(text) as unknown;
