@@ -35,9 +35,9 @@ export function checkNodeVersion(version: string = process.versions.node): void 
 /** The console's default execution input. */
 export const DEFAULT_INPUT = { Comment: "Insert your JSON here" };
 
-// Control characters are among the characters execution names may not hold.
+/** The characters an execution name may not hold (control characters among them), as Step Functions says. */
 // eslint-disable-next-line no-control-regex
-const FORBIDDEN_IN_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
+export const FORBIDDEN_IN_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 
 /** Step Functions' rules for an execution name: 1 to 80 characters, none of the reserved ones. */
 export function checkExecutionName(name: string, flag = "--name"): string {

@@ -27,7 +27,7 @@ import type {
     FinalizeHandlerArguments,
     MiddlewareStack,
 } from "@smithy/types";
-import { CliError } from "./cli";
+import { CliError, FORBIDDEN_IN_NAME } from "./cli";
 import { printable, viewFromHistory, type ExecutionStatus, type ExecutionView } from "../view/execution-view";
 
 /** Runs `pulumi stack output --json` and returns the outputs. */
@@ -145,6 +145,19 @@ export class ServiceCallError extends Error {
 /** The command that shows an execution's status: named in every message once it exists. */
 export function followCommand(executionArn: string): string {
     return `aws stepfunctions describe-execution --execution-arn ${executionArn}`;
+}
+
+/** What an executionArn from StartExecution that is not an execution's ARN is told. */
+export const NOT_AN_EXECUTION_ARN = "StartExecution answered with an executionArn that is not an execution's ARN";
+
+/**
+ * Whether StartExecution's answer is an execution's ARN (`…:execution:MACHINE:NAME`, the name as
+ * Step Functions allows it, printable). It is printed at once and put in the command to follow
+ * the execution, which users paste into a shell: an endpoint or a proxy must not choose what runs.
+ */
+export function isExecutionArn(arn: string): boolean {
+    const name = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:execution:[\w.-]{1,80}:(.{1,80})$/u.exec(arn)?.[1];
+    return name !== undefined && !FORBIDDEN_IN_NAME.test(name) && printable(name) === name;
 }
 
 /** The line added to every error once the execution exists: it goes on, and how to follow it. */
@@ -416,6 +429,7 @@ export async function runDeployedExecution(args: DeployedExecutionArgs): Promise
     });
     const executionArn = started.executionArn;
     if (executionArn === undefined) throw new ServiceCallError("StartExecution answered without an executionArn", false);
+    if (!isExecutionArn(executionArn)) throw new ServiceCallError(`${NOT_AN_EXECUTION_ARN}: ${printable(executionArn)}`, false);
     args.onStarted?.(executionArn);
     const context = { executionArn };
     let status: ExecutionStatus;

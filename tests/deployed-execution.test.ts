@@ -21,6 +21,7 @@ import {
     MAX_HISTORY_EVENTS,
     MAX_HISTORY_PAGES,
     MISSING_STATUS,
+    NOT_AN_EXECUTION_ARN,
     readPulumiStackOutputs,
     regionOf,
     resolveStateMachineArn,
@@ -405,6 +406,28 @@ describe("npm run execution against a misbehaving Step Functions (loopback endpo
         assert.equal(first, `DescribeExecution failed: AccessDeniedException (HTTP 400): ${printable(hostile)}`);
         assert.deepEqual(rest, [`  the execution ${EXECUTION} was started and goes on; follow it with: ${followCommand(EXECUTION)}`]);
         assert.equal(bodyExcerpt("OK\u202e fake"), `OK${printable("\u202e")} fake`);
+    });
+
+    it("an executionArn that is not an execution's ARN is refused before it is printed or put in a command to paste", async () => {
+        // The ARN is printed at once and in "follow it with: aws stepfunctions …", which users paste into a shell.
+        for (const hostile of [
+            `${EXECUTION}\u001b[2J`,
+            `${EXECUTION}; rm -rf ~`,
+            `${EXECUTION}\u202e`,
+            "arn:aws:states:eu-west-1:1:execution:m:demo",
+        ]) {
+            answers.StartExecution = () => reply.json({ executionArn: hostile, startDate: Date.now() / 1000 });
+            const { error, announced } = await runBriefly(5);
+            const { message, userInput } = serviceError(error);
+            assert.equal(message, `${NOT_AN_EXECUTION_ARN}: ${printable(hostile)}`);
+            assert.equal(userInput, false);
+            assert.deepEqual(announced, [], JSON.stringify(hostile));
+        }
+        // An execution name AWS takes (not ASCII only) passes.
+        const accented = EXECUTION.replace(/demo$/, "démo-été");
+        answers.StartExecution = () => reply.json({ executionArn: accented, startDate: Date.now() / 1000 });
+        const { announced } = await runBriefly(5);
+        assert.deepEqual(announced, [accented]);
     });
 
     it("a DescribeExecution answer without a status (a 200 with an error body, say) fails at once, not taken as RUNNING", async () => {
