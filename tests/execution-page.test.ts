@@ -70,6 +70,60 @@ describe("the status of each state, from the history (view/execution-page.ts)", 
         assert.deepEqual(Object.fromEntries(stateStatuses(timedOut)), { Work: STATE_STATUS.failed });
     });
 
+    it("the states inside a Parallel or Map are not steps of the path: it goes from the Parallel or Map to what follows it", () => {
+        const nested = rows(
+            ["ExecutionStarted"],
+            ["ParallelStateEntered", "Fan"],
+            ["ParallelStateStarted", "Fan"],
+            ["PassStateEntered", "Left"],
+            ["PassStateExited", "Left"],
+            ["PassStateEntered", "Right"],
+            ["PassStateExited", "Right"],
+            ["ParallelStateSucceeded", "Fan"],
+            ["ParallelStateExited", "Fan"],
+            ["MapStateEntered", "Each"],
+            ["MapStateStarted", "Each"],
+            ["MapIterationStarted", "Each"],
+            ["TaskStateEntered", "Item"],
+            ["TaskFailed", "Item"],
+            ["MapIterationFailed", "Each"],
+            ["MapStateFailed", "Each"],
+            ["PassStateEntered", "Recover"],
+            ["PassStateExited", "Recover"],
+            ["ExecutionSucceeded"],
+        );
+        assert.deepEqual(takenTransitions(nested), [
+            { from: "Fan", to: "Each", caught: false },
+            { from: "Each", to: "Recover", caught: true },
+        ]);
+        assert.equal(stateStatuses(nested).get("Each"), STATE_STATUS.caught);
+        const branch = { StartAt: "Left", States: { Left: { Type: "Pass", Next: "Right" }, Right: { Type: "Pass", End: true } } };
+        const definition = {
+            StartAt: "Fan",
+            States: {
+                Fan: { Type: "Parallel", Branches: [branch], Next: "Each" },
+                Each: {
+                    Type: "Map",
+                    ItemProcessor: {
+                        StartAt: "Item",
+                        States: { Item: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", End: true } },
+                    },
+                    Catch: [{ ErrorEquals: ["States.ALL"], Next: "Recover" }],
+                    End: true,
+                },
+                Recover: { Type: "Pass", End: true },
+            },
+        };
+        const page = renderExecutionPage({
+            view: { name: "nested", source: "test", status: "SUCCEEDED", input: {}, history: nested, notifications: [] },
+            definition,
+        });
+        const taken = [...page.matchAll(/<path class="([^"]*)" data-from="([^"]*)" data-to="([^"]*)"/g)]
+            .filter(([, classes]) => classes.split(" ").includes("edge--taken"))
+            .map(([, , from, to]) => `${from}→${to}`);
+        assert.deepEqual(taken, ["Fan→Each", "Each→Recover"]);
+    });
+
     it("a failure that a Retry recovered from is a success", () => {
         const retried = rows(
             ["ExecutionStarted"],

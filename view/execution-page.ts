@@ -87,21 +87,36 @@ export function stateStatuses(history: readonly HistoryRow[]): Map<string, State
     return statuses;
 }
 
+// A Parallel or Map state: the states of its branches or iterations run between its entry and its end.
+const CONTAINER_ENTERED = /^(Parallel|Map)StateEntered$/;
+const CONTAINER_ENDED = /^(Parallel|Map)State(Exited|Failed|Aborted)$/;
+
 /**
  * The transitions the execution took, in order: from each entered state to the next one entered;
- * `caught` when the first failed and the transition was its Catch.
+ * `caught` when the first failed and the transition was its Catch. The states inside a Parallel
+ * or Map (its branches, its iterations) are not steps of the graph's path, which goes from the
+ * Parallel or Map to the state after it.
  */
 export function takenTransitions(history: readonly HistoryRow[]): { from: string; to: string; caught: boolean }[] {
     const taken: { from: string; to: string; caught: boolean }[] = [];
     let current: string | undefined;
     let failed = false;
+    /** The Parallel and Map states entered and not yet ended, innermost last. */
+    const open: string[] = [];
     for (const row of history) {
         if (row.state === undefined || row.type.startsWith("Execution")) continue;
         if (ENTERED.test(row.type)) {
-            if (current !== undefined) taken.push({ from: current, to: row.state, caught: failed });
-            [current, failed] = [row.state, false];
-        } else if (row.state === current && STATE_FAILED.test(row.type)) failed = true;
-        else if (row.state === current && STATE_SUCCEEDED.test(row.type)) failed = false;
+            if (open.length === 0) {
+                if (current !== undefined) taken.push({ from: current, to: row.state, caught: failed });
+                [current, failed] = [row.state, false];
+            }
+            if (CONTAINER_ENTERED.test(row.type)) open.push(row.state);
+            continue;
+        }
+        if (row.state === open[open.length - 1] && CONTAINER_ENDED.test(row.type)) open.pop();
+        if (open.length > 0 || row.state !== current) continue; // an event of a state inside a Parallel or Map
+        if (STATE_FAILED.test(row.type)) failed = true;
+        else if (STATE_SUCCEEDED.test(row.type)) failed = false;
     }
     return taken;
 }
