@@ -71,12 +71,17 @@ export function checkHtmlPath(file: string): string {
 export function writePageFile(file: string, html: string): void {
     // Checked again: what was a file at the start of a long run may not be one at its end.
     const resolved = pageTarget(file);
-    const temporary = path.join(path.dirname(resolved), `.${path.basename(resolved)}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+    // A short name of its own: the page's name and a suffix could pass the 255 bytes a folder takes.
+    const temporary = path.join(path.dirname(resolved), `.page-${process.pid}-${randomBytes(6).toString("hex")}.html.tmp`);
     try {
         fs.writeFileSync(temporary, html, { encoding: "utf8", flag: "wx" });
         fs.renameSync(temporary, resolved);
     } catch (error) {
-        fs.rmSync(temporary, { force: true });
+        try {
+            fs.rmSync(temporary, { force: true });
+        } catch {
+            // Nothing to remove, or it cannot be: the reason to report is the write's.
+        }
         // Not a CliError: the path passed its check before the run, so this is the run failing (exit 1).
         throw new Error(`cannot write --html ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
             cause: error,

@@ -284,6 +284,14 @@ describe("the --html file (commands/page-file.ts)", () => {
         assert.throws(() => checkHtmlPath(nowhere), /the folder .*missing does not exist/);
     });
 
+    it("a file name near the longest a folder takes (255 bytes) is written: the temporary name beside it stays short", () => {
+        const file = path.join(folder, `${"p".repeat(250)}.html`);
+        assert.equal(checkHtmlPath(file), file);
+        writePageFile(file, "page");
+        assert.equal(fs.readFileSync(file, "utf8"), "page");
+        assert.deepEqual(fs.readdirSync(folder), [path.basename(file)]);
+    });
+
     it("is written whole, over the old page, and leaves no temporary file", () => {
         const file = path.join(folder, "page.html");
         fs.writeFileSync(file, "old");
