@@ -28,6 +28,7 @@ import type {
     MiddlewareStack,
 } from "@smithy/types";
 import { CliError, FORBIDDEN_IN_NAME } from "./cli";
+import { STATE_MACHINE_ARN } from "./execution-args";
 import { printable, viewFromHistory, type ExecutionStatus, type ExecutionView } from "../view/execution-view";
 
 /** Runs `pulumi stack output --json` and returns the outputs. */
@@ -63,11 +64,12 @@ export async function resolveStateMachineArn(
     if (options.stateMachineArn !== undefined) return options.stateMachineArn;
     const outputs = await readOutputs(options.stack);
     const arn = outputs.stateMachineArn;
-    if (typeof arn !== "string" || arn === "") {
-        throw new CliError(
-            `the stack${options.stack !== undefined ? ` ${options.stack}` : ""} has no stateMachineArn output: is it deployed (\`pulumi up\`)?`,
-        );
-    }
+    const stack = `the stack${options.stack !== undefined ? ` ${options.stack}` : ""}`;
+    if (typeof arn !== "string" || arn === "")
+        throw new CliError(`${stack} has no stateMachineArn output: is it deployed (\`pulumi up\`)?`);
+    // Checked as --state-machine-arn is: it is sent, printed, and put in commands to paste.
+    if (!STATE_MACHINE_ARN.test(arn))
+        throw new CliError(`${stack}'s stateMachineArn output ${printable(JSON.stringify(arn))} is not a state machine ARN`);
     return arn;
 }
 

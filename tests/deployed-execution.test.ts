@@ -220,6 +220,14 @@ describe("npm run execution (deployed stack)", () => {
             resolveStateMachineArn({ stack: "dev" }, async () => ({})),
             /the stack dev has no stateMachineArn output: is it deployed/,
         );
+        // An output is checked as --state-machine-arn is: a wrong one is named, not sent.
+        const wrong = "arn:aws:states:eu-west-1:123456789012:stateMachine:m\u001b[2J";
+        await assert.rejects(
+            resolveStateMachineArn({ stack: "dev" }, async () => ({ stateMachineArn: wrong })),
+            (error: unknown) =>
+                error instanceof CliError &&
+                error.message === `the stack dev's stateMachineArn output ${JSON.stringify(wrong)} is not a state machine ARN`,
+        );
         assert.equal(regionOf(MACHINE), "eu-west-1");
     });
 
