@@ -26,7 +26,7 @@ import {
     TOO_DEEP_TO_SHOW,
     type StateStatus,
 } from "../view/execution-page";
-import type { ExecutionView, HistoryRow } from "../view/execution-view";
+import { printable, type ExecutionView, type HistoryRow } from "../view/execution-view";
 
 const ROOT = path.resolve(__dirname, "..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -154,6 +154,14 @@ describe("the status of each state, from the history (view/execution-page.ts)", 
             definition: { StartAt: HOSTILE, States: { [HOSTILE]: { Type: "Pass", End: true } } },
         });
         assert.doesNotMatch(page, /<script|<img/i);
+    });
+
+    it("a status the service words (not one of the known ones) is shown printable, as the rest is", () => {
+        // DescribeExecution's status is shown as it comes: a new status, or an endpoint's invention.
+        const status = "SUCCEEDED\u202e\u001b[2J" as ExecutionView["status"];
+        const page = renderExecutionPage({ view: { name: "n", source: "test", status, input: {}, history: [], notifications: [] } });
+        assert.ok(page.includes(`id="status">${escapeHtml(printable(status))}</span>`));
+        assert.ok(page.includes(`<title>Execution n: ${escapeHtml(printable(status))}</title>`));
     });
 
     it("a value nested too deeply to print (a task's output, say) is named, not a failed page", () => {

@@ -325,7 +325,7 @@ export function renderExecutionPage(args: ExecutionPageArgs): string {
     const summary = [
         field(
             "Status",
-            `<span class="badge badge--${escapeHtml(view.status)}" id="status">${escapeHtml(view.status)}</span>${escapeHtml(took)}`,
+            `<span class="badge badge--${escapeHtml(view.status)}" id="status">${shown(view.status)}</span>${escapeHtml(took)}`,
         ),
         field("Input", `<pre id="input">${json(view.input)}</pre>`),
         ...(view.output !== undefined ? [field("Output", `<pre id="output">${json(view.output)}</pre>`)] : []),
@@ -370,7 +370,7 @@ export function renderExecutionPage(args: ExecutionPageArgs): string {
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(PAGE_CSP)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>Execution ${shown(view.name)}: ${escapeHtml(view.status)}</title>
+<title>Execution ${shown(view.name)}: ${shown(view.status)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
