@@ -149,6 +149,12 @@ export function followCommand(executionArn: string): string {
     return `aws stepfunctions describe-execution --execution-arn ${executionArn}`;
 }
 
+/**
+ * The note for a history of no events: every execution's starts with `ExecutionStarted`, so the
+ * answer was not the history (a 200 with an error body, say), and the empty table must not pass for one.
+ */
+export const EMPTY_HISTORY = "GetExecutionHistory returned no events, though every execution's history starts with ExecutionStarted";
+
 /** What an executionArn from StartExecution that is not an execution's ARN is told. */
 export const NOT_AN_EXECUTION_ARN = "StartExecution answered with an executionArn that is not an execution's ARN";
 
@@ -461,6 +467,8 @@ export async function runDeployedExecution(args: DeployedExecutionArgs): Promise
     const view = viewFromHistory({ name, source: stateMachineArn, status, events });
     const notes: string[] = [];
     if (cut !== undefined) notes.push(cut);
+    else if (events.length === 0)
+        notes.push(`${EMPTY_HISTORY}; see it with: aws stepfunctions get-execution-history --execution-arn ${executionArn}`);
     if (status === "RUNNING") notes.push(`still running after ${args.waitSeconds} s; follow it with: ${followCommand(executionArn)}`);
     if (notes.length > 0) view.notes = notes;
     return view;

@@ -15,6 +15,7 @@ import {
     bodyExcerpt,
     callLimitMs,
     createExecutionClient,
+    EMPTY_HISTORY,
     EXECUTION_CALL_LIMITS,
     followCommand,
     historyPageCheck,
@@ -499,6 +500,15 @@ describe("npm run execution against a misbehaving Step Functions (loopback endpo
         assert.equal(check("seen", 2), "repeated token");
         assert.equal(check("t", 2, 0), "out of time");
         assert.equal(check(undefined, MAX_HISTORY_EVENTS), "done");
+    });
+
+    it("a history of no events (a 200 with an error body, say) is named in a note, not shown as an empty table alone", async () => {
+        answers.GetExecutionHistory = () => reply.json({ __type: "ThrottlingException", message: "Rate exceeded" });
+        const { view, error } = await runBriefly(5);
+        assert.equal(error, undefined);
+        assert.deepEqual(view?.notes, [
+            `${EMPTY_HISTORY}; see it with: aws stepfunctions get-execution-history --execution-arn ${EXECUTION}`,
+        ]);
     });
 
     it("a history whose pages bring nothing but a new nextToken is cut after a bounded number of pages", async () => {
