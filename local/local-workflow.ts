@@ -44,6 +44,7 @@ import {
     TaskAnswerInputError,
 } from "../commands/task-token-answer";
 import { TaskTokens } from "./task-tokens";
+import "./falsy-root-input"; // the interpreter reads 0, false, "" and null as inputs, as Step Functions does
 import { buildHistory, type InterpreterEvent, type TaskCall } from "./execution-history";
 
 /** The local run's names for the resources the stack would create. */

@@ -275,12 +275,21 @@ describe("local run (npm start)", () => {
     });
 
     it("fails the execution with the caught error for any execution input, object or not", async () => {
-        for (const input of [42, "text", [1, 2], { fail: "no" }]) {
+        for (const input of [42, "text", [1, 2], 0, "", { fail: "no" }]) {
             const scenario = typeof input === "object" && !Array.isArray(input) ? "failure" : "timeout";
             const { view } = await runScenario(scenario, input, {}, 1);
             assert.equal(view.status, "FAILED", JSON.stringify(input));
             assert.equal(view.error, scenario === "failure" ? "TaskRejected" : "States.Timeout", JSON.stringify(input));
             assert.equal(view.notifications.length, 1, JSON.stringify(input));
+        }
+    });
+
+    it("runs the inputs AWS accepts that are false in JavaScript: 0, false, an empty string, null", async () => {
+        for (const input of [0, false, "", null]) {
+            const { view } = await runScenario("success", input);
+            assert.equal(view.status, "SUCCEEDED", `${JSON.stringify(input)}: ${view.error ?? ""} ${view.cause ?? ""}`);
+            assert.deepEqual((view.queuedMessage as { Input: unknown }).Input, input, JSON.stringify(input));
+            assert.equal(view.events[0].executionStartedEventDetails?.input, JSON.stringify(input));
         }
     });
 
