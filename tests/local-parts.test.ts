@@ -10,6 +10,7 @@ import * as vm from "node:vm";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { CliError, checkExecutionName, checkNodeVersion, DEFAULT_INPUT } from "../commands/cli";
 import { parseExecutionArgs } from "../commands/execution-args";
+import { ExecutionInputError, jsonDepth, MAX_INPUT_BYTES, MAX_INPUT_DEPTH } from "../commands/execution-input";
 import { parseStartArgs } from "../commands/start-args";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { LocalQueue, type QueueEvent } from "../local/local-queue";
@@ -398,6 +399,60 @@ describe("local run parts", () => {
 
         it("accepts execution names Step Functions accepts", () => {
             assert.equal(checkExecutionName("order-42_retry.1"), "order-42_retry.1");
+        });
+
+        it("takes every JSON input Step Functions takes, those false in JavaScript too, for both commands", () => {
+            for (const text of ["0", "false", '""', "null", "[]", '"text"']) {
+                assert.deepEqual(parseStartArgs(["--input", text]).input, JSON.parse(text), text);
+                assert.deepEqual(parseExecutionArgs(["--input", text]).input, JSON.parse(text), text);
+            }
+        });
+
+        it("refuses an input over Step Functions' 256 KiB, counted in UTF-8 bytes of the JSON sent, naming the flag and both sizes", () => {
+            const sized = (bytes: number, char = "x") => JSON.stringify(char.repeat((bytes - 2) / Buffer.byteLength(char)));
+            assert.equal(Buffer.byteLength(sized(MAX_INPUT_BYTES)), MAX_INPUT_BYTES);
+            assert.equal(parseStartArgs(["--input", sized(MAX_INPUT_BYTES)]).input, JSON.parse(sized(MAX_INPUT_BYTES)));
+            // Whitespace outside strings is not sent: a pretty-printed input is measured as it is sent.
+            assert.ok(parseExecutionArgs(["--input", `  ${sized(MAX_INPUT_BYTES)}  `]));
+            for (const [flags, text] of [
+                [["--input"], sized(MAX_INPUT_BYTES + 2)],
+                [["--input"], sized(MAX_INPUT_BYTES + 2, "é")], // half as many characters, as many bytes
+            ] as const) {
+                for (const parse of [parseStartArgs, parseExecutionArgs]) {
+                    assert.throws(
+                        () => parse([...flags, text]),
+                        (e: Error) =>
+                            e instanceof ExecutionInputError &&
+                            e.message ===
+                                `--input is ${MAX_INPUT_BYTES + 2} bytes as JSON (UTF-8); Step Functions takes an execution input of at most ${MAX_INPUT_BYTES} bytes (256 KiB)`,
+                    );
+                }
+            }
+            const file = path.join(os.tmpdir(), `large-input-${process.pid}.json`);
+            fs.writeFileSync(file, sized(MAX_INPUT_BYTES + 2));
+            try {
+                assert.throws(() => parseStartArgs(["--input-file", file]), new RegExp(`^ExecutionInputError: --input-file ${file} is`));
+            } finally {
+                fs.rmSync(file);
+            }
+        });
+
+        it("refuses an input nested deeper than the commands can handle, saying the limit is theirs, not AWS's", () => {
+            const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+            assert.equal(jsonDepth(nested(MAX_INPUT_DEPTH)), MAX_INPUT_DEPTH);
+            assert.equal(jsonDepth('{"a": "[[[{{{", "b": [1, {"c": "\\"}]}'), 3, "brackets in strings do not count");
+            assert.equal(jsonDepth("0"), 0);
+            assert.equal((parseStartArgs(["--input", nested(MAX_INPUT_DEPTH)]).input as unknown[]).length, 1);
+            for (const parse of [parseStartArgs, parseExecutionArgs]) {
+                assert.throws(
+                    () => parse(["--input", nested(MAX_INPUT_DEPTH + 1)]),
+                    (e: Error) =>
+                        e instanceof ExecutionInputError &&
+                        e.message.startsWith(
+                            `--input is nested ${MAX_INPUT_DEPTH + 1} levels deep; these commands take at most ${MAX_INPUT_DEPTH} (their limit, not AWS's`,
+                        ),
+                );
+            }
         });
 
         it("refuses a Node.js older than 22, naming both versions", () => {
