@@ -16,7 +16,9 @@ async function run(options: StartOptions): Promise<void> {
     const { LocalWorkflow } = await import("../local/local-workflow");
     const { compactLogLine, renderExecution, renderSummary, summarize } = await import("../view/execution-view");
 
-    const { settings, config } = loadStackSettings(options.stack);
+    const { settings, config, warnings } = loadStackSettings(options.stack);
+    // What `pulumi preview` would warn of for this stack (stderr: --json's output stays JSON).
+    for (const warning of warnings) console.error(`warning: ${warning}`);
     const scenario = SCENARIOS[options.scenario];
     const workflow = await LocalWorkflow.start({
         settings,

@@ -16,7 +16,8 @@ import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { LocalQueue, type QueueEvent } from "../local/local-queue";
 import { PartnerApi, type PartnerTask } from "../local/partner-api";
 import { SIMULATED_FAILURE } from "../local/scenarios";
-import { readStackConfig, StackConfigError } from "../local/stack-config";
+import { loadStackSettings, readStackConfig, StackConfigError } from "../local/stack-config";
+import { ConfigError, settingsWarnings } from "../infra/config";
 import { StepFunctionsEndpoint, type EndpointCall, type TaskTokenAction } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
 
@@ -302,13 +303,57 @@ describe("local run parts", () => {
 
         it("hands over values as Pulumi does: strings, objects as JSON, other namespaces left out", () => {
             const file = write(
-                "config:\n  aws:region: eu-west-1\n  cp:batchSize: 5\n  cp:includeExecutionData: true\n  cp:tags:\n    team: platform\n  other:key: x\n",
+                "config:\n  aws:region: eu-west-1\n  cp:batchSize: 5\n  cp:includeExecutionData: true\n  cp:tags:\n    team: platform\n  aws:profile: x\n",
             );
             assert.deepEqual(readStackConfig(file, "cp"), {
                 file,
                 region: "eu-west-1",
                 raw: { batchSize: "5", includeExecutionData: "true", tags: '{"team":"platform"}' },
             });
+        });
+
+        it("hands over a scalar as the text written, as Pulumi does: 3e2, 0x12c, True, yes, 1_000 are not numbers or booleans", () => {
+            const written = ["3e2", "0x12c", "True", "yes", "1_000", "0o17", ".inf", "1.50", "-0"];
+            const file = write(`config:\n${written.map((text, i) => `  cp:key${i}: ${text}\n`).join("")}  cp:quoted: "a: b"\n`);
+            assert.deepEqual(readStackConfig(file, "cp").raw, {
+                ...Object.fromEntries(written.map((text, i) => [`key${i}`, text])),
+                quoted: "a: b",
+            });
+        });
+
+        it("so the stack's validation sees what pulumi up would: a number written as 3e2 is refused", () => {
+            const root = fs.mkdtempSync(path.join(dir, "project-"));
+            fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: cp\n");
+            fs.writeFileSync(path.join(root, "Pulumi.s.yaml"), "config:\n  cp:taskTimeoutSeconds: 3e2\n");
+            assert.throws(
+                () => loadStackSettings("s", root),
+                (e: Error) => e instanceof ConfigError && e.problems[0].startsWith('cp:taskTimeoutSeconds is "3e2"'),
+            );
+        });
+
+        it("refuses a key of a namespace nobody reads (a misspelled project name), naming the key and the right namespace", () => {
+            assert.throws(
+                () => readStackConfig(write("config:\n  cq:taskTimeoutSeconds: 60\n"), "cp"),
+                (e: Error) =>
+                    e instanceof StackConfigError &&
+                    /cq:taskTimeoutSeconds: "cq" is not this project's namespace .*did you mean cp:taskTimeoutSeconds\?/.test(e.message),
+            );
+            // Pulumi's own keys and the providers' stay allowed.
+            assert.deepEqual(readStackConfig(write("config:\n  pulumi:template: x\n  aws:profile: p\n  cp:batchSize: 5\n"), "cp").raw, {
+                batchSize: "5",
+            });
+        });
+
+        it("gives the warnings the program prints at pulumi preview, from the same function", () => {
+            const root = fs.mkdtempSync(path.join(dir, "project-"));
+            fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: cp\n");
+            fs.writeFileSync(
+                path.join(root, "Pulumi.s.yaml"),
+                "config:\n  cp:includeExecutionData: true\n  cp:functionTimeoutSeconds: 3\n",
+            );
+            const { settings, warnings } = loadStackSettings("s", root);
+            assert.deepEqual(warnings, settingsWarnings("cp", settings));
+            assert.equal(warnings.length, 2);
         });
 
         it("says which file and key it cannot use", () => {
