@@ -1,4 +1,5 @@
 /** The flags of `npm run execution` (an execution of a deployed stack), parsed and checked. */
+import { EXPECTED_PATHS, UNEXPECTED_PATH_EXIT_CODE, type ExpectedPath } from "../view/execution-view";
 import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, readInput, wholeNumber } from "./cli";
 
 export interface ExecutionOptions {
@@ -10,6 +11,15 @@ export interface ExecutionOptions {
     json: boolean;
     /** Give up waiting after this long (the execution goes on). */
     waitSeconds: number;
+    /** The path the execution must take, or the exit code is {@link UNEXPECTED_PATH_EXIT_CODE}. */
+    expect?: ExpectedPath;
+}
+
+/** The value of `--expect` (both commands take it). */
+export function parseExpect(value: string): ExpectedPath {
+    const path = EXPECTED_PATHS.find((p) => p === value);
+    if (path === undefined) throw new CliError(`--expect must be ${EXPECTED_PATHS.join(" or ")}; got ${JSON.stringify(value)}`);
+    return path;
 }
 
 export const EXECUTION_USAGE = `Usage: npm run execution -- [options]
@@ -25,6 +35,8 @@ Options:
   --input-file PATH         execution input from a JSON file
   --name NAME               execution name (default: local-<time>-<random>)
   --wait-seconds N          stop waiting after N seconds (default: 900); the execution goes on
+  --expect PATH             ${EXPECTED_PATHS.join(" | ")}: exit with ${UNEXPECTED_PATH_EXIT_CODE} (and say what happened) unless the
+                            execution took that path (success: SUCCEEDED; still RUNNING is neither)
   --json                    print machine-readable JSON
   --help                    print this help`;
 
@@ -41,6 +53,7 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         name: { type: "string" },
         json: { type: "boolean" },
         "wait-seconds": { type: "string" },
+        expect: { type: "string" },
     });
     const arn = values["state-machine-arn"];
     if (arn !== undefined && !STATE_MACHINE_ARN.test(arn))
@@ -55,5 +68,6 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         name: checkExecutionName(values.name ?? defaultExecutionName()),
         json: values.json ?? false,
         waitSeconds: wholeNumber("--wait-seconds", values["wait-seconds"], 1, 86_400) ?? 900,
+        ...(values.expect !== undefined ? { expect: parseExpect(values.expect) } : {}),
     };
 }

@@ -1,7 +1,9 @@
 /** The flags of `npm start` (the local run), parsed and checked. */
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS, SHORT_TIMEOUT_SECONDS, type ScenarioName } from "../local/scenarios";
+import { EXPECTED_PATHS, UNEXPECTED_PATH_EXIT_CODE, type ExpectedPath } from "../view/execution-view";
 import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, readInput, wholeNumber } from "./cli";
+import { parseExpect } from "./execution-args";
 
 export interface StartOptions {
     help: boolean;
@@ -14,6 +16,8 @@ export interface StartOptions {
     json: boolean;
     /** Overrides the stack's taskTimeoutSeconds for this run. */
     taskTimeoutSeconds?: number;
+    /** The path every execution must take, or the exit code is {@link UNEXPECTED_PATH_EXIT_CODE}. */
+    expect?: ExpectedPath;
 }
 
 export const START_USAGE = `Usage: npm start -- [options]
@@ -31,6 +35,8 @@ Options:
   --stack NAME                 read Pulumi.NAME.yaml (default: dev)
   --task-timeout-seconds N     the wait task's TimeoutSeconds for this run (default: the stack's;
                                ${SHORT_TIMEOUT_SECONDS} for the timeout and poison scenarios)
+  --expect PATH                ${EXPECTED_PATHS.join(" | ")}: exit with ${UNEXPECTED_PATH_EXIT_CODE} (and say what happened) unless
+                               every execution took that path (success: SUCCEEDED)
   --json                       print machine-readable JSON
   --help                       print this help
 
@@ -50,6 +56,7 @@ export function parseStartArgs(args: string[]): StartOptions {
         concurrency: { type: "string" },
         json: { type: "boolean" },
         "task-timeout-seconds": { type: "string" },
+        expect: { type: "string" },
     });
     const scenario = values.scenario ?? "success";
     if (!isScenarioName(scenario))
@@ -81,5 +88,6 @@ export function parseStartArgs(args: string[]): StartOptions {
         concurrency,
         json: values.json ?? false,
         ...(taskTimeoutSeconds !== undefined ? { taskTimeoutSeconds } : {}),
+        ...(values.expect !== undefined ? { expect: parseExpect(values.expect) } : {}),
     };
 }

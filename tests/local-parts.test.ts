@@ -18,6 +18,7 @@ import { PartnerApi, type PartnerTask } from "../local/partner-api";
 import { SIMULATED_FAILURE } from "../local/scenarios";
 import { loadStackSettings, readStackConfig, StackConfigError } from "../local/stack-config";
 import { ConfigError, settingsWarnings } from "../infra/config";
+import { EXPECTED_PATHS } from "../view/execution-view";
 import { StepFunctionsEndpoint, type EndpointCall, type TaskTokenAction } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
 
@@ -418,6 +419,7 @@ describe("local run parts", () => {
             [["--scenario", "failure", "--input", '"text"'], /the input must be a JSON object/],
             [["--stack", "../etc"], /--stack "..\/etc" is not a stack name/],
             [["--executions"], /argument missing/],
+            [["--expect", "maybe"], /--expect must be success or failure; got "maybe"/],
             [["--name", "n".repeat(78), "--executions", "100"], /--name \(with its -N suffix\) must be 1 to 80 characters long; got 82/],
         ];
         for (const [args, message] of rejected) {
@@ -444,6 +446,15 @@ describe("local run parts", () => {
 
         it("accepts execution names Step Functions accepts", () => {
             assert.equal(checkExecutionName("order-42_retry.1"), "order-42_retry.1");
+        });
+
+        it("takes --expect success or failure, on both commands", () => {
+            for (const path of EXPECTED_PATHS) {
+                assert.equal(parseStartArgs(["--expect", path]).expect, path);
+                assert.equal(parseExecutionArgs(["--expect", path]).expect, path);
+            }
+            assert.equal(parseStartArgs([]).expect, undefined);
+            assert.throws(() => parseExecutionArgs(["--expect", "SUCCEEDED"]), /--expect must be success or failure; got "SUCCEEDED"/);
         });
 
         it("takes every JSON input Step Functions takes, those false in JavaScript too, for both commands", () => {

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
-import { outcomeOf, renderExecution, summarize, type ExecutionView } from "../view/execution-view";
+import { outcomeOf, renderExecution, summarize, unexpectedPath, type ExecutionView } from "../view/execution-view";
 import { LocalWorkflow } from "../local/local-workflow";
 import { SCENARIOS, type ScenarioName } from "../local/scenarios";
 import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
@@ -375,6 +375,27 @@ describe("local run (npm start)", () => {
         const summary = summarize([success, failure, failure], 2, 1000);
         assert.deepEqual(summary.statuses, { SUCCEEDED: 1, FAILED: 2 });
         assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": 1, "TaskFailed → Notify Failure": 2 });
+    });
+
+    it("--expect: decides whether every execution took the path named, and says what happened instead", async () => {
+        const { view: succeeded } = await runScenario("success");
+        const { view: failed } = await runScenario("failure", { order: 42, fail: "out of stock" });
+        assert.equal(unexpectedPath("success", [succeeded]), undefined);
+        assert.equal(unexpectedPath("failure", [failed]), undefined);
+        assert.equal(unexpectedPath("failure", [succeeded]), "expected failure, but execution test-success ended SUCCEEDED");
+        assert.equal(
+            unexpectedPath("success", [failed]),
+            `expected success, but execution test-failure ended FAILED (${failed.error}: ${failed.cause})`,
+        );
+        assert.equal(
+            unexpectedPath("failure", [{ ...failed, status: "RUNNING" }]),
+            "expected failure, but execution test-failure is still RUNNING",
+        );
+        assert.equal(
+            unexpectedPath("success", [succeeded, failed, failed, { ...failed, status: "TIMED_OUT" }]),
+            "expected success, but 3 of 4 executions took another path (2 FAILED, 1 TIMED_OUT)",
+        );
+        assert.equal(unexpectedPath("success", [{ ...failed, cause: "a\nforged line" }])?.includes("\n"), false, "one line, escaped");
     });
 
     it("prints an execution's error, cause and notification with control characters escaped (no forged lines)", async () => {

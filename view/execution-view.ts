@@ -234,6 +234,47 @@ export function renderExecution(view: ExecutionView): string {
     return parts.join("\n").split("\n").map(printable).join("\n");
 }
 
+/** The paths `--expect` can assert: the execution succeeded, or it ended without success. */
+export const EXPECTED_PATHS = ["success", "failure"] as const;
+export type ExpectedPath = (typeof EXPECTED_PATHS)[number];
+
+/** The exit code of a run whose execution did not take the path `--expect` named (0, 1 and 2 keep their meaning). */
+export const UNEXPECTED_PATH_EXIT_CODE = 4;
+
+/** The execution (or one of many) did not take the path `--expect` named; the message says what happened instead. */
+export class UnexpectedPathError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "UnexpectedPathError";
+    }
+}
+
+/** The path an ended execution took; `undefined` while it runs (or waits for a redrive). */
+export function pathTaken(status: ExecutionStatus): ExpectedPath | undefined {
+    if (status === "SUCCEEDED") return "success";
+    return status === "RUNNING" || status === "PENDING_REDRIVE" ? undefined : "failure";
+}
+
+/**
+ * Whether every execution took the `expected` path: `undefined` when they all did, else one line
+ * saying what happened instead (the status, with the error and cause of a single execution, or
+ * how many of many took which status).
+ */
+export function unexpectedPath(expected: ExpectedPath, views: readonly ExecutionView[]): string | undefined {
+    const missed = views.filter((view) => pathTaken(view.status) !== expected);
+    if (missed.length === 0) return undefined;
+    if (views.length === 1) {
+        const [view] = missed;
+        const reason = view.error === undefined ? "" : ` (${view.error}${view.cause === undefined ? "" : `: ${view.cause}`})`;
+        const ended = view.status === "RUNNING" ? "is still RUNNING" : `ended ${view.status}${reason}`;
+        return printable(`expected ${expected}, but execution ${view.name} ${ended}`);
+    }
+    const statuses = new Map<string, number>();
+    for (const view of missed) statuses.set(view.status, (statuses.get(view.status) ?? 0) + 1);
+    const counts = [...statuses].map(([status, count]) => `${count} ${status}`).join(", ");
+    return `expected ${expected}, but ${missed.length} of ${views.length} executions took another path (${counts})`;
+}
+
 /** Percentile of sorted values (nearest rank). */
 export function percentile(sorted: number[], p: number): number {
     if (sorted.length === 0) return NaN;
