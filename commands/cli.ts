@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { LIMITS } from "../functions/callback/error-text";
+import { checkExecutionInput } from "./execution-input";
 
 /** A usage error: the message is for the user; the exit code is 2. */
 export class CliError extends Error {
@@ -127,6 +128,7 @@ export function readInput(text: string | undefined, file: string | undefined): u
     if (text !== undefined && file !== undefined) throw new CliError("give --input or --input-file, not both");
     if (file !== undefined) text = readInputFile(file);
     if (text === undefined) return DEFAULT_INPUT;
+    checkExecutionInput(text, file !== undefined ? `--input-file ${file}` : "--input");
     try {
         return JSON.parse(text) as unknown;
     } catch (error) {

@@ -11,7 +11,7 @@
  * gives the token to a partner's API on loopback (`partner-api.ts`), which answers the task later
  * through the code `npm run callback` uses (`task-token-answer.ts`).
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { MAX_TIMER_MS } from "../functions/callback/deadline";
 import { heartbeatIntervalMs } from "../functions/callback/heartbeats";
@@ -22,22 +22,30 @@ import {
     type StateMachineDefinition as LocalDefinition,
 } from "aws-local-stepfunctions";
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
-import { buildCallbackDefinition, executionTimeoutSeconds, STATE_NAMES } from "../infra/definition";
+import { buildCallbackDefinition, executionTimeoutSeconds, STATE_NAMES, type TaskState } from "../infra/definition";
 import { HANDOFF_FUNCTION_ENTRY, lambdaContext, loadBundledHandler, OutputCapture } from "./bundled-handler";
 import { PartnerApi, PARTNER_URL_VARIABLE, type PartnerTask } from "./partner-api";
 import {
+    historyRows,
     withShortToken,
     type ExecutionStatus,
     type ExecutionView,
-    type HistoryRow,
     type Notification,
     type QueueActivity,
 } from "../view/execution-view";
 import { LocalQueue, type QueueEvent } from "./local-queue";
 import { StepFunctionsEndpoint } from "./step-functions-endpoint";
 import { PARTNER_WORK_MS, type ScenarioDelivery } from "./scenarios";
-import { ANSWER_CLIENT_TIMEOUTS, assertTaskAnswerSent, checkTaskOutput, sendTaskAnswer, TaskAnswerInputError } from "../commands/task-token-answer";
+import {
+    ANSWER_CLIENT_TIMEOUTS,
+    assertTaskAnswerSent,
+    checkTaskOutput,
+    sendTaskAnswer,
+    TaskAnswerInputError,
+} from "../commands/task-token-answer";
 import { TaskTokens } from "./task-tokens";
+import "./falsy-root-input"; // the interpreter reads 0, false, "" and null as inputs, as Step Functions does
+import { buildHistory, type InterpreterEvent, type TaskCall } from "./execution-history";
 
 /** The local run's names for the resources the stack would create. */
 const LOCAL = {
@@ -88,28 +96,6 @@ interface Partner {
     /** How long it works on a task before it answers. */
     workMs: number;
 }
-
-interface Recorded {
-    type: string;
-    state?: string;
-    timestamp: number;
-}
-
-// Where each event type stands within one state, to order the history of this linear workflow.
-const RANK: Record<string, number> = {
-    ExecutionStarted: 0,
-    TaskStateEntered: 1,
-    ChoiceStateEntered: 1,
-    FailStateEntered: 1,
-    TaskScheduled: 2,
-    TaskStarted: 3,
-    TaskSubmitted: 4,
-    TaskSucceeded: 5,
-    TaskFailed: 5,
-    TaskTimedOut: 5,
-    TaskStateExited: 6,
-    ChoiceStateExited: 6,
-};
 
 export class LocalWorkflow {
     private readonly logs = new OutputCapture();
@@ -225,8 +211,8 @@ export class LocalWorkflow {
      * reaches the function (a scenario's, see `scenarios.ts`).
      */
     public async execute(name: string, input: unknown, delivery: ScenarioDelivery = {}): Promise<ExecutionView> {
-        const recorded: Recorded[] = [];
-        const record = (type: string, state?: string) => recorded.push({ type, state, timestamp: Date.now() });
+        const log: InterpreterEvent[] = [];
+        const calls: TaskCall[] = [];
         const notifications: Notification[] = [];
         const messageIds: string[] = [];
         const notes = this.notes();
@@ -239,10 +225,23 @@ export class LocalWorkflow {
         let endExecution!: () => void;
         const executionEnded = new Promise<void>((resolve) => (endExecution = resolve));
 
+        /** Records a call of a Task state's resource; the history's task events are built from it. */
+        const callOf = (state: string, parameters: unknown): TaskCall => {
+            const task = (this.definition.States as Record<string, TaskState | undefined>)[state];
+            const call: TaskCall = {
+                state,
+                resource: task?.Resource ?? "",
+                parameters,
+                ...(task?.TimeoutSeconds !== undefined ? { timeoutInSeconds: task.TimeoutSeconds } : {}),
+                ...(task?.HeartbeatSeconds !== undefined ? { heartbeatInSeconds: task.HeartbeatSeconds } : {}),
+                scheduledAt: Date.now(),
+            };
+            calls.push(call);
+            return call;
+        };
+
         const waitForCallback = async (parameters: unknown): Promise<never> => {
-            const state = STATE_NAMES.waitForCallback;
-            record("TaskScheduled", state);
-            record("TaskStarted", state);
+            const call = callOf(STATE_NAMES.waitForCallback, parameters);
             const { MessageBody } = parameters as { QueueUrl: string; MessageBody: unknown };
             queuedMessage = withShortToken(MessageBody);
             let body = JSON.stringify(MessageBody);
@@ -250,27 +249,30 @@ export class LocalWorkflow {
                 body = body.slice(0, Math.floor(body.length / 2)); // cut in half on the way
                 notes.push(`the message was cut in half on its way to the function: it received ${JSON.stringify(body.slice(0, 60))}…`);
             }
-            messageIds.push(
-                this.queue.send(body, {
-                    duplicate: delivery.duplicate === true,
-                    // The function is down for this execution until the task has timed out.
-                    ...(delivery.holdUntilTaskEnds === true ? { holdUntil: executionEnded } : {}),
-                }),
-            );
-            record("TaskSubmitted", state);
+            const messageId = this.queue.send(body, {
+                duplicate: delivery.duplicate === true,
+                // The function is down for this execution until the task has timed out.
+                ...(delivery.holdUntilTaskEnds === true ? { holdUntil: executionEnded } : {}),
+            });
+            messageIds.push(messageId);
+            // What SendMessage answers (AWS adds its SDK's HTTP metadata, which a local queue has none of).
+            call.submitted = {
+                output: { MessageId: messageId, MD5OfMessageBody: createHash("md5").update(body).digest("hex") },
+                timestamp: Date.now(),
+            };
             const output = await this.tokens.waitFor(token, { timeoutSeconds, heartbeatSeconds });
-            record("TaskSucceeded", state);
+            call.succeeded = { output, timestamp: Date.now() };
             return output as never;
         };
         const publish =
             (state: string) =>
             async (parameters: unknown): Promise<never> => {
-                record("TaskScheduled", state);
-                record("TaskStarted", state);
+                const call = callOf(state, parameters);
                 const { TopicArn, Message } = parameters as { TopicArn: string; Message: string };
                 notifications.push({ topicArn: TopicArn, message: Message });
-                record("TaskSucceeded", state);
-                return { MessageId: randomUUID() } as never;
+                const output = { MessageId: randomUUID() };
+                call.succeeded = { output, timestamp: Date.now() };
+                return output as never;
             };
 
         const start = Date.now();
@@ -296,41 +298,8 @@ export class LocalWorkflow {
                 },
             },
         });
-        const events = (async () => {
-            for await (const event of run.eventLogs) {
-                const state = "state" in event ? event.state.name : undefined;
-                switch (event.type) {
-                    case "ExecutionStarted":
-                    case "ExecutionSucceeded":
-                        recorded.push({ type: event.type, timestamp: event.timestamp });
-                        break;
-                    case "ExecutionTimeout":
-                        recorded.push({ type: "ExecutionTimedOut", timestamp: event.timestamp });
-                        break;
-                    case "ExecutionFailed":
-                        recorded.push({ type: event.type, timestamp: event.timestamp });
-                        break;
-                    // Step Functions names state events after the state's type: TaskStateEntered,
-                    // ChoiceStateExited, FailStateEntered (a Fail state has no exit event).
-                    case "StateEntered":
-                        recorded.push({ type: `${this.stateType(state)}StateEntered`, state, timestamp: event.timestamp });
-                        break;
-                    case "StateExited":
-                        recorded.push({ type: `${this.stateType(state)}StateExited`, state, timestamp: event.timestamp });
-                        break;
-                    case "StateFailed":
-                        // Only a task's failure is an event of its own; a Fail state ends in ExecutionFailed.
-                        if (this.stateType(state) !== "Task") break;
-                        recorded.push({
-                            type: event.Error === "States.Timeout" ? "TaskTimedOut" : "TaskFailed",
-                            state,
-                            timestamp: event.timestamp,
-                        });
-                        break;
-                    default:
-                        break; // StateCaught, StateRetried: not events of Step Functions' history
-                }
-            }
+        const logged = (async () => {
+            for await (const event of run.eventLogs) log.push(event);
         })();
 
         let status: ExecutionStatus = "SUCCEEDED";
@@ -345,7 +314,7 @@ export class LocalWorkflow {
             else [status, failure] = ["FAILED", executionFailure(error)];
         }
         const end = Date.now();
-        await events;
+        await logged;
         endExecution(); // the timeout scenario's function is back: the late message finds its task gone
         await Promise.all(messageIds.map((id) => this.queue.whenDone(id)));
 
@@ -361,6 +330,7 @@ export class LocalWorkflow {
             this.partner.heartbeats.delete(token);
             this.partner.errors.delete(token);
         }
+        const events = buildHistory(log, calls, { region: LOCAL.region });
         const ids = new Set(messageIds);
         const queueActivity: QueueActivity[] = this.queueEvents
             .filter((e) => ids.has(e.messageId))
@@ -373,19 +343,14 @@ export class LocalWorkflow {
             input,
             ...(output !== undefined ? { output } : {}),
             ...(failure !== undefined ? failure : {}),
-            history: orderHistory(recorded, start),
+            events,
+            history: historyRows(events),
             ...(queuedMessage !== undefined ? { queuedMessage } : {}),
             notifications,
             queueActivity,
             deadLetters: this.queue.deadLetters.filter((m) => ids.has(m.messageId)).length,
             notes,
         };
-    }
-
-    /** The type of a state of this run's definition (`Task`, `Choice`, `Fail`, …). */
-    private stateType(name: string | undefined): string {
-        const states = this.definition.States as Record<string, { Type: string } | undefined>;
-        return (name !== undefined ? states[name]?.Type : undefined) ?? "Task";
     }
 
     /** The function's log lines so far (JSON, as CloudWatch would hold them). */
@@ -463,22 +428,4 @@ export function executionFailure(error: ExecutionError): { error: string; cause?
     const name = inner instanceof Error ? inner.name : "States.Runtime";
     const cause = inner instanceof Error ? inner.message : undefined;
     return { error: name, ...(cause !== undefined && cause !== "" ? { cause } : {}) };
-}
-
-/** Orders the events of one execution of the (linear) workflow: by state, then by event kind. */
-export function orderHistory(recorded: Recorded[], start: number): HistoryRow[] {
-    const stateOrder: string[] = [];
-    for (const event of [...recorded].sort((a, b) => a.timestamp - b.timestamp)) {
-        if (event.state !== undefined && !stateOrder.includes(event.state)) stateOrder.push(event.state);
-    }
-    const position = (event: Recorded) =>
-        event.type === "ExecutionStarted" ? -1 : event.state === undefined ? stateOrder.length : stateOrder.indexOf(event.state);
-    return [...recorded]
-        .sort((a, b) => position(a) - position(b) || (RANK[a.type] ?? 9) - (RANK[b.type] ?? 9) || a.timestamp - b.timestamp)
-        .map((event, i) => ({
-            id: i + 1,
-            type: event.type,
-            ...(event.state !== undefined ? { state: event.state } : {}),
-            elapsedMs: Math.max(0, event.timestamp - start),
-        }));
 }

@@ -10,12 +10,15 @@ import * as vm from "node:vm";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { CliError, checkExecutionName, checkNodeVersion, DEFAULT_INPUT } from "../commands/cli";
 import { parseExecutionArgs } from "../commands/execution-args";
+import { ExecutionInputError, jsonDepth, MAX_INPUT_BYTES, MAX_INPUT_DEPTH } from "../commands/execution-input";
 import { parseStartArgs } from "../commands/start-args";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { LocalQueue, type QueueEvent } from "../local/local-queue";
 import { PartnerApi, type PartnerTask } from "../local/partner-api";
 import { SIMULATED_FAILURE } from "../local/scenarios";
-import { readStackConfig, StackConfigError } from "../local/stack-config";
+import { loadStackSettings, readStackConfig, StackConfigError } from "../local/stack-config";
+import { ConfigError, settingsWarnings } from "../infra/config";
+import { EXPECTED_PATHS } from "../view/execution-view";
 import { StepFunctionsEndpoint, type EndpointCall, type TaskTokenAction } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
 
@@ -301,13 +304,57 @@ describe("local run parts", () => {
 
         it("hands over values as Pulumi does: strings, objects as JSON, other namespaces left out", () => {
             const file = write(
-                "config:\n  aws:region: eu-west-1\n  cp:batchSize: 5\n  cp:includeExecutionData: true\n  cp:tags:\n    team: platform\n  other:key: x\n",
+                "config:\n  aws:region: eu-west-1\n  cp:batchSize: 5\n  cp:includeExecutionData: true\n  cp:tags:\n    team: platform\n  aws:profile: x\n",
             );
             assert.deepEqual(readStackConfig(file, "cp"), {
                 file,
                 region: "eu-west-1",
                 raw: { batchSize: "5", includeExecutionData: "true", tags: '{"team":"platform"}' },
             });
+        });
+
+        it("hands over a scalar as the text written, as Pulumi does: 3e2, 0x12c, True, yes, 1_000 are not numbers or booleans", () => {
+            const written = ["3e2", "0x12c", "True", "yes", "1_000", "0o17", ".inf", "1.50", "-0"];
+            const file = write(`config:\n${written.map((text, i) => `  cp:key${i}: ${text}\n`).join("")}  cp:quoted: "a: b"\n`);
+            assert.deepEqual(readStackConfig(file, "cp").raw, {
+                ...Object.fromEntries(written.map((text, i) => [`key${i}`, text])),
+                quoted: "a: b",
+            });
+        });
+
+        it("so the stack's validation sees what pulumi up would: a number written as 3e2 is refused", () => {
+            const root = fs.mkdtempSync(path.join(dir, "project-"));
+            fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: cp\n");
+            fs.writeFileSync(path.join(root, "Pulumi.s.yaml"), "config:\n  cp:taskTimeoutSeconds: 3e2\n");
+            assert.throws(
+                () => loadStackSettings("s", root),
+                (e: Error) => e instanceof ConfigError && e.problems[0].startsWith('cp:taskTimeoutSeconds is "3e2"'),
+            );
+        });
+
+        it("refuses a key of a namespace nobody reads (a misspelled project name), naming the key and the right namespace", () => {
+            assert.throws(
+                () => readStackConfig(write("config:\n  cq:taskTimeoutSeconds: 60\n"), "cp"),
+                (e: Error) =>
+                    e instanceof StackConfigError &&
+                    /cq:taskTimeoutSeconds: "cq" is not this project's namespace .*did you mean cp:taskTimeoutSeconds\?/.test(e.message),
+            );
+            // Pulumi's own keys and the providers' stay allowed.
+            assert.deepEqual(readStackConfig(write("config:\n  pulumi:template: x\n  aws:profile: p\n  cp:batchSize: 5\n"), "cp").raw, {
+                batchSize: "5",
+            });
+        });
+
+        it("gives the warnings the program prints at pulumi preview, from the same function", () => {
+            const root = fs.mkdtempSync(path.join(dir, "project-"));
+            fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: cp\n");
+            fs.writeFileSync(
+                path.join(root, "Pulumi.s.yaml"),
+                "config:\n  cp:includeExecutionData: true\n  cp:functionTimeoutSeconds: 3\n",
+            );
+            const { settings, warnings } = loadStackSettings("s", root);
+            assert.deepEqual(warnings, settingsWarnings("cp", settings));
+            assert.equal(warnings.length, 2);
         });
 
         it("says which file and key it cannot use", () => {
@@ -372,6 +419,7 @@ describe("local run parts", () => {
             [["--scenario", "failure", "--input", '"text"'], /the input must be a JSON object/],
             [["--stack", "../etc"], /--stack "..\/etc" is not a stack name/],
             [["--executions"], /argument missing/],
+            [["--expect", "maybe"], /--expect must be success or failure; got "maybe"/],
             [["--name", "n".repeat(78), "--executions", "100"], /--name \(with its -N suffix\) must be 1 to 80 characters long; got 82/],
         ];
         for (const [args, message] of rejected) {
@@ -398,6 +446,69 @@ describe("local run parts", () => {
 
         it("accepts execution names Step Functions accepts", () => {
             assert.equal(checkExecutionName("order-42_retry.1"), "order-42_retry.1");
+        });
+
+        it("takes --expect success or failure, on both commands", () => {
+            for (const path of EXPECTED_PATHS) {
+                assert.equal(parseStartArgs(["--expect", path]).expect, path);
+                assert.equal(parseExecutionArgs(["--expect", path]).expect, path);
+            }
+            assert.equal(parseStartArgs([]).expect, undefined);
+            assert.throws(() => parseExecutionArgs(["--expect", "SUCCEEDED"]), /--expect must be success or failure; got "SUCCEEDED"/);
+        });
+
+        it("takes every JSON input Step Functions takes, those false in JavaScript too, for both commands", () => {
+            for (const text of ["0", "false", '""', "null", "[]", '"text"']) {
+                assert.deepEqual(parseStartArgs(["--input", text]).input, JSON.parse(text), text);
+                assert.deepEqual(parseExecutionArgs(["--input", text]).input, JSON.parse(text), text);
+            }
+        });
+
+        it("refuses an input over Step Functions' 256 KiB, counted in UTF-8 bytes of the JSON sent, naming the flag and both sizes", () => {
+            const sized = (bytes: number, char = "x") => JSON.stringify(char.repeat((bytes - 2) / Buffer.byteLength(char)));
+            assert.equal(Buffer.byteLength(sized(MAX_INPUT_BYTES)), MAX_INPUT_BYTES);
+            assert.equal(parseStartArgs(["--input", sized(MAX_INPUT_BYTES)]).input, JSON.parse(sized(MAX_INPUT_BYTES)));
+            // Whitespace outside strings is not sent: a pretty-printed input is measured as it is sent.
+            assert.ok(parseExecutionArgs(["--input", `  ${sized(MAX_INPUT_BYTES)}  `]));
+            for (const [flags, text] of [
+                [["--input"], sized(MAX_INPUT_BYTES + 2)],
+                [["--input"], sized(MAX_INPUT_BYTES + 2, "é")], // half as many characters, as many bytes
+            ] as const) {
+                for (const parse of [parseStartArgs, parseExecutionArgs]) {
+                    assert.throws(
+                        () => parse([...flags, text]),
+                        (e: Error) =>
+                            e instanceof ExecutionInputError &&
+                            e.message ===
+                                `--input is ${MAX_INPUT_BYTES + 2} bytes as JSON (UTF-8); Step Functions takes an execution input of at most ${MAX_INPUT_BYTES} bytes (256 KiB)`,
+                    );
+                }
+            }
+            const file = path.join(os.tmpdir(), `large-input-${process.pid}.json`);
+            fs.writeFileSync(file, sized(MAX_INPUT_BYTES + 2));
+            try {
+                assert.throws(() => parseStartArgs(["--input-file", file]), new RegExp(`^ExecutionInputError: --input-file ${file} is`));
+            } finally {
+                fs.rmSync(file);
+            }
+        });
+
+        it("refuses an input nested deeper than the commands can handle, saying the limit is theirs, not AWS's", () => {
+            const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+            assert.equal(jsonDepth(nested(MAX_INPUT_DEPTH)), MAX_INPUT_DEPTH);
+            assert.equal(jsonDepth('{"a": "[[[{{{", "b": [1, {"c": "\\"}]}'), 3, "brackets in strings do not count");
+            assert.equal(jsonDepth("0"), 0);
+            assert.equal((parseStartArgs(["--input", nested(MAX_INPUT_DEPTH)]).input as unknown[]).length, 1);
+            for (const parse of [parseStartArgs, parseExecutionArgs]) {
+                assert.throws(
+                    () => parse(["--input", nested(MAX_INPUT_DEPTH + 1)]),
+                    (e: Error) =>
+                        e instanceof ExecutionInputError &&
+                        e.message.startsWith(
+                            `--input is nested ${MAX_INPUT_DEPTH + 1} levels deep; these commands take at most ${MAX_INPUT_DEPTH} (their limit, not AWS's`,
+                        ),
+                );
+            }
         });
 
         it("refuses a Node.js older than 22, naming both versions", () => {

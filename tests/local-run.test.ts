@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
-import { outcomeOf, renderExecution, summarize, type ExecutionView } from "../view/execution-view";
+import { outcomeOf, renderExecution, summarize, unexpectedPath, type ExecutionView } from "../view/execution-view";
 import { LocalWorkflow } from "../local/local-workflow";
 import { SCENARIOS, type ScenarioName } from "../local/scenarios";
 import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
@@ -37,6 +37,8 @@ async function runScenario(
     }
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 const types = (view: ExecutionView, state?: string) =>
     view.history.filter((row) => state === undefined || row.state === state).map((row) => row.type);
 
@@ -63,6 +65,36 @@ describe("local run (npm start)", () => {
             view.history.map((row) => row.id),
             view.history.map((_, i) => i + 1),
         );
+        // The same events in AWS's shape, with the details GetExecutionHistory gives.
+        assert.deepEqual(
+            view.events.map((event) => event.type),
+            types(view),
+        );
+        const event = (type: string, state: string = WAIT) => {
+            const row = view.history.find((r) => r.type === type && r.state === state);
+            return view.events.find((e) => e.id === row?.id)!;
+        };
+        assert.equal(view.events[0].executionStartedEventDetails?.input, JSON.stringify({ order: 42 }));
+        assert.equal(event("TaskStateEntered").stateEnteredEventDetails?.input, JSON.stringify({ order: 42 }));
+        const scheduled = event("TaskScheduled").taskScheduledEventDetails!;
+        assert.deepEqual(
+            [scheduled.resourceType, scheduled.resource, scheduled.timeoutInSeconds],
+            ["sqs", "sendMessage.waitForTaskToken", DEFAULT_SETTINGS.taskTimeoutSeconds],
+        );
+        const parameters = JSON.parse(scheduled.parameters!) as { MessageBody: Record<string, unknown> };
+        assert.deepEqual(parameters.MessageBody, view.queuedMessage, "the scheduled parameters carry the shortened token");
+        const submitted = JSON.parse(event("TaskSubmitted").taskSubmittedEventDetails!.output!) as { MessageId: string };
+        assert.equal(submitted.MessageId, view.queueActivity?.[0].messageId);
+        // The work's result (the function's SendTaskSuccess output) on TaskSucceeded, then on the state's exit.
+        const output = event("TaskSucceeded").taskSucceededEventDetails?.output;
+        assert.ok(output !== undefined);
+        assert.equal(
+            event("TaskStateExited").stateExitedEventDetails?.output,
+            output,
+            "no ResultPath: the work's result is the state's output",
+        );
+        assert.equal(event("TaskSucceeded", STATE_NAMES.notifySuccess).type, "TaskSucceeded");
+        assert.equal(view.events.at(-1)?.executionSucceededEventDetails?.output, JSON.stringify(view.output));
         assert.deepEqual(
             view.notifications.map((n) => n.message),
             [SUCCESS_MESSAGE],
@@ -96,6 +128,14 @@ describe("local run (npm start)", () => {
             "ExecutionFailed",
         ]);
         assert.equal(view.history.find((row) => row.type === "FailStateEntered")?.state, STATE_NAMES.failWithCause);
+        // The task's and the execution's error and cause, as the history gives them.
+        const failed = view.events.find((e) => e.type === "TaskFailed")?.taskFailedEventDetails;
+        assert.deepEqual([failed?.error, failed?.cause], [view.error, view.cause]);
+        assert.deepEqual(view.events.at(-1)?.executionFailedEventDetails, { error: view.error, cause: view.cause });
+        assert.match(
+            renderExecution(view),
+            /TaskFailed +Start Task And Wait For Callback +\d+ {2}error: TaskRejected, cause: out of stock\n/,
+        );
         assert.deepEqual(
             view.notifications.map((n) => n.message),
             [`${FAILURE_MESSAGE} Error: {"Error":"TaskRejected","Cause":"out of stock"}`],
@@ -109,6 +149,8 @@ describe("local run (npm start)", () => {
         assert.equal(view.status, "FAILED");
         assert.equal(view.error, "States.Timeout");
         assert.ok(types(view, WAIT).includes("TaskTimedOut"));
+        const timedOut = view.events.find((e) => e.type === "TaskTimedOut")?.taskTimedOutEventDetails;
+        assert.equal(timedOut?.error, "States.Timeout");
         assert.match(view.notifications[0].message, /"Error":"States.Timeout"/);
         assert.ok(view.durationMs! >= 1000 && view.durationMs! < 3000, `took ${view.durationMs} ms`);
         assert.deepEqual(
@@ -226,17 +268,28 @@ describe("local run (npm start)", () => {
         );
         assert.equal(logs.filter((l) => l.level === "ERROR" && String(l.message).startsWith("Malformed message")).length, 3);
         assert.ok(types(view, WAIT).includes("TaskTimedOut"));
+        const timedOut = view.events.find((e) => e.type === "TaskTimedOut")?.taskTimedOutEventDetails;
+        assert.equal(timedOut?.error, "States.Timeout");
         assert.match(view.notifications[0].message, /States.Timeout/);
         assert.equal(view.status, "FAILED");
     });
 
     it("fails the execution with the caught error for any execution input, object or not", async () => {
-        for (const input of [42, "text", [1, 2], { fail: "no" }]) {
+        for (const input of [42, "text", [1, 2], 0, "", { fail: "no" }]) {
             const scenario = typeof input === "object" && !Array.isArray(input) ? "failure" : "timeout";
             const { view } = await runScenario(scenario, input, {}, 1);
             assert.equal(view.status, "FAILED", JSON.stringify(input));
             assert.equal(view.error, scenario === "failure" ? "TaskRejected" : "States.Timeout", JSON.stringify(input));
             assert.equal(view.notifications.length, 1, JSON.stringify(input));
+        }
+    });
+
+    it("runs the inputs AWS accepts that are false in JavaScript: 0, false, an empty string, null", async () => {
+        for (const input of [0, false, "", null]) {
+            const { view } = await runScenario("success", input);
+            assert.equal(view.status, "SUCCEEDED", `${JSON.stringify(input)}: ${view.error ?? ""} ${view.cause ?? ""}`);
+            assert.deepEqual((view.queuedMessage as { Input: unknown }).Input, input, JSON.stringify(input));
+            assert.equal(view.events[0].executionStartedEventDetails?.input, JSON.stringify(input));
         }
     });
 
@@ -290,7 +343,9 @@ describe("local run (npm start)", () => {
     it("runs many executions at once, each with its own token", async () => {
         const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", redeliveryDelayMs: 20 });
         try {
-            const views = await Promise.all(Array.from({ length: 30 }, (_, i) => workflow.execute(`many-${i}`, { i }, SCENARIOS.success.delivery)));
+            const views = await Promise.all(
+                Array.from({ length: 30 }, (_, i) => workflow.execute(`many-${i}`, { i }, SCENARIOS.success.delivery)),
+            );
             assert.deepEqual(new Set(views.map((v) => v.status)), new Set(["SUCCEEDED"]));
             assert.equal(new Set(views.map((v) => (v.queuedMessage as { TaskToken: string }).TaskToken)).size, 30);
             views.forEach((v, i) => assert.deepEqual((v.output as { MessageId?: string }).MessageId !== undefined, true, `execution ${i}`));
@@ -322,6 +377,27 @@ describe("local run (npm start)", () => {
         assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": 1, "TaskFailed → Notify Failure": 2 });
     });
 
+    it("--expect: decides whether every execution took the path named, and says what happened instead", async () => {
+        const { view: succeeded } = await runScenario("success");
+        const { view: failed } = await runScenario("failure", { order: 42, fail: "out of stock" });
+        assert.equal(unexpectedPath("success", [succeeded]), undefined);
+        assert.equal(unexpectedPath("failure", [failed]), undefined);
+        assert.equal(unexpectedPath("failure", [succeeded]), "expected failure, but execution test-success ended SUCCEEDED");
+        assert.equal(
+            unexpectedPath("success", [failed]),
+            `expected success, but execution test-failure ended FAILED (${failed.error}: ${failed.cause})`,
+        );
+        assert.equal(
+            unexpectedPath("failure", [{ ...failed, status: "RUNNING" }]),
+            "expected failure, but execution test-failure is still RUNNING",
+        );
+        assert.equal(
+            unexpectedPath("success", [succeeded, failed, failed, { ...failed, status: "TIMED_OUT" }]),
+            "expected success, but 3 of 4 executions took another path (2 FAILED, 1 TIMED_OUT)",
+        );
+        assert.equal(unexpectedPath("success", [{ ...failed, cause: "a\nforged line" }])?.includes("\n"), false, "one line, escaped");
+    });
+
     it("prints an execution's error, cause and notification with control characters escaped (no forged lines)", async () => {
         const forged = "out of stock\n  note: payment captured\u001b[2K\u001b[1AExecution demo: SUCCEEDED";
         const { view } = await runScenario("failure", { fail: forged });
@@ -347,8 +423,11 @@ describe("local run (npm start)", () => {
         const text = renderExecution(view);
         assert.match(text, /^Execution test-success: SUCCEEDED in \d+ ms/);
         assert.match(text, /Message sent to the queue:\n {2}\{\n {4}"MessageTitle"/);
-        assert.match(text, /Event history:\n {2}ID {2}Type +State +Elapsed ms\n/);
-        assert.match(text, / 6 {2}TaskSucceeded {7}Start Task And Wait For Callback +\d+\n/);
+        assert.match(text, /Event history:\n {2}ID {2}Type +State +Elapsed ms {2}Details\n/);
+        // The task's output is shown beside its TaskSucceeded, as the history holds it.
+        const output = view.events.find((e) => e.type === "TaskSucceeded")?.taskSucceededEventDetails?.output;
+        assert.ok(output !== undefined);
+        assert.match(text, new RegExp(` 6 {2}TaskSucceeded {7}Start Task And Wait For Callback +\\d+  output: ${escapeRegExp(output)}\n`));
         assert.match(text, /Notification \(SNS arn:aws:sns:local:000000000000:callback-pattern-notifications\):\n {2}Callback received\./);
     });
 });
