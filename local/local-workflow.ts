@@ -23,7 +23,8 @@ import {
 } from "aws-local-stepfunctions";
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, executionTimeoutSeconds, STATE_NAMES } from "../infra/definition";
-import { HANDOFF_FUNCTION_ENTRY, lambdaContext, loadBundledHandler, OutputCapture } from "./bundled-handler";
+import { bundledCode, functionEnvironment, HANDOFF_FUNCTION_ENTRY } from "./bundled-handler";
+import { EnvironmentPool, type PoolFigures } from "./execution-environments";
 import { PartnerApi, PARTNER_URL_VARIABLE, type PartnerTask } from "./partner-api";
 import {
     withShortToken,
@@ -57,6 +58,12 @@ const LOCAL = {
  */
 export const LOCAL_MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000) - executionTimeoutSeconds(0);
 
+/**
+ * The maximum concurrency of the event source mapping when the run names none: enough for one
+ * execution at a time (Lambda's smallest setting is 2).
+ */
+export const DEFAULT_MAX_CONCURRENT_BATCHES = 5;
+
 export interface LocalWorkflowOptions {
     /** The stack's settings (from its `Pulumi.<stack>.yaml`). */
     settings: CallbackPatternSettings;
@@ -66,7 +73,10 @@ export interface LocalWorkflowOptions {
     taskTimeoutSeconds?: number;
     /** Delay before a failed message is delivered again (the visibility timeout, shortened). */
     redeliveryDelayMs?: number;
-    /** Invocations of the function running at once. */
+    /**
+     * The event source mapping's maximum concurrency: batches in flight at once, and so the most
+     * execution environments of the function alive at once; {@link DEFAULT_MAX_CONCURRENT_BATCHES} when omitted.
+     */
     maxConcurrentBatches?: number;
     /**
      * Run the function with a work that hands every task off to a partner's API on loopback, which
@@ -112,7 +122,8 @@ const RANK: Record<string, number> = {
 };
 
 export class LocalWorkflow {
-    private readonly logs = new OutputCapture();
+    /** The function's log lines not yet taken by {@link functionLogs}, from every environment. */
+    private logLines: string[] = [];
     private closed = false;
     /** The definition this run executes: the stack's, built by `infra/definition.ts`. */
     public readonly definition: LocalDefinition;
@@ -128,7 +139,7 @@ export class LocalWorkflow {
         private readonly endpoint: StepFunctionsEndpoint,
         private readonly queue: LocalQueue,
         private readonly queueEvents: QueueEvent[],
-        private readonly restoreEnv: () => void,
+        private readonly environments: EnvironmentPool,
         private readonly partner?: Partner,
     ) {
         const timeoutSeconds = Math.min(options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds, LOCAL_MAX_TIMEOUT_SECONDS);
@@ -147,33 +158,39 @@ export class LocalWorkflow {
         this.machine = new StateMachine(this.definition, { validationOptions: { checkArn: false } });
     }
 
-    /** Starts the loopback endpoint, loads the bundled function and wires the queue to it. */
+    /**
+     * Starts the loopback endpoint, builds the bundled function and wires the queue to its execution
+     * environments (started on demand, each loading the archive's code in a worker thread).
+     */
     public static async start(options: LocalWorkflowOptions): Promise<LocalWorkflow> {
         const tokens = new TaskTokens();
         const endpoint = await StepFunctionsEndpoint.start({ respond: (call) => tokens.respond(call), recordCalls: false });
-        let loaded: ReturnType<typeof loadBundledHandler>;
         let partner: Partner | undefined;
+        let environments: EnvironmentPool;
+        const logLines: string[] = [];
+        const settings = options.settings;
+        const maxConcurrentBatches = options.maxConcurrentBatches ?? DEFAULT_MAX_CONCURRENT_BATCHES;
         try {
             partner =
                 options.handOff === true
                     ? await startPartner(endpoint.url, options.partnerWorkMs ?? PARTNER_WORK_MS, options.settings.heartbeatSeconds)
                     : undefined;
             // Builds the archive: may fail on a broken handler. The function answers only its queue's records.
-            loaded =
-                partner === undefined
-                    ? loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN: LOCAL.queueArn })
-                    : loadBundledHandler(
-                          endpoint.url,
-                          { TASK_QUEUE_ARN: LOCAL.queueArn, [PARTNER_URL_VARIABLE]: partner.api.url },
-                          HANDOFF_FUNCTION_ENTRY,
-                      );
+            const { code, filename } = bundledCode(partner === undefined ? undefined : HANDOFF_FUNCTION_ENTRY);
+            const env = functionEnvironment(endpoint.url, {
+                TASK_QUEUE_ARN: LOCAL.queueArn,
+                ...(partner !== undefined ? { [PARTNER_URL_VARIABLE]: partner.api.url } : {}),
+            });
+            environments = new EnvironmentPool(
+                // Each invocation gets the stack's function timeout, counting down from its start.
+                { code, filename, env, timeoutMs: settings.functionTimeoutSeconds * 1000, onLogLine: (line) => logLines.push(line) },
+                maxConcurrentBatches,
+            );
         } catch (error) {
             await closePartner(partner);
             await endpoint.close(); // else its open server would keep the process alive
             throw error;
         }
-        const { handler, restoreEnv } = loaded;
-        const settings = options.settings;
         const queueEvents: QueueEvent[] = [];
         const queue = new LocalQueue({
             queueArn: LOCAL.queueArn,
@@ -181,21 +198,20 @@ export class LocalWorkflow {
             batchSize: Math.min(settings.batchSize, 10),
             maxReceiveCount: settings.maxReceiveCount,
             redeliveryDelayMs: options.redeliveryDelayMs ?? 200,
-            maxConcurrentBatches: options.maxConcurrentBatches ?? 5,
-            // Each invocation gets the stack's function timeout, counting down from its start.
-            consumer: (event) => handler(event, lambdaContext(settings.functionTimeoutSeconds * 1000)),
+            maxConcurrentBatches,
+            consumer: (event) => environments.invoke(event),
             onEvent: (event) => queueEvents.push(event),
         });
         let workflow: LocalWorkflow;
         try {
-            workflow = new LocalWorkflow(options, tokens, endpoint, queue, queueEvents, restoreEnv, partner);
+            workflow = new LocalWorkflow(options, tokens, endpoint, queue, queueEvents, environments, partner);
         } catch (error) {
-            restoreEnv();
+            await environments.close();
             await closePartner(partner);
             await endpoint.close();
             throw error;
         }
-        workflow.logs.start();
+        workflow.logLines = logLines;
         return workflow;
     }
 
@@ -388,21 +404,28 @@ export class LocalWorkflow {
         return (name !== undefined ? states[name]?.Type : undefined) ?? "Task";
     }
 
-    /** The function's log lines so far (JSON, as CloudWatch would hold them). */
+    /** The function's log lines since the last call (JSON, as CloudWatch would hold them), from every environment. */
     public functionLogs(): string[] {
-        const lines = this.logs.stop();
-        this.logs.start();
-        return lines;
+        return this.logLines.splice(0);
     }
 
-    /** Stops everything; the process may exit afterwards. Safe to call more than once. */
+    /** How many execution environments the function has had (started, at most at once, discarded). */
+    public environmentFigures(): PoolFigures {
+        return this.environments.figures;
+    }
+
+    /**
+     * Stops everything (the queue, the open tasks, the function's environments, the endpoint); the
+     * process may exit afterwards. Returns the function's log lines not yet taken. Safe to call
+     * more than once.
+     */
     public async close(): Promise<string[]> {
-        const lines = this.logs.stop();
+        const lines = this.functionLogs();
         if (this.closed) return lines;
         this.closed = true;
         this.queue.close();
         this.tokens.closeAll();
-        this.restoreEnv();
+        await this.environments.close();
         await closePartner(this.partner);
         await this.endpoint.close();
         return lines;
