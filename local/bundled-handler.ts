@@ -92,7 +92,12 @@ export function functionEnvironment(endpointUrl: string, env: Record<string, str
 
 /** The parts of Node's CommonJS loader that compile a module from text (long-standing, not in its typings). */
 interface CommonJsLoader {
-    new (id: string): { filename: string; paths: string[]; exports: Record<string, unknown>; _compile(code: string, filename: string): void };
+    new (id: string): {
+        filename: string;
+        paths: string[];
+        exports: Record<string, unknown>;
+        _compile(code: string, filename: string): void;
+    };
     _nodeModulePaths(directory: string): string[];
 }
 

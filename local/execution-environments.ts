@@ -152,7 +152,9 @@ export class ExecutionEnvironment {
             this.worker.on("exit", (code) => {
                 this.discarded = true;
                 reject(new InvocationError("Runtime.ExitError", `the execution environment exited with code ${code}`));
-                this.fail(new InvocationError("Runtime.ExitError", `the execution environment exited with code ${code} during an invocation`));
+                this.fail(
+                    new InvocationError("Runtime.ExitError", `the execution environment exited with code ${code} during an invocation`),
+                );
             });
         });
         this.ready.catch(() => undefined); // observed by invoke

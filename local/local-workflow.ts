@@ -37,7 +37,13 @@ import {
 import { LocalQueue, type QueueEvent } from "./local-queue";
 import { StepFunctionsEndpoint } from "./step-functions-endpoint";
 import { PARTNER_WORK_MS, type ScenarioDelivery } from "./scenarios";
-import { ANSWER_CLIENT_TIMEOUTS, assertTaskAnswerSent, checkTaskOutput, sendTaskAnswer, TaskAnswerInputError } from "../commands/task-token-answer";
+import {
+    ANSWER_CLIENT_TIMEOUTS,
+    assertTaskAnswerSent,
+    checkTaskOutput,
+    sendTaskAnswer,
+    TaskAnswerInputError,
+} from "../commands/task-token-answer";
 import { TaskTokens } from "./task-tokens";
 
 /** The local run's names for the resources the stack would create. */
@@ -59,10 +65,30 @@ const LOCAL = {
 export const LOCAL_MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000) - executionTimeoutSeconds(0);
 
 /**
- * The maximum concurrency of the event source mapping when the run names none: enough for one
- * execution at a time (Lambda's smallest setting is 2).
+ * The most calls the function's environments together keep in flight against the loopback
+ * endpoint (environments × records per batch). The endpoint, the queue and the interpreter share
+ * the main thread: with 1000 executions at once and 100 environments (1000 calls in flight) calls
+ * waited there past the client's 1 s connection and 1.5 s request timeouts, the records came back,
+ * and with the short local redelivery delay they reached maxReceiveCount within a second or two:
+ * dead-lettered, their tasks waited out TimeoutSeconds. Measured on 2 cores, 3000 executions, 1000
+ * at a time: 5 or 10 environments ran 1100 executions/s with no returned record; 20, 350/s; 50,
+ * 330/s with 142 calls retried after a timeout; 100, 200 to 300/s with records returned.
  */
-export const DEFAULT_MAX_CONCURRENT_BATCHES = 5;
+export const LOCAL_CALLS_IN_FLIGHT = 100;
+
+/** Lambda's smallest maximum concurrency of an SQS event source mapping. */
+export const MIN_MAX_CONCURRENT_BATCHES = 2;
+
+/**
+ * The event source mapping's maximum concurrency for a run of `executionsAtOnce` executions at a
+ * time: a full batch each (`batchSize`), at least Lambda's minimum of 2, at most what keeps
+ * {@link LOCAL_CALLS_IN_FLIGHT}; beyond it messages wait on the queue, where nothing times out.
+ */
+export function defaultMaxConcurrentBatches(executionsAtOnce: number, batchSize: number): number {
+    const perBatch = Math.max(1, Math.min(batchSize, 10));
+    const limit = Math.max(MIN_MAX_CONCURRENT_BATCHES, Math.floor(LOCAL_CALLS_IN_FLIGHT / perBatch));
+    return Math.min(limit, Math.max(MIN_MAX_CONCURRENT_BATCHES, Math.ceil(executionsAtOnce / perBatch)));
+}
 
 export interface LocalWorkflowOptions {
     /** The stack's settings (from its `Pulumi.<stack>.yaml`). */
@@ -75,7 +101,8 @@ export interface LocalWorkflowOptions {
     redeliveryDelayMs?: number;
     /**
      * The event source mapping's maximum concurrency: batches in flight at once, and so the most
-     * execution environments of the function alive at once; {@link DEFAULT_MAX_CONCURRENT_BATCHES} when omitted.
+     * execution environments of the function alive at once; for one execution at a time
+     * ({@link defaultMaxConcurrentBatches}) when omitted.
      */
     maxConcurrentBatches?: number;
     /**
@@ -138,7 +165,8 @@ export class LocalWorkflow {
         private readonly tokens: TaskTokens,
         private readonly endpoint: StepFunctionsEndpoint,
         private readonly queue: LocalQueue,
-        private readonly queueEvents: QueueEvent[],
+        /** The queue's events by message, until the execution that sent the message takes them. */
+        private readonly queueEvents: Map<string, QueueEvent[]>,
         private readonly environments: EnvironmentPool,
         private readonly partner?: Partner,
     ) {
@@ -169,7 +197,7 @@ export class LocalWorkflow {
         let environments: EnvironmentPool;
         const logLines: string[] = [];
         const settings = options.settings;
-        const maxConcurrentBatches = options.maxConcurrentBatches ?? DEFAULT_MAX_CONCURRENT_BATCHES;
+        const maxConcurrentBatches = options.maxConcurrentBatches ?? defaultMaxConcurrentBatches(1, settings.batchSize);
         try {
             partner =
                 options.handOff === true
@@ -191,7 +219,7 @@ export class LocalWorkflow {
             await endpoint.close(); // else its open server would keep the process alive
             throw error;
         }
-        const queueEvents: QueueEvent[] = [];
+        const queueEvents = new Map<string, QueueEvent[]>();
         const queue = new LocalQueue({
             queueArn: LOCAL.queueArn,
             // Batches of at most 10 here: the batching window that larger batches need is not simulated.
@@ -200,7 +228,11 @@ export class LocalWorkflow {
             redeliveryDelayMs: options.redeliveryDelayMs ?? 200,
             maxConcurrentBatches,
             consumer: (event) => environments.invoke(event),
-            onEvent: (event) => queueEvents.push(event),
+            onEvent: (event) => {
+                const events = queueEvents.get(event.messageId);
+                if (events === undefined) queueEvents.set(event.messageId, [event]);
+                else events.push(event);
+            },
         });
         let workflow: LocalWorkflow;
         try {
@@ -378,9 +410,13 @@ export class LocalWorkflow {
             this.partner.errors.delete(token);
         }
         const ids = new Set(messageIds);
-        const queueActivity: QueueActivity[] = this.queueEvents
-            .filter((e) => ids.has(e.messageId))
-            .map((e) => ({ type: e.type, messageId: e.messageId, receiveCount: e.receiveCount, elapsedMs: e.timestamp - start }));
+        // Taken, not searched: a run of many executions would otherwise scan every earlier one's events.
+        const queueActivity: QueueActivity[] = this.takeQueueEvents(messageIds).map((e) => ({
+            type: e.type,
+            messageId: e.messageId,
+            receiveCount: e.receiveCount,
+            elapsedMs: e.timestamp - start,
+        }));
         return {
             name,
             source: this.options.source,
@@ -396,6 +432,13 @@ export class LocalWorkflow {
             deadLetters: this.queue.deadLetters.filter((m) => ids.has(m.messageId)).length,
             notes,
         };
+    }
+
+    /** The queue's events of these messages, in order, forgotten here (all came: each one is done). */
+    private takeQueueEvents(messageIds: string[]): QueueEvent[] {
+        const events = messageIds.flatMap((id) => this.queueEvents.get(id) ?? []);
+        messageIds.forEach((id) => this.queueEvents.delete(id));
+        return events.sort((a, b) => a.timestamp - b.timestamp);
     }
 
     /** The type of a state of this run's definition (`Task`, `Choice`, `Fail`, …). */
