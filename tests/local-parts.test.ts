@@ -156,6 +156,28 @@ describe("local run parts", () => {
             );
         });
 
+        it("keeps at most maxConcurrentBatches batches in flight, and loses no message when many arrive at once", async () => {
+            const limit = 3;
+            let inFlight = 0;
+            let mostInFlight = 0;
+            const delivered: string[] = [];
+            const { queue } = queueWith(
+                async (event) => {
+                    mostInFlight = Math.max(mostInFlight, ++inFlight);
+                    await new Promise((resolve) => setTimeout(resolve, 5));
+                    delivered.push(...event.Records.map((r) => r.body));
+                    inFlight--;
+                    return { batchItemFailures: [] };
+                },
+                { batchSize: 2, maxConcurrentBatches: limit },
+            );
+            const bodies = Array.from({ length: 200 }, (_, i) => `m${i}`);
+            await Promise.all(bodies.map((body) => queue.send(body)).map((id) => queue.whenDone(id)));
+            assert.equal(mostInFlight, limit);
+            assert.deepEqual([...delivered].sort(), [...bodies].sort());
+            assert.deepEqual(queue.deadLetters, []);
+        });
+
         it("holds a message until its hold settles, then delivers it", async () => {
             let delivered = 0;
             const { queue } = queueWith(async (event) => {

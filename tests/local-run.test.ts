@@ -4,10 +4,15 @@
  * a time.
  */
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
-import { outcomeOf, renderExecution, summarize, type ExecutionView } from "../view/execution-view";
-import { LocalWorkflow } from "../local/local-workflow";
+import { outcomeOf, renderExecution, renderSummary, summarize, type ExecutionView } from "../view/execution-view";
+import { PROJECT_ROOT } from "../infra/function-artifact";
+import { defaultMaxConcurrentBatches, LOCAL_CALLS_IN_FLIGHT, LocalWorkflow, MIN_MAX_CONCURRENT_BATCHES } from "../local/local-workflow";
 import { SCENARIOS, type ScenarioName } from "../local/scenarios";
 import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 
@@ -290,12 +295,79 @@ describe("local run (npm start)", () => {
     it("runs many executions at once, each with its own token", async () => {
         const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", redeliveryDelayMs: 20 });
         try {
-            const views = await Promise.all(Array.from({ length: 30 }, (_, i) => workflow.execute(`many-${i}`, { i }, SCENARIOS.success.delivery)));
+            const views = await Promise.all(
+                Array.from({ length: 30 }, (_, i) => workflow.execute(`many-${i}`, { i }, SCENARIOS.success.delivery)),
+            );
             assert.deepEqual(new Set(views.map((v) => v.status)), new Set(["SUCCEEDED"]));
             assert.equal(new Set(views.map((v) => (v.queuedMessage as { TaskToken: string }).TaskToken)).size, 30);
             views.forEach((v, i) => assert.deepEqual((v.output as { MessageId?: string }).MessageId !== undefined, true, `execution ${i}`));
         } finally {
             await workflow.close();
+        }
+    });
+
+    it("many executions at once: none lost, the function's environments scaled up to the mapping's maximum concurrency", async () => {
+        const executions = 150;
+        const maxConcurrentBatches = defaultMaxConcurrentBatches(executions, DEFAULT_SETTINGS.batchSize);
+        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", maxConcurrentBatches });
+        try {
+            const views = await Promise.all(Array.from({ length: executions }, (_, i) => workflow.execute(`load-${i}`, { i })));
+            const summary = summarize(views, executions, 1);
+            assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": executions });
+            assert.equal(
+                views.reduce((sum, v) => sum + (v.deadLetters ?? 0), 0),
+                0,
+            );
+            const figures = workflow.environmentFigures();
+            assert.ok(figures.peak > 1 && figures.peak <= maxConcurrentBatches, JSON.stringify(figures));
+            assert.equal(figures.discarded, 0);
+            // Each execution's queue activity is its own message's, taken once.
+            views.forEach((v) =>
+                assert.deepEqual(
+                    v.queueActivity?.map((a) => a.type),
+                    ["sent", "received", "deleted"],
+                    v.name,
+                ),
+            );
+        } finally {
+            await workflow.close();
+        }
+    });
+
+    it("the mapping's default maximum concurrency grows with the executions at a time, never past the calls in flight the endpoint answers in time", () => {
+        const { batchSize } = DEFAULT_SETTINGS;
+        assert.equal(defaultMaxConcurrentBatches(1, batchSize), MIN_MAX_CONCURRENT_BATCHES);
+        assert.ok(defaultMaxConcurrentBatches(50, batchSize) > defaultMaxConcurrentBatches(1, batchSize));
+        for (const atOnce of [100, 1000, 10_000]) {
+            assert.ok(defaultMaxConcurrentBatches(atOnce, batchSize) * batchSize <= LOCAL_CALLS_IN_FLIGHT, String(atOnce));
+        }
+        assert.ok(defaultMaxConcurrentBatches(1000, 1) <= LOCAL_CALLS_IN_FLIGHT);
+    });
+
+    it("leaves no folder in the temporary directory: the function's code is loaded from the archive in memory", function () {
+        this.timeout(120_000);
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "local-run-tmp-"));
+        try {
+            const child = (args: string[]) =>
+                spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", ...args], {
+                    cwd: PROJECT_ROOT,
+                    encoding: "utf8",
+                    timeout: 90_000,
+                    // Where os.tmpdir() points in the child: a folder of this test's own.
+                    env: { ...process.env, TMPDIR: tmp, TEMP: tmp, TMP: tmp },
+                });
+            const run = child(["commands/start.ts", "--executions", "3", "--concurrency", "3"]);
+            assert.equal(run.status, 0, run.stderr);
+            // The in-process loader of the tests and the bench too.
+            const loader = child(["-e", 'require("./local/bundled-handler").loadBundledHandler("http://127.0.0.1:9").restoreEnv()']);
+            assert.equal(loader.status, 0, loader.stderr);
+            // Only TypeScript's compile cache (ts-node in the child) may be there; no callback-bundle-* of the run.
+            assert.deepEqual(
+                fs.readdirSync(tmp).filter((name) => !name.startsWith("v8-compile-cache-")),
+                [],
+            );
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
         }
     });
 
@@ -320,6 +392,16 @@ describe("local run (npm start)", () => {
         const summary = summarize([success, failure, failure], 2, 1000);
         assert.deepEqual(summary.statuses, { SUCCEEDED: 1, FAILED: 2 });
         assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": 1, "TaskFailed → Notify Failure": 2 });
+        assert.equal(summary.resources, undefined);
+        const measured = summarize([success], 1, 1000, {
+            peakMemoryBytes: 300 * 2 ** 20,
+            environments: { started: 3, peak: 2, discarded: 1 },
+        });
+        assert.deepEqual(measured.resources?.environments, { started: 3, peak: 2, discarded: 1 });
+        assert.match(
+            renderSummary(measured),
+            /^ {2}memory: {5}peak 300 MiB resident, 3 function environments started \(at most 2 at once, 1 discarded\)$/m,
+        );
     });
 
     it("prints an execution's error, cause and notification with control characters escaped (no forged lines)", async () => {
