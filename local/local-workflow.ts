@@ -13,18 +13,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { MAX_TIMER_MS } from "../functions/callback/deadline";
 import { heartbeatIntervalMs } from "../functions/callback/heartbeats";
-import {
-    ExecutionError,
-    ExecutionTimeoutError,
-    StateMachine,
-    type StateMachineDefinition as LocalDefinition,
-} from "aws-local-stepfunctions";
+import type { ExecutionError, StateMachine, StateMachineDefinition as LocalDefinition } from "aws-local-stepfunctions";
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
-import { buildCallbackDefinition, executionTimeoutSeconds, STATE_NAMES } from "../infra/definition";
+import { buildCallbackDefinition, STATE_NAMES } from "../infra/definition";
 import { bundledCode, functionEnvironment, HANDOFF_FUNCTION_ENTRY } from "./bundled-handler";
 import { EnvironmentPool, type PoolFigures } from "./execution-environments";
+import { loadInterpreter } from "./long-timers";
 import { PartnerApi, PARTNER_URL_VARIABLE, type PartnerTask } from "./partner-api";
 import {
     withShortToken,
@@ -55,14 +50,6 @@ const LOCAL = {
     queueArn: "arn:aws:sqs:local:000000000000:callback-pattern-tasks",
     topicArn: "arn:aws:sns:local:000000000000:callback-pattern-notifications",
 };
-
-/**
- * The longest TimeoutSeconds a local run waits (2147426 s, 24.8 days less the execution's margin):
- * the interpreter and the task tokens wait with Node timers, which fire a longer delay after 1 ms,
- * and the execution's deadline adds the notify states' time to the task's. A longer one is cut to
- * it, with a note: no local run lasts that long.
- */
-export const LOCAL_MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000) - executionTimeoutSeconds(0);
 
 /**
  * The most calls the function's environments together keep in flight against the loopback
@@ -170,7 +157,7 @@ export class LocalWorkflow {
         private readonly environments: EnvironmentPool,
         private readonly partner?: Partner,
     ) {
-        const timeoutSeconds = Math.min(options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds, LOCAL_MAX_TIMEOUT_SECONDS);
+        const timeoutSeconds = options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds;
         const heartbeat = options.settings.heartbeatSeconds;
         this.timeoutSeconds = timeoutSeconds;
         this.heartbeatSeconds = heartbeat !== undefined && heartbeat < timeoutSeconds ? heartbeat : undefined;
@@ -183,7 +170,8 @@ export class LocalWorkflow {
         });
         this.definition = definition as unknown as LocalDefinition;
         // Built (and validated) once; every execution runs it anew.
-        this.machine = new StateMachine(this.definition, { validationOptions: { checkArn: false } });
+        // The interpreter's copy with timers that hold any TimeoutSeconds (see long-timers.ts).
+        this.machine = new (loadInterpreter().StateMachine)(this.definition, { validationOptions: { checkArn: false } });
     }
 
     /**
@@ -251,10 +239,7 @@ export class LocalWorkflow {
     public notes(): string[] {
         const { settings } = this.options;
         const notes: string[] = [];
-        const requested = this.options.taskTimeoutSeconds ?? settings.taskTimeoutSeconds;
-        if (requested > this.timeoutSeconds) {
-            notes.push(`TimeoutSeconds is ${this.timeoutSeconds} here, the longest the local run's timers wait, not ${requested}`);
-        } else if (this.timeoutSeconds !== settings.taskTimeoutSeconds) {
+        if (this.timeoutSeconds !== settings.taskTimeoutSeconds) {
             notes.push(
                 `TimeoutSeconds is ${this.timeoutSeconds} here, ${settings.taskTimeoutSeconds} in the stack (shortened for this run)`,
             );
@@ -387,6 +372,8 @@ export class LocalWorkflow {
         try {
             output = await run.result;
         } catch (error) {
+            // The classes of the interpreter's copy this run uses, not the package's.
+            const { ExecutionError, ExecutionTimeoutError } = loadInterpreter();
             if (!(error instanceof ExecutionTimeoutError || error instanceof ExecutionError)) throw error;
             // DescribeExecution gives a TIMED_OUT execution no error or cause; a FAILED one, the Fail state's.
             if (error instanceof ExecutionTimeoutError) status = "TIMED_OUT";

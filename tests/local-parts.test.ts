@@ -13,6 +13,8 @@ import { parseExecutionArgs } from "../commands/execution-args";
 import { parseStartArgs } from "../commands/start-args";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { LocalQueue, type QueueEvent } from "../local/local-queue";
+import { clearLongTimeout, loadInterpreter, setLongTimeout } from "../local/long-timers";
+import { MAX_TIMER_MS } from "../functions/callback/deadline";
 import { PartnerApi, type PartnerTask } from "../local/partner-api";
 import { SIMULATED_FAILURE } from "../local/scenarios";
 import { readStackConfig, StackConfigError } from "../local/stack-config";
@@ -91,6 +93,73 @@ describe("local run parts", () => {
             }
             tokens.respond(call("SendTaskSuccess", { taskToken: token, output: '"done"' }));
             assert.equal(await result, "done"); // 240 ms after the start: past HeartbeatSeconds, kept alive
+        });
+    });
+
+    describe("long timers", () => {
+        it("a delay past Node's longest timer does not fire early (Node's own setTimeout fires it after 1 ms)", async () => {
+            let fired = false;
+            const timer = setLongTimeout(() => (fired = true), MAX_TIMER_MS + 1000);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            clearLongTimeout(timer);
+            assert.equal(fired, false);
+        });
+
+        it("waits the whole delay through a chain of shorter timers, then fires once", async () => {
+            const started = performance.now();
+            const fired = await new Promise<number>((resolve) => setLongTimeout(() => resolve(performance.now() - started), 60, 15));
+            assert.ok(fired >= 59, `fired after ${fired} ms`);
+        });
+
+        it("a cleared timer never fires, whichever link of the chain is waiting", async () => {
+            let fired = 0;
+            const early = setLongTimeout(() => fired++, 60, 15);
+            const late = setLongTimeout(() => fired++, 60, 15);
+            clearLongTimeout(early);
+            await new Promise((resolve) => setTimeout(resolve, 35));
+            clearLongTimeout(late);
+            await new Promise((resolve) => setTimeout(resolve, 60));
+            assert.equal(fired, 0);
+            clearLongTimeout(undefined);
+        });
+
+        it("the interpreter waits a task's TimeoutSeconds past Node's longest timer", async () => {
+            const { StateMachine } = loadInterpreter();
+            const machine = new StateMachine(
+                {
+                    StartAt: "Wait",
+                    TimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS + 60,
+                    States: {
+                        Wait: {
+                            Type: "Task",
+                            Resource: "arn:aws:lambda:us-east-1:123456789012:function:wait",
+                            TimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS,
+                            End: true,
+                        },
+                    },
+                } as never,
+                { validationOptions: { checkArn: false } },
+            );
+            let answer!: (output: { done: boolean }) => void;
+            const run = machine.run(
+                {},
+                { overrides: { taskResourceLocalHandlers: { Wait: () => new Promise((resolve) => (answer = resolve)) } } },
+            );
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            answer({ done: true });
+            assert.deepEqual(await run.result, { done: true });
+        });
+
+        it("task tokens wait a TimeoutSeconds past Node's longest timer", async () => {
+            const tokens = new TaskTokens();
+            const token = tokens.issue();
+            const result = tokens.waitFor(token, {
+                timeoutSeconds: MAX_TASK_TIMEOUT_SECONDS,
+                heartbeatSeconds: MAX_TASK_TIMEOUT_SECONDS - 1,
+            });
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            tokens.respond(call("SendTaskSuccess", { taskToken: token, output: '"in time"' }));
+            assert.equal(await result, "in time");
         });
     });
 

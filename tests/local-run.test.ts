@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
-import { buildCallbackDefinition, FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
+import { buildCallbackDefinition, FAILURE_MESSAGE, MAX_TASK_TIMEOUT_SECONDS, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
 import { outcomeOf, renderExecution, renderSummary, summarize, type ExecutionView } from "../view/execution-view";
 import { PROJECT_ROOT } from "../infra/function-artifact";
 import { defaultMaxConcurrentBatches, LOCAL_CALLS_IN_FLIGHT, LocalWorkflow, MIN_MAX_CONCURRENT_BATCHES } from "../local/local-workflow";
@@ -186,20 +186,41 @@ describe("local run (npm start)", () => {
         assert.ok(view.durationMs! < 2000, `took ${view.durationMs} ms`);
     });
 
-    it("handoff: a stack whose tasks wait longer than a timer can (over 24 days, a person's approval) runs, shortened with a note", async () => {
+    it("handoff: a stack whose tasks wait longer than a timer can (over 24 days, a person's approval) runs with its own TimeoutSeconds", async () => {
         // Node fires a setTimeout of more than 2^31 - 1 ms after 1 ms: the task would time out at once.
         const { view } = await runScenario(
             "handoff",
             { order: 42 },
-            { taskTimeoutSeconds: 3_000_000, heartbeatSeconds: 2_900_000 },
+            { taskTimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS, heartbeatSeconds: MAX_TASK_TIMEOUT_SECONDS - 1 },
             undefined,
             50,
         );
         assert.equal(view.status, "SUCCEEDED", JSON.stringify(view.notes));
-        assert.ok(
-            view.notes!.includes("TimeoutSeconds is 2147426 here, the longest the local run's timers wait, not 3000000"),
-            view.notes!.join("\n"),
+        assert.deepEqual(
+            view.notes!.filter((note) => note.includes("TimeoutSeconds")),
+            [],
+            "nothing shortened",
         );
+    });
+
+    it("a task whose TimeoutSeconds is the longest the config allows waits: no timer of the task or the execution fires early", async () => {
+        const workflow = await LocalWorkflow.start({
+            settings: { ...DEFAULT_SETTINGS, taskTimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS },
+            source: "test",
+        });
+        try {
+            assert.equal(workflow.timeoutSeconds, MAX_TASK_TIMEOUT_SECONDS);
+            assert.equal(workflow.definition.States[WAIT].Type, "Task");
+            // The function is down until the task ends: only a timer can end this execution now.
+            const execution = workflow.execute("long-wait", {}, SCENARIOS.timeout.delivery);
+            const waited = await Promise.race([
+                execution.then((view) => view.status),
+                new Promise((resolve) => setTimeout(resolve, 300, "still waiting")),
+            ]);
+            assert.equal(waited, "still waiting");
+        } finally {
+            await workflow.close();
+        }
     });
 
     it("duplicate: the second delivery's callback gets TaskTimedOut and is acknowledged", async () => {
