@@ -355,6 +355,25 @@ describe("local run (npm start)", () => {
         }
     });
 
+    it("leaves the process's stdout, stderr and environment alone: the function has its own", async () => {
+        const [stdout, stderr, env] = [process.stdout.write, process.stderr.write, { ...process.env }];
+        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test" });
+        try {
+            const execution = workflow.execute("own-output", { order: 1 });
+            assert.equal(process.stdout.write, stdout);
+            assert.equal(process.stderr.write, stderr);
+            const view = await execution;
+            assert.equal(view.status, "SUCCEEDED");
+            // Only the names are compared and shown: the values are the machine's.
+            const changed = Object.keys({ ...env, ...process.env }).filter((name) => process.env[name] !== env[name]);
+            assert.deepEqual(changed, [], "the function's TASK_QUEUE_ARN, endpoint and credentials are its own");
+            assert.equal(process.stdout.write, stdout);
+            assert.ok(workflow.functionLogs().length > 0, "its log is kept apart");
+        } finally {
+            await workflow.close();
+        }
+    });
+
     it("the mapping's default maximum concurrency grows with the executions at a time, never past the calls in flight the endpoint answers in time", () => {
         const { batchSize } = DEFAULT_SETTINGS;
         assert.equal(defaultMaxConcurrentBatches(1, batchSize), MIN_MAX_CONCURRENT_BATCHES);
