@@ -247,6 +247,21 @@ describe("local run parts", () => {
             assert.deepEqual(queue.deadLetters, []);
         });
 
+        it("delivers nothing again once closed: a batch in flight that comes back stays back", async () => {
+            let deliveries = 0;
+            let fail!: () => void;
+            const { queue } = queueWith(() => {
+                deliveries++;
+                return new Promise<SQSBatchResponse>((_, reject) => (fail = () => reject(new Error("the run ended"))));
+            });
+            queue.send("in flight");
+            await new Promise((resolve) => setImmediate(resolve));
+            queue.close();
+            fail();
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            assert.equal(deliveries, 1);
+        });
+
         it("holds a message until its hold settles, then delivers it", async () => {
             let delivered = 0;
             const { queue } = queueWith(async (event) => {
