@@ -21,7 +21,7 @@ function expectPath(options: StartOptions, views: ExecutionView[]): void {
 async function run(options: StartOptions): Promise<void> {
     // Loaded only now, so that a too old Node.js or a bad flag is reported before anything heavy loads.
     const { loadStackSettings } = await import("../local/stack-config");
-    const { LocalWorkflow } = await import("../local/local-workflow");
+    const { defaultMaxConcurrentBatches, LocalWorkflow } = await import("../local/local-workflow");
     const { compactLogLine, renderExecution, renderSummary, summarize } = await import("../view/execution-view");
 
     const { settings, config, warnings } = loadStackSettings(options.stack);
@@ -32,7 +32,7 @@ async function run(options: StartOptions): Promise<void> {
         settings,
         source: `local run of ${config.file.split(/[\\/]/).pop()}`,
         taskTimeoutSeconds: options.taskTimeoutSeconds ?? scenario.taskTimeoutSeconds,
-        maxConcurrentBatches: Math.max(5, Math.ceil(options.concurrency / 2)),
+        maxConcurrentBatches: defaultMaxConcurrentBatches(options.concurrency, settings.batchSize),
         handOff: scenario.handOff === true,
     });
     try {
@@ -55,7 +55,10 @@ async function run(options: StartOptions): Promise<void> {
             }
         };
         await Promise.all(Array.from({ length: Math.min(options.concurrency, options.executions) }, worker));
-        const summary = summarize(views, options.concurrency, performance.now() - started);
+        const summary = summarize(views, options.concurrency, performance.now() - started, {
+            peakMemoryBytes: process.resourceUsage().maxRSS * 1024, // maxRSS is in KiB
+            environments: workflow.environmentFigures(),
+        });
         await workflow.close();
         console.log(options.json ? JSON.stringify({ summary, executions: views }, null, 2) : renderSummary(summary));
         expectPath(options, views);

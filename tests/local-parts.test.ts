@@ -14,6 +14,8 @@ import { ExecutionInputError, jsonDepth, MAX_INPUT_BYTES, MAX_INPUT_DEPTH } from
 import { parseStartArgs } from "../commands/start-args";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { LocalQueue, type QueueEvent } from "../local/local-queue";
+import { clearLongTimeout, loadInterpreter, setLongTimeout } from "../local/long-timers";
+import { MAX_TIMER_MS } from "../functions/callback/deadline";
 import { PartnerApi, type PartnerTask } from "../local/partner-api";
 import { SIMULATED_FAILURE } from "../local/scenarios";
 import { loadStackSettings, readStackConfig, StackConfigError } from "../local/stack-config";
@@ -97,6 +99,73 @@ describe("local run parts", () => {
         });
     });
 
+    describe("long timers", () => {
+        it("a delay past Node's longest timer does not fire early (Node's own setTimeout fires it after 1 ms)", async () => {
+            let fired = false;
+            const timer = setLongTimeout(() => (fired = true), MAX_TIMER_MS + 1000);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            clearLongTimeout(timer);
+            assert.equal(fired, false);
+        });
+
+        it("waits the whole delay through a chain of shorter timers, then fires once", async () => {
+            const started = performance.now();
+            const fired = await new Promise<number>((resolve) => setLongTimeout(() => resolve(performance.now() - started), 60, 15));
+            assert.ok(fired >= 59, `fired after ${fired} ms`);
+        });
+
+        it("a cleared timer never fires, whichever link of the chain is waiting", async () => {
+            let fired = 0;
+            const early = setLongTimeout(() => fired++, 60, 15);
+            const late = setLongTimeout(() => fired++, 60, 15);
+            clearLongTimeout(early);
+            await new Promise((resolve) => setTimeout(resolve, 35));
+            clearLongTimeout(late);
+            await new Promise((resolve) => setTimeout(resolve, 60));
+            assert.equal(fired, 0);
+            clearLongTimeout(undefined);
+        });
+
+        it("the interpreter waits a task's TimeoutSeconds past Node's longest timer", async () => {
+            const { StateMachine } = loadInterpreter();
+            const machine = new StateMachine(
+                {
+                    StartAt: "Wait",
+                    TimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS + 60,
+                    States: {
+                        Wait: {
+                            Type: "Task",
+                            Resource: "arn:aws:lambda:us-east-1:123456789012:function:wait",
+                            TimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS,
+                            End: true,
+                        },
+                    },
+                } as never,
+                { validationOptions: { checkArn: false } },
+            );
+            let answer!: (output: { done: boolean }) => void;
+            const run = machine.run(
+                {},
+                { overrides: { taskResourceLocalHandlers: { Wait: () => new Promise((resolve) => (answer = resolve)) } } },
+            );
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            answer({ done: true });
+            assert.deepEqual(await run.result, { done: true });
+        });
+
+        it("task tokens wait a TimeoutSeconds past Node's longest timer", async () => {
+            const tokens = new TaskTokens();
+            const token = tokens.issue();
+            const result = tokens.waitFor(token, {
+                timeoutSeconds: MAX_TASK_TIMEOUT_SECONDS,
+                heartbeatSeconds: MAX_TASK_TIMEOUT_SECONDS - 1,
+            });
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            tokens.respond(call("SendTaskSuccess", { taskToken: token, output: '"in time"' }));
+            assert.equal(await result, "in time");
+        });
+    });
+
     describe("in-process queue", () => {
         function queueWith(
             consumer: (event: SQSEvent) => Promise<SQSBatchResponse>,
@@ -157,6 +226,43 @@ describe("local run parts", () => {
                 events.filter((e) => e.messageId === bad).map((e) => e.type),
                 ["sent", "received", "returned", "received", "returned", "dead-lettered"],
             );
+        });
+
+        it("keeps at most maxConcurrentBatches batches in flight, and loses no message when many arrive at once", async () => {
+            const limit = 3;
+            let inFlight = 0;
+            let mostInFlight = 0;
+            const delivered: string[] = [];
+            const { queue } = queueWith(
+                async (event) => {
+                    mostInFlight = Math.max(mostInFlight, ++inFlight);
+                    await new Promise((resolve) => setTimeout(resolve, 5));
+                    delivered.push(...event.Records.map((r) => r.body));
+                    inFlight--;
+                    return { batchItemFailures: [] };
+                },
+                { batchSize: 2, maxConcurrentBatches: limit },
+            );
+            const bodies = Array.from({ length: 200 }, (_, i) => `m${i}`);
+            await Promise.all(bodies.map((body) => queue.send(body)).map((id) => queue.whenDone(id)));
+            assert.equal(mostInFlight, limit);
+            assert.deepEqual([...delivered].sort(), [...bodies].sort());
+            assert.deepEqual(queue.deadLetters, []);
+        });
+
+        it("delivers nothing again once closed: a batch in flight that comes back stays back", async () => {
+            let deliveries = 0;
+            let fail!: () => void;
+            const { queue } = queueWith(() => {
+                deliveries++;
+                return new Promise<SQSBatchResponse>((_, reject) => (fail = () => reject(new Error("the run ended"))));
+            });
+            queue.send("in flight");
+            await new Promise((resolve) => setImmediate(resolve));
+            queue.close();
+            fail();
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            assert.equal(deliveries, 1);
         });
 
         it("holds a message until its hold settles, then delivers it", async () => {

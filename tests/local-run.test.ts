@@ -4,10 +4,15 @@
  * a time.
  */
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
-import { buildCallbackDefinition, FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
-import { outcomeOf, renderExecution, summarize, unexpectedPath, type ExecutionView } from "../view/execution-view";
-import { LocalWorkflow } from "../local/local-workflow";
+import { buildCallbackDefinition, FAILURE_MESSAGE, MAX_TASK_TIMEOUT_SECONDS, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
+import { outcomeOf, renderExecution, renderSummary, summarize, unexpectedPath, type ExecutionView } from "../view/execution-view";
+import { PROJECT_ROOT } from "../infra/function-artifact";
+import { defaultMaxConcurrentBatches, LOCAL_CALLS_IN_FLIGHT, LocalWorkflow, MIN_MAX_CONCURRENT_BATCHES } from "../local/local-workflow";
 import { SCENARIOS, type ScenarioName } from "../local/scenarios";
 import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 
@@ -223,20 +228,41 @@ describe("local run (npm start)", () => {
         assert.ok(view.durationMs! < 2000, `took ${view.durationMs} ms`);
     });
 
-    it("handoff: a stack whose tasks wait longer than a timer can (over 24 days, a person's approval) runs, shortened with a note", async () => {
+    it("handoff: a stack whose tasks wait longer than a timer can (over 24 days, a person's approval) runs with its own TimeoutSeconds", async () => {
         // Node fires a setTimeout of more than 2^31 - 1 ms after 1 ms: the task would time out at once.
         const { view } = await runScenario(
             "handoff",
             { order: 42 },
-            { taskTimeoutSeconds: 3_000_000, heartbeatSeconds: 2_900_000 },
+            { taskTimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS, heartbeatSeconds: MAX_TASK_TIMEOUT_SECONDS - 1 },
             undefined,
             50,
         );
         assert.equal(view.status, "SUCCEEDED", JSON.stringify(view.notes));
-        assert.ok(
-            view.notes!.includes("TimeoutSeconds is 2147426 here, the longest the local run's timers wait, not 3000000"),
-            view.notes!.join("\n"),
+        assert.deepEqual(
+            view.notes!.filter((note) => note.includes("TimeoutSeconds")),
+            [],
+            "nothing shortened",
         );
+    });
+
+    it("a task whose TimeoutSeconds is the longest the config allows waits: no timer of the task or the execution fires early", async () => {
+        const workflow = await LocalWorkflow.start({
+            settings: { ...DEFAULT_SETTINGS, taskTimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS },
+            source: "test",
+        });
+        try {
+            assert.equal(workflow.timeoutSeconds, MAX_TASK_TIMEOUT_SECONDS);
+            assert.equal(workflow.definition.States[WAIT].Type, "Task");
+            // The function is down until the task ends: only a timer can end this execution now.
+            const execution = workflow.execute("long-wait", {}, SCENARIOS.timeout.delivery);
+            const waited = await Promise.race([
+                execution.then((view) => view.status),
+                new Promise((resolve) => setTimeout(resolve, 300, "still waiting")),
+            ]);
+            assert.equal(waited, "still waiting");
+        } finally {
+            await workflow.close();
+        }
     });
 
     it("duplicate: the second delivery's callback gets TaskTimedOut and is acknowledged", async () => {
@@ -354,6 +380,90 @@ describe("local run (npm start)", () => {
         }
     });
 
+    it("many executions at once: none lost, the function's environments scaled up to the mapping's maximum concurrency", async () => {
+        const executions = 150;
+        const maxConcurrentBatches = defaultMaxConcurrentBatches(executions, DEFAULT_SETTINGS.batchSize);
+        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", maxConcurrentBatches });
+        try {
+            const views = await Promise.all(Array.from({ length: executions }, (_, i) => workflow.execute(`load-${i}`, { i })));
+            const summary = summarize(views, executions, 1);
+            assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": executions });
+            assert.equal(
+                views.reduce((sum, v) => sum + (v.deadLetters ?? 0), 0),
+                0,
+            );
+            const figures = workflow.environmentFigures();
+            assert.ok(figures.peak > 1 && figures.peak <= maxConcurrentBatches, JSON.stringify(figures));
+            assert.equal(figures.discarded, 0);
+            // Each execution's queue activity is its own message's, taken once.
+            views.forEach((v) =>
+                assert.deepEqual(
+                    v.queueActivity?.map((a) => a.type),
+                    ["sent", "received", "deleted"],
+                    v.name,
+                ),
+            );
+        } finally {
+            await workflow.close();
+        }
+    });
+
+    it("leaves the process's stdout, stderr and environment alone: the function has its own", async () => {
+        const [stdout, stderr, env] = [process.stdout.write, process.stderr.write, { ...process.env }];
+        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test" });
+        try {
+            const execution = workflow.execute("own-output", { order: 1 });
+            assert.equal(process.stdout.write, stdout);
+            assert.equal(process.stderr.write, stderr);
+            const view = await execution;
+            assert.equal(view.status, "SUCCEEDED");
+            // Only the names are compared and shown: the values are the machine's.
+            const changed = Object.keys({ ...env, ...process.env }).filter((name) => process.env[name] !== env[name]);
+            assert.deepEqual(changed, [], "the function's TASK_QUEUE_ARN, endpoint and credentials are its own");
+            assert.equal(process.stdout.write, stdout);
+            assert.ok(workflow.functionLogs().length > 0, "its log is kept apart");
+        } finally {
+            await workflow.close();
+        }
+    });
+
+    it("the mapping's default maximum concurrency grows with the executions at a time, never past the calls in flight the endpoint answers in time", () => {
+        const { batchSize } = DEFAULT_SETTINGS;
+        assert.equal(defaultMaxConcurrentBatches(1, batchSize), MIN_MAX_CONCURRENT_BATCHES);
+        assert.ok(defaultMaxConcurrentBatches(50, batchSize) > defaultMaxConcurrentBatches(1, batchSize));
+        for (const atOnce of [100, 1000, 10_000]) {
+            assert.ok(defaultMaxConcurrentBatches(atOnce, batchSize) * batchSize <= LOCAL_CALLS_IN_FLIGHT, String(atOnce));
+        }
+        assert.ok(defaultMaxConcurrentBatches(1000, 1) <= LOCAL_CALLS_IN_FLIGHT);
+    });
+
+    it("leaves no folder in the temporary directory: the function's code is loaded from the archive in memory", function () {
+        this.timeout(120_000);
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "local-run-tmp-"));
+        try {
+            const child = (args: string[]) =>
+                spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", ...args], {
+                    cwd: PROJECT_ROOT,
+                    encoding: "utf8",
+                    timeout: 90_000,
+                    // Where os.tmpdir() points in the child: a folder of this test's own.
+                    env: { ...process.env, TMPDIR: tmp, TEMP: tmp, TMP: tmp },
+                });
+            const run = child(["commands/start.ts", "--executions", "3", "--concurrency", "3"]);
+            assert.equal(run.status, 0, run.stderr);
+            // The in-process loader of the tests and the bench too.
+            const loader = child(["-e", 'require("./local/bundled-handler").loadBundledHandler("http://127.0.0.1:9").restoreEnv()']);
+            assert.equal(loader.status, 0, loader.stderr);
+            // Only TypeScript's compile cache (ts-node in the child) may be there; no callback-bundle-* of the run.
+            assert.deepEqual(
+                fs.readdirSync(tmp).filter((name) => !name.startsWith("v8-compile-cache-")),
+                [],
+            );
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+
     it("keeps none of the calls the function and the partner made: a long run with large inputs does not grow", async () => {
         const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", handOff: true, partnerWorkMs: 10 });
         try {
@@ -375,6 +485,16 @@ describe("local run (npm start)", () => {
         const summary = summarize([success, failure, failure], 2, 1000);
         assert.deepEqual(summary.statuses, { SUCCEEDED: 1, FAILED: 2 });
         assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": 1, "TaskFailed → Notify Failure": 2 });
+        assert.equal(summary.resources, undefined);
+        const measured = summarize([success], 1, 1000, {
+            peakMemoryBytes: 300 * 2 ** 20,
+            environments: { started: 3, peak: 2, discarded: 1 },
+        });
+        assert.deepEqual(measured.resources?.environments, { started: 3, peak: 2, discarded: 1 });
+        assert.match(
+            renderSummary(measured),
+            /^ {2}memory: {5}peak 300 MiB resident, 3 function environments started \(at most 2 at once, 1 discarded\)$/m,
+        );
     });
 
     it("--expect: decides whether every execution took the path named, and says what happened instead", async () => {

@@ -291,6 +291,16 @@ export interface RunSummary {
     outcomes: Record<string, number>;
     latencyMs: { p50: number; p90: number; p99: number; max: number };
     executionsPerSecond: number;
+    /** What the run took of the machine, when it was measured (local runs). */
+    resources?: RunResources;
+}
+
+/** What a run took of the machine. */
+export interface RunResources {
+    /** The process's peak resident memory, in bytes (`process.resourceUsage().maxRSS`: every thread, the function's environments too). */
+    peakMemoryBytes: number;
+    /** The function's execution environments: how many were started, the most alive at once, and how many were discarded. */
+    environments?: { started: number; peak: number; discarded: number };
 }
 
 /**
@@ -305,7 +315,7 @@ export function outcomeOf(view: ExecutionView): string {
 }
 
 /** Summarizes many executions: statuses, paths, throughput and latency percentiles. */
-export function summarize(views: ExecutionView[], concurrency: number, wallMs: number): RunSummary {
+export function summarize(views: ExecutionView[], concurrency: number, wallMs: number, resources?: RunResources): RunSummary {
     const latencies = views
         .map((v) => v.durationMs ?? NaN)
         .filter((n) => !Number.isNaN(n))
@@ -330,9 +340,11 @@ export function summarize(views: ExecutionView[], concurrency: number, wallMs: n
             max: latencies.at(-1) ?? NaN,
         },
         executionsPerSecond: views.length / (wallMs / 1000),
+        ...(resources !== undefined ? { resources } : {}),
     };
 }
 
+/** The summary of many executions as text: statuses, paths, throughput, latency and, when measured, memory. */
 export function renderSummary(summary: RunSummary): string {
     const statuses = Object.entries(summary.statuses)
         .map(([status, count]) => `${count} ${status}`)
@@ -346,7 +358,17 @@ export function renderSummary(summary: RunSummary): string {
         `  paths:      ${outcomes}`,
         `  throughput: ${summary.executionsPerSecond.toFixed(1)} executions/s`,
         `  latency:    p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
+        ...(summary.resources !== undefined ? [renderResources(summary.resources)] : []),
     ].join("\n");
+}
+
+/** The memory line of a run's summary, with its function environments when known. */
+function renderResources(resources: RunResources): string {
+    const memory = `  memory:     peak ${Math.round(resources.peakMemoryBytes / 2 ** 20)} MiB resident`;
+    const e = resources.environments;
+    if (e === undefined) return memory;
+    const discarded = e.discarded > 0 ? `, ${e.discarded} discarded` : "";
+    return `${memory}, ${e.started} function environment${e.started === 1 ? "" : "s"} started (at most ${e.peak} at once${discarded})`;
 }
 
 function parseJson(text: string | undefined): unknown {
