@@ -12,8 +12,8 @@
  * 5. large batches of 100, 1000 and 10000 records at 25 ms latency through the bundled handler,
  *    and through the client alone with the bound on calls in flight the handler should keep;
  * 6. throttling: 2000 records against an endpoint that throttles as Step Functions does (a token
- *    bucket), through the real client, in each retry setting compared;
- * 7. the local run at scale, 10000 executions at 100 and at 1000 at a time (`local-run-scale.ts`).
+ *    bucket), through the real client, in each retry setting compared.
+ * `npm run bench` then runs `local-run-scale.ts`, the local run at scale.
  *
  * It prints figures and ratios; it asserts nothing (the tests do that). Every loop is bounded in
  * count, and the run in time (about 2 minutes on a 2-core machine, the local run at scale included).
@@ -34,7 +34,6 @@ import { CALLBACK_FUNCTION_ENTRY, PROJECT_ROOT } from "../infra/function-artifac
 import { captureLogs, LAMBDA_CONTEXT, lambdaContext, loadBundledHandler } from "../local/bundled-handler";
 import { callbackMessage, sqsRecord, TASK_QUEUE_ARN } from "../tests/support/sqs-events";
 import { StepFunctionsEndpoint, type Throttle } from "../local/step-functions-endpoint";
-import { localRunScale } from "./local-run-scale";
 
 const LATENCY_MS = 25;
 const BATCH = 10;
@@ -407,7 +406,6 @@ async function main(): Promise<void> {
     console.log(`\nNode ${process.version}, ${process.platform}/${process.arch}, endpoint on loopback (${endpoint.url}).`);
     client.destroy();
     await endpoint.close();
-    localRunScale();
 }
 
 main().catch((error: unknown) => {
