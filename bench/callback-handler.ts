@@ -16,7 +16,7 @@
  * `npm run bench` then runs `local-run-scale.ts`, the local run at scale.
  *
  * It prints figures and ratios; it asserts nothing (the tests do that). Every loop is bounded in
- * count, and the run in time (about 2 minutes on a 2-core machine, the local run at scale included).
+ * count, and the run in time.
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
