@@ -13,9 +13,10 @@
  *    and through the client alone with the bound on calls in flight the handler should keep;
  * 6. throttling: 2000 records against an endpoint that throttles as Step Functions does (a token
  *    bucket), through the real client, in each retry setting compared.
+ * `npm run bench` then runs `local-run-scale.ts`, the local run at scale.
  *
  * It prints figures and ratios; it asserts nothing (the tests do that). Every loop is bounded in
- * count, and the run in time (well under 2 minutes on a 2-core machine).
+ * count, and the run in time.
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { LIMITS } from "../functions/callback/error-text";
+import { checkExecutionInput } from "./execution-input";
 
 /** A usage error: the message is for the user; the exit code is 2. */
 export class CliError extends Error {
@@ -139,6 +140,7 @@ export function readInput(text: string | undefined, file: string | undefined): u
             throw new CliError(`${file === "-" ? "--input-file - (standard input)" : `--input-file ${file}`} ${EMPTY_INPUT}`);
     }
     if (text === undefined) return DEFAULT_INPUT;
+    checkExecutionInput(text, file !== undefined ? `--input-file ${file}` : "--input");
     try {
         return JSON.parse(text) as unknown;
     } catch (error) {

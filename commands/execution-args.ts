@@ -1,5 +1,6 @@
 /** The flags of `npm run execution` (an execution of a deployed stack), parsed and checked. */
 import { checkHtmlPath } from "./page-file";
+import { EXPECTED_PATHS, UNEXPECTED_PATH_EXIT_CODE, type ExpectedPath } from "../view/execution-view";
 import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, readInput, wholeNumber } from "./cli";
 
 export interface ExecutionOptions {
@@ -13,6 +14,15 @@ export interface ExecutionOptions {
     waitSeconds: number;
     /** Also write the execution's page (graph, events, message, notifications) to this file. */
     html?: string;
+    /** The path the execution must take, or the exit code is {@link UNEXPECTED_PATH_EXIT_CODE}. */
+    expect?: ExpectedPath;
+}
+
+/** The value of `--expect` (both commands take it). */
+export function parseExpect(value: string): ExpectedPath {
+    const path = EXPECTED_PATHS.find((p) => p === value);
+    if (path === undefined) throw new CliError(`--expect must be ${EXPECTED_PATHS.join(" or ")}; got ${JSON.stringify(value)}`);
+    return path;
 }
 
 export const EXECUTION_USAGE = `Usage: npm run execution -- [options]
@@ -30,6 +40,8 @@ Options:
   --name NAME               execution name (default: local-<time>-<random>)
   --wait-seconds N          stop waiting after N seconds, the start included (default: 900);
                             the execution goes on
+  --expect PATH             ${EXPECTED_PATHS.join(" | ")}: exit with ${UNEXPECTED_PATH_EXIT_CODE} (and say what happened) unless the
+                            execution took that path (success: SUCCEEDED; still RUNNING is neither)
   --json                    print machine-readable JSON
   --html FILE               also write a page of the execution (the graph of the definition it
                             ran, with the path taken; the events, the message, the notifications)
@@ -56,6 +68,7 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         json: { type: "boolean" },
         "wait-seconds": { type: "string" },
         html: { type: "string" },
+        expect: { type: "string" },
     });
     const arn = values["state-machine-arn"];
     if (arn !== undefined && !STATE_MACHINE_ARN.test(arn))
@@ -73,5 +86,6 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         json: values.json ?? false,
         waitSeconds: wholeNumber("--wait-seconds", values["wait-seconds"], 1, 86_400) ?? 900,
         ...(values.html !== undefined ? { html: checkHtmlPath(values.html) } : {}),
+        ...(values.expect !== undefined ? { expect: parseExpect(values.expect) } : {}),
     };
 }

@@ -4,9 +4,11 @@
  * history with the same code as `npm start`.
  *
  * Exit codes, never with a stack trace:
- * - 0: the execution was started and its history read (whatever its status, RUNNING included);
+ * - 0: the execution was started and its history read (whatever its status, RUNNING included),
+ *   unless `--expect` names a path it did not take;
  * - 2: the user's input: a bad flag or input, or an answer that says so (`StateMachineDoesNotExist`,
  *   `InvalidArn`, `ExecutionAlreadyExists`, … see `USER_INPUT_ERRORS` in `deployed-execution.ts`);
+ * - 4: `--expect` named a path the execution did not take (one line says what happened instead);
  * - 1: anything else: no credentials, access denied, throttling or 5xx answers past the retries, an
  *   answer that is not Step Functions' JSON, no answer within the time limits. Once StartExecution
  *   has answered, the message names the execution and the command to follow it.
@@ -14,6 +16,7 @@
 import { CliError, runCommand } from "./cli";
 import type { ServiceCallError } from "./deployed-execution";
 import { EXECUTION_USAGE, parseExecutionArgs, type ExecutionOptions } from "./execution-args";
+import { UNEXPECTED_PATH_EXIT_CODE, UnexpectedPathError } from "../view/execution-view";
 
 /** A failed call to Step Functions, told by name: importing the class would load the SDK for `--help` too. */
 function isServiceCallError(error: unknown): error is ServiceCallError {
@@ -24,7 +27,7 @@ const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", 
 
 async function run(options: ExecutionOptions): Promise<void> {
     const { createExecutionClient, regionOf, resolveStateMachineArn, runDeployedExecution } = await import("./deployed-execution");
-    const { printable, renderExecution } = await import("../view/execution-view");
+    const { printable, renderExecution, unexpectedPath } = await import("../view/execution-view");
 
     const stateMachineArn = await resolveStateMachineArn(options);
     const client = createExecutionClient({ region: regionOf(stateMachineArn) });
@@ -57,6 +60,8 @@ async function run(options: ExecutionOptions): Promise<void> {
             await writeDeployedExecutionPage({ client, executionArn, view, file: options.html });
             console.error(`page written to ${options.html}`);
         }
+        const missed = options.expect === undefined ? undefined : unexpectedPath(options.expect, [view]);
+        if (missed !== undefined) throw new UnexpectedPathError(missed);
     } finally {
         client.destroy();
     }
@@ -72,8 +77,11 @@ void runCommand(
         describe: (error) => {
             const { name, message } = error as Error;
             if (name === "CredentialsProviderError") return "no AWS credentials were found (set AWS_PROFILE, or run `aws configure`)";
-            return name === "Error" || error instanceof CliError || isServiceCallError(error) ? message : `${name}: ${message}`;
+            return name === "Error" || error instanceof CliError || isServiceCallError(error) || error instanceof UnexpectedPathError
+                ? message
+                : `${name}: ${message}`;
         },
+        exitCode: (error) => (error instanceof UnexpectedPathError ? UNEXPECTED_PATH_EXIT_CODE : undefined),
     },
     process.argv.slice(2),
 ).then((code) => {

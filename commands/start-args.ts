@@ -2,7 +2,9 @@
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS, SHORT_TIMEOUT_SECONDS, type ScenarioName } from "../local/scenarios";
 import { checkHtmlPath } from "./page-file";
+import { EXPECTED_PATHS, UNEXPECTED_PATH_EXIT_CODE, type ExpectedPath } from "../view/execution-view";
 import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, readInput, wholeNumber } from "./cli";
+import { parseExpect } from "./execution-args";
 
 export interface StartOptions {
     help: boolean;
@@ -17,6 +19,8 @@ export interface StartOptions {
     taskTimeoutSeconds?: number;
     /** Also write the execution's page (graph, events, message, notifications) to this file. */
     html?: string;
+    /** The path every execution must take, or the exit code is {@link UNEXPECTED_PATH_EXIT_CODE}. */
+    expect?: ExpectedPath;
 }
 
 export const START_USAGE = `Usage: npm start -- [options]
@@ -34,6 +38,8 @@ Options:
   --stack NAME                 read Pulumi.NAME.yaml (default: dev)
   --task-timeout-seconds N     the wait task's TimeoutSeconds for this run (default: the stack's;
                                ${SHORT_TIMEOUT_SECONDS} for the timeout and poison scenarios)
+  --expect PATH                ${EXPECTED_PATHS.join(" | ")}: exit with ${UNEXPECTED_PATH_EXIT_CODE} (and say what happened) unless
+                               every execution took that path (success: SUCCEEDED)
   --json                       print machine-readable JSON
   --html FILE                  also write a page of the execution (its graph with the path taken,
                                the events, the message, the notifications) to FILE; one execution only
@@ -56,6 +62,7 @@ export function parseStartArgs(args: string[]): StartOptions {
         json: { type: "boolean" },
         "task-timeout-seconds": { type: "string" },
         html: { type: "string" },
+        expect: { type: "string" },
     });
     const scenario = values.scenario ?? "success";
     if (!isScenarioName(scenario))
@@ -91,5 +98,6 @@ export function parseStartArgs(args: string[]): StartOptions {
         json: values.json ?? false,
         ...(taskTimeoutSeconds !== undefined ? { taskTimeoutSeconds } : {}),
         ...(html !== undefined ? { html } : {}),
+        ...(values.expect !== undefined ? { expect: parseExpect(values.expect) } : {}),
     };
 }

@@ -1,29 +1,38 @@
 /**
  * `npm start`: the callback pattern end to end on this machine, without AWS (see
  * `local-workflow.ts`). Prints what the console shows after "Start Execution", or JSON with
- * `--json`. Exit codes: 0 when the run completed (whatever the execution's status), 2 for a bad
- * flag, input or stack configuration, 1 for anything else; never a stack trace.
+ * `--json`. Exit codes: 0 when the run completed (whatever the execution's status, unless
+ * `--expect` names a path), 2 for a bad flag, input or stack configuration, 4 when an execution
+ * did not take the path `--expect` named, 1 for anything else; never a stack trace.
  */
 import { ConfigError } from "../infra/config";
 import { runCommand } from "./cli";
 import { parseStartArgs, START_USAGE, type StartOptions } from "./start-args";
 import { SCENARIOS } from "../local/scenarios";
 import { StackConfigError } from "../local/stack-config";
-import type { ExecutionView } from "../view/execution-view";
+import { UNEXPECTED_PATH_EXIT_CODE, UnexpectedPathError, unexpectedPath, type ExecutionView } from "../view/execution-view";
+
+/** Fails the run with exit code 4 when `--expect` named a path an execution did not take. */
+function expectPath(options: StartOptions, views: ExecutionView[]): void {
+    const missed = options.expect === undefined ? undefined : unexpectedPath(options.expect, views);
+    if (missed !== undefined) throw new UnexpectedPathError(missed);
+}
 
 async function run(options: StartOptions): Promise<void> {
     // Loaded only now, so that a too old Node.js or a bad flag is reported before anything heavy loads.
     const { loadStackSettings } = await import("../local/stack-config");
-    const { LocalWorkflow } = await import("../local/local-workflow");
+    const { defaultMaxConcurrentBatches, LocalWorkflow } = await import("../local/local-workflow");
     const { compactLogLine, renderExecution, renderSummary, summarize } = await import("../view/execution-view");
 
-    const { settings, config } = loadStackSettings(options.stack);
+    const { settings, config, warnings } = loadStackSettings(options.stack);
+    // What `pulumi preview` would warn of for this stack (stderr: --json's output stays JSON).
+    for (const warning of warnings) console.error(`warning: ${warning}`);
     const scenario = SCENARIOS[options.scenario];
     const workflow = await LocalWorkflow.start({
         settings,
         source: `local run of ${config.file.split(/[\\/]/).pop()}`,
         taskTimeoutSeconds: options.taskTimeoutSeconds ?? scenario.taskTimeoutSeconds,
-        maxConcurrentBatches: Math.max(5, Math.ceil(options.concurrency / 2)),
+        maxConcurrentBatches: defaultMaxConcurrentBatches(options.concurrency, settings.batchSize),
         handOff: scenario.handOff === true,
     });
     try {
@@ -33,6 +42,7 @@ async function run(options: StartOptions): Promise<void> {
             await workflow.close();
             console.log(options.json ? JSON.stringify({ execution: view }, null, 2) : renderExecution(view));
             if (options.html !== undefined) await writePage(options.html, view, workflow.definition);
+            expectPath(options, [view]);
             return;
         }
         const views: Awaited<ReturnType<typeof workflow.execute>>[] = [];
@@ -45,9 +55,13 @@ async function run(options: StartOptions): Promise<void> {
             }
         };
         await Promise.all(Array.from({ length: Math.min(options.concurrency, options.executions) }, worker));
-        const summary = summarize(views, options.concurrency, performance.now() - started);
+        const summary = summarize(views, options.concurrency, performance.now() - started, {
+            peakMemoryBytes: process.resourceUsage().maxRSS * 1024, // maxRSS is in KiB
+            environments: workflow.environmentFigures(),
+        });
         await workflow.close();
         console.log(options.json ? JSON.stringify({ summary, executions: views }, null, 2) : renderSummary(summary));
+        expectPath(options, views);
     } finally {
         await workflow.close();
     }
@@ -69,6 +83,7 @@ void runCommand(
         run,
         isUsageError: (error) => error instanceof ConfigError || error instanceof StackConfigError,
         describe: (error) => (error as Error).message,
+        exitCode: (error) => (error instanceof UnexpectedPathError ? UNEXPECTED_PATH_EXIT_CODE : undefined),
     },
     process.argv.slice(2),
 ).then((code) => {

@@ -34,7 +34,10 @@ export interface LocalQueueOptions {
     maxReceiveCount: number;
     /** How long a returned message stays invisible (the visibility timeout, shortened locally). */
     redeliveryDelayMs: number;
-    /** Invocations running at once (Lambda runs several pollers). */
+    /**
+     * Batches in flight at once: the event source mapping's maximum concurrency, and so the most
+     * execution environments of the function busy at once.
+     */
     maxConcurrentBatches: number;
     /** The function the event source mapping invokes. */
     consumer: (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -50,6 +53,7 @@ export class LocalQueue {
     private readonly held = new Set<QueueMessage>();
     private readonly doneWaiters = new Map<string, () => void>();
     private readonly done = new Set<string>();
+    private closed = false;
 
     constructor(private readonly options: LocalQueueOptions) {}
 
@@ -80,6 +84,7 @@ export class LocalQueue {
 
     /** Drops what is still waiting, so that no timer keeps the process alive. */
     public close(): void {
+        this.closed = true;
         for (const resolve of this.doneWaiters.values()) resolve();
         this.doneWaiters.clear();
         this.held.clear();
@@ -98,6 +103,8 @@ export class LocalQueue {
     }
 
     private makeVisible(message: QueueMessage, delayMs = 0): void {
+        // A batch that comes back after the queue was closed (the run ended) is not delivered again.
+        if (this.closed) return;
         if (delayMs === 0) {
             this.visible.push(message);
             queueMicrotask(() => this.pump());

@@ -11,33 +11,37 @@
  * gives the token to a partner's API on loopback (`partner-api.ts`), which answers the task later
  * through the code `npm run callback` uses (`task-token-answer.ts`).
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { MAX_TIMER_MS } from "../functions/callback/deadline";
 import { heartbeatIntervalMs } from "../functions/callback/heartbeats";
-import {
-    ExecutionError,
-    ExecutionTimeoutError,
-    StateMachine,
-    type StateMachineDefinition as LocalDefinition,
-} from "aws-local-stepfunctions";
+import type { ExecutionError, StateMachine, StateMachineDefinition as LocalDefinition } from "aws-local-stepfunctions";
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
-import { buildCallbackDefinition, executionTimeoutSeconds, STATE_NAMES } from "../infra/definition";
-import { HANDOFF_FUNCTION_ENTRY, lambdaContext, loadBundledHandler, OutputCapture } from "./bundled-handler";
+import { buildCallbackDefinition, STATE_NAMES, type TaskState } from "../infra/definition";
+import { bundledCode, functionEnvironment, HANDOFF_FUNCTION_ENTRY } from "./bundled-handler";
+import { EnvironmentPool, type PoolFigures } from "./execution-environments";
+import { loadInterpreter } from "./long-timers";
 import { PartnerApi, PARTNER_URL_VARIABLE, type PartnerTask } from "./partner-api";
 import {
+    historyRows,
     withShortToken,
     type ExecutionStatus,
     type ExecutionView,
-    type HistoryRow,
     type Notification,
     type QueueActivity,
 } from "../view/execution-view";
 import { LocalQueue, type QueueEvent } from "./local-queue";
 import { StepFunctionsEndpoint } from "./step-functions-endpoint";
 import { PARTNER_WORK_MS, type ScenarioDelivery } from "./scenarios";
-import { ANSWER_CLIENT_TIMEOUTS, assertTaskAnswerSent, checkTaskOutput, sendTaskAnswer, TaskAnswerInputError } from "../commands/task-token-answer";
+import {
+    ANSWER_CLIENT_TIMEOUTS,
+    assertTaskAnswerSent,
+    checkTaskOutput,
+    sendTaskAnswer,
+    TaskAnswerInputError,
+} from "../commands/task-token-answer";
 import { TaskTokens } from "./task-tokens";
+import "./falsy-root-input"; // the interpreter reads 0, false, "" and null as inputs, as Step Functions does
+import { buildHistory, type InterpreterEvent, type TaskCall } from "./execution-history";
 
 /** The local run's names for the resources the stack would create. */
 const LOCAL = {
@@ -50,12 +54,30 @@ const LOCAL = {
 };
 
 /**
- * The longest TimeoutSeconds a local run waits (2147426 s, 24.8 days less the execution's margin):
- * the interpreter and the task tokens wait with Node timers, which fire a longer delay after 1 ms,
- * and the execution's deadline adds the notify states' time to the task's. A longer one is cut to
- * it, with a note: no local run lasts that long.
+ * The most calls the function's environments together keep in flight against the loopback
+ * endpoint (environments × records per batch). The endpoint, the queue and the interpreter share
+ * the main thread: with 1000 executions at once and 100 environments (1000 calls in flight) calls
+ * waited there past the client's 1 s connection and 1.5 s request timeouts, the records came back,
+ * and with the short local redelivery delay they reached maxReceiveCount within a second or two:
+ * dead-lettered, their tasks waited out TimeoutSeconds. Measured on 2 cores, 3000 executions, 1000
+ * at a time: 5 or 10 environments ran 1100 executions/s with no returned record; 20, 350/s; 50,
+ * 330/s with 142 calls retried after a timeout; 100, 200 to 300/s with records returned.
  */
-export const LOCAL_MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000) - executionTimeoutSeconds(0);
+export const LOCAL_CALLS_IN_FLIGHT = 100;
+
+/** Lambda's smallest maximum concurrency of an SQS event source mapping. */
+export const MIN_MAX_CONCURRENT_BATCHES = 2;
+
+/**
+ * The event source mapping's maximum concurrency for a run of `executionsAtOnce` executions at a
+ * time: a full batch each (`batchSize`), at least Lambda's minimum of 2, at most what keeps
+ * {@link LOCAL_CALLS_IN_FLIGHT}; beyond it messages wait on the queue, where nothing times out.
+ */
+export function defaultMaxConcurrentBatches(executionsAtOnce: number, batchSize: number): number {
+    const perBatch = Math.max(1, Math.min(batchSize, 10));
+    const limit = Math.max(MIN_MAX_CONCURRENT_BATCHES, Math.floor(LOCAL_CALLS_IN_FLIGHT / perBatch));
+    return Math.min(limit, Math.max(MIN_MAX_CONCURRENT_BATCHES, Math.ceil(executionsAtOnce / perBatch)));
+}
 
 export interface LocalWorkflowOptions {
     /** The stack's settings (from its `Pulumi.<stack>.yaml`). */
@@ -66,7 +88,11 @@ export interface LocalWorkflowOptions {
     taskTimeoutSeconds?: number;
     /** Delay before a failed message is delivered again (the visibility timeout, shortened). */
     redeliveryDelayMs?: number;
-    /** Invocations of the function running at once. */
+    /**
+     * The event source mapping's maximum concurrency: batches in flight at once, and so the most
+     * execution environments of the function alive at once; for one execution at a time
+     * ({@link defaultMaxConcurrentBatches}) when omitted.
+     */
     maxConcurrentBatches?: number;
     /**
      * Run the function with a work that hands every task off to a partner's API on loopback, which
@@ -89,30 +115,9 @@ interface Partner {
     workMs: number;
 }
 
-interface Recorded {
-    type: string;
-    state?: string;
-    timestamp: number;
-}
-
-// Where each event type stands within one state, to order the history of this linear workflow.
-const RANK: Record<string, number> = {
-    ExecutionStarted: 0,
-    TaskStateEntered: 1,
-    ChoiceStateEntered: 1,
-    FailStateEntered: 1,
-    TaskScheduled: 2,
-    TaskStarted: 3,
-    TaskSubmitted: 4,
-    TaskSucceeded: 5,
-    TaskFailed: 5,
-    TaskTimedOut: 5,
-    TaskStateExited: 6,
-    ChoiceStateExited: 6,
-};
-
 export class LocalWorkflow {
-    private readonly logs = new OutputCapture();
+    /** The function's log lines not yet taken by {@link functionLogs}, from every environment. */
+    private logLines: string[] = [];
     private closed = false;
     /** The definition this run executes: the stack's, built by `infra/definition.ts`. */
     public readonly definition: LocalDefinition;
@@ -127,11 +132,12 @@ export class LocalWorkflow {
         private readonly tokens: TaskTokens,
         private readonly endpoint: StepFunctionsEndpoint,
         private readonly queue: LocalQueue,
-        private readonly queueEvents: QueueEvent[],
-        private readonly restoreEnv: () => void,
+        /** The queue's events by message, until the execution that sent the message takes them. */
+        private readonly queueEvents: Map<string, QueueEvent[]>,
+        private readonly environments: EnvironmentPool,
         private readonly partner?: Partner,
     ) {
-        const timeoutSeconds = Math.min(options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds, LOCAL_MAX_TIMEOUT_SECONDS);
+        const timeoutSeconds = options.taskTimeoutSeconds ?? options.settings.taskTimeoutSeconds;
         const heartbeat = options.settings.heartbeatSeconds;
         this.timeoutSeconds = timeoutSeconds;
         this.heartbeatSeconds = heartbeat !== undefined && heartbeat < timeoutSeconds ? heartbeat : undefined;
@@ -144,58 +150,68 @@ export class LocalWorkflow {
         });
         this.definition = definition as unknown as LocalDefinition;
         // Built (and validated) once; every execution runs it anew.
-        this.machine = new StateMachine(this.definition, { validationOptions: { checkArn: false } });
+        // The interpreter's copy with timers that hold any TimeoutSeconds (see long-timers.ts).
+        this.machine = new (loadInterpreter().StateMachine)(this.definition, { validationOptions: { checkArn: false } });
     }
 
-    /** Starts the loopback endpoint, loads the bundled function and wires the queue to it. */
+    /**
+     * Starts the loopback endpoint, builds the bundled function and wires the queue to its execution
+     * environments (started on demand, each loading the archive's code in a worker thread).
+     */
     public static async start(options: LocalWorkflowOptions): Promise<LocalWorkflow> {
         const tokens = new TaskTokens();
         const endpoint = await StepFunctionsEndpoint.start({ respond: (call) => tokens.respond(call), recordCalls: false });
-        let loaded: ReturnType<typeof loadBundledHandler>;
         let partner: Partner | undefined;
+        let environments: EnvironmentPool;
+        const logLines: string[] = [];
+        const settings = options.settings;
+        const maxConcurrentBatches = options.maxConcurrentBatches ?? defaultMaxConcurrentBatches(1, settings.batchSize);
         try {
             partner =
                 options.handOff === true
                     ? await startPartner(endpoint.url, options.partnerWorkMs ?? PARTNER_WORK_MS, options.settings.heartbeatSeconds)
                     : undefined;
             // Builds the archive: may fail on a broken handler. The function answers only its queue's records.
-            loaded =
-                partner === undefined
-                    ? loadBundledHandler(endpoint.url, { TASK_QUEUE_ARN: LOCAL.queueArn })
-                    : loadBundledHandler(
-                          endpoint.url,
-                          { TASK_QUEUE_ARN: LOCAL.queueArn, [PARTNER_URL_VARIABLE]: partner.api.url },
-                          HANDOFF_FUNCTION_ENTRY,
-                      );
+            const { code, filename } = bundledCode(partner === undefined ? undefined : HANDOFF_FUNCTION_ENTRY);
+            const env = functionEnvironment(endpoint.url, {
+                TASK_QUEUE_ARN: LOCAL.queueArn,
+                ...(partner !== undefined ? { [PARTNER_URL_VARIABLE]: partner.api.url } : {}),
+            });
+            environments = new EnvironmentPool(
+                // Each invocation gets the stack's function timeout, counting down from its start.
+                { code, filename, env, timeoutMs: settings.functionTimeoutSeconds * 1000, onLogLine: (line) => logLines.push(line) },
+                maxConcurrentBatches,
+            );
         } catch (error) {
             await closePartner(partner);
             await endpoint.close(); // else its open server would keep the process alive
             throw error;
         }
-        const { handler, restoreEnv } = loaded;
-        const settings = options.settings;
-        const queueEvents: QueueEvent[] = [];
+        const queueEvents = new Map<string, QueueEvent[]>();
         const queue = new LocalQueue({
             queueArn: LOCAL.queueArn,
             // Batches of at most 10 here: the batching window that larger batches need is not simulated.
             batchSize: Math.min(settings.batchSize, 10),
             maxReceiveCount: settings.maxReceiveCount,
             redeliveryDelayMs: options.redeliveryDelayMs ?? 200,
-            maxConcurrentBatches: options.maxConcurrentBatches ?? 5,
-            // Each invocation gets the stack's function timeout, counting down from its start.
-            consumer: (event) => handler(event, lambdaContext(settings.functionTimeoutSeconds * 1000)),
-            onEvent: (event) => queueEvents.push(event),
+            maxConcurrentBatches,
+            consumer: (event) => environments.invoke(event),
+            onEvent: (event) => {
+                const events = queueEvents.get(event.messageId);
+                if (events === undefined) queueEvents.set(event.messageId, [event]);
+                else events.push(event);
+            },
         });
         let workflow: LocalWorkflow;
         try {
-            workflow = new LocalWorkflow(options, tokens, endpoint, queue, queueEvents, restoreEnv, partner);
+            workflow = new LocalWorkflow(options, tokens, endpoint, queue, queueEvents, environments, partner);
         } catch (error) {
-            restoreEnv();
+            await environments.close();
             await closePartner(partner);
             await endpoint.close();
             throw error;
         }
-        workflow.logs.start();
+        workflow.logLines = logLines;
         return workflow;
     }
 
@@ -203,10 +219,7 @@ export class LocalWorkflow {
     public notes(): string[] {
         const { settings } = this.options;
         const notes: string[] = [];
-        const requested = this.options.taskTimeoutSeconds ?? settings.taskTimeoutSeconds;
-        if (requested > this.timeoutSeconds) {
-            notes.push(`TimeoutSeconds is ${this.timeoutSeconds} here, the longest the local run's timers wait, not ${requested}`);
-        } else if (this.timeoutSeconds !== settings.taskTimeoutSeconds) {
+        if (this.timeoutSeconds !== settings.taskTimeoutSeconds) {
             notes.push(
                 `TimeoutSeconds is ${this.timeoutSeconds} here, ${settings.taskTimeoutSeconds} in the stack (shortened for this run)`,
             );
@@ -225,8 +238,8 @@ export class LocalWorkflow {
      * reaches the function (a scenario's, see `scenarios.ts`).
      */
     public async execute(name: string, input: unknown, delivery: ScenarioDelivery = {}): Promise<ExecutionView> {
-        const recorded: Recorded[] = [];
-        const record = (type: string, state?: string) => recorded.push({ type, state, timestamp: Date.now() });
+        const log: InterpreterEvent[] = [];
+        const calls: TaskCall[] = [];
         const notifications: Notification[] = [];
         const messageIds: string[] = [];
         const notes = this.notes();
@@ -239,10 +252,23 @@ export class LocalWorkflow {
         let endExecution!: () => void;
         const executionEnded = new Promise<void>((resolve) => (endExecution = resolve));
 
+        /** Records a call of a Task state's resource; the history's task events are built from it. */
+        const callOf = (state: string, parameters: unknown): TaskCall => {
+            const task = (this.definition.States as Record<string, TaskState | undefined>)[state];
+            const call: TaskCall = {
+                state,
+                resource: task?.Resource ?? "",
+                parameters,
+                ...(task?.TimeoutSeconds !== undefined ? { timeoutInSeconds: task.TimeoutSeconds } : {}),
+                ...(task?.HeartbeatSeconds !== undefined ? { heartbeatInSeconds: task.HeartbeatSeconds } : {}),
+                scheduledAt: Date.now(),
+            };
+            calls.push(call);
+            return call;
+        };
+
         const waitForCallback = async (parameters: unknown): Promise<never> => {
-            const state = STATE_NAMES.waitForCallback;
-            record("TaskScheduled", state);
-            record("TaskStarted", state);
+            const call = callOf(STATE_NAMES.waitForCallback, parameters);
             const { MessageBody } = parameters as { QueueUrl: string; MessageBody: unknown };
             queuedMessage = withShortToken(MessageBody);
             let body = JSON.stringify(MessageBody);
@@ -250,27 +276,30 @@ export class LocalWorkflow {
                 body = body.slice(0, Math.floor(body.length / 2)); // cut in half on the way
                 notes.push(`the message was cut in half on its way to the function: it received ${JSON.stringify(body.slice(0, 60))}…`);
             }
-            messageIds.push(
-                this.queue.send(body, {
-                    duplicate: delivery.duplicate === true,
-                    // The function is down for this execution until the task has timed out.
-                    ...(delivery.holdUntilTaskEnds === true ? { holdUntil: executionEnded } : {}),
-                }),
-            );
-            record("TaskSubmitted", state);
+            const messageId = this.queue.send(body, {
+                duplicate: delivery.duplicate === true,
+                // The function is down for this execution until the task has timed out.
+                ...(delivery.holdUntilTaskEnds === true ? { holdUntil: executionEnded } : {}),
+            });
+            messageIds.push(messageId);
+            // What SendMessage answers (AWS adds its SDK's HTTP metadata, which a local queue has none of).
+            call.submitted = {
+                output: { MessageId: messageId, MD5OfMessageBody: createHash("md5").update(body).digest("hex") },
+                timestamp: Date.now(),
+            };
             const output = await this.tokens.waitFor(token, { timeoutSeconds, heartbeatSeconds });
-            record("TaskSucceeded", state);
+            call.succeeded = { output, timestamp: Date.now() };
             return output as never;
         };
         const publish =
             (state: string) =>
             async (parameters: unknown): Promise<never> => {
-                record("TaskScheduled", state);
-                record("TaskStarted", state);
+                const call = callOf(state, parameters);
                 const { TopicArn, Message } = parameters as { TopicArn: string; Message: string };
                 notifications.push({ topicArn: TopicArn, message: Message });
-                record("TaskSucceeded", state);
-                return { MessageId: randomUUID() } as never;
+                const output = { MessageId: randomUUID() };
+                call.succeeded = { output, timestamp: Date.now() };
+                return output as never;
             };
 
         const start = Date.now();
@@ -296,41 +325,8 @@ export class LocalWorkflow {
                 },
             },
         });
-        const events = (async () => {
-            for await (const event of run.eventLogs) {
-                const state = "state" in event ? event.state.name : undefined;
-                switch (event.type) {
-                    case "ExecutionStarted":
-                    case "ExecutionSucceeded":
-                        recorded.push({ type: event.type, timestamp: event.timestamp });
-                        break;
-                    case "ExecutionTimeout":
-                        recorded.push({ type: "ExecutionTimedOut", timestamp: event.timestamp });
-                        break;
-                    case "ExecutionFailed":
-                        recorded.push({ type: event.type, timestamp: event.timestamp });
-                        break;
-                    // Step Functions names state events after the state's type: TaskStateEntered,
-                    // ChoiceStateExited, FailStateEntered (a Fail state has no exit event).
-                    case "StateEntered":
-                        recorded.push({ type: `${this.stateType(state)}StateEntered`, state, timestamp: event.timestamp });
-                        break;
-                    case "StateExited":
-                        recorded.push({ type: `${this.stateType(state)}StateExited`, state, timestamp: event.timestamp });
-                        break;
-                    case "StateFailed":
-                        // Only a task's failure is an event of its own; a Fail state ends in ExecutionFailed.
-                        if (this.stateType(state) !== "Task") break;
-                        recorded.push({
-                            type: event.Error === "States.Timeout" ? "TaskTimedOut" : "TaskFailed",
-                            state,
-                            timestamp: event.timestamp,
-                        });
-                        break;
-                    default:
-                        break; // StateCaught, StateRetried: not events of Step Functions' history
-                }
-            }
+        const logged = (async () => {
+            for await (const event of run.eventLogs) log.push(event);
         })();
 
         let status: ExecutionStatus = "SUCCEEDED";
@@ -339,13 +335,15 @@ export class LocalWorkflow {
         try {
             output = await run.result;
         } catch (error) {
+            // The classes of the interpreter's copy this run uses, not the package's.
+            const { ExecutionError, ExecutionTimeoutError } = loadInterpreter();
             if (!(error instanceof ExecutionTimeoutError || error instanceof ExecutionError)) throw error;
             // DescribeExecution gives a TIMED_OUT execution no error or cause; a FAILED one, the Fail state's.
             if (error instanceof ExecutionTimeoutError) status = "TIMED_OUT";
             else [status, failure] = ["FAILED", executionFailure(error)];
         }
         const end = Date.now();
-        await events;
+        await logged;
         endExecution(); // the timeout scenario's function is back: the late message finds its task gone
         await Promise.all(messageIds.map((id) => this.queue.whenDone(id)));
 
@@ -361,10 +359,15 @@ export class LocalWorkflow {
             this.partner.heartbeats.delete(token);
             this.partner.errors.delete(token);
         }
+        const events = buildHistory(log, calls, { region: LOCAL.region });
         const ids = new Set(messageIds);
-        const queueActivity: QueueActivity[] = this.queueEvents
-            .filter((e) => ids.has(e.messageId))
-            .map((e) => ({ type: e.type, messageId: e.messageId, receiveCount: e.receiveCount, elapsedMs: e.timestamp - start }));
+        // Taken, not searched: a run of many executions would otherwise scan every earlier one's events.
+        const queueActivity: QueueActivity[] = this.takeQueueEvents(messageIds).map((e) => ({
+            type: e.type,
+            messageId: e.messageId,
+            receiveCount: e.receiveCount,
+            elapsedMs: e.timestamp - start,
+        }));
         return {
             name,
             source: this.options.source,
@@ -373,7 +376,8 @@ export class LocalWorkflow {
             input,
             ...(output !== undefined ? { output } : {}),
             ...(failure !== undefined ? failure : {}),
-            history: orderHistory(recorded, start),
+            events,
+            history: historyRows(events),
             ...(queuedMessage !== undefined ? { queuedMessage } : {}),
             notifications,
             queueActivity,
@@ -382,27 +386,35 @@ export class LocalWorkflow {
         };
     }
 
-    /** The type of a state of this run's definition (`Task`, `Choice`, `Fail`, …). */
-    private stateType(name: string | undefined): string {
-        const states = this.definition.States as Record<string, { Type: string } | undefined>;
-        return (name !== undefined ? states[name]?.Type : undefined) ?? "Task";
+    /** The queue's events of these messages, in order, forgotten here (all came: each one is done). */
+    private takeQueueEvents(messageIds: string[]): QueueEvent[] {
+        const events = messageIds.flatMap((id) => this.queueEvents.get(id) ?? []);
+        messageIds.forEach((id) => this.queueEvents.delete(id));
+        return events.sort((a, b) => a.timestamp - b.timestamp);
     }
 
-    /** The function's log lines so far (JSON, as CloudWatch would hold them). */
+    /** The function's log lines since the last call (JSON, as CloudWatch would hold them), from every environment. */
     public functionLogs(): string[] {
-        const lines = this.logs.stop();
-        this.logs.start();
-        return lines;
+        return this.logLines.splice(0);
     }
 
-    /** Stops everything; the process may exit afterwards. Safe to call more than once. */
+    /** How many execution environments the function has had (started, at most at once, discarded). */
+    public environmentFigures(): PoolFigures {
+        return this.environments.figures;
+    }
+
+    /**
+     * Stops everything (the queue, the open tasks, the function's environments, the endpoint); the
+     * process may exit afterwards. Returns the function's log lines not yet taken. Safe to call
+     * more than once.
+     */
     public async close(): Promise<string[]> {
-        const lines = this.logs.stop();
+        const lines = this.functionLogs();
         if (this.closed) return lines;
         this.closed = true;
         this.queue.close();
         this.tokens.closeAll();
-        this.restoreEnv();
+        await this.environments.close();
         await closePartner(this.partner);
         await this.endpoint.close();
         return lines;
@@ -463,22 +475,4 @@ export function executionFailure(error: ExecutionError): { error: string; cause?
     const name = inner instanceof Error ? inner.name : "States.Runtime";
     const cause = inner instanceof Error ? inner.message : undefined;
     return { error: name, ...(cause !== undefined && cause !== "" ? { cause } : {}) };
-}
-
-/** Orders the events of one execution of the (linear) workflow: by state, then by event kind. */
-export function orderHistory(recorded: Recorded[], start: number): HistoryRow[] {
-    const stateOrder: string[] = [];
-    for (const event of [...recorded].sort((a, b) => a.timestamp - b.timestamp)) {
-        if (event.state !== undefined && !stateOrder.includes(event.state)) stateOrder.push(event.state);
-    }
-    const position = (event: Recorded) =>
-        event.type === "ExecutionStarted" ? -1 : event.state === undefined ? stateOrder.length : stateOrder.indexOf(event.state);
-    return [...recorded]
-        .sort((a, b) => position(a) - position(b) || (RANK[a.type] ?? 9) - (RANK[b.type] ?? 9) || a.timestamp - b.timestamp)
-        .map((event, i) => ({
-            id: i + 1,
-            type: event.type,
-            ...(event.state !== undefined ? { state: event.state } : {}),
-            elapsedMs: Math.max(0, event.timestamp - start),
-        }));
 }

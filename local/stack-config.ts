@@ -1,12 +1,13 @@
 /**
  * Reads a stack's settings from its `Pulumi.<stack>.yaml` without the Pulumi CLI, the way Pulumi
- * hands them to the program (every value a string, objects as JSON), and validates them with the
- * same code as the stack (`infra/config.ts`).
+ * hands them to the program (every value a string: a scalar as the text written, objects as
+ * JSON), validates them with the same code as the stack (`infra/config.ts`) and gives the warnings
+ * the program prints at `pulumi preview` (`settingsWarnings`).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
-import { parseSettings, type CallbackPatternSettings } from "../infra/config";
+import { isCollection, isScalar, parse, parseDocument } from "yaml";
+import { parseSettings, settingsWarnings, type CallbackPatternSettings } from "../infra/config";
 import { PROJECT_ROOT } from "../infra/function-artifact";
 
 /** The stack file cannot be read or holds what the local run cannot use. */
@@ -33,6 +34,29 @@ export interface StackConfig {
     raw: Record<string, string>;
 }
 
+/**
+ * The config namespaces besides the project's that Pulumi itself reads (`pulumi:`) and the
+ * providers the project depends on (`@pulumi/aws` reads `aws:`); from `package.json`.
+ */
+export function knownNamespaces(root: string = PROJECT_ROOT): string[] {
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    const providers = Object.keys(manifest.dependencies ?? {})
+        .map((name) => /^@pulumi\/([\w-]+)$/.exec(name)?.[1])
+        .filter((name): name is string => name !== undefined && name !== "pulumi" && name !== "policy");
+    return ["pulumi", ...providers];
+}
+
+/**
+ * A config value as Pulumi hands it to the program: a scalar as the text written (`3e2`, `0x12c`,
+ * `True` stay text: Pulumi keeps config values as strings, where a YAML reader would make numbers
+ * and booleans of them), a quoted or block scalar as its string, a map or a list as JSON.
+ */
+export function configValueText(node: unknown): string {
+    if (isScalar(node)) return typeof node.value === "string" ? node.value : (node.source ?? String(node.value));
+    if (isCollection(node)) return JSON.stringify(node.toJSON());
+    return node === null || node === undefined ? "" : String(node);
+}
+
 /** Whether a YAML config value is or holds an encrypted value (`{secure: …}`), as `--secret --path` leaves one inside a map. */
 function holdsSecureValue(value: unknown): boolean {
     if (Array.isArray(value)) return value.some(holdsSecureValue);
@@ -40,45 +64,65 @@ function holdsSecureValue(value: unknown): boolean {
     return "secure" in value || Object.values(value).some(holdsSecureValue);
 }
 
-/** Reads `file` and returns the values of `namespace`'s keys as Pulumi would deliver them. */
-export function readStackConfig(file: string, namespace: string): StackConfig {
+/**
+ * Reads `file` and returns the values of `namespace`'s keys as Pulumi would deliver them. A key of
+ * any other namespace than `namespace` and `others` (Pulumi's and the providers') is refused:
+ * nothing would read it, and it is most likely the project's name misspelled.
+ */
+export function readStackConfig(file: string, namespace: string, others: readonly string[] = knownNamespaces()): StackConfig {
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
     } catch (error) {
         throw new StackConfigError(`cannot read the stack configuration ${file}: ${(error as Error).message}`);
     }
-    let document: unknown;
-    try {
-        document = parse(text);
-    } catch (error) {
-        throw new StackConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
-    }
-    if (document !== null && document !== undefined && (typeof document !== "object" || Array.isArray(document))) {
+    const document = parseDocument(text);
+    if (document.errors.length > 0) throw new StackConfigError(`${file} is not valid YAML: ${document.errors[0].message}`);
+    const root: unknown = document.toJS();
+    if (root !== null && root !== undefined && (typeof root !== "object" || Array.isArray(root))) {
         throw new StackConfigError(`${file} must be a map with a "config" key`);
     }
-    const config = (document as { config?: unknown } | null)?.config ?? {};
-    if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    const config = document.get("config", true) ?? null;
+    const values = (root as { config?: unknown } | null)?.config ?? {};
+    if (typeof values !== "object" || values === null || Array.isArray(values)) {
         throw new StackConfigError(`${file}: "config" must be a map of keys to values`);
     }
+    const nodes = new Map<string, unknown>();
+    if (config !== null && typeof config === "object" && "items" in config) {
+        for (const pair of (config as { items: { key: unknown; value: unknown }[] }).items) {
+            nodes.set(String(isScalar(pair.key) ? pair.key.value : pair.key), pair.value);
+        }
+    }
     const raw: Record<string, string> = {};
-    for (const [key, value] of Object.entries(config)) {
-        if (!key.startsWith(`${namespace}:`)) continue;
-        const name = key.slice(namespace.length + 1);
+    for (const [key, value] of Object.entries(values)) {
+        const separator = key.indexOf(":");
+        const keyNamespace = separator < 0 ? "" : key.slice(0, separator);
+        const name = key.slice(separator + 1);
+        if (keyNamespace !== namespace) {
+            if (others.includes(keyNamespace)) continue;
+            throw new StackConfigError(
+                `${file}: ${key}: ${JSON.stringify(keyNamespace)} is not this project's namespace (${namespace}), nor one that Pulumi or the project's providers read (${others.join(", ")}); did you mean ${namespace}:${name}?`,
+            );
+        }
         if (holdsSecureValue(value)) {
             throw new StackConfigError(
                 `${file}: ${key} is a secret or holds one; the local run cannot decrypt it (set a plain value, or run against a deployed stack)`,
             );
         }
-        raw[name] = typeof value === "string" ? value : typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
+        raw[name] = configValueText(nodes.get(key));
     }
-    const region = (config as Record<string, unknown>)["aws:region"];
+    const region = (values as Record<string, unknown>)["aws:region"];
     return { file, raw, ...(typeof region === "string" ? { region } : {}) };
 }
 
 /** The validated settings of `stack` (its `Pulumi.<stack>.yaml` in the project root). */
-export function loadStackSettings(stack: string, root: string = PROJECT_ROOT): { settings: CallbackPatternSettings; config: StackConfig } {
+export function loadStackSettings(
+    stack: string,
+    root: string = PROJECT_ROOT,
+): { settings: CallbackPatternSettings; config: StackConfig; warnings: string[] } {
     const namespace = projectName(root);
     const config = readStackConfig(path.join(root, `Pulumi.${stack}.yaml`), namespace);
-    return { settings: parseSettings(namespace, config.raw), config };
+    const settings = parseSettings(namespace, config.raw);
+    // The warnings `pulumi preview` prints (index.ts), from the same function; no value is a secret here.
+    return { settings, config, warnings: settingsWarnings(namespace, settings) };
 }

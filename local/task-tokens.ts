@@ -5,6 +5,7 @@
  * task with `States.Timeout`. The loopback endpoint answers the task-token actions from here.
  */
 import { randomBytes } from "node:crypto";
+import { clearLongTimeout, setLongTimeout, type LongTimeout } from "./long-timers";
 import { reply, type EndpointCall, type Reply } from "./step-functions-endpoint";
 
 /** How a task ended when it did not succeed; its `name` is the error the state machine sees. */
@@ -26,8 +27,9 @@ interface OpenTask {
     resolve(output: unknown): void;
     reject(error: TaskError): void;
     result: Promise<unknown>;
-    timers: NodeJS.Timeout[];
-    heartbeat?: { seconds: number; timer: NodeJS.Timeout };
+    // Long timers: TimeoutSeconds and HeartbeatSeconds may be far past Node's longest setTimeout.
+    timers: LongTimeout[];
+    heartbeat?: { seconds: number; timer: LongTimeout };
 }
 
 export class TaskTokens {
@@ -59,7 +61,7 @@ export class TaskTokens {
         const task = this.open.get(token);
         if (task === undefined) return Promise.reject(new TaskError("States.Runtime", "unknown or closed task token"));
         task.timers.push(
-            setTimeout(
+            setLongTimeout(
                 () =>
                     this.close(token, (t) =>
                         t.reject(new TaskError("States.Timeout", `No callback within TimeoutSeconds (${options.timeoutSeconds}).`)),
@@ -101,7 +103,7 @@ export class TaskTokens {
             }
             case "SendTaskHeartbeat":
                 if (task.heartbeat !== undefined) {
-                    clearTimeout(task.heartbeat.timer);
+                    clearLongTimeout(task.heartbeat.timer);
                     task.heartbeat.timer = this.heartbeatTimer(token, task.heartbeat.seconds);
                 }
                 return reply.ok();
@@ -119,8 +121,8 @@ export class TaskTokens {
             this.close(token, (t) => t.reject(new TaskError("States.Runtime", "The local run ended.")));
     }
 
-    private heartbeatTimer(token: string, seconds: number): NodeJS.Timeout {
-        return setTimeout(
+    private heartbeatTimer(token: string, seconds: number): LongTimeout {
+        return setLongTimeout(
             () => this.close(token, (t) => t.reject(new TaskError("States.Timeout", `No heartbeat within HeartbeatSeconds (${seconds}).`))),
             seconds * 1000,
         );
@@ -131,8 +133,8 @@ export class TaskTokens {
         if (task === undefined) return;
         this.open.delete(token);
         this.closed.add(token);
-        task.timers.forEach(clearTimeout);
-        if (task.heartbeat !== undefined) clearTimeout(task.heartbeat.timer);
+        task.timers.forEach(clearLongTimeout);
+        if (task.heartbeat !== undefined) clearLongTimeout(task.heartbeat.timer);
         settle(task);
     }
 }

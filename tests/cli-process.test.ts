@@ -10,6 +10,8 @@ import * as path from "node:path";
 
 import { EXECUTION_CALL_LIMITS, followCommand } from "../commands/deployed-execution";
 import { reply, StepFunctionsEndpoint, type ExecutionCall, type Reply } from "../local/step-functions-endpoint";
+import { SIMULATED_FAILURE } from "../local/scenarios";
+import { UNEXPECTED_PATH_EXIT_CODE } from "../view/execution-view";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -57,6 +59,18 @@ describe("command-line runs", () => {
         assert.deepEqual(execution.input, { order: 7 });
         assert.equal(execution.history.at(-1)?.type, "ExecutionSucceeded");
         assert.match(execution.notifications[0].message, /^Callback received\./);
+    });
+
+    it("npm start --expect exits 0 on the path named, else 4 with one line saying what happened", () => {
+        const met = run("commands/start.ts", ["--scenario", "failure", "--expect", "failure", "--json"]);
+        assert.equal(met.code, 0, met.stderr);
+        const missed = run("commands/start.ts", ["--scenario", "failure", "--name", "cli-expect", "--expect", "success"]);
+        assert.equal(missed.code, UNEXPECTED_PATH_EXIT_CODE, missed.stderr);
+        assert.match(missed.stdout, /^Execution cli-expect: FAILED/, "the execution is printed as always");
+        assert.equal(
+            missed.stderr,
+            `error: expected success, but execution cli-expect ended FAILED (TaskRejected: ${SIMULATED_FAILURE})\n`,
+        );
     });
 
     it("npm start with several executions prints throughput and latency percentiles", () => {
@@ -174,8 +188,9 @@ describe("command-line runs", () => {
                 hung.stderr,
                 /^error: StartExecution got no answer within [\d.]+ s \(retries included\)\n {2}the execution may have started as hung-start; /,
             );
-            // --wait-seconds 1, a call's least time, and a process's start: not for ever, nor a backoff timer's wait.
-            const bound = 1000 + EXECUTION_CALL_LIMITS.minCallMs + 3000;
+            // --wait-seconds 1, a call's least time, and a process's start (up to 6 s on a busy 2-core
+            // machine, four at once): not for ever, nor the SDK's backoff timer (up to 20 s).
+            const bound = 1000 + EXECUTION_CALL_LIMITS.minCallMs + 6000;
             assert.ok(hung.elapsedMs < bound, `took ${hung.elapsedMs} ms`);
             assert.ok(throttled.elapsedMs < bound, `took ${throttled.elapsedMs} ms`);
 

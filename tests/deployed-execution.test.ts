@@ -149,9 +149,22 @@ describe("npm run execution (deployed stack)", () => {
         assert.equal(view.history.length, 13);
         assert.equal((view.queuedMessage as { TaskToken: string }).TaskToken, `${TOKEN.slice(0, 16)}…`);
         assert.deepEqual(view.notifications, [{ topicArn: TOPIC, message: SUCCESS_MESSAGE }]);
+        // The events as AWS gave them, for --json: the same ids, types and details, the token shortened.
+        assert.deepEqual(
+            view.events.map((e) => [e.id, e.type]),
+            events.map((e) => [e.id, e.type]),
+        );
+        const scheduled = JSON.parse(view.events[2].taskScheduledEventDetails!.parameters!) as { MessageBody: unknown };
+        assert.deepEqual(scheduled.MessageBody, view.queuedMessage);
+        assert.deepEqual(view.events.at(-1), events.at(-1));
         const text = renderExecution(view);
         assert.match(text, /^Execution demo: SUCCEEDED in 490 ms/);
         assert.doesNotMatch(text, new RegExp(TOKEN.slice(0, 40)), "the whole token is never printed");
+        assert.match(
+            text,
+            /\n +11 {2}TaskSucceeded +Notify Success +480 {2}output: \{"MessageId":"m"\}\n/,
+            "the task's output beside its event",
+        );
     });
 
     it("shows a failed execution as FAILED, with the error and cause it ended with", async () => {
@@ -184,6 +197,8 @@ describe("npm run execution (deployed stack)", () => {
         assert.equal(view.error, "TaskRejected");
         assert.equal(view.cause, "out of stock");
         assert.equal(view.history.at(-2)?.state, STATE_NAMES.failWithCause);
+        assert.deepEqual(view.events, events, "events with no token are given as AWS gave them");
+        assert.match(renderExecution(view), /\n +5 {2}ExecutionFailed +503 {2}error: TaskRejected, cause: out of stock\n/);
         assert.match(
             renderExecution(view),
             /^Execution demo: FAILED in 503 ms\n.*\n.*\n {2}error: {2}TaskRejected\n {2}cause: {2}out of stock/,

@@ -145,6 +145,7 @@ describe("the definition of a deployed execution (commands/execution-definition.
                 source: "test",
                 status: "SUCCEEDED" as const,
                 input: {},
+                events: [],
                 history: [{ id: 1, type: "ExecutionStarted", elapsedMs: 0 }],
                 notifications: [],
             };

@@ -147,6 +147,7 @@ describe("the status of each state, from the history (view/execution-page.ts)", 
                 input: { note: HOSTILE },
                 error: HOSTILE,
                 cause: HOSTILE,
+                events: [],
                 history: rows(["ExecutionStarted"], ["TaskStateEntered", HOSTILE]),
                 queuedMessage: { Input: HOSTILE },
                 notifications: [{ topicArn: HOSTILE, message: HOSTILE }],
@@ -357,6 +358,7 @@ describe("the execution page in headless Chromium", function () {
             status: "TIMED_OUT",
             input: {},
             error: "States.Timeout",
+            events: [],
             history: rows(
                 ["ExecutionStarted"],
                 ["TaskStateEntered", S.waitForCallback],
@@ -386,7 +388,17 @@ describe("the execution page in headless Chromium", function () {
             history: rows(["ExecutionStarted"], ["TaskStateEntered", S.waitForCallback], ["TaskScheduled", S.waitForCallback]),
             notifications: [],
             events: [
-                { id: 3, type: "TaskScheduled", taskScheduledEventDetails: { resourceType: "sqs", parameters: `{"Note":"${"<b>"}"}` } },
+                {
+                    id: 3,
+                    timestamp: new Date(0),
+                    type: "TaskScheduled" as const,
+                    taskScheduledEventDetails: {
+                        resourceType: "sqs",
+                        resource: "sendMessage",
+                        region: "eu-west-1",
+                        parameters: `{"Note":"${"<b>"}"}`,
+                    },
+                },
             ],
         };
         const opened = await open(renderExecutionPage({ view, definition }), "running");

@@ -10,12 +10,17 @@ import * as vm from "node:vm";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { CliError, checkExecutionName, checkNodeVersion, DEFAULT_INPUT } from "../commands/cli";
 import { parseExecutionArgs } from "../commands/execution-args";
+import { ExecutionInputError, jsonDepth, MAX_INPUT_BYTES, MAX_INPUT_DEPTH } from "../commands/execution-input";
 import { parseStartArgs } from "../commands/start-args";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { LocalQueue, type QueueEvent } from "../local/local-queue";
+import { clearLongTimeout, loadInterpreter, setLongTimeout } from "../local/long-timers";
+import { MAX_TIMER_MS } from "../functions/callback/deadline";
 import { PartnerApi, type PartnerTask } from "../local/partner-api";
 import { SIMULATED_FAILURE } from "../local/scenarios";
-import { readStackConfig, StackConfigError } from "../local/stack-config";
+import { loadStackSettings, readStackConfig, StackConfigError } from "../local/stack-config";
+import { ConfigError, settingsWarnings } from "../infra/config";
+import { EXPECTED_PATHS } from "../view/execution-view";
 import { StepFunctionsEndpoint, type EndpointCall, type TaskTokenAction } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
 
@@ -94,6 +99,73 @@ describe("local run parts", () => {
         });
     });
 
+    describe("long timers", () => {
+        it("a delay past Node's longest timer does not fire early (Node's own setTimeout fires it after 1 ms)", async () => {
+            let fired = false;
+            const timer = setLongTimeout(() => (fired = true), MAX_TIMER_MS + 1000);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            clearLongTimeout(timer);
+            assert.equal(fired, false);
+        });
+
+        it("waits the whole delay through a chain of shorter timers, then fires once", async () => {
+            const started = performance.now();
+            const fired = await new Promise<number>((resolve) => setLongTimeout(() => resolve(performance.now() - started), 60, 15));
+            assert.ok(fired >= 59, `fired after ${fired} ms`);
+        });
+
+        it("a cleared timer never fires, whichever link of the chain is waiting", async () => {
+            let fired = 0;
+            const early = setLongTimeout(() => fired++, 60, 15);
+            const late = setLongTimeout(() => fired++, 60, 15);
+            clearLongTimeout(early);
+            await new Promise((resolve) => setTimeout(resolve, 35));
+            clearLongTimeout(late);
+            await new Promise((resolve) => setTimeout(resolve, 60));
+            assert.equal(fired, 0);
+            clearLongTimeout(undefined);
+        });
+
+        it("the interpreter waits a task's TimeoutSeconds past Node's longest timer", async () => {
+            const { StateMachine } = loadInterpreter();
+            const machine = new StateMachine(
+                {
+                    StartAt: "Wait",
+                    TimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS + 60,
+                    States: {
+                        Wait: {
+                            Type: "Task",
+                            Resource: "arn:aws:lambda:us-east-1:123456789012:function:wait",
+                            TimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS,
+                            End: true,
+                        },
+                    },
+                } as never,
+                { validationOptions: { checkArn: false } },
+            );
+            let answer!: (output: { done: boolean }) => void;
+            const run = machine.run(
+                {},
+                { overrides: { taskResourceLocalHandlers: { Wait: () => new Promise((resolve) => (answer = resolve)) } } },
+            );
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            answer({ done: true });
+            assert.deepEqual(await run.result, { done: true });
+        });
+
+        it("task tokens wait a TimeoutSeconds past Node's longest timer", async () => {
+            const tokens = new TaskTokens();
+            const token = tokens.issue();
+            const result = tokens.waitFor(token, {
+                timeoutSeconds: MAX_TASK_TIMEOUT_SECONDS,
+                heartbeatSeconds: MAX_TASK_TIMEOUT_SECONDS - 1,
+            });
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            tokens.respond(call("SendTaskSuccess", { taskToken: token, output: '"in time"' }));
+            assert.equal(await result, "in time");
+        });
+    });
+
     describe("in-process queue", () => {
         function queueWith(
             consumer: (event: SQSEvent) => Promise<SQSBatchResponse>,
@@ -154,6 +226,43 @@ describe("local run parts", () => {
                 events.filter((e) => e.messageId === bad).map((e) => e.type),
                 ["sent", "received", "returned", "received", "returned", "dead-lettered"],
             );
+        });
+
+        it("keeps at most maxConcurrentBatches batches in flight, and loses no message when many arrive at once", async () => {
+            const limit = 3;
+            let inFlight = 0;
+            let mostInFlight = 0;
+            const delivered: string[] = [];
+            const { queue } = queueWith(
+                async (event) => {
+                    mostInFlight = Math.max(mostInFlight, ++inFlight);
+                    await new Promise((resolve) => setTimeout(resolve, 5));
+                    delivered.push(...event.Records.map((r) => r.body));
+                    inFlight--;
+                    return { batchItemFailures: [] };
+                },
+                { batchSize: 2, maxConcurrentBatches: limit },
+            );
+            const bodies = Array.from({ length: 200 }, (_, i) => `m${i}`);
+            await Promise.all(bodies.map((body) => queue.send(body)).map((id) => queue.whenDone(id)));
+            assert.equal(mostInFlight, limit);
+            assert.deepEqual([...delivered].sort(), [...bodies].sort());
+            assert.deepEqual(queue.deadLetters, []);
+        });
+
+        it("delivers nothing again once closed: a batch in flight that comes back stays back", async () => {
+            let deliveries = 0;
+            let fail!: () => void;
+            const { queue } = queueWith(() => {
+                deliveries++;
+                return new Promise<SQSBatchResponse>((_, reject) => (fail = () => reject(new Error("the run ended"))));
+            });
+            queue.send("in flight");
+            await new Promise((resolve) => setImmediate(resolve));
+            queue.close();
+            fail();
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            assert.equal(deliveries, 1);
         });
 
         it("holds a message until its hold settles, then delivers it", async () => {
@@ -301,13 +410,57 @@ describe("local run parts", () => {
 
         it("hands over values as Pulumi does: strings, objects as JSON, other namespaces left out", () => {
             const file = write(
-                "config:\n  aws:region: eu-west-1\n  cp:batchSize: 5\n  cp:includeExecutionData: true\n  cp:tags:\n    team: platform\n  other:key: x\n",
+                "config:\n  aws:region: eu-west-1\n  cp:batchSize: 5\n  cp:includeExecutionData: true\n  cp:tags:\n    team: platform\n  aws:profile: x\n",
             );
             assert.deepEqual(readStackConfig(file, "cp"), {
                 file,
                 region: "eu-west-1",
                 raw: { batchSize: "5", includeExecutionData: "true", tags: '{"team":"platform"}' },
             });
+        });
+
+        it("hands over a scalar as the text written, as Pulumi does: 3e2, 0x12c, True, yes, 1_000 are not numbers or booleans", () => {
+            const written = ["3e2", "0x12c", "True", "yes", "1_000", "0o17", ".inf", "1.50", "-0"];
+            const file = write(`config:\n${written.map((text, i) => `  cp:key${i}: ${text}\n`).join("")}  cp:quoted: "a: b"\n`);
+            assert.deepEqual(readStackConfig(file, "cp").raw, {
+                ...Object.fromEntries(written.map((text, i) => [`key${i}`, text])),
+                quoted: "a: b",
+            });
+        });
+
+        it("so the stack's validation sees what pulumi up would: a number written as 3e2 is refused", () => {
+            const root = fs.mkdtempSync(path.join(dir, "project-"));
+            fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: cp\n");
+            fs.writeFileSync(path.join(root, "Pulumi.s.yaml"), "config:\n  cp:taskTimeoutSeconds: 3e2\n");
+            assert.throws(
+                () => loadStackSettings("s", root),
+                (e: Error) => e instanceof ConfigError && e.problems[0].startsWith('cp:taskTimeoutSeconds is "3e2"'),
+            );
+        });
+
+        it("refuses a key of a namespace nobody reads (a misspelled project name), naming the key and the right namespace", () => {
+            assert.throws(
+                () => readStackConfig(write("config:\n  cq:taskTimeoutSeconds: 60\n"), "cp"),
+                (e: Error) =>
+                    e instanceof StackConfigError &&
+                    /cq:taskTimeoutSeconds: "cq" is not this project's namespace .*did you mean cp:taskTimeoutSeconds\?/.test(e.message),
+            );
+            // Pulumi's own keys and the providers' stay allowed.
+            assert.deepEqual(readStackConfig(write("config:\n  pulumi:template: x\n  aws:profile: p\n  cp:batchSize: 5\n"), "cp").raw, {
+                batchSize: "5",
+            });
+        });
+
+        it("gives the warnings the program prints at pulumi preview, from the same function", () => {
+            const root = fs.mkdtempSync(path.join(dir, "project-"));
+            fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: cp\n");
+            fs.writeFileSync(
+                path.join(root, "Pulumi.s.yaml"),
+                "config:\n  cp:includeExecutionData: true\n  cp:functionTimeoutSeconds: 3\n",
+            );
+            const { settings, warnings } = loadStackSettings("s", root);
+            assert.deepEqual(warnings, settingsWarnings("cp", settings));
+            assert.equal(warnings.length, 2);
         });
 
         it("says which file and key it cannot use", () => {
@@ -372,6 +525,7 @@ describe("local run parts", () => {
             [["--scenario", "failure", "--input", '"text"'], /the input must be a JSON object/],
             [["--stack", "../etc"], /--stack "..\/etc" is not a stack name/],
             [["--executions"], /argument missing/],
+            [["--expect", "maybe"], /--expect must be success or failure; got "maybe"/],
             [["--name", "n".repeat(78), "--executions", "100"], /--name \(with its -N suffix\) must be 1 to 80 characters long; got 82/],
         ];
         for (const [args, message] of rejected) {
@@ -398,6 +552,69 @@ describe("local run parts", () => {
 
         it("accepts execution names Step Functions accepts", () => {
             assert.equal(checkExecutionName("order-42_retry.1"), "order-42_retry.1");
+        });
+
+        it("takes --expect success or failure, on both commands", () => {
+            for (const path of EXPECTED_PATHS) {
+                assert.equal(parseStartArgs(["--expect", path]).expect, path);
+                assert.equal(parseExecutionArgs(["--expect", path]).expect, path);
+            }
+            assert.equal(parseStartArgs([]).expect, undefined);
+            assert.throws(() => parseExecutionArgs(["--expect", "SUCCEEDED"]), /--expect must be success or failure; got "SUCCEEDED"/);
+        });
+
+        it("takes every JSON input Step Functions takes, those false in JavaScript too, for both commands", () => {
+            for (const text of ["0", "false", '""', "null", "[]", '"text"']) {
+                assert.deepEqual(parseStartArgs(["--input", text]).input, JSON.parse(text), text);
+                assert.deepEqual(parseExecutionArgs(["--input", text]).input, JSON.parse(text), text);
+            }
+        });
+
+        it("refuses an input over Step Functions' 256 KiB, counted in UTF-8 bytes of the JSON sent, naming the flag and both sizes", () => {
+            const sized = (bytes: number, char = "x") => JSON.stringify(char.repeat((bytes - 2) / Buffer.byteLength(char)));
+            assert.equal(Buffer.byteLength(sized(MAX_INPUT_BYTES)), MAX_INPUT_BYTES);
+            assert.equal(parseStartArgs(["--input", sized(MAX_INPUT_BYTES)]).input, JSON.parse(sized(MAX_INPUT_BYTES)));
+            // Whitespace outside strings is not sent: a pretty-printed input is measured as it is sent.
+            assert.ok(parseExecutionArgs(["--input", `  ${sized(MAX_INPUT_BYTES)}  `]));
+            for (const [flags, text] of [
+                [["--input"], sized(MAX_INPUT_BYTES + 2)],
+                [["--input"], sized(MAX_INPUT_BYTES + 2, "é")], // half as many characters, as many bytes
+            ] as const) {
+                for (const parse of [parseStartArgs, parseExecutionArgs]) {
+                    assert.throws(
+                        () => parse([...flags, text]),
+                        (e: Error) =>
+                            e instanceof ExecutionInputError &&
+                            e.message ===
+                                `--input is ${MAX_INPUT_BYTES + 2} bytes as JSON (UTF-8); Step Functions takes an execution input of at most ${MAX_INPUT_BYTES} bytes (256 KiB)`,
+                    );
+                }
+            }
+            const file = path.join(os.tmpdir(), `large-input-${process.pid}.json`);
+            fs.writeFileSync(file, sized(MAX_INPUT_BYTES + 2));
+            try {
+                assert.throws(() => parseStartArgs(["--input-file", file]), new RegExp(`^ExecutionInputError: --input-file ${file} is`));
+            } finally {
+                fs.rmSync(file);
+            }
+        });
+
+        it("refuses an input nested deeper than the commands can handle, saying the limit is theirs, not AWS's", () => {
+            const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+            assert.equal(jsonDepth(nested(MAX_INPUT_DEPTH)), MAX_INPUT_DEPTH);
+            assert.equal(jsonDepth('{"a": "[[[{{{", "b": [1, {"c": "\\"}]}'), 3, "brackets in strings do not count");
+            assert.equal(jsonDepth("0"), 0);
+            assert.equal((parseStartArgs(["--input", nested(MAX_INPUT_DEPTH)]).input as unknown[]).length, 1);
+            for (const parse of [parseStartArgs, parseExecutionArgs]) {
+                assert.throws(
+                    () => parse(["--input", nested(MAX_INPUT_DEPTH + 1)]),
+                    (e: Error) =>
+                        e instanceof ExecutionInputError &&
+                        e.message.startsWith(
+                            `--input is nested ${MAX_INPUT_DEPTH + 1} levels deep; these commands take at most ${MAX_INPUT_DEPTH} (their limit, not AWS's`,
+                        ),
+                );
+            }
         });
 
         it("refuses a Node.js older than 22, naming both versions", () => {

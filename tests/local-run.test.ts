@@ -4,10 +4,15 @@
  * a time.
  */
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
-import { buildCallbackDefinition, FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
-import { outcomeOf, renderExecution, summarize, type ExecutionView } from "../view/execution-view";
-import { LocalWorkflow } from "../local/local-workflow";
+import { buildCallbackDefinition, FAILURE_MESSAGE, MAX_TASK_TIMEOUT_SECONDS, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
+import { outcomeOf, renderExecution, renderSummary, summarize, unexpectedPath, type ExecutionView } from "../view/execution-view";
+import { PROJECT_ROOT } from "../infra/function-artifact";
+import { defaultMaxConcurrentBatches, LOCAL_CALLS_IN_FLIGHT, LocalWorkflow, MIN_MAX_CONCURRENT_BATCHES } from "../local/local-workflow";
 import { SCENARIOS, type ScenarioName } from "../local/scenarios";
 import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 
@@ -37,6 +42,8 @@ async function runScenario(
     }
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 const types = (view: ExecutionView, state?: string) =>
     view.history.filter((row) => state === undefined || row.state === state).map((row) => row.type);
 
@@ -63,6 +70,36 @@ describe("local run (npm start)", () => {
             view.history.map((row) => row.id),
             view.history.map((_, i) => i + 1),
         );
+        // The same events in AWS's shape, with the details GetExecutionHistory gives.
+        assert.deepEqual(
+            view.events.map((event) => event.type),
+            types(view),
+        );
+        const event = (type: string, state: string = WAIT) => {
+            const row = view.history.find((r) => r.type === type && r.state === state);
+            return view.events.find((e) => e.id === row?.id)!;
+        };
+        assert.equal(view.events[0].executionStartedEventDetails?.input, JSON.stringify({ order: 42 }));
+        assert.equal(event("TaskStateEntered").stateEnteredEventDetails?.input, JSON.stringify({ order: 42 }));
+        const scheduled = event("TaskScheduled").taskScheduledEventDetails!;
+        assert.deepEqual(
+            [scheduled.resourceType, scheduled.resource, scheduled.timeoutInSeconds],
+            ["sqs", "sendMessage.waitForTaskToken", DEFAULT_SETTINGS.taskTimeoutSeconds],
+        );
+        const parameters = JSON.parse(scheduled.parameters!) as { MessageBody: Record<string, unknown> };
+        assert.deepEqual(parameters.MessageBody, view.queuedMessage, "the scheduled parameters carry the shortened token");
+        const submitted = JSON.parse(event("TaskSubmitted").taskSubmittedEventDetails!.output!) as { MessageId: string };
+        assert.equal(submitted.MessageId, view.queueActivity?.[0].messageId);
+        // The work's result (the function's SendTaskSuccess output) on TaskSucceeded, then on the state's exit.
+        const output = event("TaskSucceeded").taskSucceededEventDetails?.output;
+        assert.ok(output !== undefined);
+        assert.equal(
+            event("TaskStateExited").stateExitedEventDetails?.output,
+            output,
+            "no ResultPath: the work's result is the state's output",
+        );
+        assert.equal(event("TaskSucceeded", STATE_NAMES.notifySuccess).type, "TaskSucceeded");
+        assert.equal(view.events.at(-1)?.executionSucceededEventDetails?.output, JSON.stringify(view.output));
         assert.deepEqual(
             view.notifications.map((n) => n.message),
             [SUCCESS_MESSAGE],
@@ -96,6 +133,14 @@ describe("local run (npm start)", () => {
             "ExecutionFailed",
         ]);
         assert.equal(view.history.find((row) => row.type === "FailStateEntered")?.state, STATE_NAMES.failWithCause);
+        // The task's and the execution's error and cause, as the history gives them.
+        const failed = view.events.find((e) => e.type === "TaskFailed")?.taskFailedEventDetails;
+        assert.deepEqual([failed?.error, failed?.cause], [view.error, view.cause]);
+        assert.deepEqual(view.events.at(-1)?.executionFailedEventDetails, { error: view.error, cause: view.cause });
+        assert.match(
+            renderExecution(view),
+            /TaskFailed +Start Task And Wait For Callback +\d+ {2}error: TaskRejected, cause: out of stock\n/,
+        );
         assert.deepEqual(
             view.notifications.map((n) => n.message),
             [`${FAILURE_MESSAGE} Error: {"Error":"TaskRejected","Cause":"out of stock"}`],
@@ -109,6 +154,8 @@ describe("local run (npm start)", () => {
         assert.equal(view.status, "FAILED");
         assert.equal(view.error, "States.Timeout");
         assert.ok(types(view, WAIT).includes("TaskTimedOut"));
+        const timedOut = view.events.find((e) => e.type === "TaskTimedOut")?.taskTimedOutEventDetails;
+        assert.equal(timedOut?.error, "States.Timeout");
         assert.match(view.notifications[0].message, /"Error":"States.Timeout"/);
         assert.ok(view.durationMs! >= 1000 && view.durationMs! < 3000, `took ${view.durationMs} ms`);
         assert.deepEqual(
@@ -181,20 +228,41 @@ describe("local run (npm start)", () => {
         assert.ok(view.durationMs! < 2000, `took ${view.durationMs} ms`);
     });
 
-    it("handoff: a stack whose tasks wait longer than a timer can (over 24 days, a person's approval) runs, shortened with a note", async () => {
+    it("handoff: a stack whose tasks wait longer than a timer can (over 24 days, a person's approval) runs with its own TimeoutSeconds", async () => {
         // Node fires a setTimeout of more than 2^31 - 1 ms after 1 ms: the task would time out at once.
         const { view } = await runScenario(
             "handoff",
             { order: 42 },
-            { taskTimeoutSeconds: 3_000_000, heartbeatSeconds: 2_900_000 },
+            { taskTimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS, heartbeatSeconds: MAX_TASK_TIMEOUT_SECONDS - 1 },
             undefined,
             50,
         );
         assert.equal(view.status, "SUCCEEDED", JSON.stringify(view.notes));
-        assert.ok(
-            view.notes!.includes("TimeoutSeconds is 2147426 here, the longest the local run's timers wait, not 3000000"),
-            view.notes!.join("\n"),
+        assert.deepEqual(
+            view.notes!.filter((note) => note.includes("TimeoutSeconds")),
+            [],
+            "nothing shortened",
         );
+    });
+
+    it("a task whose TimeoutSeconds is the longest the config allows waits: no timer of the task or the execution fires early", async () => {
+        const workflow = await LocalWorkflow.start({
+            settings: { ...DEFAULT_SETTINGS, taskTimeoutSeconds: MAX_TASK_TIMEOUT_SECONDS },
+            source: "test",
+        });
+        try {
+            assert.equal(workflow.timeoutSeconds, MAX_TASK_TIMEOUT_SECONDS);
+            assert.equal(workflow.definition.States[WAIT].Type, "Task");
+            // The function is down until the task ends: only a timer can end this execution now.
+            const execution = workflow.execute("long-wait", {}, SCENARIOS.timeout.delivery);
+            const waited = await Promise.race([
+                execution.then((view) => view.status),
+                new Promise((resolve) => setTimeout(resolve, 300, "still waiting")),
+            ]);
+            assert.equal(waited, "still waiting");
+        } finally {
+            await workflow.close();
+        }
     });
 
     it("duplicate: the second delivery's callback gets TaskTimedOut and is acknowledged", async () => {
@@ -226,17 +294,28 @@ describe("local run (npm start)", () => {
         );
         assert.equal(logs.filter((l) => l.level === "ERROR" && String(l.message).startsWith("Malformed message")).length, 3);
         assert.ok(types(view, WAIT).includes("TaskTimedOut"));
+        const timedOut = view.events.find((e) => e.type === "TaskTimedOut")?.taskTimedOutEventDetails;
+        assert.equal(timedOut?.error, "States.Timeout");
         assert.match(view.notifications[0].message, /States.Timeout/);
         assert.equal(view.status, "FAILED");
     });
 
     it("fails the execution with the caught error for any execution input, object or not", async () => {
-        for (const input of [42, "text", [1, 2], { fail: "no" }]) {
+        for (const input of [42, "text", [1, 2], 0, "", { fail: "no" }]) {
             const scenario = typeof input === "object" && !Array.isArray(input) ? "failure" : "timeout";
             const { view } = await runScenario(scenario, input, {}, 1);
             assert.equal(view.status, "FAILED", JSON.stringify(input));
             assert.equal(view.error, scenario === "failure" ? "TaskRejected" : "States.Timeout", JSON.stringify(input));
             assert.equal(view.notifications.length, 1, JSON.stringify(input));
+        }
+    });
+
+    it("runs the inputs AWS accepts that are false in JavaScript: 0, false, an empty string, null", async () => {
+        for (const input of [0, false, "", null]) {
+            const { view } = await runScenario("success", input);
+            assert.equal(view.status, "SUCCEEDED", `${JSON.stringify(input)}: ${view.error ?? ""} ${view.cause ?? ""}`);
+            assert.deepEqual((view.queuedMessage as { Input: unknown }).Input, input, JSON.stringify(input));
+            assert.equal(view.events[0].executionStartedEventDetails?.input, JSON.stringify(input));
         }
     });
 
@@ -290,12 +369,98 @@ describe("local run (npm start)", () => {
     it("runs many executions at once, each with its own token", async () => {
         const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", redeliveryDelayMs: 20 });
         try {
-            const views = await Promise.all(Array.from({ length: 30 }, (_, i) => workflow.execute(`many-${i}`, { i }, SCENARIOS.success.delivery)));
+            const views = await Promise.all(
+                Array.from({ length: 30 }, (_, i) => workflow.execute(`many-${i}`, { i }, SCENARIOS.success.delivery)),
+            );
             assert.deepEqual(new Set(views.map((v) => v.status)), new Set(["SUCCEEDED"]));
             assert.equal(new Set(views.map((v) => (v.queuedMessage as { TaskToken: string }).TaskToken)).size, 30);
             views.forEach((v, i) => assert.deepEqual((v.output as { MessageId?: string }).MessageId !== undefined, true, `execution ${i}`));
         } finally {
             await workflow.close();
+        }
+    });
+
+    it("many executions at once: none lost, the function's environments scaled up to the mapping's maximum concurrency", async () => {
+        const executions = 150;
+        const maxConcurrentBatches = defaultMaxConcurrentBatches(executions, DEFAULT_SETTINGS.batchSize);
+        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", maxConcurrentBatches });
+        try {
+            const views = await Promise.all(Array.from({ length: executions }, (_, i) => workflow.execute(`load-${i}`, { i })));
+            const summary = summarize(views, executions, 1);
+            assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": executions });
+            assert.equal(
+                views.reduce((sum, v) => sum + (v.deadLetters ?? 0), 0),
+                0,
+            );
+            const figures = workflow.environmentFigures();
+            assert.ok(figures.peak > 1 && figures.peak <= maxConcurrentBatches, JSON.stringify(figures));
+            assert.equal(figures.discarded, 0);
+            // Each execution's queue activity is its own message's, taken once.
+            views.forEach((v) =>
+                assert.deepEqual(
+                    v.queueActivity?.map((a) => a.type),
+                    ["sent", "received", "deleted"],
+                    v.name,
+                ),
+            );
+        } finally {
+            await workflow.close();
+        }
+    });
+
+    it("leaves the process's stdout, stderr and environment alone: the function has its own", async () => {
+        const [stdout, stderr, env] = [process.stdout.write, process.stderr.write, { ...process.env }];
+        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test" });
+        try {
+            const execution = workflow.execute("own-output", { order: 1 });
+            assert.equal(process.stdout.write, stdout);
+            assert.equal(process.stderr.write, stderr);
+            const view = await execution;
+            assert.equal(view.status, "SUCCEEDED");
+            // Only the names are compared and shown: the values are the machine's.
+            const changed = Object.keys({ ...env, ...process.env }).filter((name) => process.env[name] !== env[name]);
+            assert.deepEqual(changed, [], "the function's TASK_QUEUE_ARN, endpoint and credentials are its own");
+            assert.equal(process.stdout.write, stdout);
+            assert.ok(workflow.functionLogs().length > 0, "its log is kept apart");
+        } finally {
+            await workflow.close();
+        }
+    });
+
+    it("the mapping's default maximum concurrency grows with the executions at a time, never past the calls in flight the endpoint answers in time", () => {
+        const { batchSize } = DEFAULT_SETTINGS;
+        assert.equal(defaultMaxConcurrentBatches(1, batchSize), MIN_MAX_CONCURRENT_BATCHES);
+        assert.ok(defaultMaxConcurrentBatches(50, batchSize) > defaultMaxConcurrentBatches(1, batchSize));
+        for (const atOnce of [100, 1000, 10_000]) {
+            assert.ok(defaultMaxConcurrentBatches(atOnce, batchSize) * batchSize <= LOCAL_CALLS_IN_FLIGHT, String(atOnce));
+        }
+        assert.ok(defaultMaxConcurrentBatches(1000, 1) <= LOCAL_CALLS_IN_FLIGHT);
+    });
+
+    it("leaves no folder in the temporary directory: the function's code is loaded from the archive in memory", function () {
+        this.timeout(120_000);
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "local-run-tmp-"));
+        try {
+            const child = (args: string[]) =>
+                spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", ...args], {
+                    cwd: PROJECT_ROOT,
+                    encoding: "utf8",
+                    timeout: 90_000,
+                    // Where os.tmpdir() points in the child: a folder of this test's own.
+                    env: { ...process.env, TMPDIR: tmp, TEMP: tmp, TMP: tmp },
+                });
+            const run = child(["commands/start.ts", "--executions", "3", "--concurrency", "3"]);
+            assert.equal(run.status, 0, run.stderr);
+            // The in-process loader of the tests and the bench too.
+            const loader = child(["-e", 'require("./local/bundled-handler").loadBundledHandler("http://127.0.0.1:9").restoreEnv()']);
+            assert.equal(loader.status, 0, loader.stderr);
+            // Only TypeScript's compile cache (ts-node in the child) may be there; no callback-bundle-* of the run.
+            assert.deepEqual(
+                fs.readdirSync(tmp).filter((name) => !name.startsWith("v8-compile-cache-")),
+                [],
+            );
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
         }
     });
 
@@ -320,6 +485,37 @@ describe("local run (npm start)", () => {
         const summary = summarize([success, failure, failure], 2, 1000);
         assert.deepEqual(summary.statuses, { SUCCEEDED: 1, FAILED: 2 });
         assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": 1, "TaskFailed → Notify Failure": 2 });
+        assert.equal(summary.resources, undefined);
+        const measured = summarize([success], 1, 1000, {
+            peakMemoryBytes: 300 * 2 ** 20,
+            environments: { started: 3, peak: 2, discarded: 1 },
+        });
+        assert.deepEqual(measured.resources?.environments, { started: 3, peak: 2, discarded: 1 });
+        assert.match(
+            renderSummary(measured),
+            /^ {2}memory: {5}peak 300 MiB resident, 3 function environments started \(at most 2 at once, 1 discarded\)$/m,
+        );
+    });
+
+    it("--expect: decides whether every execution took the path named, and says what happened instead", async () => {
+        const { view: succeeded } = await runScenario("success");
+        const { view: failed } = await runScenario("failure", { order: 42, fail: "out of stock" });
+        assert.equal(unexpectedPath("success", [succeeded]), undefined);
+        assert.equal(unexpectedPath("failure", [failed]), undefined);
+        assert.equal(unexpectedPath("failure", [succeeded]), "expected failure, but execution test-success ended SUCCEEDED");
+        assert.equal(
+            unexpectedPath("success", [failed]),
+            `expected success, but execution test-failure ended FAILED (${failed.error}: ${failed.cause})`,
+        );
+        assert.equal(
+            unexpectedPath("failure", [{ ...failed, status: "RUNNING" }]),
+            "expected failure, but execution test-failure is still RUNNING",
+        );
+        assert.equal(
+            unexpectedPath("success", [succeeded, failed, failed, { ...failed, status: "TIMED_OUT" }]),
+            "expected success, but 3 of 4 executions took another path (2 FAILED, 1 TIMED_OUT)",
+        );
+        assert.equal(unexpectedPath("success", [{ ...failed, cause: "a\nforged line" }])?.includes("\n"), false, "one line, escaped");
     });
 
     it("prints an execution's error, cause and notification with control characters escaped (no forged lines)", async () => {
@@ -347,8 +543,11 @@ describe("local run (npm start)", () => {
         const text = renderExecution(view);
         assert.match(text, /^Execution test-success: SUCCEEDED in \d+ ms/);
         assert.match(text, /Message sent to the queue:\n {2}\{\n {4}"MessageTitle"/);
-        assert.match(text, /Event history:\n {2}ID {2}Type +State +Elapsed ms\n/);
-        assert.match(text, / 6 {2}TaskSucceeded {7}Start Task And Wait For Callback +\d+\n/);
+        assert.match(text, /Event history:\n {2}ID {2}Type +State +Elapsed ms {2}Details\n/);
+        // The task's output is shown beside its TaskSucceeded, as the history holds it.
+        const output = view.events.find((e) => e.type === "TaskSucceeded")?.taskSucceededEventDetails?.output;
+        assert.ok(output !== undefined);
+        assert.match(text, new RegExp(` 6 {2}TaskSucceeded {7}Start Task And Wait For Callback +\\d+  output: ${escapeRegExp(output)}\n`));
         assert.match(text, /Notification \(SNS arn:aws:sns:local:000000000000:callback-pattern-notifications\):\n {2}Callback received\./);
     });
 });

@@ -210,19 +210,11 @@ function legend(): string {
     return `<ul class="legend" aria-label="Legend">${items}<li class="legend__item"><span class="line line--catch"></span>Catch</li><li class="legend__item"><span class="line line--taken"></span>Path taken</li></ul>`;
 }
 
-/** An AWS-shaped history event, as far as the page reads it (the view may carry them as `events`). */
-interface DetailedEvent {
-    id?: number;
-    [field: string]: unknown;
-}
-
-/** The details of each event by id (`…EventDetails` fields), when the view carries AWS-shaped events. */
+/** The details of each event by id (its `…EventDetails` fields), from the view's AWS-shaped events. */
 export function eventDetails(view: ExecutionView): Map<number, Record<string, unknown>> {
-    const events = (view as ExecutionView & { events?: unknown }).events;
     const details = new Map<number, Record<string, unknown>>();
-    if (!Array.isArray(events)) return details;
-    for (const event of events as DetailedEvent[]) {
-        if (typeof event !== "object" || event === null || typeof event.id !== "number") continue;
+    for (const event of view.events) {
+        if (typeof event.id !== "number") continue;
         const fields = Object.entries(event).filter(([key, value]) => key.endsWith("EventDetails") && value !== undefined);
         if (fields.length > 0) details.set(event.id, Object.assign({}, ...fields.map(([, value]) => value)) as Record<string, unknown>);
     }

@@ -1,7 +1,7 @@
 /**
  * What the console shows after "Start Execution", as data and as text: the execution's status,
- * its event history (id, type, state, elapsed ms), the message that went to the queue (token
- * shortened) and the notifications. Built by the local run directly, and from
+ * its event history (AWS's `HistoryEvent`s, and rows of id, type, state, elapsed ms), the message
+ * that went to the queue (token shortened) and the notifications. Built by the local run directly, and from
  * `GetExecutionHistory` for a deployed stack, then printed by the same code.
  */
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
@@ -44,6 +44,12 @@ export interface ExecutionView {
     error?: string;
     /** Its cause, when it has one. */
     cause?: string;
+    /**
+     * The events as `GetExecutionHistory` gives them (`id`, `previousEventId`, `timestamp`, `type`,
+     * `…EventDetails`), every TaskToken shortened.
+     */
+    events: HistoryEvent[];
+    /** The events as the text table shows them (built from `events` by {@link historyRows}). */
     history: HistoryRow[];
     /** The body the wait task sent to the queue, its TaskToken shortened. */
     queuedMessage?: unknown;
@@ -84,6 +90,63 @@ export function withShortToken(body: unknown): unknown {
     const message = { ...(body as Record<string, unknown>) };
     if (typeof message.TaskToken === "string") message.TaskToken = shortToken(message.TaskToken);
     return message;
+}
+
+/** A copy of a value with every `TaskToken` field, at any depth, shortened (the history's parameters hold one). */
+export function withShortTokens(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(withShortTokens);
+    if (typeof value !== "object" || value === null) return value;
+    return Object.fromEntries(
+        Object.entries(value).map(([key, field]) => [
+            key,
+            key === "TaskToken" && typeof field === "string" ? shortToken(field) : withShortTokens(field),
+        ]),
+    );
+}
+
+/**
+ * The rows of the text table: each event's id, type, the state it belongs to (the last one
+ * entered; none for the execution's own events) and the milliseconds since the first event.
+ */
+export function historyRows(events: readonly HistoryEvent[]): HistoryRow[] {
+    const start = events[0]?.timestamp?.getTime() ?? 0;
+    let state: string | undefined;
+    return events.map((event, index) => {
+        const entered = event.stateEnteredEventDetails?.name;
+        if (entered !== undefined) state = entered;
+        const type = String(event.type);
+        return {
+            id: event.id ?? index + 1,
+            type,
+            ...(type.startsWith("Execution") || state === undefined ? {} : { state }),
+            elapsedMs: (event.timestamp?.getTime() ?? start) - start,
+        };
+    });
+}
+
+/** The longest detail the text table shows in one cell; `--json` has every detail whole. */
+export const DETAIL_WIDTH = 100;
+
+/**
+ * The detail of an event that the text table shows: what a task returned (TaskSucceeded), the
+ * error and cause a task or the execution ended with; empty for the rest. Escaped with
+ * {@link printable} and cut to {@link DETAIL_WIDTH} characters.
+ */
+export function eventDetail(event: HistoryEvent): string {
+    const failed =
+        event.taskFailedEventDetails ??
+        event.taskTimedOutEventDetails ??
+        event.executionFailedEventDetails ??
+        event.executionTimedOutEventDetails ??
+        event.executionAbortedEventDetails;
+    let text = "";
+    if (event.taskSucceededEventDetails?.output !== undefined) text = `output: ${event.taskSucceededEventDetails.output}`;
+    else if (failed !== undefined)
+        text = [failed.error !== undefined ? `error: ${failed.error}` : "", failed.cause !== undefined ? `cause: ${failed.cause}` : ""]
+            .filter((part) => part !== "")
+            .join(", ");
+    const shown = printable(text);
+    return shown.length > DETAIL_WIDTH ? `${shown.slice(0, DETAIL_WIDTH - 1)}…` : shown;
 }
 
 const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
@@ -154,8 +217,11 @@ export function renderExecution(view: ExecutionView): string {
     if (view.functionLog !== undefined && view.functionLog.length > 0) {
         parts.push(`\nCallback function log:\n${indent(view.functionLog.join("\n"))}`);
     }
-    const rows = view.history.map((r) => [String(r.id), r.type, r.state ?? "", String(Math.round(r.elapsedMs))]);
-    parts.push(`\nEvent history:\n${indent(table(["ID", "Type", "State", "Elapsed ms"], rows, [true, false, false, true]))}`);
+    const details = new Map(view.events.map((event) => [event.id, eventDetail(event)]));
+    const rows = view.history.map((r) => [String(r.id), r.type, r.state ?? "", String(Math.round(r.elapsedMs)), details.get(r.id) ?? ""]);
+    parts.push(
+        `\nEvent history:\n${indent(table(["ID", "Type", "State", "Elapsed ms", "Details"], rows, [true, false, false, true, false]))}`,
+    );
     if (view.notifications.length === 0) {
         parts.push("\nNotification: none");
     } else {
@@ -166,6 +232,47 @@ export function renderExecution(view: ExecutionView): string {
     // a line break (error, cause, notifications, log lines) were escaped where they went in, since
     // this pass sees their lines apart.
     return parts.join("\n").split("\n").map(printable).join("\n");
+}
+
+/** The paths `--expect` can assert: the execution succeeded, or it ended without success. */
+export const EXPECTED_PATHS = ["success", "failure"] as const;
+export type ExpectedPath = (typeof EXPECTED_PATHS)[number];
+
+/** The exit code of a run whose execution did not take the path `--expect` named (0, 1 and 2 keep their meaning). */
+export const UNEXPECTED_PATH_EXIT_CODE = 4;
+
+/** The execution (or one of many) did not take the path `--expect` named; the message says what happened instead. */
+export class UnexpectedPathError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "UnexpectedPathError";
+    }
+}
+
+/** The path an ended execution took; `undefined` while it runs (or waits for a redrive). */
+export function pathTaken(status: ExecutionStatus): ExpectedPath | undefined {
+    if (status === "SUCCEEDED") return "success";
+    return status === "RUNNING" || status === "PENDING_REDRIVE" ? undefined : "failure";
+}
+
+/**
+ * Whether every execution took the `expected` path: `undefined` when they all did, else one line
+ * saying what happened instead (the status, with the error and cause of a single execution, or
+ * how many of many took which status).
+ */
+export function unexpectedPath(expected: ExpectedPath, views: readonly ExecutionView[]): string | undefined {
+    const missed = views.filter((view) => pathTaken(view.status) !== expected);
+    if (missed.length === 0) return undefined;
+    if (views.length === 1) {
+        const [view] = missed;
+        const reason = view.error === undefined ? "" : ` (${view.error}${view.cause === undefined ? "" : `: ${view.cause}`})`;
+        const ended = view.status === "RUNNING" ? "is still RUNNING" : `ended ${view.status}${reason}`;
+        return printable(`expected ${expected}, but execution ${view.name} ${ended}`);
+    }
+    const statuses = new Map<string, number>();
+    for (const view of missed) statuses.set(view.status, (statuses.get(view.status) ?? 0) + 1);
+    const counts = [...statuses].map(([status, count]) => `${count} ${status}`).join(", ");
+    return `expected ${expected}, but ${missed.length} of ${views.length} executions took another path (${counts})`;
 }
 
 /** Percentile of sorted values (nearest rank). */
@@ -184,6 +291,16 @@ export interface RunSummary {
     outcomes: Record<string, number>;
     latencyMs: { p50: number; p90: number; p99: number; max: number };
     executionsPerSecond: number;
+    /** What the run took of the machine, when it was measured (local runs). */
+    resources?: RunResources;
+}
+
+/** What a run took of the machine. */
+export interface RunResources {
+    /** The process's peak resident memory, in bytes (`process.resourceUsage().maxRSS`: every thread, the function's environments too). */
+    peakMemoryBytes: number;
+    /** The function's execution environments: how many were started, the most alive at once, and how many were discarded. */
+    environments?: { started: number; peak: number; discarded: number };
 }
 
 /**
@@ -198,7 +315,7 @@ export function outcomeOf(view: ExecutionView): string {
 }
 
 /** Summarizes many executions: statuses, paths, throughput and latency percentiles. */
-export function summarize(views: ExecutionView[], concurrency: number, wallMs: number): RunSummary {
+export function summarize(views: ExecutionView[], concurrency: number, wallMs: number, resources?: RunResources): RunSummary {
     const latencies = views
         .map((v) => v.durationMs ?? NaN)
         .filter((n) => !Number.isNaN(n))
@@ -223,9 +340,11 @@ export function summarize(views: ExecutionView[], concurrency: number, wallMs: n
             max: latencies.at(-1) ?? NaN,
         },
         executionsPerSecond: views.length / (wallMs / 1000),
+        ...(resources !== undefined ? { resources } : {}),
     };
 }
 
+/** The summary of many executions as text: statuses, paths, throughput, latency and, when measured, memory. */
 export function renderSummary(summary: RunSummary): string {
     const statuses = Object.entries(summary.statuses)
         .map(([status, count]) => `${count} ${status}`)
@@ -239,7 +358,17 @@ export function renderSummary(summary: RunSummary): string {
         `  paths:      ${outcomes}`,
         `  throughput: ${summary.executionsPerSecond.toFixed(1)} executions/s`,
         `  latency:    p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
+        ...(summary.resources !== undefined ? [renderResources(summary.resources)] : []),
     ].join("\n");
+}
+
+/** The memory line of a run's summary, with its function environments when known. */
+function renderResources(resources: RunResources): string {
+    const memory = `  memory:     peak ${Math.round(resources.peakMemoryBytes / 2 ** 20)} MiB resident`;
+    const e = resources.environments;
+    if (e === undefined) return memory;
+    const discarded = e.discarded > 0 ? `, ${e.discarded} discarded` : "";
+    return `${memory}, ${e.started} function environment${e.started === 1 ? "" : "s"} started (at most ${e.peak} at once${discarded})`;
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -251,31 +380,32 @@ function parseJson(text: string | undefined): unknown {
     }
 }
 
+/** An event with the TaskToken in its scheduled parameters shortened (the rest holds none). */
+function withShortTokensInEvent(event: HistoryEvent): HistoryEvent {
+    const scheduled = event.taskScheduledEventDetails;
+    if (scheduled?.parameters === undefined) return event;
+    const parameters = parseJson(scheduled.parameters);
+    if (typeof parameters === "string") return event; // not JSON: nothing to find a token in
+    return { ...event, taskScheduledEventDetails: { ...scheduled, parameters: JSON.stringify(withShortTokens(parameters)) } };
+}
+
 /**
- * Builds the view of a deployed execution from its `GetExecutionHistory` events (in order).
- * The queued message and the notifications come from the tasks' scheduled parameters.
+ * Builds the view of a deployed execution from its `GetExecutionHistory` events (in order): the
+ * events as AWS gave them (TaskToken shortened), the table's rows, the input, output, error and
+ * cause. The queued message and the notifications come from the tasks' scheduled parameters.
  */
 export function viewFromHistory(args: { name: string; source: string; status: ExecutionStatus; events: HistoryEvent[] }): ExecutionView {
-    const start = args.events[0]?.timestamp?.getTime() ?? 0;
-    let state: string | undefined;
-    const history: HistoryRow[] = [];
+    const events = args.events.map(withShortTokensInEvent);
+    const start = events[0]?.timestamp?.getTime() ?? 0;
     const notifications: Notification[] = [];
     let queuedMessage: unknown;
     let input: unknown;
     let output: unknown;
     let failure: { error?: string; cause?: string } | undefined;
     let end: number | undefined;
-    for (const event of args.events) {
-        const entered = event.stateEnteredEventDetails?.name;
-        if (entered !== undefined) state = entered;
+    for (const event of events) {
         const time = event.timestamp?.getTime() ?? start;
         const type = String(event.type);
-        history.push({
-            id: event.id ?? history.length + 1,
-            type,
-            ...(type.startsWith("Execution") ? {} : state !== undefined ? { state } : {}),
-            elapsedMs: time - start,
-        });
         if (event.executionStartedEventDetails) input = parseJson(event.executionStartedEventDetails.input);
         if (event.executionSucceededEventDetails) output = parseJson(event.executionSucceededEventDetails.output);
         const ended = event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails;
@@ -305,7 +435,8 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
         ...(output !== undefined ? { output } : {}),
         ...(failure?.error !== undefined ? { error: failure.error } : {}),
         ...(failure?.cause !== undefined && failure.cause !== "" ? { cause: failure.cause } : {}),
-        history,
+        events,
+        history: historyRows(events),
         ...(queuedMessage !== undefined ? { queuedMessage } : {}),
         notifications,
     };

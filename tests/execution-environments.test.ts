@@ -1,0 +1,150 @@
+/**
+ * The function's execution environments (`local/execution-environments.ts`): worker threads with
+ * their own copy of the code, environment and output, one batch at a time, reused warm, scaled up
+ * to a limit; errors, crashes and timeouts as Lambda has them. Small handlers written here stand in
+ * for the bundle, so that each behaviour is seen alone.
+ */
+import { strict as assert } from "node:assert";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { EnvironmentPool, InvocationError, LineSplitter, type EnvironmentSettings } from "../local/execution-environments";
+
+/** A handler that reports where it ran: its thread, what its process.env says, its remaining time. */
+const REPORTING_HANDLER = `
+const { threadId } = require("node:worker_threads");
+let inFlight = 0, mostInFlight = 0, invocations = 0;
+exports.handler = async (event, context) => {
+    inFlight++; invocations++;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    const body = event.Records[0].body;
+    console.log(JSON.stringify({ level: "INFO", body, name: process.env.ENVIRONMENT_NAME }));
+    console.error(JSON.stringify({ level: "WARN", body }));
+    const remaining = context.getRemainingTimeInMillis();
+    if (body === "throw") { inFlight--; throw new TypeError("the work failed"); }
+    if (body === "crash") setTimeout(() => { throw new Error("uncaught in the function"); });
+    if (body === "crash" || body === "hang") await new Promise(() => setInterval(() => undefined, 1000));
+    await new Promise((resolve) => setTimeout(resolve, Number(body) || 0));
+    if (body === "loud") for (let i = 0; i < 500; i++) console.log(JSON.stringify({ level: "INFO", line: i, padding: "x".repeat(200) }));
+    inFlight--;
+    return { batchItemFailures: [], threadId, mostInFlight, invocations, remaining, name: process.env.ENVIRONMENT_NAME };
+};
+`;
+
+interface Report extends SQSBatchResponse {
+    threadId: number;
+    mostInFlight: number;
+    invocations: number;
+    remaining: number;
+    name?: string;
+}
+
+const event = (body: string) => ({ Records: [{ body }] }) as unknown as SQSEvent;
+
+function pool(maxEnvironments: number, settings: Partial<EnvironmentSettings> = {}) {
+    const lines: string[] = [];
+    const environments = new EnvironmentPool(
+        {
+            code: REPORTING_HANDLER,
+            filename: "/var/task/index.js",
+            env: { ENVIRONMENT_NAME: "function-env" },
+            timeoutMs: 5000,
+            onLogLine: (line) => lines.push(line),
+            ...settings,
+        },
+        maxEnvironments,
+    );
+    return { environments, lines, invoke: (body: string) => environments.invoke(event(body)) as Promise<Report> };
+}
+
+describe("execution environments", () => {
+    const opened: EnvironmentPool[] = [];
+    const open = (...args: Parameters<typeof pool>) => {
+        const made = pool(...args);
+        opened.push(made.environments);
+        return made;
+    };
+    afterEach(async () => {
+        await Promise.all(opened.splice(0).map((environments) => environments.close()));
+    });
+
+    it("runs the function in a thread of its own, with its own environment variables and output, the process's left alone", async () => {
+        const { invoke, lines } = open(1);
+        const report = await invoke("0");
+        assert.notEqual(report.threadId, 0, "not the main thread");
+        assert.equal(report.name, "function-env");
+        assert.equal(process.env.ENVIRONMENT_NAME, undefined, "the main process's environment is not the function's");
+        // Everything the invocation wrote, on stdout and stderr, is there when it returns.
+        assert.deepEqual(lines.map((line) => JSON.parse(line) as unknown).sort(), [
+            { level: "INFO", body: "0", name: "function-env" },
+            { level: "WARN", body: "0" },
+        ]);
+    });
+
+    it("an invocation returns once its last log line has arrived", async () => {
+        const { invoke, lines } = open(1);
+        await invoke("loud");
+        assert.equal(lines.filter((line) => line.includes('"line":499')).length, 1, `${lines.length} lines`);
+    });
+
+    it("gives an environment one batch at a time, reuses it warm and starts no more than the limit", async () => {
+        const limit = 3;
+        const { environments, invoke } = open(limit);
+        const reports = await Promise.all(Array.from({ length: 12 }, () => invoke("20")));
+        assert.deepEqual(new Set(reports.map((r) => r.mostInFlight)), new Set([1]), "never two batches at once in one environment");
+        assert.equal(new Set(reports.map((r) => r.threadId)).size, limit);
+        assert.deepEqual(environments.figures, { started: limit, peak: limit, discarded: 0 });
+        assert.equal(Math.max(...reports.map((r) => r.invocations)), 12 / limit, "each warm environment took its share");
+    });
+
+    it("passes the time left before the function's timeout, counting down from the invocation", async () => {
+        const { invoke } = open(1, { timeoutMs: 3000 });
+        const { remaining } = await invoke("0");
+        assert.ok(remaining > 2000 && remaining <= 3000, `remaining ${remaining} ms`);
+    });
+
+    it("an invocation that throws is an invocation error; the environment stays warm", async () => {
+        const { environments, invoke } = open(1);
+        await assert.rejects(
+            invoke("throw"),
+            (e: unknown) => e instanceof InvocationError && e.name === "TypeError" && e.message === "the work failed",
+        );
+        await invoke("0");
+        assert.deepEqual(environments.figures, { started: 1, peak: 1, discarded: 0 });
+    });
+
+    it("a crash of the function is an invocation error, not a crash of the run; the environment is replaced", async () => {
+        const { environments, invoke } = open(1);
+        const before = (await invoke("0")).threadId;
+        await assert.rejects(
+            invoke("crash"),
+            (e: unknown) => e instanceof InvocationError && /crashed: uncaught in the function/.test(e.message),
+        );
+        const after = (await invoke("0")).threadId;
+        assert.notEqual(after, before);
+        assert.deepEqual(environments.figures, { started: 2, peak: 1, discarded: 1 });
+    });
+
+    it("an invocation past the function's timeout fails as Lambda's does, and its environment is discarded", async () => {
+        const { environments, invoke } = open(1, { timeoutMs: 200 });
+        const started = Date.now();
+        await assert.rejects(
+            invoke("hang"),
+            (e: unknown) =>
+                e instanceof InvocationError && e.name === "Sandbox.Timedout" && e.message === "Task timed out after 0.20 seconds",
+        );
+        assert.ok(Date.now() - started < 2000);
+        await invoke("0");
+        assert.deepEqual(environments.figures, { started: 2, peak: 1, discarded: 1 });
+    });
+
+    it("fails the invocations of code that cannot load, naming why", async () => {
+        const { invoke } = open(1, { code: "exports.notTheHandler = 1;" });
+        await assert.rejects(invoke("0"), (e: unknown) => e instanceof InvocationError && /exports no handler function/.test(e.message));
+    });
+
+    it("splits a stream's chunks into whole lines", () => {
+        const lines = new LineSplitter();
+        assert.deepEqual(lines.push('{"a":'), []);
+        assert.deepEqual(lines.push('1}\n{"b":2}\r\n{"c"'), ['{"a":1}', '{"b":2}']);
+        assert.deepEqual(lines.push(":3}\n"), ['{"c":3}']);
+    });
+});
