@@ -115,7 +115,7 @@ describe("the status of each state, from the history (view/execution-page.ts)", 
             },
         };
         const page = renderExecutionPage({
-            view: { name: "nested", source: "test", status: "SUCCEEDED", input: {}, history: nested, notifications: [] },
+            view: { name: "nested", source: "test", status: "SUCCEEDED", input: {}, events: [], history: nested, notifications: [] },
             definition,
         });
         const taken = [...page.matchAll(/<path class="([^"]*)" data-from="([^"]*)" data-to="([^"]*)"/g)]
@@ -160,7 +160,9 @@ describe("the status of each state, from the history (view/execution-page.ts)", 
     it("a status the service words (not one of the known ones) is shown printable, as the rest is", () => {
         // DescribeExecution's status is shown as it comes: a new status, or an endpoint's invention.
         const status = "SUCCEEDED\u202e\u001b[2J" as ExecutionView["status"];
-        const page = renderExecutionPage({ view: { name: "n", source: "test", status, input: {}, history: [], notifications: [] } });
+        const page = renderExecutionPage({
+            view: { name: "n", source: "test", status, input: {}, events: [], history: [], notifications: [] },
+        });
         assert.ok(page.includes(`id="status">${escapeHtml(printable(status))}</span>`));
         assert.ok(page.includes(`<title>Execution n: ${escapeHtml(printable(status))}</title>`));
     });
@@ -169,14 +171,31 @@ describe("the status of each state, from the history (view/execution-page.ts)", 
         let deep: unknown = "bottom";
         for (let i = 0; i < 100_000; i++) deep = [deep]; // JSON.parse takes it; JSON.stringify overflows the stack
         const page = renderExecutionPage({
-            view: { name: "deep", source: "test", status: "SUCCEEDED", input: deep, output: { ok: true }, history: [], notifications: [] },
+            view: {
+                name: "deep",
+                source: "test",
+                status: "SUCCEEDED",
+                input: deep,
+                output: { ok: true },
+                events: [],
+                history: [],
+                notifications: [],
+            },
         });
         assert.ok(page.includes(`<pre id="input">${escapeHtml(TOO_DEEP_TO_SHOW)}</pre>`));
         assert.match(page, /<pre id="output">\{\n {2}&#34;ok&#34;: true\n\}<\/pre>/);
     });
 
     it("a definition is read by its own states only: a name inherited from Object (toString) is not a state", () => {
-        const view: ExecutionView = { name: "n", source: "test", status: "SUCCEEDED", input: {}, history: [], notifications: [] };
+        const view: ExecutionView = {
+            name: "n",
+            source: "test",
+            status: "SUCCEEDED",
+            input: {},
+            events: [],
+            history: [],
+            notifications: [],
+        };
         for (const definition of [
             { StartAt: "toString", States: { A: { Type: "Pass", End: true } } },
             { StartAt: "A", States: { A: { Type: "Pass", Next: "constructor" } } },
