@@ -32,6 +32,9 @@ interface OpenTask {
     heartbeat?: { seconds: number; timer: LongTimeout };
 }
 
+/** How the local run's task tokens begin, as AWS's do. */
+export const TOKEN_PREFIX = "AQ";
+
 export class TaskTokens {
     private readonly open = new Map<string, OpenTask>();
     private readonly closed = new Set<string>();
@@ -41,7 +44,9 @@ export class TaskTokens {
      * are accepted from now on; {@link waitFor} starts the task's clocks.
      */
     public issue(): string {
-        const token = randomBytes(96).toString("base64url");
+        // Starts as AWS's do ("AQ…"): a token of URL-safe base64 could start with "-", which a
+        // command line reads as a flag (`npm run callback -- --token -x…`: "argument is ambiguous").
+        const token = `${TOKEN_PREFIX}${randomBytes(96).toString("base64url")}`;
         let resolve!: (output: unknown) => void;
         let reject!: (error: TaskError) => void;
         const result = new Promise<unknown>((res, rej) => {

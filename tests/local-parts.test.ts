@@ -22,7 +22,8 @@ import { loadStackSettings, readStackConfig, StackConfigError } from "../local/s
 import { ConfigError, settingsWarnings } from "../infra/config";
 import { EXPECTED_PATHS } from "../view/execution-view";
 import { StepFunctionsEndpoint, type EndpointCall, type TaskTokenAction } from "../local/step-functions-endpoint";
-import { TaskError, TaskTokens } from "../local/task-tokens";
+import { TaskError, TaskTokens, TOKEN_PREFIX } from "../local/task-tokens";
+import { parseCallbackArgs } from "../commands/callback-args";
 
 const call = (action: TaskTokenAction, input: Record<string, unknown>): EndpointCall => ({ action, input, attempt: 1, headers: {} });
 
@@ -33,6 +34,14 @@ describe("local run parts", () => {
             const [a, b] = [tokens.issue(), tokens.issue()];
             assert.notEqual(a, b);
             const result = tokens.waitFor(a, { timeoutSeconds: 5 });
+            // None reads as a flag on a command line (`npm run callback -- --token TOKEN`).
+            const many = Array.from({ length: 200 }, () => tokens.issue());
+            assert.ok(
+                many.every(
+                    (token) =>
+                        token.startsWith(TOKEN_PREFIX) && parseCallbackArgs(["--token", token, "--heartbeat"]).token.from === "argument",
+                ),
+            );
             assert.deepEqual(tokens.respond(call("SendTaskSuccess", { taskToken: a, output: '{"ok":true}' })), { kind: "ok" });
             assert.deepEqual(await result, { ok: true });
             assert.equal(
