@@ -9,7 +9,7 @@ import * as net from "node:net";
 import * as tty from "node:tty";
 import { parseArgs } from "node:util";
 import { LIMITS } from "../functions/callback/error-text";
-import { CliError } from "./cli";
+import { CliError, fromInvocationDir } from "./cli";
 import { printable } from "../view/execution-view";
 import {
     checkTaskFailure,
@@ -265,7 +265,7 @@ export function openInputFile(path: string): Readable {
 
 const defaultInputs = (): CallbackInputs => ({
     stdin: process.stdin,
-    openFile: openInputFile,
+    openFile: (file) => openInputFile(fromInvocationDir(file)),
     notice: (message) => console.error(message),
 });
 

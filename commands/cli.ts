@@ -4,6 +4,7 @@
  * and an exit code, never a stack trace. Each command's own flags are in `<command>-args.ts`.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { LIMITS } from "../functions/callback/error-text";
 import { checkExecutionInput } from "./execution-input";
@@ -67,6 +68,15 @@ export function wholeNumber(flag: string, value: string | undefined, min: number
 }
 
 /**
+ * A path the user gave, resolved from the folder they ran the command in: npm runs scripts in the
+ * project's root, and says where it was invoked in `INIT_CWD`, so `cd data && npm start --
+ * --input-file order.json` reads `data/order.json`, not the root's. Without npm, the working folder.
+ */
+export function fromInvocationDir(file: string, env: NodeJS.ProcessEnv = process.env): string {
+    return path.resolve(env.INIT_CWD ?? process.cwd(), file);
+}
+
+/**
  * How much of an input file, or of standard input, is read: Step Functions' limit on an execution
  * input (the same 256 KiB as a task's output) and room for a byte order mark and a line break. A
  * larger file is refused without reading it all (`yes | npm start -- --input-file -` ends).
@@ -109,7 +119,7 @@ function readInputFile(file: string): string {
     const what = file === "-" ? "--input-file - (standard input)" : `--input-file ${file}`;
     let fd: number;
     try {
-        fd = file === "-" ? 0 : fs.openSync(file, "r");
+        fd = file === "-" ? 0 : fs.openSync(fromInvocationDir(file), "r");
     } catch (error) {
         throw new CliError(`cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }

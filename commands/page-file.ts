@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { CliError } from "./cli";
+import { CliError, fromInvocationDir } from "./cli";
 
 /** Why a path that exists but is neither a file nor a folder (a device, a FIFO, a socket) is refused. */
 export const NOT_A_FILE = "is not a regular file (a device, a FIFO or a socket); give the name of a page to write";
@@ -22,7 +22,7 @@ const MAX_LINKS = 40;
  * renamed into place, and a rename over `/dev/null` (run as root) would replace the device.
  */
 function pageTarget(file: string): string {
-    let target = path.resolve(file);
+    let target = fromInvocationDir(file);
     for (let links = 0; ; links++) {
         let stat: fs.Stats | undefined;
         try {

@@ -5,19 +5,21 @@
 import { strict as assert } from "node:assert";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { DEFAULT_INPUT, EMPTY_INPUT, MAX_INPUT_FILE_BYTES, unwritableOutput } from "../commands/cli";
+import { DEFAULT_INPUT, EMPTY_INPUT, fromInvocationDir, MAX_INPUT_FILE_BYTES, unwritableOutput } from "../commands/cli";
 import { EXECUTION_USAGE } from "../commands/execution-args";
 import { START_USAGE } from "../commands/start-args";
 
 const ROOT = path.resolve(__dirname, "..");
 const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
 
-function command(script: string, args: string[], stdin?: string | Buffer) {
+function command(script: string, args: string[], stdin?: string | Buffer, env: NodeJS.ProcessEnv = process.env) {
     const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], {
         cwd: ROOT,
         encoding: "utf8",
         input: stdin,
+        env,
         timeout: 60_000,
         maxBuffer: 16 * 1024 * 1024,
     });
@@ -25,6 +27,30 @@ function command(script: string, args: string[], stdin?: string | Buffer) {
 }
 
 describe("the commands' input and output", () => {
+    it("reads and writes relative paths from the folder npm was run in (INIT_CWD), not the project root", () => {
+        const here = fs.mkdtempSync(path.join(os.tmpdir(), "invoked-here-"));
+        try {
+            assert.equal(fromInvocationDir("order.json", { INIT_CWD: here }), path.join(here, "order.json"));
+            assert.equal(fromInvocationDir("/abs/order.json", { INIT_CWD: here }), "/abs/order.json");
+            fs.writeFileSync(path.join(here, "order.json"), '{"order": "from the invocation folder"}');
+            const env = { ...process.env, INIT_CWD: here };
+            const { code, stdout, stderr } = command(
+                "commands/start.ts",
+                ["--json", "--input-file", "order.json", "--html", "page.html"],
+                undefined,
+                env,
+            );
+            assert.equal(code, 0, stderr);
+            assert.deepEqual((JSON.parse(stdout) as { execution: { input: unknown } }).execution.input, {
+                order: "from the invocation folder",
+            });
+            assert.ok(fs.statSync(path.join(here, "page.html")).isFile(), "the page is written beside the input");
+            assert.ok(!fs.existsSync(path.join(ROOT, "page.html")));
+        } finally {
+            fs.rmSync(here, { recursive: true, force: true });
+        }
+    });
+
     it("-h prints the usage, as --help does, and reads nothing", () => {
         for (const [script, usage] of [
             ["commands/start.ts", START_USAGE],
