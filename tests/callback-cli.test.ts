@@ -579,7 +579,9 @@ describe("npm run callback", () => {
         it("the token from a shell's process substitution; a named pipe nobody writes to ends at the timeout", async () => {
             const task = waitingTask();
             const tokenFile = file("substituted.token", task.token);
-            const command = [process.execPath, "-r", "ts-node/register/transpile-only", "commands/callback.ts"].map((a) => `'${a}'`).join(" ");
+            const command = [process.execPath, "-r", "ts-node/register/transpile-only", "commands/callback.ts"]
+                .map((a) => `'${a}'`)
+                .join(" ");
             const substituted = await run([], {
                 via: "shell",
                 shell: `${command} --token-file <(sleep 0.2; cat '${tokenFile}') --output 5`,
