@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isCollection, isScalar, parse, parseDocument } from "yaml";
+import { isAlias, isCollection, isScalar, parse, parseDocument, type Document } from "yaml";
 import { parseSettings, settingsWarnings, type CallbackPatternSettings } from "../infra/config";
 import { PROJECT_ROOT } from "../infra/function-artifact";
 
@@ -49,19 +49,33 @@ export function knownNamespaces(root: string = PROJECT_ROOT): string[] {
 /**
  * A config value as Pulumi hands it to the program: a scalar as the text written (`3e2`, `0x12c`,
  * `True` stay text: Pulumi keeps config values as strings, where a YAML reader would make numbers
- * and booleans of them), a quoted or block scalar as its string, a map or a list as JSON.
+ * and booleans of them), a quoted or block scalar as its string, a map or a list as JSON. Pulumi's
+ * YAML reader (Go's yaml.v3) resolves an alias to what its anchor holds, decodes a `!!binary`
+ * scalar into the string of its bytes and leaves a null (`key:`, `null`, `~`) an empty string.
  */
-export function configValueText(node: unknown): string {
-    if (isScalar(node)) return typeof node.value === "string" ? node.value : (node.source ?? String(node.value));
-    if (isCollection(node)) return JSON.stringify(node.toJSON());
-    return node === null || node === undefined ? "" : String(node);
+export function configValueText(node: unknown, document: Document): string {
+    const target = isAlias(node) ? node.resolve(document) : node;
+    if (isScalar(target)) {
+        if (target.value === null || target.value === undefined) return "";
+        if (typeof target.value === "string") return target.value;
+        if (target.value instanceof Uint8Array) return Buffer.from(target.value).toString("utf8");
+        return target.source ?? String(target.value);
+    }
+    if (isCollection(target)) return JSON.stringify(target.toJS(document));
+    return "";
 }
 
-/** Whether a YAML config value is or holds an encrypted value (`{secure: …}`), as `--secret --path` leaves one inside a map. */
+/**
+ * Whether a YAML config value is or holds an encrypted value, by Pulumi's rule: a map whose only
+ * key is `secure`, with a string (a map with other keys besides `secure` is a plain map; `--secret
+ * --path` leaves an encrypted value inside a map or a list).
+ */
 function holdsSecureValue(value: unknown): boolean {
     if (Array.isArray(value)) return value.some(holdsSecureValue);
     if (typeof value !== "object" || value === null) return false;
-    return "secure" in value || Object.values(value).some(holdsSecureValue);
+    const entries = Object.entries(value);
+    if (entries.length === 1 && entries[0][0] === "secure" && typeof entries[0][1] === "string") return true;
+    return entries.some(([, inner]) => holdsSecureValue(inner));
 }
 
 /**
@@ -76,7 +90,8 @@ export function readStackConfig(file: string, namespace: string, others: readonl
     } catch (error) {
         throw new StackConfigError(`cannot read the stack configuration ${file}: ${(error as Error).message}`);
     }
-    const document = parseDocument(text);
+    // yaml.v3, which Pulumi reads the file with, takes `<<` merge keys as YAML 1.1 has them.
+    const document = parseDocument(text, { merge: true });
     if (document.errors.length > 0) throw new StackConfigError(`${file} is not valid YAML: ${document.errors[0].message}`);
     const root: unknown = document.toJS();
     if (root !== null && root !== undefined && (typeof root !== "object" || Array.isArray(root))) {
@@ -109,7 +124,7 @@ export function readStackConfig(file: string, namespace: string, others: readonl
                 `${file}: ${key} is a secret or holds one; the local run cannot decrypt it (set a plain value, or run against a deployed stack)`,
             );
         }
-        raw[name] = configValueText(nodes.get(key));
+        raw[name] = configValueText(nodes.get(key), document);
     }
     const region = (values as Record<string, unknown>)["aws:region"];
     return { file, raw, ...(typeof region === "string" ? { region } : {}) };

@@ -322,6 +322,36 @@ describe("local run parts", () => {
             });
         });
 
+        it("resolves anchors, aliases and << merge keys and decodes !!binary, as Pulumi's YAML reader does", () => {
+            const file = write(
+                "config:\n" +
+                    "  cp:a: &limit 300\n" +
+                    "  cp:b: *limit\n" +
+                    "  cp:base: &base {team: platform}\n" +
+                    "  cp:tags: *base\n" +
+                    "  cp:merged:\n    <<: *base\n    owner: me\n" +
+                    "  cp:level: !!binary RVJST1I=\n",
+            );
+            assert.deepEqual(readStackConfig(file, "cp").raw, {
+                a: "300",
+                b: "300",
+                base: '{"team":"platform"}',
+                tags: '{"team":"platform"}',
+                merged: '{"team":"platform","owner":"me"}',
+                level: "ERROR",
+            });
+        });
+
+        it("hands over an empty or null value as an empty string, as Pulumi does (never the text null or ~)", () => {
+            const file = write("config:\n  cp:a:\n  cp:b: null\n  cp:c: ~\n  cp:d: ''\n");
+            assert.deepEqual(readStackConfig(file, "cp").raw, { a: "", b: "", c: "", d: "" });
+        });
+
+        it("takes a map with a secure key among others for what Pulumi takes it: a plain map, not a secret", () => {
+            const file = write('config:\n  cp:tags:\n    secure: "yes"\n    team: platform\n');
+            assert.deepEqual(readStackConfig(file, "cp").raw, { tags: '{"secure":"yes","team":"platform"}' });
+        });
+
         it("so the stack's validation sees what pulumi up would: a number written as 3e2 is refused", () => {
             const root = fs.mkdtempSync(path.join(dir, "project-"));
             fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: cp\n");
