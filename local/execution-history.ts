@@ -63,6 +63,11 @@ function stateEventType(stateType: string, suffix: "StateEntered" | "StateExited
     return `${stateType}${suffix}` as HistoryEventType;
 }
 
+/** What tells a state's visits apart: its name and, inside a Map, the iteration's index. */
+function visitKey(event: { state: { name: string }; index?: number }): string {
+    return JSON.stringify([event.state.name, event.index ?? null]);
+}
+
 /**
  * Builds the history of one execution. `log` is the interpreter's log in order; `calls` the task
  * handlers' calls in the order they were made. A Task state's call belongs to its current visit:
@@ -70,9 +75,10 @@ function stateEventType(stateType: string, suffix: "StateEntered" | "StateExited
  * TaskSucceeded (the state exits) or, when the state fails, TaskFailed or TaskTimedOut with the
  * interpreter's error and cause (the interpreter enforces TimeoutSeconds itself: a task it timed
  * out may still answer later, which is not part of the history). A failure before the call (the
- * parameters could not be resolved) has no task events, as in AWS. Each event's previousEventId
- * is the event before it: the workflows run here are linear (Map and Parallel iterations are not
- * recorded).
+ * parameters could not be resolved) has no task events, as in AWS. The states inside a Map's
+ * iterations and a Parallel's branches are recorded as they ran, each task's end matched to its own
+ * iteration, but not the iteration and branch events themselves. Each event's previousEventId is
+ * the event before it (the project's workflow is linear).
  */
 export function buildHistory(log: readonly InterpreterEvent[], calls: readonly TaskCall[], context: HistoryContext): HistoryEvent[] {
     const events: HistoryEvent[] = [];
@@ -85,7 +91,10 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
             ...details,
         });
     const pending = [...calls];
-    /** The call the current visit of `state` made (taken once: a retry makes the next one). */
+    /**
+     * The call the current visit of a state made (taken once: a retry makes the next one), by
+     * {@link visitKey}: a Map's iterations visit the same state at once.
+     */
     const open = new Map<string, TaskCall>();
     const take = (state: string) => {
         const index = pending.findIndex((call) => call.state === state);
@@ -148,7 +157,7 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
                 if (type === "Task") {
                     const call = take(name);
                     if (call !== undefined) {
-                        open.set(name, call);
+                        open.set(visitKey(event), call);
                         startCall(call);
                     }
                 }
@@ -158,7 +167,7 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
                 // The handler is called again: the retry's task events follow.
                 const call = take(event.state.name);
                 if (call !== undefined) {
-                    open.set(event.state.name, call);
+                    open.set(visitKey(event), call);
                     startCall(call);
                 }
                 break;
@@ -166,9 +175,9 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
             case "StateFailed": {
                 // A Fail state's or a Choice state's failure is the execution's (ExecutionFailed follows).
                 if (event.state.type !== "Task") break;
-                const call = open.get(event.state.name);
+                const call = open.get(visitKey(event));
                 if (call === undefined) break; // failed before its resource was called
-                open.delete(event.state.name);
+                open.delete(visitKey(event));
                 if (call.succeeded !== undefined && call.succeeded.timestamp <= event.timestamp) {
                     // The task answered; what came after it (its ResultSelector, say) failed the state.
                     succeedCall(call, call.succeeded);
@@ -183,9 +192,9 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
             }
             case "StateExited": {
                 const { name, type, output } = event.state;
-                const call = open.get(name);
+                const call = open.get(visitKey(event));
                 if (type === "Task" && call !== undefined) {
-                    open.delete(name);
+                    open.delete(visitKey(event));
                     if (call.succeeded !== undefined) succeedCall(call, call.succeeded);
                 }
                 add(stateEventType(type, "StateExited"), event.timestamp, { stateExitedEventDetails: { name, output: json(output) } });

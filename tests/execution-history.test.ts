@@ -180,6 +180,45 @@ describe("execution history in AWS's shape", () => {
         assert.equal(events[8].executionFailedEventDetails?.error, "States.Timeout");
     });
 
+    it("gives each of a Map's iterations of a task its own end, whichever ends first", async () => {
+        const resource = "arn:aws:states:::lambda:invoke";
+        const definition = {
+            StartAt: "Each",
+            States: {
+                Each: {
+                    Type: "Map",
+                    ItemsPath: "$.items",
+                    Iterator: { StartAt: "Work", States: { Work: { Type: "Task", Resource: resource, End: true } } },
+                    End: true,
+                },
+            },
+        };
+        const calls: TaskCall[] = [];
+        // The first item's task takes longer than the second's: they end in the other order.
+        const log = await interpreterLog(
+            definition,
+            { items: [30, 1] },
+            {
+                Work: async (item) => {
+                    const call: TaskCall = { state: "Work", resource, parameters: item, scheduledAt: Date.now() };
+                    calls.push(call);
+                    await new Promise((resolve) => setTimeout(resolve, Number(item)));
+                    call.succeeded = { output: { done: item }, timestamp: Date.now() };
+                    return call.succeeded.output;
+                },
+            },
+        );
+        const events = buildHistory(log, calls, { region: REGION });
+        const ends = events.filter((event) => event.type === "TaskSucceeded").map((event) => event.taskSucceededEventDetails?.output);
+        assert.deepEqual(ends, ['{"done":1}', '{"done":30}']);
+        // Each iteration's TaskSucceeded comes just before its state's exit, with the same output.
+        for (const [i, event] of events.entries()) {
+            if (event.type !== "TaskStateExited") continue;
+            assert.equal(events[i - 1].type, "TaskSucceeded");
+            assert.equal(events[i - 1].taskSucceededEventDetails?.output, event.stateExitedEventDetails?.output);
+        }
+    });
+
     it("an answer after the state failed is not the task's end: a late success stays out", async () => {
         const started = Date.now();
         const log: InterpreterEvent[] = [
