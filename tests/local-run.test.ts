@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, FAILURE_MESSAGE, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
-import { outcomeOf, renderExecution, summarize, unexpectedPath, type ExecutionView } from "../view/execution-view";
+import { MAX_NAMED_EXECUTIONS, outcomeOf, renderExecution, summarize, unexpectedPath, type ExecutionView } from "../view/execution-view";
 import { LocalWorkflow } from "../local/local-workflow";
 import { SCENARIOS, type ScenarioName } from "../local/scenarios";
 import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
@@ -393,9 +393,28 @@ describe("local run (npm start)", () => {
         );
         assert.equal(
             unexpectedPath("success", [succeeded, failed, failed, { ...failed, status: "TIMED_OUT" }]),
-            "expected success, but 3 of 4 executions took another path (2 FAILED, 1 TIMED_OUT)",
+            "expected success, but 3 of 4 executions took another path (2 FAILED, 1 TIMED_OUT): " +
+                `test-failure ended FAILED (${failed.error}: ${failed.cause}); `.repeat(2) +
+                `test-failure ended TIMED_OUT (${failed.error}: ${failed.cause})`,
         );
         assert.equal(unexpectedPath("success", [{ ...failed, cause: "a\nforged line" }])?.includes("\n"), false, "one line, escaped");
+    });
+
+    it("--expect with many executions names the ones that took another path, the first few in full", async () => {
+        const { view: succeeded } = await runScenario("success");
+        const { view: failed } = await runScenario("failure", { order: 42, fail: "out of stock" });
+        const many = Array.from({ length: 50 }, (_, i) => ({ ...succeeded, name: `run-${i}` }));
+        assert.equal(
+            unexpectedPath("success", many.with(17, { ...failed, name: "run-17" })),
+            `expected success, but 1 of 50 executions took another path (1 FAILED): run-17 ended FAILED (${failed.error}: ${failed.cause})`,
+        );
+        const missed = many.map((view, i) => (i % 10 === 3 ? { ...failed, name: `run-${i}`, cause: undefined } : view));
+        const line = unexpectedPath("success", missed) ?? "";
+        const named = Array.from({ length: MAX_NAMED_EXECUTIONS }, (_, i) => `run-${i * 10 + 3} ended FAILED (${failed.error})`);
+        assert.equal(
+            line,
+            `expected success, but 5 of 50 executions took another path (5 FAILED): ${named.join("; ")}; ${5 - MAX_NAMED_EXECUTIONS} more`,
+        );
     });
 
     it("prints an execution's error, cause and notification with control characters escaped (no forged lines)", async () => {

@@ -255,24 +255,34 @@ export function pathTaken(status: ExecutionStatus): ExpectedPath | undefined {
     return status === "RUNNING" || status === "PENDING_REDRIVE" ? undefined : "failure";
 }
 
+/** How many of many executions that took another path `--expect` names with their status and error. */
+export const MAX_NAMED_EXECUTIONS = 3;
+
+/** How an execution that did not take the expected path ended: `ended FAILED (error: cause)`, `is still RUNNING`. */
+function howItEnded(view: ExecutionView): string {
+    if (view.status === "RUNNING") return "is still RUNNING";
+    const reason = view.error === undefined ? "" : ` (${view.error}${view.cause === undefined ? "" : `: ${view.cause}`})`;
+    return `ended ${view.status}${reason}`;
+}
+
 /**
  * Whether every execution took the `expected` path: `undefined` when they all did, else one line
- * saying what happened instead (the status, with the error and cause of a single execution, or
- * how many of many took which status).
+ * saying what happened instead: the status, with the error and cause, of a single execution; of
+ * many, how many took which status and the first {@link MAX_NAMED_EXECUTIONS} of them by name (so
+ * that the one failing among thousands can be found).
  */
 export function unexpectedPath(expected: ExpectedPath, views: readonly ExecutionView[]): string | undefined {
     const missed = views.filter((view) => pathTaken(view.status) !== expected);
     if (missed.length === 0) return undefined;
-    if (views.length === 1) {
-        const [view] = missed;
-        const reason = view.error === undefined ? "" : ` (${view.error}${view.cause === undefined ? "" : `: ${view.cause}`})`;
-        const ended = view.status === "RUNNING" ? "is still RUNNING" : `ended ${view.status}${reason}`;
-        return printable(`expected ${expected}, but execution ${view.name} ${ended}`);
-    }
+    if (views.length === 1) return printable(`expected ${expected}, but execution ${missed[0].name} ${howItEnded(missed[0])}`);
     const statuses = new Map<string, number>();
     for (const view of missed) statuses.set(view.status, (statuses.get(view.status) ?? 0) + 1);
     const counts = [...statuses].map(([status, count]) => `${count} ${status}`).join(", ");
-    return `expected ${expected}, but ${missed.length} of ${views.length} executions took another path (${counts})`;
+    const named = missed.slice(0, MAX_NAMED_EXECUTIONS).map((view) => `${view.name} ${howItEnded(view)}`);
+    if (missed.length > MAX_NAMED_EXECUTIONS) named.push(`${missed.length - MAX_NAMED_EXECUTIONS} more`);
+    return printable(
+        `expected ${expected}, but ${missed.length} of ${views.length} executions took another path (${counts}): ${named.join("; ")}`,
+    );
 }
 
 /** Percentile of sorted values (nearest rank). */
