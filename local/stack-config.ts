@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isAlias, isCollection, isScalar, parse, parseDocument, type Document } from "yaml";
+import { isAlias, isCollection, isScalar, LineCounter, parse, parseDocument, visit, type Document } from "yaml";
 import { parseSettings, settingsWarnings, type CallbackPatternSettings } from "../infra/config";
 import { PROJECT_ROOT } from "../infra/function-artifact";
 
@@ -79,6 +79,31 @@ function holdsSecureValue(value: unknown): boolean {
 }
 
 /**
+ * The first key written twice in one map of `document`, with its line (Pulumi's YAML reader
+ * refuses such a file: "mapping key already defined"). One pass with a set per map: the parser's
+ * own check compares each key with every other, which takes minutes on a file of 100,000 keys.
+ */
+export function duplicateKey(document: Document, lines: LineCounter): { key: string; line: number } | undefined {
+    let found: { key: string; line: number } | undefined;
+    visit(document, {
+        Map(_, map) {
+            const seen = new Set<string>();
+            for (const { key } of map.items) {
+                const text = isScalar(key) ? String(key.value) : String(key);
+                if (seen.has(text)) {
+                    const offset = isScalar(key) || isCollection(key) ? (key.range?.[0] ?? 0) : 0;
+                    found = { key: text, line: lines.linePos(offset).line };
+                    return visit.BREAK;
+                }
+                seen.add(text);
+            }
+            return undefined;
+        },
+    });
+    return found;
+}
+
+/**
  * Reads `file` and returns the values of `namespace`'s keys as Pulumi would deliver them. A key of
  * any other namespace than `namespace` and `others` (Pulumi's and the providers') is refused:
  * nothing would read it, and it is most likely the project's name misspelled.
@@ -91,9 +116,20 @@ export function readStackConfig(file: string, namespace: string, others: readonl
         throw new StackConfigError(`cannot read the stack configuration ${file}: ${(error as Error).message}`);
     }
     // yaml.v3, which Pulumi reads the file with, takes `<<` merge keys as YAML 1.1 has them.
-    const document = parseDocument(text, { merge: true });
+    const lines = new LineCounter();
+    const document = parseDocument(text, { merge: true, uniqueKeys: false, lineCounter: lines });
     if (document.errors.length > 0) throw new StackConfigError(`${file} is not valid YAML: ${document.errors[0].message}`);
-    const root: unknown = document.toJS();
+    const duplicate = duplicateKey(document, lines);
+    if (duplicate !== undefined) {
+        throw new StackConfigError(`${file}: one map has the key ${JSON.stringify(duplicate.key)} twice (again on line ${duplicate.line})`);
+    }
+    let root: unknown;
+    try {
+        root = document.toJS();
+    } catch (error) {
+        // An alias without its anchor, or one that would expand beyond reason (an "alias bomb").
+        throw new StackConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
+    }
     if (root !== null && root !== undefined && (typeof root !== "object" || Array.isArray(root))) {
         throw new StackConfigError(`${file} must be a map with a "config" key`);
     }

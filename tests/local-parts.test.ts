@@ -352,6 +352,21 @@ describe("local run parts", () => {
             assert.deepEqual(readStackConfig(file, "cp").raw, { tags: '{"secure":"yes","team":"platform"}' });
         });
 
+        it("refuses an alias without its anchor, an alias bomb and a key written twice as the file's fault, naming the file", () => {
+            const refused = (text: string, reason: RegExp) =>
+                assert.throws(
+                    () => readStackConfig(write(text), "cp"),
+                    (e: Error) => e instanceof StackConfigError && e.message.includes(".yaml") && reason.test(e.message),
+                );
+            refused("config:\n  cp:tags: *nowhere\n", /nowhere/);
+            const levels = Array.from(
+                { length: 12 },
+                (_, i) => `l${i}: &l${i} [${i === 0 ? "x" : `*l${i - 1}`}${`, ${i === 0 ? "x" : `*l${i - 1}`}`.repeat(8)}]`,
+            );
+            refused(`${levels.join("\n")}\nconfig:\n  cp:tags: *l11\n`, /alias/i);
+            refused("config:\n  cp:batchSize: 1\n  cp:tags: {a: 1, a: 2}\n  cp:batchSize: 2\n", /"cp:batchSize" twice .*line 4/);
+        });
+
         it("so the stack's validation sees what pulumi up would: a number written as 3e2 is refused", () => {
             const root = fs.mkdtempSync(path.join(dir, "project-"));
             fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: cp\n");
