@@ -79,6 +79,18 @@ function holdsSecureValue(value: unknown): boolean {
 }
 
 /**
+ * A stack file's key as Pulumi parses it: `NAMESPACE:NAME`, or the older `NAMESPACE:config:NAME`
+ * for the same; `undefined` when it has no namespace (Pulumi refuses such a key).
+ */
+export function parseConfigKey(key: string): { namespace: string; name: string } | undefined {
+    const separator = key.indexOf(":");
+    if (separator < 0) return undefined;
+    const older = /^([^:]+):config:([^:]+)$/.exec(key);
+    if (older !== null) return { namespace: older[1], name: older[2] };
+    return { namespace: key.slice(0, separator), name: key.slice(separator + 1) };
+}
+
+/**
  * The first key written twice in one map of `document`, with its line (Pulumi's YAML reader
  * refuses such a file: "mapping key already defined"). One pass with a set per map: the parser's
  * own check compares each key with every other, which takes minutes on a file of 100,000 keys.
@@ -146,9 +158,12 @@ export function readStackConfig(file: string, namespace: string, others: readonl
     }
     const raw: Record<string, string> = {};
     for (const [key, value] of Object.entries(values)) {
-        const separator = key.indexOf(":");
-        const keyNamespace = separator < 0 ? "" : key.slice(0, separator);
-        const name = key.slice(separator + 1);
+        const parsed = parseConfigKey(key);
+        if (parsed === undefined) {
+            const hint = key === namespace ? `${namespace}:taskTimeoutSeconds, say` : `did you mean ${namespace}:${key}?`;
+            throw new StackConfigError(`${file}: ${key} has no namespace: keys are written NAMESPACE:NAME (${hint})`);
+        }
+        const { namespace: keyNamespace, name } = parsed;
         if (keyNamespace !== namespace) {
             if (others.includes(keyNamespace)) continue;
             throw new StackConfigError(
@@ -162,7 +177,10 @@ export function readStackConfig(file: string, namespace: string, others: readonl
         }
         raw[name] = configValueText(nodes.get(key), document);
     }
-    const region = (values as Record<string, unknown>)["aws:region"];
+    const region = Object.entries(values).find(([key]) => {
+        const parsed = parseConfigKey(key);
+        return parsed?.namespace === "aws" && parsed.name === "region";
+    })?.[1];
     return { file, raw, ...(typeof region === "string" ? { region } : {}) };
 }
 

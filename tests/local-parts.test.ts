@@ -390,6 +390,25 @@ describe("local run parts", () => {
             });
         });
 
+        it("refuses a key with no namespace, a bare namespace included, without suggesting a key of the namespace's name", () => {
+            assert.throws(
+                () => readStackConfig(write("config:\n  cp: 60\n"), "cp"),
+                (e: Error) =>
+                    e instanceof StackConfigError &&
+                    /cp has no namespace: keys are written NAMESPACE:NAME/.test(e.message) &&
+                    !e.message.includes("cp:cp"),
+            );
+            assert.throws(
+                () => readStackConfig(write("config:\n  batchSize: 3\n"), "cp"),
+                /batchSize has no namespace.*did you mean cp:batchSize\?/,
+            );
+        });
+
+        it("reads a key in Pulumi's older form NAMESPACE:config:NAME as NAMESPACE:NAME, as Pulumi does", () => {
+            const file = write("config:\n  cp:config:batchSize: 3\n  aws:config:region: eu-west-1\n");
+            assert.deepEqual(readStackConfig(file, "cp"), { file, region: "eu-west-1", raw: { batchSize: "3" } });
+        });
+
         it("gives the warnings the program prints at pulumi preview, from the same function", () => {
             const root = fs.mkdtempSync(path.join(dir, "project-"));
             fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: cp\n");
