@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import { StateMachine } from "aws-local-stepfunctions";
 import { buildHistory, taskResource, type InterpreterEvent, type TaskCall } from "../local/execution-history";
-import { shortToken } from "../view/execution-view";
+import { DETAIL_WIDTH, eventDetail, shortToken } from "../view/execution-view";
 
 const REGION = "local";
 const SEND = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
@@ -254,6 +254,32 @@ describe("execution history in AWS's shape", () => {
             resource: "sendMessage.waitForTaskToken",
             error: "States.Timeout",
         });
+    });
+
+    it("the table's Details: a task's output, an error and cause; cut to DETAIL_WIDTH characters, never inside one", () => {
+        const at = new Date();
+        const succeeded = (output: string): HistoryEvent => ({
+            id: 1,
+            timestamp: at,
+            type: "TaskSucceeded",
+            taskSucceededEventDetails: { resourceType: "sqs", resource: "sendMessage.waitForTaskToken", output },
+        });
+        assert.equal(eventDetail(succeeded('{"a":1}')), 'output: {"a":1}');
+        assert.equal(
+            eventDetail({
+                id: 2,
+                timestamp: at,
+                type: "ExecutionFailed",
+                executionFailedEventDetails: { error: "E", cause: "line\nbreak" },
+            }),
+            "error: E, cause: line\\nbreak",
+        );
+        // An emoji (two UTF-16 units) where the cut falls: it is left out whole, not halved.
+        const prefix = "output: ".length;
+        const cut = eventDetail(succeeded(`${"x".repeat(DETAIL_WIDTH - 2 - prefix)}\u{1F600}${"y".repeat(DETAIL_WIDTH)}`));
+        assert.ok(cut.endsWith("…"));
+        assert.ok(cut.length <= DETAIL_WIDTH);
+        assert.doesNotMatch(cut, /[\uD800-\uDBFF](?![\uDC00-\uDFFF])/, "no high surrogate without its pair");
     });
 
     it("names a task's resource as AWS does", () => {

@@ -146,7 +146,10 @@ export function eventDetail(event: HistoryEvent): string {
             .filter((part) => part !== "")
             .join(", ");
     const shown = printable(text);
-    return shown.length > DETAIL_WIDTH ? `${shown.slice(0, DETAIL_WIDTH - 1)}…` : shown;
+    if (shown.length <= DETAIL_WIDTH) return shown;
+    // Not between the two halves of a character outside the BMP (an emoji): a lone half prints as garbage.
+    const end = /[\uD800-\uDBFF]/.test(shown[DETAIL_WIDTH - 2]) ? DETAIL_WIDTH - 2 : DETAIL_WIDTH - 1;
+    return `${shown.slice(0, end)}…`;
 }
 
 const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
