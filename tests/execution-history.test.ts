@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import { StateMachine } from "aws-local-stepfunctions";
 import { buildHistory, taskResource, type InterpreterEvent, type TaskCall } from "../local/execution-history";
-import { DETAIL_WIDTH, eventDetail, shortToken } from "../view/execution-view";
+import { DETAIL_WIDTH, eventDetail, shortToken, viewFromHistory } from "../view/execution-view";
 
 const REGION = "local";
 const SEND = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
@@ -280,6 +280,45 @@ describe("execution history in AWS's shape", () => {
         assert.ok(cut.endsWith("…"));
         assert.ok(cut.length <= DETAIL_WIDTH);
         assert.doesNotMatch(cut, /[\uD800-\uDBFF](?![\uDC00-\uDFFF])/, "no high surrogate without its pair");
+    });
+
+    it("a deployed execution's notifications are the publishes that succeeded: a retried one counts once, a failed one not at all", () => {
+        const at = new Date();
+        const publish = (message: string): HistoryEvent => ({
+            id: 0,
+            timestamp: at,
+            type: "TaskScheduled",
+            taskScheduledEventDetails: {
+                resourceType: "sns",
+                resource: "publish",
+                region: REGION,
+                parameters: JSON.stringify({ TopicArn: "arn:aws:sns:eu-west-1:123456789012:t", Message: message }),
+            },
+        });
+        const failed: HistoryEvent = {
+            id: 0,
+            timestamp: at,
+            type: "TaskFailed",
+            taskFailedEventDetails: { resourceType: "sns", resource: "publish", error: "SNS.ThrottledException" },
+        };
+        const succeeded: HistoryEvent = {
+            id: 0,
+            timestamp: at,
+            type: "TaskSucceeded",
+            taskSucceededEventDetails: { resourceType: "sns", resource: "publish", output: '{"MessageId":"m"}' },
+        };
+        const view = (events: HistoryEvent[]) =>
+            viewFromHistory({
+                name: "e",
+                source: "test",
+                status: "SUCCEEDED",
+                events: events.map((event, i) => ({ ...event, id: i + 1 })),
+            });
+        assert.deepEqual(
+            view([publish("done"), failed, publish("done"), succeeded]).notifications.map((n) => n.message),
+            ["done"],
+        );
+        assert.deepEqual(view([publish("done"), failed, publish("done"), failed]).notifications, []);
     });
 
     it("names a task's resource as AWS does", () => {

@@ -383,7 +383,8 @@ function withShortTokensInEvent(event: HistoryEvent): HistoryEvent {
 /**
  * Builds the view of a deployed execution from its `GetExecutionHistory` events (in order): the
  * events as AWS gave them (TaskToken shortened), the table's rows, the input, output, error and
- * cause. The queued message and the notifications come from the tasks' scheduled parameters.
+ * cause. The queued message and the notifications come from the tasks' scheduled parameters (a
+ * notification, from a publish whose task succeeded).
  */
 export function viewFromHistory(args: { name: string; source: string; status: ExecutionStatus; events: HistoryEvent[] }): ExecutionView {
     const events = args.events.map(withShortTokensInEvent);
@@ -394,6 +395,8 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
     let output: unknown;
     let failure: { error?: string; cause?: string } | undefined;
     let end: number | undefined;
+    /** The SNS publish scheduled and not yet ended (the workflow runs one task at a time). */
+    let publishing: Notification | undefined;
     for (const event of events) {
         const time = event.timestamp?.getTime() ?? start;
         const type = String(event.type);
@@ -413,9 +416,12 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
                 );
             }
             if (scheduled.resourceType === "sns" && scheduled.resource === "publish") {
-                notifications.push({ topicArn: String(parameters?.TopicArn ?? ""), message: String(parameters?.Message ?? "") });
+                publishing = { topicArn: String(parameters?.TopicArn ?? ""), message: String(parameters?.Message ?? "") };
             }
         }
+        // A publish is a notification once its task succeeded: a retried one was sent once, a failed one never.
+        if (event.taskSucceededEventDetails?.resourceType === "sns" && publishing !== undefined) notifications.push(publishing);
+        if (/^Task(Succeeded|Failed|TimedOut)$/.test(type)) publishing = undefined;
     }
     return {
         name: args.name,
