@@ -27,7 +27,7 @@ import { HANDOFF_FUNCTION_ENTRY, lambdaContext, loadBundledHandler, OutputCaptur
 import { PartnerApi, PARTNER_URL_VARIABLE, type PartnerTask } from "./partner-api";
 import {
     historyRows,
-    withShortToken,
+    withShortTokens,
     type ExecutionStatus,
     type ExecutionView,
     type Notification,
@@ -243,7 +243,7 @@ export class LocalWorkflow {
         const waitForCallback = async (parameters: unknown): Promise<never> => {
             const call = callOf(STATE_NAMES.waitForCallback, parameters);
             const { MessageBody } = parameters as { QueueUrl: string; MessageBody: unknown };
-            queuedMessage = withShortToken(MessageBody);
+            queuedMessage = withShortTokens(MessageBody);
             let body = JSON.stringify(MessageBody);
             if (delivery.cutInHalf === true) {
                 body = body.slice(0, Math.floor(body.length / 2)); // cut in half on the way

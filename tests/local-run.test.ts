@@ -400,6 +400,14 @@ describe("local run (npm start)", () => {
         assert.equal(unexpectedPath("success", [{ ...failed, cause: "a\nforged line" }])?.includes("\n"), false, "one line, escaped");
     });
 
+    it("shows the queued message as the history's scheduled parameters hold it, tokens shortened at any depth alike", async () => {
+        const nested = "n".repeat(64); // a token-like field of the user's own input
+        const { view } = await runScenario("success", { order: 42, TaskToken: nested });
+        const scheduled = view.events.find((event) => event.type === "TaskScheduled")?.taskScheduledEventDetails?.parameters;
+        assert.deepEqual(view.queuedMessage, (JSON.parse(scheduled ?? "{}") as { MessageBody: unknown }).MessageBody);
+        assert.ok(!JSON.stringify(view.queuedMessage).includes(nested));
+    });
+
     it("--expect with many executions names the ones that took another path, the first few in full", async () => {
         const { view: succeeded } = await runScenario("success");
         const { view: failed } = await runScenario("failure", { order: 42, fail: "out of stock" });

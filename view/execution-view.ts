@@ -84,15 +84,10 @@ export function shortToken(token: string): string {
     return token.length > 16 ? `${token.slice(0, 16)}…` : token;
 }
 
-/** A copy of a queued message body with its TaskToken shortened. */
-export function withShortToken(body: unknown): unknown {
-    if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
-    const message = { ...(body as Record<string, unknown>) };
-    if (typeof message.TaskToken === "string") message.TaskToken = shortToken(message.TaskToken);
-    return message;
-}
-
-/** A copy of a value with every `TaskToken` field, at any depth, shortened (the history's parameters hold one). */
+/**
+ * A copy of a value with every `TaskToken` field, at any depth, shortened: the history's
+ * parameters and the queued message hold one, and show it alike.
+ */
 export function withShortTokens(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(withShortTokens);
     if (typeof value !== "object" || value === null) return value;
@@ -409,7 +404,7 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
         if (scheduled !== undefined) {
             const parameters = parseJson(scheduled.parameters) as Record<string, unknown> | undefined;
             if (scheduled.resourceType === "sqs" && scheduled.resource?.startsWith("sendMessage")) {
-                queuedMessage = withShortToken(
+                queuedMessage = withShortTokens(
                     parseJson(
                         typeof parameters?.MessageBody === "string" ? parameters.MessageBody : JSON.stringify(parameters?.MessageBody),
                     ),
