@@ -47,6 +47,12 @@ export function taskResource(arn: string): { resourceType: string; resource: str
     return { resourceType: arn.split(":")[2] ?? "", resource: arn };
 }
 
+/**
+ * What the interpreter puts in place of a Fail state's Error and Cause when the state names none
+ * (AWS leaves them out of the ExecutionFailed event's details and of DescribeExecution).
+ */
+export const INTERPRETER_FAIL_STATE_ERROR = { error: "FailStateError", cause: "Execution failed because of a Fail state" } as const;
+
 /** JSON text as the history holds it (`undefined` stays absent, a task token is shortened). */
 function json(value: unknown): string | undefined {
     return value === undefined ? undefined : JSON.stringify(withShortTokens(value));
@@ -91,6 +97,8 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
             ...details,
         });
     const pending = [...calls];
+    /** The type of the state entered last: a Fail state's failure is the execution's. */
+    let lastEntered: string | undefined;
     /**
      * The call the current visit of a state made (taken once: a retry makes the next one), by
      * {@link visitKey}: a Map's iterations visit the same state at once.
@@ -138,9 +146,13 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
                 add("ExecutionSucceeded", event.timestamp, { executionSucceededEventDetails: { output: json(event.output) } });
                 break;
             case "ExecutionFailed": {
-                const cause = causeText(event.Cause);
+                // The interpreter fills in a Fail state's missing Error and Cause; AWS leaves them out.
+                const fromFail = lastEntered === "Fail";
+                const error = fromFail && event.Error === INTERPRETER_FAIL_STATE_ERROR.error ? undefined : event.Error;
+                const given = causeText(event.Cause);
+                const cause = fromFail && given === INTERPRETER_FAIL_STATE_ERROR.cause ? undefined : given;
                 add("ExecutionFailed", event.timestamp, {
-                    executionFailedEventDetails: { error: event.Error, ...(cause !== undefined ? { cause } : {}) },
+                    executionFailedEventDetails: { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) },
                 });
                 break;
             }
@@ -153,6 +165,7 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
                 break;
             case "StateEntered": {
                 const { name, type, input } = event.state;
+                lastEntered = type;
                 add(stateEventType(type, "StateEntered"), event.timestamp, { stateEnteredEventDetails: { name, input: json(input) } });
                 if (type === "Task") {
                     const call = take(name);

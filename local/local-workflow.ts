@@ -26,6 +26,7 @@ import { buildCallbackDefinition, executionTimeoutSeconds, STATE_NAMES, type Tas
 import { HANDOFF_FUNCTION_ENTRY, lambdaContext, loadBundledHandler, OutputCapture } from "./bundled-handler";
 import { PartnerApi, PARTNER_URL_VARIABLE, type PartnerTask } from "./partner-api";
 import {
+    executionEnd,
     historyRows,
     withShortTokens,
     type ExecutionStatus,
@@ -304,14 +305,12 @@ export class LocalWorkflow {
 
         let status: ExecutionStatus = "SUCCEEDED";
         let output: unknown;
-        let failure: { error: string; cause?: string } | undefined;
         try {
             output = await run.result;
         } catch (error) {
             if (!(error instanceof ExecutionTimeoutError || error instanceof ExecutionError)) throw error;
-            // DescribeExecution gives a TIMED_OUT execution no error or cause; a FAILED one, the Fail state's.
-            if (error instanceof ExecutionTimeoutError) status = "TIMED_OUT";
-            else [status, failure] = ["FAILED", executionFailure(error)];
+            // The error and cause come from the history (below), as DescribeExecution's match GetExecutionHistory's.
+            status = error instanceof ExecutionTimeoutError ? "TIMED_OUT" : "FAILED";
         }
         const end = Date.now();
         await logged;
@@ -342,7 +341,7 @@ export class LocalWorkflow {
             durationMs: end - start,
             input,
             ...(output !== undefined ? { output } : {}),
-            ...(failure !== undefined ? failure : {}),
+            ...executionEnd(events),
             events,
             history: historyRows(events),
             ...(queuedMessage !== undefined ? { queuedMessage } : {}),
@@ -417,15 +416,4 @@ async function closePartner(partner: Partner | undefined): Promise<void> {
     if (partner === undefined) return;
     await partner.api.close();
     partner.client.destroy();
-}
-
-/**
- * The error and cause an execution ended with, as `DescribeExecution` gives them. The interpreter
- * puts the error's name on the error's `cause` (an ExecutionError) and its cause in the message.
- */
-export function executionFailure(error: ExecutionError): { error: string; cause?: string } {
-    const inner = (error as { cause?: unknown }).cause;
-    const name = inner instanceof Error ? inner.name : "States.Runtime";
-    const cause = inner instanceof Error ? inner.message : undefined;
-    return { error: name, ...(cause !== undefined && cause !== "" ? { cause } : {}) };
 }

@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import { StateMachine } from "aws-local-stepfunctions";
-import { buildHistory, taskResource, type InterpreterEvent, type TaskCall } from "../local/execution-history";
+import { buildHistory, INTERPRETER_FAIL_STATE_ERROR, taskResource, type InterpreterEvent, type TaskCall } from "../local/execution-history";
 import { DETAIL_WIDTH, eventDetail, shortToken, viewFromHistory } from "../view/execution-view";
 
 const REGION = "local";
@@ -70,6 +70,17 @@ describe("execution history in AWS's shape", () => {
         const events = buildHistory(await interpreterLog(definition, {}), [], { region: REGION });
         assert.deepEqual(types(events), ["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]);
         assert.deepEqual(events[2].executionFailedEventDetails, { error: "OrderRejected", cause: "out of stock" });
+    });
+
+    it("a Fail state with no Error or no Cause fails the execution without it, not with the interpreter's stand-in", async () => {
+        const fail = (state: object) => ({ StartAt: "Stop", States: { Stop: { Type: "Fail", ...state } } });
+        const log = await interpreterLog(fail({}), {});
+        const logged = log.find((event) => event.type === "ExecutionFailed");
+        assert.deepEqual(logged && [logged.Error, logged.Cause], [INTERPRETER_FAIL_STATE_ERROR.error, INTERPRETER_FAIL_STATE_ERROR.cause]);
+        assert.deepEqual(buildHistory(log, [], { region: REGION }).at(-1)?.executionFailedEventDetails, {});
+        // The error named by path, no cause: as the definition's Fail state for a failure without a cause.
+        const named = await interpreterLog(fail({ ErrorPath: "$.Error" }), { Error: "OrderRejected" });
+        assert.deepEqual(buildHistory(named, [], { region: REGION }).at(-1)?.executionFailedEventDetails, { error: "OrderRejected" });
     });
 
     it("gives a task's events the details AWS gives: parameters (token shortened), the send's result, the task's output", async () => {

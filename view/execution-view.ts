@@ -376,6 +376,22 @@ function withShortTokensInEvent(event: HistoryEvent): HistoryEvent {
 }
 
 /**
+ * The error and cause an execution ended with, from its history's last ExecutionFailed,
+ * ExecutionTimedOut or ExecutionAborted event, as `DescribeExecution` gives them (an empty cause
+ * left out); none for an execution that has not ended so.
+ */
+export function executionEnd(events: readonly HistoryEvent[]): { error?: string; cause?: string } {
+    let ended: { error?: string; cause?: string } | undefined;
+    for (const event of events) {
+        ended = event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails ?? ended;
+    }
+    return {
+        ...(ended?.error !== undefined ? { error: ended.error } : {}),
+        ...(ended?.cause !== undefined && ended.cause !== "" ? { cause: ended.cause } : {}),
+    };
+}
+
+/**
  * Builds the view of a deployed execution from its `GetExecutionHistory` events (in order): the
  * events as AWS gave them (TaskToken shortened), the table's rows, the input, output, error and
  * cause. The queued message and the notifications come from the tasks' scheduled parameters (a
@@ -388,7 +404,6 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
     let queuedMessage: unknown;
     let input: unknown;
     let output: unknown;
-    let failure: { error?: string; cause?: string } | undefined;
     let end: number | undefined;
     /** The SNS publish scheduled and not yet ended (the workflow runs one task at a time). */
     let publishing: Notification | undefined;
@@ -397,8 +412,6 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
         const type = String(event.type);
         if (event.executionStartedEventDetails) input = parseJson(event.executionStartedEventDetails.input);
         if (event.executionSucceededEventDetails) output = parseJson(event.executionSucceededEventDetails.output);
-        const ended = event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails;
-        if (ended !== undefined) failure = { error: ended.error, cause: ended.cause };
         if (/^Execution(Succeeded|Failed|TimedOut|Aborted)$/.test(type)) end = time;
         const scheduled = event.taskScheduledEventDetails;
         if (scheduled !== undefined) {
@@ -425,8 +438,7 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
         ...(end !== undefined ? { durationMs: end - start } : {}),
         input,
         ...(output !== undefined ? { output } : {}),
-        ...(failure?.error !== undefined ? { error: failure.error } : {}),
-        ...(failure?.cause !== undefined && failure.cause !== "" ? { cause: failure.cause } : {}),
+        ...executionEnd(events),
         events,
         history: historyRows(events),
         ...(queuedMessage !== undefined ? { queuedMessage } : {}),
