@@ -47,6 +47,12 @@ export function taskResource(arn: string): { resourceType: string; resource: str
     return { resourceType: arn.split(":")[2] ?? "", resource: arn };
 }
 
+/**
+ * What the interpreter puts in place of a Fail state's Error and Cause when the state names none
+ * (AWS leaves them out of the ExecutionFailed event's details and of DescribeExecution).
+ */
+export const INTERPRETER_FAIL_STATE_ERROR = { error: "FailStateError", cause: "Execution failed because of a Fail state" } as const;
+
 /** JSON text as the history holds it (`undefined` stays absent, a task token is shortened). */
 function json(value: unknown): string | undefined {
     return value === undefined ? undefined : JSON.stringify(withShortTokens(value));
@@ -63,6 +69,11 @@ function stateEventType(stateType: string, suffix: "StateEntered" | "StateExited
     return `${stateType}${suffix}` as HistoryEventType;
 }
 
+/** What tells a state's visits apart: its name and, inside a Map, the iteration's index. */
+function visitKey(event: { state: { name: string }; index?: number }): string {
+    return JSON.stringify([event.state.name, event.index ?? null]);
+}
+
 /**
  * Builds the history of one execution. `log` is the interpreter's log in order; `calls` the task
  * handlers' calls in the order they were made. A Task state's call belongs to its current visit:
@@ -70,9 +81,10 @@ function stateEventType(stateType: string, suffix: "StateEntered" | "StateExited
  * TaskSucceeded (the state exits) or, when the state fails, TaskFailed or TaskTimedOut with the
  * interpreter's error and cause (the interpreter enforces TimeoutSeconds itself: a task it timed
  * out may still answer later, which is not part of the history). A failure before the call (the
- * parameters could not be resolved) has no task events, as in AWS. Each event's previousEventId
- * is the event before it: the workflows run here are linear (Map and Parallel iterations are not
- * recorded).
+ * parameters could not be resolved) has no task events, as in AWS. The states inside a Map's
+ * iterations and a Parallel's branches are recorded as they ran, each task's end matched to its own
+ * iteration, but not the iteration and branch events themselves. Each event's previousEventId is
+ * the event before it (the project's workflow is linear).
  */
 export function buildHistory(log: readonly InterpreterEvent[], calls: readonly TaskCall[], context: HistoryContext): HistoryEvent[] {
     const events: HistoryEvent[] = [];
@@ -85,7 +97,12 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
             ...details,
         });
     const pending = [...calls];
-    /** The call the current visit of `state` made (taken once: a retry makes the next one). */
+    /** The type of the state entered last: a Fail state's failure is the execution's. */
+    let lastEntered: string | undefined;
+    /**
+     * The call the current visit of a state made (taken once: a retry makes the next one), by
+     * {@link visitKey}: a Map's iterations visit the same state at once.
+     */
     const open = new Map<string, TaskCall>();
     const take = (state: string) => {
         const index = pending.findIndex((call) => call.state === state);
@@ -129,9 +146,13 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
                 add("ExecutionSucceeded", event.timestamp, { executionSucceededEventDetails: { output: json(event.output) } });
                 break;
             case "ExecutionFailed": {
-                const cause = causeText(event.Cause);
+                // The interpreter fills in a Fail state's missing Error and Cause; AWS leaves them out.
+                const fromFail = lastEntered === "Fail";
+                const error = fromFail && event.Error === INTERPRETER_FAIL_STATE_ERROR.error ? undefined : event.Error;
+                const given = causeText(event.Cause);
+                const cause = fromFail && given === INTERPRETER_FAIL_STATE_ERROR.cause ? undefined : given;
                 add("ExecutionFailed", event.timestamp, {
-                    executionFailedEventDetails: { error: event.Error, ...(cause !== undefined ? { cause } : {}) },
+                    executionFailedEventDetails: { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) },
                 });
                 break;
             }
@@ -144,11 +165,12 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
                 break;
             case "StateEntered": {
                 const { name, type, input } = event.state;
+                lastEntered = type;
                 add(stateEventType(type, "StateEntered"), event.timestamp, { stateEnteredEventDetails: { name, input: json(input) } });
                 if (type === "Task") {
                     const call = take(name);
                     if (call !== undefined) {
-                        open.set(name, call);
+                        open.set(visitKey(event), call);
                         startCall(call);
                     }
                 }
@@ -158,7 +180,7 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
                 // The handler is called again: the retry's task events follow.
                 const call = take(event.state.name);
                 if (call !== undefined) {
-                    open.set(event.state.name, call);
+                    open.set(visitKey(event), call);
                     startCall(call);
                 }
                 break;
@@ -166,9 +188,9 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
             case "StateFailed": {
                 // A Fail state's or a Choice state's failure is the execution's (ExecutionFailed follows).
                 if (event.state.type !== "Task") break;
-                const call = open.get(event.state.name);
+                const call = open.get(visitKey(event));
                 if (call === undefined) break; // failed before its resource was called
-                open.delete(event.state.name);
+                open.delete(visitKey(event));
                 if (call.succeeded !== undefined && call.succeeded.timestamp <= event.timestamp) {
                     // The task answered; what came after it (its ResultSelector, say) failed the state.
                     succeedCall(call, call.succeeded);
@@ -183,9 +205,9 @@ export function buildHistory(log: readonly InterpreterEvent[], calls: readonly T
             }
             case "StateExited": {
                 const { name, type, output } = event.state;
-                const call = open.get(name);
+                const call = open.get(visitKey(event));
                 if (type === "Task" && call !== undefined) {
-                    open.delete(name);
+                    open.delete(visitKey(event));
                     if (call.succeeded !== undefined) succeedCall(call, call.succeeded);
                 }
                 add(stateEventType(type, "StateExited"), event.timestamp, { stateExitedEventDetails: { name, output: json(output) } });

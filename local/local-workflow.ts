@@ -22,8 +22,9 @@ import { EnvironmentPool, type PoolFigures } from "./execution-environments";
 import { loadInterpreter } from "./long-timers";
 import { PartnerApi, PARTNER_URL_VARIABLE, type PartnerTask } from "./partner-api";
 import {
+    executionEnd,
     historyRows,
-    withShortToken,
+    withShortTokens,
     type ExecutionStatus,
     type ExecutionView,
     type Notification,
@@ -270,7 +271,7 @@ export class LocalWorkflow {
         const waitForCallback = async (parameters: unknown): Promise<never> => {
             const call = callOf(STATE_NAMES.waitForCallback, parameters);
             const { MessageBody } = parameters as { QueueUrl: string; MessageBody: unknown };
-            queuedMessage = withShortToken(MessageBody);
+            queuedMessage = withShortTokens(MessageBody);
             let body = JSON.stringify(MessageBody);
             if (delivery.cutInHalf === true) {
                 body = body.slice(0, Math.floor(body.length / 2)); // cut in half on the way
@@ -331,16 +332,14 @@ export class LocalWorkflow {
 
         let status: ExecutionStatus = "SUCCEEDED";
         let output: unknown;
-        let failure: { error: string; cause?: string } | undefined;
         try {
             output = await run.result;
         } catch (error) {
             // The classes of the interpreter's copy this run uses, not the package's.
             const { ExecutionError, ExecutionTimeoutError } = loadInterpreter();
             if (!(error instanceof ExecutionTimeoutError || error instanceof ExecutionError)) throw error;
-            // DescribeExecution gives a TIMED_OUT execution no error or cause; a FAILED one, the Fail state's.
-            if (error instanceof ExecutionTimeoutError) status = "TIMED_OUT";
-            else [status, failure] = ["FAILED", executionFailure(error)];
+            // The error and cause come from the history (below), as DescribeExecution's match GetExecutionHistory's.
+            status = error instanceof ExecutionTimeoutError ? "TIMED_OUT" : "FAILED";
         }
         const end = Date.now();
         await logged;
@@ -375,7 +374,7 @@ export class LocalWorkflow {
             durationMs: end - start,
             input,
             ...(output !== undefined ? { output } : {}),
-            ...(failure !== undefined ? failure : {}),
+            ...executionEnd(events),
             events,
             history: historyRows(events),
             ...(queuedMessage !== undefined ? { queuedMessage } : {}),
@@ -464,15 +463,4 @@ async function closePartner(partner: Partner | undefined): Promise<void> {
     if (partner === undefined) return;
     await partner.api.close();
     partner.client.destroy();
-}
-
-/**
- * The error and cause an execution ended with, as `DescribeExecution` gives them. The interpreter
- * puts the error's name on the error's `cause` (an ExecutionError) and its cause in the message.
- */
-export function executionFailure(error: ExecutionError): { error: string; cause?: string } {
-    const inner = (error as { cause?: unknown }).cause;
-    const name = inner instanceof Error ? inner.name : "States.Runtime";
-    const cause = inner instanceof Error ? inner.message : undefined;
-    return { error: name, ...(cause !== undefined && cause !== "" ? { cause } : {}) };
 }

@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isCollection, isScalar, parse, parseDocument } from "yaml";
+import { isAlias, isCollection, isScalar, LineCounter, parse, parseDocument, visit, type Document } from "yaml";
 import { parseSettings, settingsWarnings, type CallbackPatternSettings } from "../infra/config";
 import { PROJECT_ROOT } from "../infra/function-artifact";
 
@@ -49,19 +49,70 @@ export function knownNamespaces(root: string = PROJECT_ROOT): string[] {
 /**
  * A config value as Pulumi hands it to the program: a scalar as the text written (`3e2`, `0x12c`,
  * `True` stay text: Pulumi keeps config values as strings, where a YAML reader would make numbers
- * and booleans of them), a quoted or block scalar as its string, a map or a list as JSON.
+ * and booleans of them), a quoted or block scalar as its string, a map or a list as JSON. Pulumi's
+ * YAML reader (Go's yaml.v3) resolves an alias to what its anchor holds, decodes a `!!binary`
+ * scalar into the string of its bytes and leaves a null (`key:`, `null`, `~`) an empty string.
  */
-export function configValueText(node: unknown): string {
-    if (isScalar(node)) return typeof node.value === "string" ? node.value : (node.source ?? String(node.value));
-    if (isCollection(node)) return JSON.stringify(node.toJSON());
-    return node === null || node === undefined ? "" : String(node);
+export function configValueText(node: unknown, document: Document): string {
+    const target = isAlias(node) ? node.resolve(document) : node;
+    if (isScalar(target)) {
+        if (target.value === null || target.value === undefined) return "";
+        if (typeof target.value === "string") return target.value;
+        if (target.value instanceof Uint8Array) return Buffer.from(target.value).toString("utf8");
+        return target.source ?? String(target.value);
+    }
+    if (isCollection(target)) return JSON.stringify(target.toJS(document));
+    return "";
 }
 
-/** Whether a YAML config value is or holds an encrypted value (`{secure: …}`), as `--secret --path` leaves one inside a map. */
+/**
+ * Whether a YAML config value is or holds an encrypted value, by Pulumi's rule: a map whose only
+ * key is `secure`, with a string (a map with other keys besides `secure` is a plain map; `--secret
+ * --path` leaves an encrypted value inside a map or a list).
+ */
 function holdsSecureValue(value: unknown): boolean {
     if (Array.isArray(value)) return value.some(holdsSecureValue);
     if (typeof value !== "object" || value === null) return false;
-    return "secure" in value || Object.values(value).some(holdsSecureValue);
+    const entries = Object.entries(value);
+    if (entries.length === 1 && entries[0][0] === "secure" && typeof entries[0][1] === "string") return true;
+    return entries.some(([, inner]) => holdsSecureValue(inner));
+}
+
+/**
+ * A stack file's key as Pulumi parses it: `NAMESPACE:NAME`, or the older `NAMESPACE:config:NAME`
+ * for the same; `undefined` when it has no namespace (Pulumi refuses such a key).
+ */
+export function parseConfigKey(key: string): { namespace: string; name: string } | undefined {
+    const separator = key.indexOf(":");
+    if (separator < 0) return undefined;
+    const older = /^([^:]+):config:([^:]+)$/.exec(key);
+    if (older !== null) return { namespace: older[1], name: older[2] };
+    return { namespace: key.slice(0, separator), name: key.slice(separator + 1) };
+}
+
+/**
+ * The first key written twice in one map of `document`, with its line (Pulumi's YAML reader
+ * refuses such a file: "mapping key already defined"). One pass with a set per map: the parser's
+ * own check compares each key with every other, which takes minutes on a file of 100,000 keys.
+ */
+export function duplicateKey(document: Document, lines: LineCounter): { key: string; line: number } | undefined {
+    let found: { key: string; line: number } | undefined;
+    visit(document, {
+        Map(_, map) {
+            const seen = new Set<string>();
+            for (const { key } of map.items) {
+                const text = isScalar(key) ? String(key.value) : String(key);
+                if (seen.has(text)) {
+                    const offset = isScalar(key) || isCollection(key) ? (key.range?.[0] ?? 0) : 0;
+                    found = { key: text, line: lines.linePos(offset).line };
+                    return visit.BREAK;
+                }
+                seen.add(text);
+            }
+            return undefined;
+        },
+    });
+    return found;
 }
 
 /**
@@ -76,9 +127,21 @@ export function readStackConfig(file: string, namespace: string, others: readonl
     } catch (error) {
         throw new StackConfigError(`cannot read the stack configuration ${file}: ${(error as Error).message}`);
     }
-    const document = parseDocument(text);
+    // yaml.v3, which Pulumi reads the file with, takes `<<` merge keys as YAML 1.1 has them.
+    const lines = new LineCounter();
+    const document = parseDocument(text, { merge: true, uniqueKeys: false, lineCounter: lines });
     if (document.errors.length > 0) throw new StackConfigError(`${file} is not valid YAML: ${document.errors[0].message}`);
-    const root: unknown = document.toJS();
+    const duplicate = duplicateKey(document, lines);
+    if (duplicate !== undefined) {
+        throw new StackConfigError(`${file}: one map has the key ${JSON.stringify(duplicate.key)} twice (again on line ${duplicate.line})`);
+    }
+    let root: unknown;
+    try {
+        root = document.toJS();
+    } catch (error) {
+        // An alias without its anchor, or one that would expand beyond reason (an "alias bomb").
+        throw new StackConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
+    }
     if (root !== null && root !== undefined && (typeof root !== "object" || Array.isArray(root))) {
         throw new StackConfigError(`${file} must be a map with a "config" key`);
     }
@@ -95,9 +158,12 @@ export function readStackConfig(file: string, namespace: string, others: readonl
     }
     const raw: Record<string, string> = {};
     for (const [key, value] of Object.entries(values)) {
-        const separator = key.indexOf(":");
-        const keyNamespace = separator < 0 ? "" : key.slice(0, separator);
-        const name = key.slice(separator + 1);
+        const parsed = parseConfigKey(key);
+        if (parsed === undefined) {
+            const hint = key === namespace ? `${namespace}:taskTimeoutSeconds, say` : `did you mean ${namespace}:${key}?`;
+            throw new StackConfigError(`${file}: ${key} has no namespace: keys are written NAMESPACE:NAME (${hint})`);
+        }
+        const { namespace: keyNamespace, name } = parsed;
         if (keyNamespace !== namespace) {
             if (others.includes(keyNamespace)) continue;
             throw new StackConfigError(
@@ -109,9 +175,12 @@ export function readStackConfig(file: string, namespace: string, others: readonl
                 `${file}: ${key} is a secret or holds one; the local run cannot decrypt it (set a plain value, or run against a deployed stack)`,
             );
         }
-        raw[name] = configValueText(nodes.get(key));
+        raw[name] = configValueText(nodes.get(key), document);
     }
-    const region = (values as Record<string, unknown>)["aws:region"];
+    const region = Object.entries(values).find(([key]) => {
+        const parsed = parseConfigKey(key);
+        return parsed?.namespace === "aws" && parsed.name === "region";
+    })?.[1];
     return { file, raw, ...(typeof region === "string" ? { region } : {}) };
 }
 

@@ -2,8 +2,8 @@
 import { strict as assert } from "node:assert";
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import { StateMachine } from "aws-local-stepfunctions";
-import { buildHistory, taskResource, type InterpreterEvent, type TaskCall } from "../local/execution-history";
-import { shortToken } from "../view/execution-view";
+import { buildHistory, INTERPRETER_FAIL_STATE_ERROR, taskResource, type InterpreterEvent, type TaskCall } from "../local/execution-history";
+import { DETAIL_WIDTH, eventDetail, shortToken, viewFromHistory } from "../view/execution-view";
 
 const REGION = "local";
 const SEND = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
@@ -70,6 +70,17 @@ describe("execution history in AWS's shape", () => {
         const events = buildHistory(await interpreterLog(definition, {}), [], { region: REGION });
         assert.deepEqual(types(events), ["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]);
         assert.deepEqual(events[2].executionFailedEventDetails, { error: "OrderRejected", cause: "out of stock" });
+    });
+
+    it("a Fail state with no Error or no Cause fails the execution without it, not with the interpreter's stand-in", async () => {
+        const fail = (state: object) => ({ StartAt: "Stop", States: { Stop: { Type: "Fail", ...state } } });
+        const log = await interpreterLog(fail({}), {});
+        const logged = log.find((event) => event.type === "ExecutionFailed");
+        assert.deepEqual(logged && [logged.Error, logged.Cause], [INTERPRETER_FAIL_STATE_ERROR.error, INTERPRETER_FAIL_STATE_ERROR.cause]);
+        assert.deepEqual(buildHistory(log, [], { region: REGION }).at(-1)?.executionFailedEventDetails, {});
+        // The error named by path, no cause: as the definition's Fail state for a failure without a cause.
+        const named = await interpreterLog(fail({ ErrorPath: "$.Error" }), { Error: "OrderRejected" });
+        assert.deepEqual(buildHistory(named, [], { region: REGION }).at(-1)?.executionFailedEventDetails, { error: "OrderRejected" });
     });
 
     it("gives a task's events the details AWS gives: parameters (token shortened), the send's result, the task's output", async () => {
@@ -180,6 +191,45 @@ describe("execution history in AWS's shape", () => {
         assert.equal(events[8].executionFailedEventDetails?.error, "States.Timeout");
     });
 
+    it("gives each of a Map's iterations of a task its own end, whichever ends first", async () => {
+        const resource = "arn:aws:states:::lambda:invoke";
+        const definition = {
+            StartAt: "Each",
+            States: {
+                Each: {
+                    Type: "Map",
+                    ItemsPath: "$.items",
+                    Iterator: { StartAt: "Work", States: { Work: { Type: "Task", Resource: resource, End: true } } },
+                    End: true,
+                },
+            },
+        };
+        const calls: TaskCall[] = [];
+        // The first item's task takes longer than the second's: they end in the other order.
+        const log = await interpreterLog(
+            definition,
+            { items: [30, 1] },
+            {
+                Work: async (item) => {
+                    const call: TaskCall = { state: "Work", resource, parameters: item, scheduledAt: Date.now() };
+                    calls.push(call);
+                    await new Promise((resolve) => setTimeout(resolve, Number(item)));
+                    call.succeeded = { output: { done: item }, timestamp: Date.now() };
+                    return call.succeeded.output;
+                },
+            },
+        );
+        const events = buildHistory(log, calls, { region: REGION });
+        const ends = events.filter((event) => event.type === "TaskSucceeded").map((event) => event.taskSucceededEventDetails?.output);
+        assert.deepEqual(ends, ['{"done":1}', '{"done":30}']);
+        // Each iteration's TaskSucceeded comes just before its state's exit, with the same output.
+        for (const [i, event] of events.entries()) {
+            if (event.type !== "TaskStateExited") continue;
+            assert.equal(events[i - 1].type, "TaskSucceeded");
+            assert.equal(events[i - 1].taskSucceededEventDetails?.output, event.stateExitedEventDetails?.output);
+        }
+    });
+
     it("an answer after the state failed is not the task's end: a late success stays out", async () => {
         const started = Date.now();
         const log: InterpreterEvent[] = [
@@ -215,6 +265,71 @@ describe("execution history in AWS's shape", () => {
             resource: "sendMessage.waitForTaskToken",
             error: "States.Timeout",
         });
+    });
+
+    it("the table's Details: a task's output, an error and cause; cut to DETAIL_WIDTH characters, never inside one", () => {
+        const at = new Date();
+        const succeeded = (output: string): HistoryEvent => ({
+            id: 1,
+            timestamp: at,
+            type: "TaskSucceeded",
+            taskSucceededEventDetails: { resourceType: "sqs", resource: "sendMessage.waitForTaskToken", output },
+        });
+        assert.equal(eventDetail(succeeded('{"a":1}')), 'output: {"a":1}');
+        assert.equal(
+            eventDetail({
+                id: 2,
+                timestamp: at,
+                type: "ExecutionFailed",
+                executionFailedEventDetails: { error: "E", cause: "line\nbreak" },
+            }),
+            "error: E, cause: line\\nbreak",
+        );
+        // An emoji (two UTF-16 units) where the cut falls: it is left out whole, not halved.
+        const prefix = "output: ".length;
+        const cut = eventDetail(succeeded(`${"x".repeat(DETAIL_WIDTH - 2 - prefix)}\u{1F600}${"y".repeat(DETAIL_WIDTH)}`));
+        assert.ok(cut.endsWith("…"));
+        assert.ok(cut.length <= DETAIL_WIDTH);
+        assert.doesNotMatch(cut, /[\uD800-\uDBFF](?![\uDC00-\uDFFF])/, "no high surrogate without its pair");
+    });
+
+    it("a deployed execution's notifications are the publishes that succeeded: a retried one counts once, a failed one not at all", () => {
+        const at = new Date();
+        const publish = (message: string): HistoryEvent => ({
+            id: 0,
+            timestamp: at,
+            type: "TaskScheduled",
+            taskScheduledEventDetails: {
+                resourceType: "sns",
+                resource: "publish",
+                region: REGION,
+                parameters: JSON.stringify({ TopicArn: "arn:aws:sns:eu-west-1:123456789012:t", Message: message }),
+            },
+        });
+        const failed: HistoryEvent = {
+            id: 0,
+            timestamp: at,
+            type: "TaskFailed",
+            taskFailedEventDetails: { resourceType: "sns", resource: "publish", error: "SNS.ThrottledException" },
+        };
+        const succeeded: HistoryEvent = {
+            id: 0,
+            timestamp: at,
+            type: "TaskSucceeded",
+            taskSucceededEventDetails: { resourceType: "sns", resource: "publish", output: '{"MessageId":"m"}' },
+        };
+        const view = (events: HistoryEvent[]) =>
+            viewFromHistory({
+                name: "e",
+                source: "test",
+                status: "SUCCEEDED",
+                events: events.map((event, i) => ({ ...event, id: i + 1 })),
+            });
+        assert.deepEqual(
+            view([publish("done"), failed, publish("done"), succeeded]).notifications.map((n) => n.message),
+            ["done"],
+        );
+        assert.deepEqual(view([publish("done"), failed, publish("done"), failed]).notifications, []);
     });
 
     it("names a task's resource as AWS does", () => {

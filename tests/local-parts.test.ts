@@ -437,6 +437,51 @@ describe("local run parts", () => {
             });
         });
 
+        it("resolves anchors, aliases and << merge keys and decodes !!binary, as Pulumi's YAML reader does", () => {
+            const file = write(
+                "config:\n" +
+                    "  cp:a: &limit 300\n" +
+                    "  cp:b: *limit\n" +
+                    "  cp:base: &base {team: platform}\n" +
+                    "  cp:tags: *base\n" +
+                    "  cp:merged:\n    <<: *base\n    owner: me\n" +
+                    "  cp:level: !!binary RVJST1I=\n",
+            );
+            assert.deepEqual(readStackConfig(file, "cp").raw, {
+                a: "300",
+                b: "300",
+                base: '{"team":"platform"}',
+                tags: '{"team":"platform"}',
+                merged: '{"team":"platform","owner":"me"}',
+                level: "ERROR",
+            });
+        });
+
+        it("hands over an empty or null value as an empty string, as Pulumi does (never the text null or ~)", () => {
+            const file = write("config:\n  cp:a:\n  cp:b: null\n  cp:c: ~\n  cp:d: ''\n");
+            assert.deepEqual(readStackConfig(file, "cp").raw, { a: "", b: "", c: "", d: "" });
+        });
+
+        it("takes a map with a secure key among others for what Pulumi takes it: a plain map, not a secret", () => {
+            const file = write('config:\n  cp:tags:\n    secure: "yes"\n    team: platform\n');
+            assert.deepEqual(readStackConfig(file, "cp").raw, { tags: '{"secure":"yes","team":"platform"}' });
+        });
+
+        it("refuses an alias without its anchor, an alias bomb and a key written twice as the file's fault, naming the file", () => {
+            const refused = (text: string, reason: RegExp) =>
+                assert.throws(
+                    () => readStackConfig(write(text), "cp"),
+                    (e: Error) => e instanceof StackConfigError && e.message.includes(".yaml") && reason.test(e.message),
+                );
+            refused("config:\n  cp:tags: *nowhere\n", /nowhere/);
+            const levels = Array.from(
+                { length: 12 },
+                (_, i) => `l${i}: &l${i} [${i === 0 ? "x" : `*l${i - 1}`}${`, ${i === 0 ? "x" : `*l${i - 1}`}`.repeat(8)}]`,
+            );
+            refused(`${levels.join("\n")}\nconfig:\n  cp:tags: *l11\n`, /alias/i);
+            refused("config:\n  cp:batchSize: 1\n  cp:tags: {a: 1, a: 2}\n  cp:batchSize: 2\n", /"cp:batchSize" twice .*line 4/);
+        });
+
         it("so the stack's validation sees what pulumi up would: a number written as 3e2 is refused", () => {
             const root = fs.mkdtempSync(path.join(dir, "project-"));
             fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: cp\n");
@@ -458,6 +503,25 @@ describe("local run parts", () => {
             assert.deepEqual(readStackConfig(write("config:\n  pulumi:template: x\n  aws:profile: p\n  cp:batchSize: 5\n"), "cp").raw, {
                 batchSize: "5",
             });
+        });
+
+        it("refuses a key with no namespace, a bare namespace included, without suggesting a key of the namespace's name", () => {
+            assert.throws(
+                () => readStackConfig(write("config:\n  cp: 60\n"), "cp"),
+                (e: Error) =>
+                    e instanceof StackConfigError &&
+                    /cp has no namespace: keys are written NAMESPACE:NAME/.test(e.message) &&
+                    !e.message.includes("cp:cp"),
+            );
+            assert.throws(
+                () => readStackConfig(write("config:\n  batchSize: 3\n"), "cp"),
+                /batchSize has no namespace.*did you mean cp:batchSize\?/,
+            );
+        });
+
+        it("reads a key in Pulumi's older form NAMESPACE:config:NAME as NAMESPACE:NAME, as Pulumi does", () => {
+            const file = write("config:\n  cp:config:batchSize: 3\n  aws:config:region: eu-west-1\n");
+            assert.deepEqual(readStackConfig(file, "cp"), { file, region: "eu-west-1", raw: { batchSize: "3" } });
         });
 
         it("gives the warnings the program prints at pulumi preview, from the same function", () => {

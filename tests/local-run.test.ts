@@ -10,7 +10,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, FAILURE_MESSAGE, MAX_TASK_TIMEOUT_SECONDS, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
-import { outcomeOf, renderExecution, renderSummary, summarize, unexpectedPath, type ExecutionView } from "../view/execution-view";
+import {
+    MAX_NAMED_EXECUTIONS,
+    outcomeOf,
+    renderExecution,
+    renderSummary,
+    summarize,
+    unexpectedPath,
+    type ExecutionView,
+} from "../view/execution-view";
 import { PROJECT_ROOT } from "../infra/function-artifact";
 import { defaultMaxConcurrentBatches, LOCAL_CALLS_IN_FLIGHT, LocalWorkflow, MIN_MAX_CONCURRENT_BATCHES } from "../local/local-workflow";
 import { SCENARIOS, type ScenarioName } from "../local/scenarios";
@@ -513,9 +521,36 @@ describe("local run (npm start)", () => {
         );
         assert.equal(
             unexpectedPath("success", [succeeded, failed, failed, { ...failed, status: "TIMED_OUT" }]),
-            "expected success, but 3 of 4 executions took another path (2 FAILED, 1 TIMED_OUT)",
+            "expected success, but 3 of 4 executions took another path (2 FAILED, 1 TIMED_OUT): " +
+                `test-failure ended FAILED (${failed.error}: ${failed.cause}); `.repeat(2) +
+                `test-failure ended TIMED_OUT (${failed.error}: ${failed.cause})`,
         );
         assert.equal(unexpectedPath("success", [{ ...failed, cause: "a\nforged line" }])?.includes("\n"), false, "one line, escaped");
+    });
+
+    it("shows the queued message as the history's scheduled parameters hold it, tokens shortened at any depth alike", async () => {
+        const nested = "n".repeat(64); // a token-like field of the user's own input
+        const { view } = await runScenario("success", { order: 42, TaskToken: nested });
+        const scheduled = view.events.find((event) => event.type === "TaskScheduled")?.taskScheduledEventDetails?.parameters;
+        assert.deepEqual(view.queuedMessage, (JSON.parse(scheduled ?? "{}") as { MessageBody: unknown }).MessageBody);
+        assert.ok(!JSON.stringify(view.queuedMessage).includes(nested));
+    });
+
+    it("--expect with many executions names the ones that took another path, the first few in full", async () => {
+        const { view: succeeded } = await runScenario("success");
+        const { view: failed } = await runScenario("failure", { order: 42, fail: "out of stock" });
+        const many = Array.from({ length: 50 }, (_, i) => ({ ...succeeded, name: `run-${i}` }));
+        assert.equal(
+            unexpectedPath("success", many.with(17, { ...failed, name: "run-17" })),
+            `expected success, but 1 of 50 executions took another path (1 FAILED): run-17 ended FAILED (${failed.error}: ${failed.cause})`,
+        );
+        const missed = many.map((view, i) => (i % 10 === 3 ? { ...failed, name: `run-${i}`, cause: undefined } : view));
+        const line = unexpectedPath("success", missed) ?? "";
+        const named = Array.from({ length: MAX_NAMED_EXECUTIONS }, (_, i) => `run-${i * 10 + 3} ended FAILED (${failed.error})`);
+        assert.equal(
+            line,
+            `expected success, but 5 of 50 executions took another path (5 FAILED): ${named.join("; ")}; ${5 - MAX_NAMED_EXECUTIONS} more`,
+        );
     });
 
     it("prints an execution's error, cause and notification with control characters escaped (no forged lines)", async () => {

@@ -84,15 +84,10 @@ export function shortToken(token: string): string {
     return token.length > 16 ? `${token.slice(0, 16)}…` : token;
 }
 
-/** A copy of a queued message body with its TaskToken shortened. */
-export function withShortToken(body: unknown): unknown {
-    if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
-    const message = { ...(body as Record<string, unknown>) };
-    if (typeof message.TaskToken === "string") message.TaskToken = shortToken(message.TaskToken);
-    return message;
-}
-
-/** A copy of a value with every `TaskToken` field, at any depth, shortened (the history's parameters hold one). */
+/**
+ * A copy of a value with every `TaskToken` field, at any depth, shortened: the history's
+ * parameters and the queued message hold one, and show it alike.
+ */
 export function withShortTokens(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(withShortTokens);
     if (typeof value !== "object" || value === null) return value;
@@ -146,7 +141,10 @@ export function eventDetail(event: HistoryEvent): string {
             .filter((part) => part !== "")
             .join(", ");
     const shown = printable(text);
-    return shown.length > DETAIL_WIDTH ? `${shown.slice(0, DETAIL_WIDTH - 1)}…` : shown;
+    if (shown.length <= DETAIL_WIDTH) return shown;
+    // Not between the two halves of a character outside the BMP (an emoji): a lone half prints as garbage.
+    const end = /[\uD800-\uDBFF]/.test(shown[DETAIL_WIDTH - 2]) ? DETAIL_WIDTH - 2 : DETAIL_WIDTH - 1;
+    return `${shown.slice(0, end)}…`;
 }
 
 const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
@@ -255,24 +253,34 @@ export function pathTaken(status: ExecutionStatus): ExpectedPath | undefined {
     return status === "RUNNING" || status === "PENDING_REDRIVE" ? undefined : "failure";
 }
 
+/** How many of many executions that took another path `--expect` names with their status and error. */
+export const MAX_NAMED_EXECUTIONS = 3;
+
+/** How an execution that did not take the expected path ended: `ended FAILED (error: cause)`, `is still RUNNING`. */
+function howItEnded(view: ExecutionView): string {
+    if (view.status === "RUNNING") return "is still RUNNING";
+    const reason = view.error === undefined ? "" : ` (${view.error}${view.cause === undefined ? "" : `: ${view.cause}`})`;
+    return `ended ${view.status}${reason}`;
+}
+
 /**
  * Whether every execution took the `expected` path: `undefined` when they all did, else one line
- * saying what happened instead (the status, with the error and cause of a single execution, or
- * how many of many took which status).
+ * saying what happened instead: the status, with the error and cause, of a single execution; of
+ * many, how many took which status and the first {@link MAX_NAMED_EXECUTIONS} of them by name (so
+ * that the one failing among thousands can be found).
  */
 export function unexpectedPath(expected: ExpectedPath, views: readonly ExecutionView[]): string | undefined {
     const missed = views.filter((view) => pathTaken(view.status) !== expected);
     if (missed.length === 0) return undefined;
-    if (views.length === 1) {
-        const [view] = missed;
-        const reason = view.error === undefined ? "" : ` (${view.error}${view.cause === undefined ? "" : `: ${view.cause}`})`;
-        const ended = view.status === "RUNNING" ? "is still RUNNING" : `ended ${view.status}${reason}`;
-        return printable(`expected ${expected}, but execution ${view.name} ${ended}`);
-    }
+    if (views.length === 1) return printable(`expected ${expected}, but execution ${missed[0].name} ${howItEnded(missed[0])}`);
     const statuses = new Map<string, number>();
     for (const view of missed) statuses.set(view.status, (statuses.get(view.status) ?? 0) + 1);
     const counts = [...statuses].map(([status, count]) => `${count} ${status}`).join(", ");
-    return `expected ${expected}, but ${missed.length} of ${views.length} executions took another path (${counts})`;
+    const named = missed.slice(0, MAX_NAMED_EXECUTIONS).map((view) => `${view.name} ${howItEnded(view)}`);
+    if (missed.length > MAX_NAMED_EXECUTIONS) named.push(`${missed.length - MAX_NAMED_EXECUTIONS} more`);
+    return printable(
+        `expected ${expected}, but ${missed.length} of ${views.length} executions took another path (${counts}): ${named.join("; ")}`,
+    );
 }
 
 /** Percentile of sorted values (nearest rank). */
@@ -390,9 +398,26 @@ function withShortTokensInEvent(event: HistoryEvent): HistoryEvent {
 }
 
 /**
+ * The error and cause an execution ended with, from its history's last ExecutionFailed,
+ * ExecutionTimedOut or ExecutionAborted event, as `DescribeExecution` gives them (an empty cause
+ * left out); none for an execution that has not ended so.
+ */
+export function executionEnd(events: readonly HistoryEvent[]): { error?: string; cause?: string } {
+    let ended: { error?: string; cause?: string } | undefined;
+    for (const event of events) {
+        ended = event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails ?? ended;
+    }
+    return {
+        ...(ended?.error !== undefined ? { error: ended.error } : {}),
+        ...(ended?.cause !== undefined && ended.cause !== "" ? { cause: ended.cause } : {}),
+    };
+}
+
+/**
  * Builds the view of a deployed execution from its `GetExecutionHistory` events (in order): the
  * events as AWS gave them (TaskToken shortened), the table's rows, the input, output, error and
- * cause. The queued message and the notifications come from the tasks' scheduled parameters.
+ * cause. The queued message and the notifications come from the tasks' scheduled parameters (a
+ * notification, from a publish whose task succeeded).
  */
 export function viewFromHistory(args: { name: string; source: string; status: ExecutionStatus; events: HistoryEvent[] }): ExecutionView {
     const events = args.events.map(withShortTokensInEvent);
@@ -401,30 +426,32 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
     let queuedMessage: unknown;
     let input: unknown;
     let output: unknown;
-    let failure: { error?: string; cause?: string } | undefined;
     let end: number | undefined;
+    /** The SNS publish scheduled and not yet ended (the workflow runs one task at a time). */
+    let publishing: Notification | undefined;
     for (const event of events) {
         const time = event.timestamp?.getTime() ?? start;
         const type = String(event.type);
         if (event.executionStartedEventDetails) input = parseJson(event.executionStartedEventDetails.input);
         if (event.executionSucceededEventDetails) output = parseJson(event.executionSucceededEventDetails.output);
-        const ended = event.executionFailedEventDetails ?? event.executionTimedOutEventDetails ?? event.executionAbortedEventDetails;
-        if (ended !== undefined) failure = { error: ended.error, cause: ended.cause };
         if (/^Execution(Succeeded|Failed|TimedOut|Aborted)$/.test(type)) end = time;
         const scheduled = event.taskScheduledEventDetails;
         if (scheduled !== undefined) {
             const parameters = parseJson(scheduled.parameters) as Record<string, unknown> | undefined;
             if (scheduled.resourceType === "sqs" && scheduled.resource?.startsWith("sendMessage")) {
-                queuedMessage = withShortToken(
+                queuedMessage = withShortTokens(
                     parseJson(
                         typeof parameters?.MessageBody === "string" ? parameters.MessageBody : JSON.stringify(parameters?.MessageBody),
                     ),
                 );
             }
             if (scheduled.resourceType === "sns" && scheduled.resource === "publish") {
-                notifications.push({ topicArn: String(parameters?.TopicArn ?? ""), message: String(parameters?.Message ?? "") });
+                publishing = { topicArn: String(parameters?.TopicArn ?? ""), message: String(parameters?.Message ?? "") };
             }
         }
+        // A publish is a notification once its task succeeded: a retried one was sent once, a failed one never.
+        if (event.taskSucceededEventDetails?.resourceType === "sns" && publishing !== undefined) notifications.push(publishing);
+        if (/^Task(Succeeded|Failed|TimedOut)$/.test(type)) publishing = undefined;
     }
     return {
         name: args.name,
@@ -433,8 +460,7 @@ export function viewFromHistory(args: { name: string; source: string; status: Ex
         ...(end !== undefined ? { durationMs: end - start } : {}),
         input,
         ...(output !== undefined ? { output } : {}),
-        ...(failure?.error !== undefined ? { error: failure.error } : {}),
-        ...(failure?.cause !== undefined && failure.cause !== "" ? { cause: failure.cause } : {}),
+        ...executionEnd(events),
         events,
         history: historyRows(events),
         ...(queuedMessage !== undefined ? { queuedMessage } : {}),
