@@ -14,7 +14,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { heartbeatIntervalMs } from "../functions/callback/heartbeats";
-import type { ExecutionError, StateMachine, StateMachineDefinition as LocalDefinition } from "aws-local-stepfunctions";
+import type { StateMachine, StateMachineDefinition as LocalDefinition } from "aws-local-stepfunctions";
 import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, STATE_NAMES, type TaskState } from "../infra/definition";
 import { bundledCode, functionEnvironment, HANDOFF_FUNCTION_ENTRY } from "./bundled-handler";
