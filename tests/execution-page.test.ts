@@ -27,11 +27,10 @@ import {
     type StateStatus,
 } from "../view/execution-page";
 import { printable, type ExecutionView, type HistoryRow } from "../view/execution-view";
+import { CHROMIUM_ARGS, CHROMIUM_PATH_VARIABLE, chromiumPath } from "./support/browser";
 
 const ROOT = path.resolve(__dirname, "..");
-const CHROMIUM = "/usr/bin/chromium";
-/** How the browser is started: no sandbox (root in CI), no GPU, no calls home. */
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
+const CHROMIUM = chromiumPath();
 
 /** Text that would run a script or load an image if the page did not escape it. */
 const HOSTILE = `</script><img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`;
@@ -239,7 +238,9 @@ describe("the execution page in headless Chromium", function () {
 
     before(async () => {
         if (!fs.existsSync(CHROMIUM)) {
-            throw new Error(`${CHROMIUM} is missing: these tests open the page in Debian's Chromium (apt-get install chromium)`);
+            throw new Error(
+                `${CHROMIUM} is missing: these tests open the page in Debian's Chromium (apt-get install chromium), or the browser ${CHROMIUM_PATH_VARIABLE} names`,
+            );
         }
         browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
         folder = fs.mkdtempSync(path.join(os.tmpdir(), "execution-page-"));

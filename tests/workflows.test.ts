@@ -3,11 +3,13 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { CHROMIUM_PATH_VARIABLE } from "./support/browser";
 
 interface Step {
     uses?: string;
     run?: string;
     with?: Record<string, unknown>;
+    env?: Record<string, string>;
 }
 interface Job {
     if?: string;
@@ -48,6 +50,9 @@ describe("pull-request pipeline (.github/workflows)", () => {
         assert.equal(checks.if, undefined);
         assert.deepEqual(runs(checks), ["npm ci", "npm run lint", "npm run typecheck", "npm test"]);
         assert.equal(step(checks, "actions/setup-node")?.with?.["node-version-file"], ".nvmrc");
+        // The page test's browser: the runner's Chrome (no Debian chromium on GitHub's Ubuntu images).
+        const test = checks.steps.find((s) => s.run === "npm test");
+        assert.equal(test?.env?.[CHROMIUM_PATH_VARIABLE], "/usr/bin/google-chrome");
     });
 
     for (const [job, command, trigger] of [
