@@ -13,6 +13,12 @@ import { Worker } from "node:worker_threads";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { LAMBDA_CONTEXT } from "./bundled-handler";
 
+/**
+ * How long Lambda lets a function's init (loading its code, running its module's top level) take
+ * on demand: 10 seconds, whatever the function's timeout.
+ */
+export const LAMBDA_INIT_TIMEOUT_MS = 10_000;
+
 /** What an environment runs and with what. */
 export interface EnvironmentSettings {
     /** The bundled function (CommonJS), as the archive's `index.js` holds it. */
@@ -23,6 +29,12 @@ export interface EnvironmentSettings {
     env: Record<string, string>;
     /** The function's timeout: an invocation still running after it ends its environment. */
     timeoutMs: number;
+    /**
+     * How long loading the code may take before the invocation waiting for it fails and the
+     * environment is ended (a module that loops at its top level would otherwise hold the batch
+     * forever); {@link LAMBDA_INIT_TIMEOUT_MS} when omitted.
+     */
+    initTimeoutMs?: number;
     /** Called with each line the function writes to stdout or stderr (its JSON logs). */
     onLogLine?: (line: string) => void;
 }
@@ -177,14 +189,33 @@ export class ExecutionEnvironment {
         const id = this.nextId++;
         let settle!: Pick<Pending, "resolve" | "reject">;
         const result = new Promise<SQSBatchResponse>((resolve, reject) => (settle = { resolve, reject }));
+        // It may be rejected (an init timeout, a crash) before it is returned to the caller, who then
+        // observes it; marked as handled so that Node does not end the process for it meanwhile.
+        result.catch(() => undefined);
         // Held from now, so that no second invocation enters while this one waits for the init.
         this.pending = { id, ...settle, timer: undefined as unknown as NodeJS.Timeout, markers: 2 };
+        // Lambda bounds the init phase apart from the invocation: a top level that never ends (a busy
+        // loop: the worker never says it is ready) fails the waiting invocation and ends the worker.
+        const initTimeoutMs = this.settings.initTimeoutMs ?? LAMBDA_INIT_TIMEOUT_MS;
+        let initTimedOut = false;
+        const initTimer = setTimeout(() => {
+            initTimedOut = true;
+            this.fail(
+                new InvocationError(
+                    "Sandbox.Timedout",
+                    `the function's init did not finish within ${(initTimeoutMs / 1000).toFixed(2)} seconds`,
+                ),
+            );
+            void this.close();
+        }, initTimeoutMs);
         try {
             await this.ready;
         } catch (error) {
+            if (initTimedOut) return result; // rejected with the init timeout, the reason the worker ended
             if (this.pending?.id === id) this.pending = undefined;
-            result.catch(() => undefined); // settled by the crash, or never: the error is thrown here
             throw error instanceof InvocationError ? error : new InvocationError("Runtime.ImportModuleError", String(error));
+        } finally {
+            clearTimeout(initTimer);
         }
         const pending = this.pending;
         if (pending?.id !== id) return result; // failed while it waited: already settled
@@ -250,6 +281,11 @@ function contextFields(): ContextFields {
     return fields as ContextFields;
 }
 
+/** The error of an invocation asked of, or waiting in, a closed pool. */
+function closedError(): InvocationError {
+    return new InvocationError("Runtime.Closed", "the local run has ended");
+}
+
 /** Figures of a pool, for tests and the run's summary. */
 export interface PoolFigures {
     /** Environments started so far (a discarded one is replaced by a new one). */
@@ -268,7 +304,8 @@ export interface PoolFigures {
 export class EnvironmentPool {
     private readonly idle: ExecutionEnvironment[] = [];
     private readonly all = new Set<ExecutionEnvironment>();
-    private readonly waiting: ((environment: ExecutionEnvironment) => void)[] = [];
+    /** Invocations waiting for an environment (all are busy and no more may start). */
+    private readonly waiting: { resolve(environment: ExecutionEnvironment): void; reject(error: Error): void }[] = [];
     private closed = false;
     private readonly counts: PoolFigures = { started: 0, peak: 0, discarded: 0 };
 
@@ -279,6 +316,11 @@ export class EnvironmentPool {
         if (!Number.isInteger(maxEnvironments) || maxEnvironments < 1) {
             throw new RangeError(`maxEnvironments must be a positive integer, not ${maxEnvironments}`);
         }
+    }
+
+    /** How long an environment's init may take (see {@link EnvironmentSettings.initTimeoutMs}). */
+    public get initTimeoutMs(): number {
+        return this.settings.initTimeoutMs ?? LAMBDA_INIT_TIMEOUT_MS;
     }
 
     /** Invokes the function in an environment of its own (see {@link ExecutionEnvironment.invoke}). */
@@ -304,17 +346,19 @@ export class EnvironmentPool {
     public async close(): Promise<void> {
         this.closed = true;
         this.idle.length = 0;
+        // Those still waiting for an environment would otherwise never settle.
+        for (const waiter of this.waiting.splice(0)) waiter.reject(closedError());
         const environments = [...this.all];
         this.all.clear();
         await Promise.all(environments.map((environment) => environment.close()));
     }
 
     private acquire(): Promise<ExecutionEnvironment> {
-        if (this.closed) return Promise.reject(new InvocationError("Runtime.Closed", "the local run has ended"));
+        if (this.closed) return Promise.reject(closedError());
         const warm = this.idle.pop();
         if (warm !== undefined) return Promise.resolve(warm);
         if (this.all.size < this.maxEnvironments) return Promise.resolve(this.start());
-        return new Promise((resolve) => this.waiting.push(resolve));
+        return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
     }
 
     private start(): ExecutionEnvironment {
@@ -336,7 +380,7 @@ export class EnvironmentPool {
         }
         if (next === undefined) return;
         const waiter = this.waiting.shift();
-        if (waiter !== undefined) waiter(next);
+        if (waiter !== undefined) waiter.resolve(next);
         else this.idle.push(next);
     }
 }
