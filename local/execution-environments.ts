@@ -61,6 +61,9 @@ type EnvironmentMessage =
  * Written by the worker to stdout and stderr after each invocation: everything the function wrote
  * during the invocation comes before it on the same stream, so an invocation ends only when both
  * markers have arrived and its log lines are all there. NUL characters never occur in a JSON line.
+ * Written after a line end of its own: output that does not end with one (`process.stdout.write`
+ * of a partial line) would otherwise hide the marker in its last line, and the invocation would
+ * wait for its timeout. The empty line this makes otherwise is not a log line.
  */
 const END_MARKER = "\u0000invocation-end\u0000";
 
@@ -82,7 +85,7 @@ module_._compile(code, filename);
 const handler = module_.exports.handler;
 if (typeof handler !== "function") throw new Error(filename + " exports no handler function");
 const marker = (id) => Promise.all([process.stdout, process.stderr].map((stream) =>
-    new Promise((resolve) => stream.write(${JSON.stringify(END_MARKER)} + id + "\\n", resolve))));
+    new Promise((resolve) => stream.write("\\n" + ${JSON.stringify(END_MARKER)} + id + "\\n", resolve))));
 parentPort.on("message", async ({ id, event, context, deadline }) => {
     const lambdaContext = { ...context, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
     let reply;

@@ -26,6 +26,7 @@ exports.handler = async (event, context) => {
     console.error(JSON.stringify({ level: "WARN", body }));
     const remaining = context.getRemainingTimeInMillis();
     if (body === "mark") globalThis.marked = true;
+    if (body === "partial") process.stdout.write("no line end after this");
     if (body === "busy") for (const end = Date.now() + 60000; Date.now() < end; );
     if (body === "throw") { inFlight--; throw new TypeError("the work failed"); }
     if (body === "crash") setTimeout(() => { throw new Error("uncaught in the function"); });
@@ -103,6 +104,14 @@ describe("execution environments", () => {
         assert.equal(new Set(reports.map((r) => r.threadId)).size, limit);
         assert.deepEqual(environments.figures, { started: limit, peak: limit, discarded: 0 });
         assert.equal(Math.max(...reports.map((r) => r.invocations)), 12 / limit, "each warm environment took its share");
+    });
+
+    it("an invocation whose output does not end with a line end returns, its last line whole", async () => {
+        const { environments, invoke, lines } = open(1, { timeoutMs: 2000 });
+        await invoke("partial");
+        assert.ok(lines.includes("no line end after this"), JSON.stringify(lines));
+        assert.ok(!lines.some((line) => line.includes("\u0000")), "no end marker in a log line");
+        assert.deepEqual(environments.figures, { started: 1, peak: 1, discarded: 0 }, "not timed out");
     });
 
     it("passes the time left before the function's timeout, counting down from the invocation", async () => {
