@@ -35,6 +35,12 @@ export interface EnvironmentSettings {
      * forever); {@link LAMBDA_INIT_TIMEOUT_MS} when omitted.
      */
     initTimeoutMs?: number;
+    /**
+     * The function's memory (`functionMemoryMb`), the most its worker's heap may take: a function
+     * that holds more ends its environment (an invocation error, as Lambda's out-of-memory is)
+     * instead of growing the run's process without bound. No limit when omitted.
+     */
+    memoryMb?: number;
     /** Called with each line the function writes to stdout or stderr (its JSON logs). */
     onLogLine?: (line: string) => void;
 }
@@ -146,6 +152,7 @@ export class ExecutionEnvironment {
             stdout: true,
             stderr: true,
             workerData: { code: settings.code, filename: settings.filename },
+            ...(settings.memoryMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: settings.memoryMb } } : {}),
         });
         for (const stream of [this.worker.stdout, this.worker.stderr]) {
             const lines = new LineSplitter();

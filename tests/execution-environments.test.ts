@@ -27,6 +27,7 @@ exports.handler = async (event, context) => {
     const remaining = context.getRemainingTimeInMillis();
     if (body === "mark") globalThis.marked = true;
     if (body === "partial") process.stdout.write("no line end after this");
+    if (body === "hoard") globalThis.hoard = Array.from({ length: 100 }, () => Array.from({ length: 2 ** 17 }, (_, i) => ({ i })));
     if (body === "busy") for (const end = Date.now() + 60000; Date.now() < end; );
     if (body === "throw") { inFlight--; throw new TypeError("the work failed"); }
     if (body === "crash") setTimeout(() => { throw new Error("uncaught in the function"); });
@@ -208,6 +209,17 @@ describe("execution environments", () => {
             new Promise((resolve) => setTimeout(() => resolve("still pending after close"), 3000)),
         ]);
         assert.deepEqual(outcomes, ["invocation error", "invocation error", "invocation error"]);
+    });
+
+    it("a function that uses more memory than it has ends its environment, not the run, as Lambda's does", async () => {
+        const memoryMb = 64;
+        const { environments, invoke } = open(1, { memoryMb, timeoutMs: 30_000 });
+        await assert.rejects(
+            invoke("hoard"),
+            (e: unknown) => e instanceof InvocationError && e.name === "Runtime.ExitError" && /memory/.test(e.message),
+        );
+        await invoke("0");
+        assert.deepEqual(environments.figures, { started: 2, peak: 1, discarded: 1 });
     });
 
     it("fails the invocations of code that cannot load, naming why", async () => {
