@@ -36,7 +36,7 @@ export interface EnvironmentSettings {
      */
     initTimeoutMs?: number;
     /**
-     * The function's memory (`functionMemoryMb`), the most its worker's heap may take: a function
+     * The function's memory (`functionMemoryMb`), the most its worker's V8 old generation may take: a function
      * that holds more ends its environment (an invocation error, as Lambda's out-of-memory is)
      * instead of growing the run's process without bound. No limit when omitted.
      */
