@@ -365,7 +365,13 @@ export class EnvironmentPool {
 
     private acquire(): Promise<ExecutionEnvironment> {
         if (this.closed) return Promise.reject(closedError());
-        const warm = this.idle.pop();
+        let warm = this.idle.pop();
+        // An idle environment may have crashed since its last invocation (a timer the function left
+        // behind threw): as Lambda does, the next batch goes to a new environment, not to that one.
+        while (warm?.discarded === true) {
+            this.forget(warm);
+            warm = this.idle.pop();
+        }
         if (warm !== undefined) return Promise.resolve(warm);
         if (this.all.size < this.maxEnvironments) return Promise.resolve(this.start());
         return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
@@ -379,13 +385,18 @@ export class EnvironmentPool {
         return environment;
     }
 
+    /** Drops an environment that crashed, timed out or was closed, and counts it. */
+    private forget(environment: ExecutionEnvironment): void {
+        this.all.delete(environment);
+        this.counts.discarded++;
+        void environment.close();
+    }
+
     private release(environment: ExecutionEnvironment): void {
         if (this.closed) return;
         let next: ExecutionEnvironment | undefined = environment;
         if (environment.discarded) {
-            this.all.delete(environment);
-            this.counts.discarded++;
-            void environment.close();
+            this.forget(environment);
             next = this.waiting.length > 0 ? this.start() : undefined;
         }
         if (next === undefined) return;

@@ -26,6 +26,7 @@ exports.handler = async (event, context) => {
     console.error(JSON.stringify({ level: "WARN", body }));
     const remaining = context.getRemainingTimeInMillis();
     if (body === "mark") globalThis.marked = true;
+    if (body === "crash-later") setTimeout(() => { throw new Error("uncaught after the invocation"); }, 50);
     if (body === "partial") process.stdout.write("no line end after this");
     if (body === "hoard") globalThis.hoard = Array.from({ length: 100 }, () => Array.from({ length: 2 ** 17 }, (_, i) => ({ i })));
     if (body === "busy") for (const end = Date.now() + 60000; Date.now() < end; );
@@ -138,6 +139,15 @@ describe("execution environments", () => {
             invoke("crash"),
             (e: unknown) => e instanceof InvocationError && /crashed: uncaught in the function/.test(e.message),
         );
+        const after = (await invoke("0")).threadId;
+        assert.notEqual(after, before);
+        assert.deepEqual(environments.figures, { started: 2, peak: 1, discarded: 1 });
+    });
+
+    it("an environment that crashes between invocations is replaced before the next batch, which it does not fail", async () => {
+        const { environments, invoke } = open(1);
+        const before = (await invoke("crash-later")).threadId;
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the leaked timer throws meanwhile
         const after = (await invoke("0")).threadId;
         assert.notEqual(after, before);
         assert.deepEqual(environments.figures, { started: 2, peak: 1, discarded: 1 });
