@@ -13,6 +13,12 @@ import { Worker } from "node:worker_threads";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { LAMBDA_CONTEXT } from "./bundled-handler";
 
+/**
+ * How long Lambda lets a function's init (loading its code, running its module's top level) take
+ * on demand: 10 seconds, whatever the function's timeout.
+ */
+export const LAMBDA_INIT_TIMEOUT_MS = 10_000;
+
 /** What an environment runs and with what. */
 export interface EnvironmentSettings {
     /** The bundled function (CommonJS), as the archive's `index.js` holds it. */
@@ -23,6 +29,18 @@ export interface EnvironmentSettings {
     env: Record<string, string>;
     /** The function's timeout: an invocation still running after it ends its environment. */
     timeoutMs: number;
+    /**
+     * How long loading the code may take before the invocation waiting for it fails and the
+     * environment is ended (a module that loops at its top level would otherwise hold the batch
+     * forever); {@link LAMBDA_INIT_TIMEOUT_MS} when omitted.
+     */
+    initTimeoutMs?: number;
+    /**
+     * The function's memory (`functionMemoryMb`), the most its worker's V8 old generation may take: a function
+     * that holds more ends its environment (an invocation error, as Lambda's out-of-memory is)
+     * instead of growing the run's process without bound. No limit when omitted.
+     */
+    memoryMb?: number;
     /** Called with each line the function writes to stdout or stderr (its JSON logs). */
     onLogLine?: (line: string) => void;
 }
@@ -49,6 +67,9 @@ type EnvironmentMessage =
  * Written by the worker to stdout and stderr after each invocation: everything the function wrote
  * during the invocation comes before it on the same stream, so an invocation ends only when both
  * markers have arrived and its log lines are all there. NUL characters never occur in a JSON line.
+ * Written after a line end of its own: output that does not end with one (`process.stdout.write`
+ * of a partial line) would otherwise hide the marker in its last line, and the invocation would
+ * wait for its timeout. The empty line this makes otherwise is not a log line.
  */
 const END_MARKER = "\u0000invocation-end\u0000";
 
@@ -70,7 +91,7 @@ module_._compile(code, filename);
 const handler = module_.exports.handler;
 if (typeof handler !== "function") throw new Error(filename + " exports no handler function");
 const marker = (id) => Promise.all([process.stdout, process.stderr].map((stream) =>
-    new Promise((resolve) => stream.write(${JSON.stringify(END_MARKER)} + id + "\\n", resolve))));
+    new Promise((resolve) => stream.write("\\n" + ${JSON.stringify(END_MARKER)} + id + "\\n", resolve))));
 parentPort.on("message", async ({ id, event, context, deadline }) => {
     const lambdaContext = { ...context, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
     let reply;
@@ -131,6 +152,7 @@ export class ExecutionEnvironment {
             stdout: true,
             stderr: true,
             workerData: { code: settings.code, filename: settings.filename },
+            ...(settings.memoryMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: settings.memoryMb } } : {}),
         });
         for (const stream of [this.worker.stdout, this.worker.stderr]) {
             const lines = new LineSplitter();
@@ -177,14 +199,33 @@ export class ExecutionEnvironment {
         const id = this.nextId++;
         let settle!: Pick<Pending, "resolve" | "reject">;
         const result = new Promise<SQSBatchResponse>((resolve, reject) => (settle = { resolve, reject }));
+        // It may be rejected (an init timeout, a crash) before it is returned to the caller, who then
+        // observes it; marked as handled so that Node does not end the process for it meanwhile.
+        result.catch(() => undefined);
         // Held from now, so that no second invocation enters while this one waits for the init.
         this.pending = { id, ...settle, timer: undefined as unknown as NodeJS.Timeout, markers: 2 };
+        // Lambda bounds the init phase apart from the invocation: a top level that never ends (a busy
+        // loop: the worker never says it is ready) fails the waiting invocation and ends the worker.
+        const initTimeoutMs = this.settings.initTimeoutMs ?? LAMBDA_INIT_TIMEOUT_MS;
+        let initTimedOut = false;
+        const initTimer = setTimeout(() => {
+            initTimedOut = true;
+            this.fail(
+                new InvocationError(
+                    "Sandbox.Timedout",
+                    `the function's init did not finish within ${(initTimeoutMs / 1000).toFixed(2)} seconds`,
+                ),
+            );
+            void this.close();
+        }, initTimeoutMs);
         try {
             await this.ready;
         } catch (error) {
+            if (initTimedOut) return result; // rejected with the init timeout, the reason the worker ended
             if (this.pending?.id === id) this.pending = undefined;
-            result.catch(() => undefined); // settled by the crash, or never: the error is thrown here
             throw error instanceof InvocationError ? error : new InvocationError("Runtime.ImportModuleError", String(error));
+        } finally {
+            clearTimeout(initTimer);
         }
         const pending = this.pending;
         if (pending?.id !== id) return result; // failed while it waited: already settled
@@ -250,6 +291,11 @@ function contextFields(): ContextFields {
     return fields as ContextFields;
 }
 
+/** The error of an invocation asked of, or waiting in, a closed pool. */
+function closedError(): InvocationError {
+    return new InvocationError("Runtime.Closed", "the local run has ended");
+}
+
 /** Figures of a pool, for tests and the run's summary. */
 export interface PoolFigures {
     /** Environments started so far (a discarded one is replaced by a new one). */
@@ -268,7 +314,8 @@ export interface PoolFigures {
 export class EnvironmentPool {
     private readonly idle: ExecutionEnvironment[] = [];
     private readonly all = new Set<ExecutionEnvironment>();
-    private readonly waiting: ((environment: ExecutionEnvironment) => void)[] = [];
+    /** Invocations waiting for an environment (all are busy and no more may start). */
+    private readonly waiting: { resolve(environment: ExecutionEnvironment): void; reject(error: Error): void }[] = [];
     private closed = false;
     private readonly counts: PoolFigures = { started: 0, peak: 0, discarded: 0 };
 
@@ -279,6 +326,11 @@ export class EnvironmentPool {
         if (!Number.isInteger(maxEnvironments) || maxEnvironments < 1) {
             throw new RangeError(`maxEnvironments must be a positive integer, not ${maxEnvironments}`);
         }
+    }
+
+    /** How long an environment's init may take (see {@link EnvironmentSettings.initTimeoutMs}). */
+    public get initTimeoutMs(): number {
+        return this.settings.initTimeoutMs ?? LAMBDA_INIT_TIMEOUT_MS;
     }
 
     /** Invokes the function in an environment of its own (see {@link ExecutionEnvironment.invoke}). */
@@ -304,17 +356,25 @@ export class EnvironmentPool {
     public async close(): Promise<void> {
         this.closed = true;
         this.idle.length = 0;
+        // Those still waiting for an environment would otherwise never settle.
+        for (const waiter of this.waiting.splice(0)) waiter.reject(closedError());
         const environments = [...this.all];
         this.all.clear();
         await Promise.all(environments.map((environment) => environment.close()));
     }
 
     private acquire(): Promise<ExecutionEnvironment> {
-        if (this.closed) return Promise.reject(new InvocationError("Runtime.Closed", "the local run has ended"));
-        const warm = this.idle.pop();
+        if (this.closed) return Promise.reject(closedError());
+        let warm = this.idle.pop();
+        // An idle environment may have crashed since its last invocation (a timer the function left
+        // behind threw): as Lambda does, the next batch goes to a new environment, not to that one.
+        while (warm?.discarded === true) {
+            this.forget(warm);
+            warm = this.idle.pop();
+        }
         if (warm !== undefined) return Promise.resolve(warm);
         if (this.all.size < this.maxEnvironments) return Promise.resolve(this.start());
-        return new Promise((resolve) => this.waiting.push(resolve));
+        return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
     }
 
     private start(): ExecutionEnvironment {
@@ -325,18 +385,23 @@ export class EnvironmentPool {
         return environment;
     }
 
+    /** Drops an environment that crashed, timed out or was closed, and counts it. */
+    private forget(environment: ExecutionEnvironment): void {
+        this.all.delete(environment);
+        this.counts.discarded++;
+        void environment.close();
+    }
+
     private release(environment: ExecutionEnvironment): void {
         if (this.closed) return;
         let next: ExecutionEnvironment | undefined = environment;
         if (environment.discarded) {
-            this.all.delete(environment);
-            this.counts.discarded++;
-            void environment.close();
+            this.forget(environment);
             next = this.waiting.length > 0 ? this.start() : undefined;
         }
         if (next === undefined) return;
         const waiter = this.waiting.shift();
-        if (waiter !== undefined) waiter(next);
+        if (waiter !== undefined) waiter.resolve(next);
         else this.idle.push(next);
     }
 }

@@ -76,9 +76,11 @@ export class LocalQueue {
         return message.messageId;
     }
 
-    /** Resolves once the message is deleted for good or moved to the dead-letter queue. */
+    /** Resolves once the message is deleted for good or moved to the dead-letter queue, or the queue is closed. */
     public whenDone(messageId: string): Promise<void> {
-        if (this.done.has(messageId)) return Promise.resolve();
+        // After close() nothing is delivered any more: an execution that ends then (its task ended by
+        // the close) would otherwise wait for its message forever.
+        if (this.closed || this.done.has(messageId)) return Promise.resolve();
         return new Promise((resolve) => this.doneWaiters.set(messageId, resolve));
     }
 

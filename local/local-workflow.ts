@@ -179,8 +179,16 @@ export class LocalWorkflow {
                 ...(partner !== undefined ? { [PARTNER_URL_VARIABLE]: partner.api.url } : {}),
             });
             environments = new EnvironmentPool(
-                // Each invocation gets the stack's function timeout, counting down from its start.
-                { code, filename, env, timeoutMs: settings.functionTimeoutSeconds * 1000, onLogLine: (line) => logLines.push(line) },
+                // Each invocation gets the stack's function timeout, counting down from its start; each
+                // environment's heap, the stack's function memory (Lambda ends a function that outgrows it).
+                {
+                    code,
+                    filename,
+                    env,
+                    timeoutMs: settings.functionTimeoutSeconds * 1000,
+                    memoryMb: settings.functionMemoryMb,
+                    onLogLine: (line) => logLines.push(line),
+                },
                 maxConcurrentBatches,
             );
         } catch (error) {

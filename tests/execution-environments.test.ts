@@ -6,7 +6,13 @@
  */
 import { strict as assert } from "node:assert";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { EnvironmentPool, InvocationError, LineSplitter, type EnvironmentSettings } from "../local/execution-environments";
+import {
+    EnvironmentPool,
+    InvocationError,
+    LAMBDA_INIT_TIMEOUT_MS,
+    LineSplitter,
+    type EnvironmentSettings,
+} from "../local/execution-environments";
 
 /** A handler that reports where it ran: its thread, what its process.env says, its remaining time. */
 const REPORTING_HANDLER = `
@@ -19,13 +25,18 @@ exports.handler = async (event, context) => {
     console.log(JSON.stringify({ level: "INFO", body, name: process.env.ENVIRONMENT_NAME }));
     console.error(JSON.stringify({ level: "WARN", body }));
     const remaining = context.getRemainingTimeInMillis();
+    if (body === "mark") globalThis.marked = true;
+    if (body === "crash-later") setTimeout(() => { throw new Error("uncaught after the invocation"); }, 50);
+    if (body === "partial") process.stdout.write("no line end after this");
+    if (body === "hoard") globalThis.hoard = Array.from({ length: 100 }, () => Array.from({ length: 2 ** 17 }, (_, i) => ({ i })));
+    if (body === "busy") for (const end = Date.now() + 60000; Date.now() < end; );
     if (body === "throw") { inFlight--; throw new TypeError("the work failed"); }
     if (body === "crash") setTimeout(() => { throw new Error("uncaught in the function"); });
     if (body === "crash" || body === "hang") await new Promise(() => setInterval(() => undefined, 1000));
     await new Promise((resolve) => setTimeout(resolve, Number(body) || 0));
     if (body === "loud") for (let i = 0; i < 500; i++) console.log(JSON.stringify({ level: "INFO", line: i, padding: "x".repeat(200) }));
     inFlight--;
-    return { batchItemFailures: [], threadId, mostInFlight, invocations, remaining, name: process.env.ENVIRONMENT_NAME };
+    return { batchItemFailures: [], threadId, mostInFlight, invocations, remaining, name: process.env.ENVIRONMENT_NAME, marked: globalThis.marked === true };
 };
 `;
 
@@ -35,6 +46,8 @@ interface Report extends SQSBatchResponse {
     invocations: number;
     remaining: number;
     name?: string;
+    /** Whether this environment's globalThis was marked by an earlier invocation. */
+    marked: boolean;
 }
 
 const event = (body: string) => ({ Records: [{ body }] }) as unknown as SQSEvent;
@@ -95,6 +108,14 @@ describe("execution environments", () => {
         assert.equal(Math.max(...reports.map((r) => r.invocations)), 12 / limit, "each warm environment took its share");
     });
 
+    it("an invocation whose output does not end with a line end returns, its last line whole", async () => {
+        const { environments, invoke, lines } = open(1, { timeoutMs: 2000 });
+        await invoke("partial");
+        assert.ok(lines.includes("no line end after this"), JSON.stringify(lines));
+        assert.ok(!lines.some((line) => line.includes("\u0000")), "no end marker in a log line");
+        assert.deepEqual(environments.figures, { started: 1, peak: 1, discarded: 0 }, "not timed out");
+    });
+
     it("passes the time left before the function's timeout, counting down from the invocation", async () => {
         const { invoke } = open(1, { timeoutMs: 3000 });
         const { remaining } = await invoke("0");
@@ -123,6 +144,15 @@ describe("execution environments", () => {
         assert.deepEqual(environments.figures, { started: 2, peak: 1, discarded: 1 });
     });
 
+    it("an environment that crashes between invocations is replaced before the next batch, which it does not fail", async () => {
+        const { environments, invoke } = open(1);
+        const before = (await invoke("crash-later")).threadId;
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the leaked timer throws meanwhile
+        const after = (await invoke("0")).threadId;
+        assert.notEqual(after, before);
+        assert.deepEqual(environments.figures, { started: 2, peak: 1, discarded: 1 });
+    });
+
     it("an invocation past the function's timeout fails as Lambda's does, and its environment is discarded", async () => {
         const { environments, invoke } = open(1, { timeoutMs: 200 });
         const started = Date.now();
@@ -132,6 +162,72 @@ describe("execution environments", () => {
                 e instanceof InvocationError && e.name === "Sandbox.Timedout" && e.message === "Task timed out after 0.20 seconds",
         );
         assert.ok(Date.now() - started < 2000);
+        await invoke("0");
+        assert.deepEqual(environments.figures, { started: 2, peak: 1, discarded: 1 });
+    });
+
+    it("a function stuck in a busy loop is still timed out, and its environment ended", async () => {
+        const { environments, invoke } = open(1, { timeoutMs: 300 });
+        const started = Date.now();
+        await assert.rejects(invoke("busy"), (e: unknown) => e instanceof InvocationError && e.name === "Sandbox.Timedout");
+        assert.ok(Date.now() - started < 5000, `timed out after ${Date.now() - started} ms`);
+        await invoke("0");
+        assert.deepEqual(environments.figures, { started: 2, peak: 1, discarded: 1 });
+    });
+
+    it("what one environment puts on globalThis is not seen by another", async () => {
+        const { invoke } = open(2);
+        const [marker] = await Promise.all([invoke("mark"), invoke("50")]);
+        const reports = await Promise.all([invoke("50"), invoke("50")]);
+        assert.equal(new Set(reports.map((r) => r.threadId)).size, 2, "both environments answered");
+        for (const report of reports) assert.equal(report.marked, report.threadId === marker.threadId, `thread ${report.threadId}`);
+    });
+
+    it("an init that never ends (a busy loop at module load) fails the invocation at the init limit; the environment is ended", async () => {
+        const initTimeoutMs = 300;
+        const { environments, invoke } = open(1, {
+            code: `for (const end = Date.now() + 60000; Date.now() < end; ); ${REPORTING_HANDLER}`,
+            initTimeoutMs,
+        });
+        const started = Date.now();
+        await assert.rejects(
+            invoke("0"),
+            (e: unknown) =>
+                e instanceof InvocationError && e.name === "Sandbox.Timedout" && /init did not finish within 0.30 seconds/.test(e.message),
+        );
+        assert.ok(Date.now() - started < 5000, `failed after ${Date.now() - started} ms`);
+        assert.deepEqual(environments.figures, { started: 1, peak: 1, discarded: 1 });
+    });
+
+    it("waits Lambda's init limit by default, not the function's timeout", () => {
+        const { environments } = open(1);
+        assert.equal(environments.initTimeoutMs, LAMBDA_INIT_TIMEOUT_MS);
+    });
+
+    it("close() ends every invocation, running or waiting for an environment, with an invocation error", async () => {
+        const { environments, invoke } = open(1);
+        const invocations = [invoke("hang"), invoke("0"), invoke("0")].map((p) =>
+            p.then(
+                () => "returned",
+                (e: unknown) => (e instanceof InvocationError ? "invocation error" : String(e)),
+            ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await environments.close();
+        const outcomes = await Promise.race([
+            Promise.all(invocations),
+            new Promise((resolve) => setTimeout(() => resolve("still pending after close"), 3000)),
+        ]);
+        assert.deepEqual(outcomes, ["invocation error", "invocation error", "invocation error"]);
+    });
+
+    it("a function that uses more memory than it has ends its environment, not the run, as Lambda's does", async () => {
+        const memoryMb = 64;
+        const { environments, invoke } = open(1, { memoryMb, timeoutMs: 30_000 });
+        await assert.rejects(
+            invoke("hoard"),
+            (e: unknown) => e instanceof InvocationError && e.name === "Runtime.ExitError" && /memory/.test(e.message),
+        );
         await invoke("0");
         assert.deepEqual(environments.figures, { started: 2, peak: 1, discarded: 1 });
     });

@@ -416,6 +416,22 @@ describe("local run (npm start)", () => {
         }
     });
 
+    it("close() while executions are in flight ends every one of them: none waits forever", async () => {
+        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test" });
+        // The function is down until each task ends: all of them are waiting for their callback.
+        const executions = Array.from({ length: 5 }, (_, i) => workflow.execute(`closed-${i}`, {}, SCENARIOS.timeout.delivery));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await workflow.close();
+        const outcome = await Promise.race([
+            Promise.allSettled(executions).then((settled) => settled.map((s) => s.status)),
+            new Promise((resolve) => setTimeout(resolve, 3000, "still running after close()")),
+        ]);
+        assert.deepEqual(
+            outcome,
+            Array.from({ length: 5 }, () => "fulfilled"),
+        );
+    });
+
     it("leaves the process's stdout, stderr and environment alone: the function has its own", async () => {
         const [stdout, stderr, env] = [process.stdout.write, process.stderr.write, { ...process.env }];
         const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test" });
