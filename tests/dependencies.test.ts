@@ -12,9 +12,10 @@ const POWERTOOLS = "@aws-lambda-powertools/";
 
 const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
     dependencies: Record<string, string>;
+    allowScripts?: Record<string, boolean>;
 };
 const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package-lock.json"), "utf8")) as {
-    packages: Record<string, { version?: string }>;
+    packages: Record<string, { version?: string; hasInstallScript?: boolean }>;
 };
 
 describe("dependencies", () => {
@@ -30,5 +31,13 @@ describe("dependencies", () => {
             copies.map(([where, { version }]) => [where, version]),
             [[`node_modules/${POWERTOOLS}commons`, packageJson.dependencies[`${POWERTOOLS}batch`]]],
         );
+    });
+
+    it("records a decision on every install script (npm 11's allowScripts), so npm ci warns of none", () => {
+        const withScripts = Object.entries(lock.packages)
+            .filter(([, entry]) => entry.hasInstallScript === true)
+            .map(([where]) => where.slice(where.lastIndexOf("node_modules/") + "node_modules/".length))
+            .sort();
+        assert.deepEqual(Object.keys(packageJson.allowScripts ?? {}).sort(), withScripts);
     });
 });
