@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { alarmSpecs, maxMessageAgeSeconds } from "./alarms";
-import { operationsKeyPolicy } from "./policies";
+import { alarmSpecs, maxMessageAgeSeconds } from "./alarm-definitions";
+import { operationsKeyPolicy } from "./iam-documents";
 
 export interface CallbackAlarmsArgs {
     /** The stack's name: alarm names start with it, so that an operator knows whose alarm fired. */

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_ENVIRONMENT } from "../functions/callback/settings";
 import { buildFunctionArtifact, type FunctionArtifact } from "./function-artifact";
-import { functionPolicy, functionTrustPolicy } from "./policies";
+import { functionPolicy, functionTrustPolicy } from "./iam-documents";
 import { createServiceRole } from "./service-role";
 
 export interface CallbackFunctionArgs {

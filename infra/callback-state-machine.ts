@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { LogLevel } from "./config";
 import { buildCallbackDefinition } from "./definition";
-import { stateMachinePolicy, stateMachineTrustPolicy } from "./policies";
+import { stateMachinePolicy, stateMachineTrustPolicy } from "./iam-documents";
 import { createServiceRole } from "./service-role";
 
 export interface CallbackStateMachineArgs {

@@ -11,7 +11,7 @@
  * call and from AWS's documentation, not checked against the source. Nothing here was tried
  * against a real account.
  */
-import { LOG_DELIVERY_ACTIONS, type PolicyDocument, type PolicyStatement } from "./policies";
+import { LOG_DELIVERY_ACTIONS, type PolicyDocument, type PolicyStatement } from "./iam-documents";
 
 /**
  * Logical name of the top-level component (`index.ts`). Every child's logical name, and so every

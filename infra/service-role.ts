@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { PolicyDocument } from "./policies";
+import type { PolicyDocument } from "./iam-documents";
 
 export interface ServiceRoleArgs {
     /** What the role is for, shown in the IAM console. */

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { deadLetterQueuePolicy, taskQueuePolicy } from "./policies";
+import { deadLetterQueuePolicy, taskQueuePolicy } from "./iam-documents";
 
 export interface TaskQueueAccessArgs {
     /** URL of the task queue (queue policies are set by URL). */

@@ -76,7 +76,7 @@ export const DEFAULT_RULE_CONFIG: RuleConfig = {
     // topic encrypted with it. Whether CloudWatch sends aws:SourceArn/aws:SourceAccount to KMS for
     // those calls is not verified, and a condition it does not meet would silence every alarm.
     serviceGrantsWithoutCondition: [{ service: "cloudwatch.amazonaws.com", actions: ["kms:GenerateDataKey*", "kms:Decrypt"] }],
-    // What the stack's own roles need on "*" (infra/policies.ts): vended log delivery (Step Functions
+    // What the stack's own roles need on "*" (infra/iam-documents.ts): vended log delivery (Step Functions
     // developer guide, "IAM policies for logging to CloudWatch Logs") and X-Ray tracing.
     actionsWithoutResource: [
         "logs:CreateLogDelivery",

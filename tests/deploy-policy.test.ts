@@ -17,7 +17,7 @@ import {
     type DeployScope,
     type TypePermissions,
 } from "../infra/deploy-policy";
-import type { PolicyDocument, PolicyStatement } from "../infra/policies";
+import type { PolicyDocument, PolicyStatement } from "../infra/iam-documents";
 import { ACCOUNT_ID, PARTITION, PROJECT, REGION, runProgram, type MockRecorder, type RegisteredResource } from "./mocks";
 
 const SCOPE: DeployScope = { accountId: ACCOUNT_ID, region: REGION, partition: PARTITION, project: PROJECT };

@@ -12,7 +12,7 @@ import {
     stateMachinePolicy,
     stateMachineTrustPolicy,
     taskQueuePolicy as buildTaskQueuePolicy,
-} from "../infra/policies";
+} from "../infra/iam-documents";
 import { policies } from "../policy/pack";
 import { taskStates, TYPES } from "../policy/rules";
 import { runProgram } from "./mocks";

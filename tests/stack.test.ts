@@ -13,7 +13,7 @@ import {
     stateMachinePolicy,
     stateMachineTrustPolicy,
     taskQueuePolicy,
-} from "../infra/policies";
+} from "../infra/iam-documents";
 import { CALLBACK_FUNCTION_ARCHIVE } from "../infra/function-artifact";
 import { FUNCTION_ENVIRONMENT, functionSettings } from "../functions/callback/settings";
 import { buildArtifactElsewhere } from "./support/build-elsewhere";

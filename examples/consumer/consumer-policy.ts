@@ -50,7 +50,7 @@ export const TASK_ANSWER_ACTIONS = ["states:SendTaskSuccess", "states:SendTaskFa
  * The resource is the state machine's ARN. The service authorization reference lists no resource
  * type for these actions, yet for a token of a service-integration task Step Functions evaluates
  * them against the ARN of the state machine that issued it (AccessDenied messages name it; see
- * `functionPolicy` in the callback-pattern stack's `infra/policies.ts`). So the role answers this
+ * `functionPolicy` in the callback-pattern stack's `infra/iam-documents.ts`). So the role answers this
  * state machine's tasks and no other workflow's.
  */
 export function externalProcessPolicy(stateMachineArn: string): ConsumerPolicyDocument {

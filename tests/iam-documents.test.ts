@@ -7,7 +7,7 @@ import {
     stateMachineTrustPolicy,
     taskQueuePolicy,
     type PolicyDocument,
-} from "../infra/policies";
+} from "../infra/iam-documents";
 
 const QUEUE = "arn:aws:sqs:eu-west-1:123456789012:tasks";
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:notifications";
