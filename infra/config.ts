@@ -98,7 +98,10 @@ export class ConfigError extends Error {
 
 /** AWS reserves tag names that start with this; `TagResource` rejects them. */
 export const RESERVED_TAG_PREFIX = "aws:";
-const MAX_USER_TAGS = 45; // AWS allows 50 per resource; the stack adds its own (see index.ts).
+/** AWS's limits on a resource's tags: how many, and how long a name and a value may be. */
+export const AWS_TAG_LIMITS = { perResource: 50, nameLength: 128, valueLength: 256 } as const;
+/** The user's tags a stack takes: AWS's 50 per resource, less room for the stack's own (see index.ts). */
+export const MAX_USER_TAGS = 45;
 
 /** An IAM managed policy's ARN (customer managed or AWS managed), with an optional path. */
 export const MANAGED_POLICY_ARN = /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
@@ -252,8 +255,8 @@ function parseTags(value: string | undefined, bad: (allowed: string) => void, se
             bad(`${tag} must have a string value (quote numbers and booleans)`);
             return undefined;
         }
-        if (key.length < 1 || key.length > 128 || tagValue.length > 256) {
-            bad(`${tag}: names are 1 to 128 characters, values at most 256`);
+        if (key.length < 1 || key.length > AWS_TAG_LIMITS.nameLength || tagValue.length > AWS_TAG_LIMITS.valueLength) {
+            bad(`${tag}: names are 1 to ${AWS_TAG_LIMITS.nameLength} characters, values at most ${AWS_TAG_LIMITS.valueLength}`);
             return undefined;
         }
         if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {
@@ -262,7 +265,7 @@ function parseTags(value: string | undefined, bad: (allowed: string) => void, se
         }
     }
     if (entries.length > MAX_USER_TAGS) {
-        bad(`at most ${MAX_USER_TAGS} tags (AWS allows 50 per resource and the stack adds its own)`);
+        bad(`at most ${MAX_USER_TAGS} tags (AWS allows ${AWS_TAG_LIMITS.perResource} per resource and the stack adds its own)`);
         return undefined;
     }
     return Object.fromEntries(entries) as Record<string, string>;

@@ -235,6 +235,15 @@ describe("callback function", () => {
             assert.equal(await handlerWith(work)(sqsRecord("m1", callbackMessage(TOKEN))), "gone");
         });
 
+        it("leaves the record on the queue when Step Functions refuses the caller (AccessDenied): the task is not failed", async () => {
+            // A missing permission is the operator's to fix; the task may still succeed on a later delivery.
+            sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error("not authorized"), { name: "AccessDeniedException" }));
+            sfn.on(SendTaskFailureCommand).resolves({});
+            await assert.rejects(handlerWith()(sqsRecord("m1", callbackMessage(TOKEN))), /not authorized/);
+            assert.deepEqual(failureCalls(), []);
+            assert.equal(logger.lines.at(-1)?.fields.error, "AccessDeniedException");
+        });
+
         it("leaves the record on the queue when Step Functions cannot be reached", async () => {
             sfn.on(SendTaskSuccessCommand).rejects(throttling());
             await assert.rejects(handlerWith()(sqsRecord("m1", callbackMessage(TOKEN))), /Rate exceeded/);

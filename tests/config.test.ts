@@ -6,6 +6,8 @@ import {
     CONFIG_KEYS,
     ConfigError,
     DEFAULT_SETTINGS,
+    AWS_TAG_LIMITS,
+    MAX_USER_TAGS,
     parseSettings,
     queueVisibilityTimeoutSeconds,
     settingsWarnings,
@@ -136,6 +138,21 @@ describe("stack configuration", () => {
         ["tags that are not JSON", { tags: "team=platform" }, /tags is "team=platform": must be a map/],
         ["a tag with a number value", { tags: '{"tier":1}' }, /tag "tier" must have a string value/],
         ["a tag AWS reserves", { tags: '{"aws:owner":"me"}' }, /tag "aws:owner": names starting with "aws:" are reserved/],
+        [
+            "a tag value longer than AWS takes",
+            { tags: JSON.stringify({ note: "v".repeat(AWS_TAG_LIMITS.valueLength + 1) }) },
+            new RegExp(`tag "note": names are 1 to ${AWS_TAG_LIMITS.nameLength} characters, values at most ${AWS_TAG_LIMITS.valueLength}`),
+        ],
+        [
+            "a tag name longer than AWS takes",
+            { tags: JSON.stringify({ ["n".repeat(AWS_TAG_LIMITS.nameLength + 1)]: "v" }) },
+            new RegExp(`names are 1 to ${AWS_TAG_LIMITS.nameLength} characters`),
+        ],
+        [
+            "more tags than leave room for the stack's own",
+            { tags: JSON.stringify(Object.fromEntries(Array.from({ length: MAX_USER_TAGS + 1 }, (_, i) => [`t${i}`, "v"]))) },
+            new RegExp(`at most ${MAX_USER_TAGS} tags`),
+        ],
         ["a misspelt key", { taskTimeout: "60" }, /callback-pattern:taskTimeout is not a setting of this program/],
         [
             "a role ARN for a boundary",

@@ -627,6 +627,42 @@ describe("local run parts", () => {
             assert.equal(checkExecutionName("order-42_retry.1"), "order-42_retry.1");
         });
 
+        it("refuses every character Step Functions refuses in an execution name", () => {
+            // StartExecution's rules for `name`: whitespace, brackets, wildcards, these punctuation
+            // marks, and control characters (U+0000-001F, U+007F-009F).
+            for (const bad of [
+                " ",
+                "<",
+                ">",
+                "{",
+                "}",
+                "[",
+                "]",
+                "?",
+                "*",
+                '"',
+                "#",
+                "%",
+                "\\",
+                "^",
+                "|",
+                "~",
+                "`",
+                "$",
+                "&",
+                ",",
+                ";",
+                ":",
+                "/",
+                "\u0000",
+                "\u001f",
+                "\u007f",
+                "\u009f",
+            ]) {
+                assert.throws(() => checkExecutionName(`order${bad}42`), CliError, JSON.stringify(bad));
+            }
+        });
+
         it("takes --expect success or failure, on both commands", () => {
             for (const path of EXPECTED_PATHS) {
                 assert.equal(parseStartArgs(["--expect", path]).expect, path);

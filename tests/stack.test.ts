@@ -18,6 +18,7 @@ import { CALLBACK_FUNCTION_ARCHIVE } from "../infra/function-artifact";
 import { FUNCTION_ENVIRONMENT, functionSettings } from "../functions/callback/settings";
 import { buildArtifactElsewhere } from "./support/build-elsewhere";
 import { ACCOUNT_ID, MockRecorder, REGION, runProgram, SNS_KEY_ARN, valueOf, type ProgramOutputs, type RegisteredResource } from "./mocks";
+import { AWS_TAG_LIMITS, MAX_USER_TAGS } from "../infra/config";
 
 const T = {
     queue: "aws:sqs/queue:Queue",
@@ -495,6 +496,18 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
             plain.ofType(T.role).map((r) => r.inputs.permissionsBoundary),
             [undefined, undefined],
         );
+    });
+
+    it("with as many user tags as the config takes, no resource carries more tags than AWS allows", async () => {
+        const tags = Object.fromEntries(Array.from({ length: MAX_USER_TAGS }, (_, i) => [`t${i}`, "v"]));
+        const { recorder } = await runProgram({ tags: JSON.stringify(tags) }, "prod");
+        const tagged = recorder.resources.filter((r) => typeof r.inputs.tags === "object" && r.inputs.tags !== null);
+        assert.ok(tagged.length > 0);
+        for (const r of tagged) {
+            const count = Object.keys(r.inputs.tags as object).length;
+            assert.ok(count > MAX_USER_TAGS, `${r.name} carries the user's tags and the stack's own`);
+            assert.ok(count <= AWS_TAG_LIMITS.perResource, `${r.name} carries ${count} tags`);
+        }
     });
 
     it("keeps the stack's own tags when the user's tags name the same keys", async () => {
