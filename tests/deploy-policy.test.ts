@@ -171,7 +171,7 @@ describe("deploy policy (infra/deploy-policy.ts)", () => {
     });
 
     it("scopes the KMS key by the pulumi:project tag that the program puts on it", () => {
-        const key = stack.one("aws:kms/key:Key");
+        const key = stack.named("callback-alarms-key", "aws:kms/key:Key");
         assert.equal((key.inputs.tags as Record<string, string>)[PROJECT_TAG], SCOPE.project);
         for (const statement of deploy.Statement.filter((s) => s.Action.some((a) => a.startsWith("kms:")))) {
             const writes = statement.Action.some((a) => !/^kms:(Describe|Get|List)/.test(a));

@@ -230,9 +230,14 @@ export class MockRecorder {
         return found[0];
     }
 
-    public named(name: string): RegisteredResource {
+    /**
+     * The resource with this logical name (part of its URN: a rename replaces it), checked to be
+     * of `type` when one is given.
+     */
+    public named(name: string, type?: string): RegisteredResource {
         const found = this.resources.find((r) => r.name === name);
         if (found === undefined) throw new Error(`no resource named ${name}`);
+        if (type !== undefined && found.type !== type) throw new Error(`${name} is a ${found.type}, not a ${type}`);
         return found;
     }
 }

@@ -36,6 +36,18 @@ const T = {
     mapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
 } as const;
 
+/**
+ * The logical names of the resources the tests look at (each is part of the resource's URN:
+ * renaming one replaces the resource in every deployed stack).
+ */
+const NAMES = {
+    stateMachine: "callback-workflow-state-machine",
+    function: "callback-callback-function",
+    redriveAllow: "callback-tasks-dlq-redrive-allow",
+    key: "callback-alarms-key",
+    mapping: "callback-callback-trigger",
+} as const;
+
 /** The documented stack outputs (README, "Stack outputs"). */
 const OUTPUTS = [
     "callbackFunctionArn",
@@ -87,8 +99,8 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
         taskQueue = queues.find((q) => q.name.endsWith("-queue"))!;
         deadLetterQueue = queues.find((q) => q.name.endsWith("-dlq"))!;
         topic = stack.named("callback-notifications-topic");
-        machine = stack.one(T.stateMachine);
-        fn = stack.one(T.function);
+        machine = stack.named(NAMES.stateMachine, T.stateMachine);
+        fn = stack.named(NAMES.function, T.function);
     });
 
     describe("shape", () => {
@@ -240,7 +252,7 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
         });
 
         it("lets only the task queue redrive into the dead-letter queue", () => {
-            const allow = stack.one(T.redriveAllow);
+            const allow = stack.named(NAMES.redriveAllow, T.redriveAllow);
             assert.equal(allow.inputs.queueUrl, urlOf(deadLetterQueue));
             assert.deepEqual(json(allow, "redriveAllowPolicy"), { redrivePermission: "byQueue", sourceQueueArns: [arnOf(taskQueue)] });
         });
@@ -273,7 +285,7 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
 
     describe("alarms", () => {
         it("notify an operations topic encrypted with a rotating customer managed key that admits CloudWatch", () => {
-            const key = stack.one(T.key);
+            const key = stack.named(NAMES.key, T.key);
             assert.equal(key.inputs.enableKeyRotation, true);
             assert.deepEqual(json(key, "policy"), operationsKeyPolicy(ACCOUNT_ID, "aws"));
             // What CloudWatch needs to publish to an encrypted topic, and nothing more.
@@ -368,7 +380,7 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
         });
 
         it("is fed by the task queue with partial batch responses, once its role can read the queue", () => {
-            const mapping = stack.one(T.mapping);
+            const mapping = stack.named(NAMES.mapping, T.mapping);
             assert.equal(mapping.inputs.eventSourceArn, arnOf(taskQueue));
             assert.equal(mapping.inputs.functionName, arnOf(fn));
             assert.deepEqual(mapping.inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
@@ -407,7 +419,7 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
             /^callback-pattern:includeExecutionData is true: the state machine's logs carry execution data: at logLevel ALL, every task token/,
         );
         const waitState = (
-            JSON.parse(recorder.one(T.stateMachine).inputs.definition as string) as {
+            JSON.parse(recorder.named(NAMES.stateMachine, T.stateMachine).inputs.definition as string) as {
                 States: Record<string, { TimeoutSeconds?: number; HeartbeatSeconds?: number }>;
             }
         ).States["Start Task And Wait For Callback"];
@@ -416,13 +428,13 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
         // The outputs an external process reads its deadlines from.
         assert.equal(await valueOf(outputs.taskTimeoutSeconds), 900);
         assert.equal(await valueOf(outputs.heartbeatSeconds), 120);
-        const fn = recorder.one(T.function);
+        const fn = recorder.named(NAMES.function, T.function);
         assert.equal(fn.inputs.timeout, 60);
         assert.equal(fn.inputs.memorySize, 512);
         // The function reads the state machine's HeartbeatSeconds as the stack sets it.
         const environment = (fn.inputs.environment as { variables: Record<string, string> }).variables;
         assert.equal(functionSettings(environment).heartbeatSeconds, waitState.HeartbeatSeconds);
-        const mapping = recorder.one(T.mapping);
+        const mapping = recorder.named(NAMES.mapping, T.mapping);
         assert.equal(mapping.inputs.batchSize, 50);
         assert.equal(mapping.inputs.maximumBatchingWindowInSeconds, 10);
         const queue = recorder.ofType(T.queue).find((q) => q.name.endsWith("-queue"))!;
@@ -445,7 +457,7 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
             subscription.inputs.topic,
             `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${recorder.named("callback-notifications-topic").physicalName}`,
         );
-        assert.deepEqual(recorder.one(T.stateMachine).inputs.loggingConfiguration, {
+        assert.deepEqual(recorder.named(NAMES.stateMachine, T.stateMachine).inputs.loggingConfiguration, {
             logDestination: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${recorder.named("callback-workflow-logs").physicalName}:*`,
             level: "ALL",
             includeExecutionData: true,
@@ -471,8 +483,8 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
     });
 
     it("builds the same Lambda archive hash on every run, in any process, at any time", async () => {
-        const first = (await runProgram()).recorder.one(T.function).inputs.codeSha256;
-        const second = (await runProgram()).recorder.one(T.function).inputs.codeSha256;
+        const first = (await runProgram()).recorder.named(NAMES.function, T.function).inputs.codeSha256;
+        const second = (await runProgram()).recorder.named(NAMES.function, T.function).inputs.codeSha256;
         assert.equal(typeof first, "string");
         assert.equal(first, second);
         assert.equal(first, buildArtifactElsewhere());
@@ -512,7 +524,7 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
 
     it("keeps the stack's own tags when the user's tags name the same keys", async () => {
         const { recorder } = await runProgram({ tags: JSON.stringify({ "pulumi:stack": "other", owner: "me" }) }, "prod");
-        assert.deepEqual(recorder.one(T.function).inputs.tags, {
+        assert.deepEqual(recorder.named(NAMES.function, T.function).inputs.tags, {
             owner: "me",
             "pulumi:project": "callback-pattern",
             "pulumi:stack": "prod",
