@@ -6,8 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { LIMITS } from "../functions/callback/error-text";
-import { checkExecutionInput } from "./execution-input";
+import { MAX_INPUT_BYTES, parseExecutionInput } from "./execution-input";
 
 /** A usage error: the message is for the user; the exit code is 2. */
 export class CliError extends Error {
@@ -78,10 +77,10 @@ export function fromInvocationDir(file: string, env: NodeJS.ProcessEnv = process
 
 /**
  * How much of an input file, or of standard input, is read: Step Functions' limit on an execution
- * input (the same 256 KiB as a task's output) and room for a byte order mark and a line break. A
- * larger file is refused without reading it all (`yes | npm start -- --input-file -` ends).
+ * input and room for a byte order mark and a line break. A larger file is refused without reading
+ * it all (`yes | npm start -- --input-file -` ends).
  */
-export const MAX_INPUT_FILE_BYTES = LIMITS.outputBytes + 5;
+export const MAX_INPUT_FILE_BYTES = MAX_INPUT_BYTES + 5;
 
 /**
  * Reads at most `maxBytes` from the open descriptor `fd`, synchronously (the flags are parsed
@@ -108,15 +107,20 @@ export function readDescriptorBounded(fd: number, what: string, maxBytes: number
         if (read === 0) break;
         size += read;
         if (size > maxBytes)
-            throw new CliError(`${what} holds more than ${maxBytes} bytes; an execution input holds at most ${LIMITS.outputBytes}`);
+            throw new CliError(`${what} holds more than ${maxBytes} bytes; an execution input holds at most ${MAX_INPUT_BYTES}`);
         chunks.push(Buffer.from(buffer.subarray(0, read)));
     }
     return Buffer.concat(chunks);
 }
 
+/** How messages name the input's flag: `--input`, `--input-file PATH`, or standard input's. */
+function inputFlag(file: string | undefined): string {
+    return file === undefined ? "--input" : file === "-" ? "--input-file - (standard input)" : `--input-file ${file}`;
+}
+
 /** The text of `--input-file PATH`, or of standard input for `--input-file -`; UTF-8, its byte order mark dropped. */
 function readInputFile(file: string): string {
-    const what = file === "-" ? "--input-file - (standard input)" : `--input-file ${file}`;
+    const what = inputFlag(file);
     let fd: number;
     try {
         fd = file === "-" ? 0 : fs.openSync(fromInvocationDir(file), "r");
@@ -143,20 +147,18 @@ export const EMPTY_INPUT = "is empty: give the execution input as JSON (e.g. {})
 /** The execution input from `--input` (JSON text) or `--input-file` (a JSON file, or `-` for standard input). */
 export function readInput(text: string | undefined, file: string | undefined): unknown {
     if (text !== undefined && file !== undefined) throw new CliError("give --input or --input-file, not both");
+    const flag = inputFlag(file);
     if (file !== undefined) {
         text = readInputFile(file);
         // JSON.parse would say "Unexpected end of JSON input"; the user needs to know nothing arrived.
-        if (text.trim() === "")
-            throw new CliError(`${file === "-" ? "--input-file - (standard input)" : `--input-file ${file}`} ${EMPTY_INPUT}`);
+        if (text.trim() === "") throw new CliError(`${flag} ${EMPTY_INPUT}`);
     }
     if (text === undefined) return DEFAULT_INPUT;
-    checkExecutionInput(text, file !== undefined ? `--input-file ${file}` : "--input");
     try {
-        return JSON.parse(text) as unknown;
+        return parseExecutionInput(text, flag);
     } catch (error) {
-        throw new CliError(
-            `${file === "-" ? "--input-file - (standard input)" : file !== undefined ? `--input-file ${file}` : "--input"} is not valid JSON: ${(error as Error).message}`,
-        );
+        if (!(error instanceof SyntaxError)) throw error;
+        throw new CliError(`${flag} is not valid JSON: ${error.message}`);
     }
 }
 

@@ -1,14 +1,16 @@
 /**
  * The execution inputs `npm start` and `npm run execution` take: any JSON Step Functions takes
  * (`0`, `false`, `""` and `null` included), up to its size limit, and nested no deeper than these
- * commands can handle. Pure: checks text, throws {@link ExecutionInputError} naming what is wrong.
+ * commands can handle. Pure: parses text, throws {@link ExecutionInputError} naming what is wrong.
  */
+import { LIMITS } from "../functions/callback/error-text";
 
 /**
  * Step Functions' limit on an execution's input: 262,144 bytes of the JSON text as UTF-8 ("Maximum
- * input or output size for a task, state, or execution" in its quotas).
+ * input or output size for a task, state, or execution" in its quotas), the limit on a task's
+ * output too.
  */
-export const MAX_INPUT_BYTES = 262_144;
+export const MAX_INPUT_BYTES = LIMITS.outputBytes;
 
 /**
  * The deepest nesting of arrays and objects these commands take. AWS documents no such limit; this
@@ -48,12 +50,12 @@ export function jsonDepth(text: string): number {
 }
 
 /**
- * Checks the JSON text of an execution input, given with `flag` (`--input`, `--input-file x.json`):
- * refuses input nested deeper than {@link MAX_INPUT_DEPTH} and input over {@link MAX_INPUT_BYTES}
- * as sent (`JSON.stringify` of what it parses to: the form `npm run execution` sends to
- * StartExecution). Text that is not JSON passes, for the parser to report.
+ * Parses the JSON text of an execution input, given with `flag` (`--input`, `--input-file x.json`):
+ * refuses input nested deeper than {@link MAX_INPUT_DEPTH} (before parsing it) and input over
+ * {@link MAX_INPUT_BYTES} as sent (`JSON.stringify` of what it parses to: the form `npm run
+ * execution` sends to StartExecution). Text that is not JSON throws the parser's SyntaxError.
  */
-export function checkExecutionInput(text: string, flag: string): void {
+export function parseExecutionInput(text: string, flag: string): unknown {
     const depth = jsonDepth(text);
     if (depth > MAX_INPUT_DEPTH) {
         throw new ExecutionInputError(
@@ -61,16 +63,12 @@ export function checkExecutionInput(text: string, flag: string): void {
                 "(their limit, not AWS's, which documents none: deeper input overflows the stack of the code that handles it)",
         );
     }
-    let sent: string;
-    try {
-        sent = JSON.stringify(JSON.parse(text));
-    } catch {
-        return; // not JSON: the caller's parser says where
-    }
-    const bytes = Buffer.byteLength(sent, "utf8");
+    const value = JSON.parse(text) as unknown;
+    const bytes = Buffer.byteLength(JSON.stringify(value), "utf8");
     if (bytes > MAX_INPUT_BYTES) {
         throw new ExecutionInputError(
             `${flag} is ${bytes} bytes as JSON (UTF-8); Step Functions takes an execution input of at most ${MAX_INPUT_BYTES} bytes (256 KiB)`,
         );
     }
+    return value;
 }
