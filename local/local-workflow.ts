@@ -21,15 +21,7 @@ import { bundledCode, functionEnvironment, HANDOFF_FUNCTION_ENTRY } from "./bund
 import { EnvironmentPool, type PoolFigures } from "./execution-environments";
 import { loadInterpreter } from "./long-timers";
 import { PartnerApi, PARTNER_URL_VARIABLE, type PartnerTask } from "./partner-api";
-import {
-    executionEnd,
-    historyRows,
-    withShortTokens,
-    type ExecutionStatus,
-    type ExecutionView,
-    type Notification,
-    type QueueActivity,
-} from "../view/execution-view";
+import { viewFromHistory, type ExecutionStatus, type ExecutionView, type QueueActivity } from "../view/execution-view";
 import { LocalQueue, type QueueEvent } from "./local-queue";
 import { StepFunctionsEndpoint } from "./step-functions-endpoint";
 import { PARTNER_WORK_MS, type ScenarioDelivery } from "./scenarios";
@@ -249,10 +241,8 @@ export class LocalWorkflow {
     public async execute(name: string, input: unknown, delivery: ScenarioDelivery = {}): Promise<ExecutionView> {
         const log: InterpreterEvent[] = [];
         const calls: TaskCall[] = [];
-        const notifications: Notification[] = [];
         const messageIds: string[] = [];
         const notes = this.notes();
-        let queuedMessage: unknown;
         const token = this.tokens.issue();
         const executionArn = `arn:aws:states:${LOCAL.region}:${LOCAL.account}:execution:${LOCAL.stateMachineName}:${name}`;
         const timeoutSeconds = this.timeoutSeconds;
@@ -279,7 +269,6 @@ export class LocalWorkflow {
         const waitForCallback = async (parameters: unknown): Promise<never> => {
             const call = callOf(STATE_NAMES.waitForCallback, parameters);
             const { MessageBody } = parameters as { QueueUrl: string; MessageBody: unknown };
-            queuedMessage = withShortTokens(MessageBody);
             let body = JSON.stringify(MessageBody);
             if (delivery.cutInHalf === true) {
                 body = body.slice(0, Math.floor(body.length / 2)); // cut in half on the way
@@ -304,8 +293,6 @@ export class LocalWorkflow {
             (state: string) =>
             async (parameters: unknown): Promise<never> => {
                 const call = callOf(state, parameters);
-                const { TopicArn, Message } = parameters as { TopicArn: string; Message: string };
-                notifications.push({ topicArn: TopicArn, message: Message });
                 const output = { MessageId: randomUUID() };
                 call.succeeded = { output, timestamp: Date.now() };
                 return output as never;
@@ -339,9 +326,8 @@ export class LocalWorkflow {
         })();
 
         let status: ExecutionStatus = "SUCCEEDED";
-        let output: unknown;
         try {
-            output = await run.result;
+            await run.result;
         } catch (error) {
             // The classes of the interpreter's copy this run uses, not the package's.
             const { ExecutionError, ExecutionTimeoutError } = loadInterpreter();
@@ -366,7 +352,14 @@ export class LocalWorkflow {
             this.partner.heartbeats.delete(token);
             this.partner.errors.delete(token);
         }
-        const events = buildHistory(log, calls, { region: LOCAL.region });
+        // The console's view as a deployed execution's is built: from the history (input, output,
+        // error and cause, the queued message, the notifications), then what only a local run knows.
+        const view = viewFromHistory({
+            name,
+            source: this.options.source,
+            status,
+            events: buildHistory(log, calls, { region: LOCAL.region }),
+        });
         const ids = new Set(messageIds);
         // Taken, not searched: a run of many executions would otherwise scan every earlier one's events.
         const queueActivity: QueueActivity[] = this.takeQueueEvents(messageIds).map((e) => ({
@@ -376,17 +369,8 @@ export class LocalWorkflow {
             elapsedMs: e.timestamp - start,
         }));
         return {
-            name,
-            source: this.options.source,
-            status,
+            ...view,
             durationMs: end - start,
-            input,
-            ...(output !== undefined ? { output } : {}),
-            ...executionEnd(events),
-            events,
-            history: historyRows(events),
-            ...(queuedMessage !== undefined ? { queuedMessage } : {}),
-            notifications,
             queueActivity,
             deadLetters: this.queue.deadLetters.filter((m) => ids.has(m.messageId)).length,
             notes,
