@@ -21,7 +21,7 @@ import {
     type TaskAnswerRequest,
 } from "./task-token-answer";
 
-/** The exit codes of `npm run callback` (README, "Hand-off to an external process"). */
+/** The exit codes of `npm run callback` (docs/callback-function.md, "Returning a token by hand"). */
 export const CALLBACK_EXIT = {
     /** The answer was sent and taken. */
     sent: 0,

@@ -18,7 +18,7 @@ export interface DeployPolicyOptions {
 export const DEPLOY_POLICY_USAGE = `Usage: npm run --silent deploy-policy -- --account-id ID --region REGION [options]
 
 Prints the IAM policy (JSON) of an identity that deploys this stack, scoped to the account, the
-region and the resources the stack names; for \`aws iam put-role-policy\` (see README, "Deploying
+region and the resources the stack names; for \`aws iam put-role-policy\` (see docs/permissions.md, "Deploying
 identity"). Nothing is sent to AWS.
 
 Options:

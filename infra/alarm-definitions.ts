@@ -57,7 +57,7 @@ export function alarmSpecs<T, N>(t: AlarmTargets<T, N>): AlarmSpec<T, N>[] {
         {
             id: "dead-letters",
             description:
-                "A message is in the dead-letter queue: the callback function could not process it. Inspect it, fix the cause, then start a new execution with its input and delete it (a redrive to the task queue is refused: see README, Dead letters).",
+                "A message is in the dead-letter queue: the callback function could not process it. Inspect it, fix the cause, then start a new execution with its input and delete it (a redrive to the task queue is refused: see docs/operations.md, Dead letters).",
             namespace: "AWS/SQS",
             metricName: "ApproximateNumberOfMessagesVisible",
             dimensions: { QueueName: t.deadLetterQueueName },

@@ -162,7 +162,7 @@ export const MAX_TASK_TIMEOUT_SECONDS = MAX_EXECUTION_SECONDS - executionTimeout
 
 /**
  * Builds the definition. The message sent to the queue is the contract with the callback function:
- * `{ MessageTitle, TaskToken, ExecutionId, Input }` (see README, "The queued message").
+ * `{ MessageTitle, TaskToken, ExecutionId, Input }` (see docs/callback-function.md, "The queued message").
  */
 export function buildCallbackDefinition(args: CallbackDefinitionArgs): StateMachineDefinition {
     const { partition, queueUrl, topicArn, taskTimeoutSeconds, heartbeatSeconds } = args;

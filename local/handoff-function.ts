@@ -1,7 +1,7 @@
 /**
  * The callback function as the local run's `handoff` scenario runs it: the deployed handler
  * (`createLambdaHandler`, the same container set-up and record handling) with a work that hands
- * the task off to a partner's API instead of finishing it, as the README's hand-off example does.
+ * the task off to a partner's API instead of finishing it, as the hand-off example of docs/callback-function.md does.
  * The partner (`local/partner-api.ts`, on loopback) keeps the token and answers later with the
  * code `npm run callback` uses. Bundled by esbuild like `functions/callback/handler.ts`; never
  * deployed.

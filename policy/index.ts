@@ -1,4 +1,4 @@
-/** The policy pack: `pulumi preview --policy-pack policy` (see README, "Policy as code"). */
+/** The policy pack: `pulumi preview --policy-pack policy` (see docs/policy-pack.md). */
 import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./pack";
 

@@ -60,7 +60,7 @@ export class MalformedMessageError extends Error {
  * queue (its queue policy), and the function answers a task only for a record from there; anything
  * else could carry a token read from an execution's history and complete that task with a forged
  * payload. A direct invocation writes `eventSourceARN` itself and can forge it: this check does not
- * stop that (see README, Permissions).
+ * stop that (see docs/permissions.md).
  */
 export class ForeignRecordError extends Error {
     constructor(source: string) {

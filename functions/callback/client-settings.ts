@@ -4,7 +4,7 @@
  * config checks (`infra/config.ts`) use the same figures as the function without loading the SDK.
  * Every value was chosen by measurement against the loopback endpoint
  * (`local/step-functions-endpoint.ts`) through the real SDK and the shipped bundle; `npm run bench`
- * repeats the measurements, and the README's "Benchmark" section shows one run.
+ * repeats the measurements, and docs/benchmarks.md shows one run.
  */
 import { deadlineMarginMs } from "./deadline";
 
