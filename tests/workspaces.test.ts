@@ -11,7 +11,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { PROJECT_ROOT } from "../infra/function-artifact";
+import { stateMachinePolicy } from "../infra/iam-documents";
 import { policies } from "../policy/pack";
+import { DEFAULT_RULE_CONFIG } from "../policy/rules";
 
 interface PackageJson {
     name: string;
@@ -207,5 +209,17 @@ describe("npm workspaces: the policy pack and the example consumer install with 
         } finally {
             pack.kill();
         }
+    });
+
+    it('what the pack and the stack share, stated once: the pack exempts from "no wildcard resources" exactly what the stack\'s roles are granted on "*"', () => {
+        const machine = stateMachinePolicy({
+            queueArn: "q",
+            topicArn: "t",
+            topicKeyArn: "k",
+            region: "eu-west-1",
+            dnsSuffix: "amazonaws.com",
+        });
+        const onAnyResource = machine.Statement.filter((s) => s.Effect === "Allow" && s.Resource?.includes("*")).flatMap((s) => s.Action);
+        assert.deepEqual([...DEFAULT_RULE_CONFIG.actionsWithoutResource].sort(), onAnyResource.sort());
     });
 });
