@@ -4,6 +4,8 @@
  * resources, except where AWS evaluates the action against no resource at all (noted on each).
  */
 
+import { LOG_DELIVERY_ACTIONS, XRAY_TRACING_ACTIONS } from "../policy/actions-without-resource";
+
 export interface PolicyStatement {
     Sid: string;
     Effect: "Allow" | "Deny";
@@ -122,20 +124,9 @@ export function deadLetterQueuePolicy(args: DeadLetterQueuePolicyArgs): PolicyDo
     };
 }
 
-/**
- * What setting up vended log delivery takes (Step Functions developer guide, "IAM policies for
- * logging to CloudWatch Logs"): of the state machine's role, and of whoever creates or updates a
- * state machine with logging. None of these actions takes a resource ARN.
- */
-export const LOG_DELIVERY_ACTIONS: readonly string[] = [
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-];
+// Declared in the policy pack, beside the rule that admits them on "*": the pack must stay
+// self-contained (it is published on its own), so the stack takes them from there.
+export { LOG_DELIVERY_ACTIONS };
 
 export interface StateMachinePolicyArgs {
     /** The queue the wait task sends the task token to. */
@@ -181,7 +172,7 @@ export function stateMachinePolicy(args: StateMachinePolicyArgs): PolicyDocument
                 // X-Ray trace actions take no resource ARN either.
                 Sid: "WriteTraces",
                 Effect: "Allow",
-                Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+                Action: [...XRAY_TRACING_ACTIONS],
                 Resource: ["*"],
             },
         ],

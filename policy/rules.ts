@@ -19,6 +19,8 @@
  * 1-based position) or property at fault, and ends with the fix (`…; fix: …`).
  */
 
+import { LOG_DELIVERY_ACTIONS, XRAY_TRACING_ACTIONS } from "./actions-without-resource";
+
 /** A value the preview does not know yet. */
 export const UNKNOWN: unique symbol = Symbol.for("callback-pattern.policy.unknown");
 
@@ -76,22 +78,9 @@ export const DEFAULT_RULE_CONFIG: RuleConfig = {
     // topic encrypted with it. Whether CloudWatch sends aws:SourceArn/aws:SourceAccount to KMS for
     // those calls is not verified, and a condition it does not meet would silence every alarm.
     serviceGrantsWithoutCondition: [{ service: "cloudwatch.amazonaws.com", actions: ["kms:GenerateDataKey*", "kms:Decrypt"] }],
-    // What the stack's own roles need on "*" (infra/iam-documents.ts): vended log delivery (Step Functions
-    // developer guide, "IAM policies for logging to CloudWatch Logs") and X-Ray tracing.
-    actionsWithoutResource: [
-        "logs:CreateLogDelivery",
-        "logs:GetLogDelivery",
-        "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies",
-        "logs:DescribeLogGroups",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-    ],
+    // What the stack's own roles need on "*" (infra/iam-documents.ts): vended log delivery, reading the
+    // log groups it delivers to, and X-Ray tracing.
+    actionsWithoutResource: [...LOG_DELIVERY_ACTIONS, "logs:DescribeLogGroups", ...XRAY_TRACING_ACTIONS],
 };
 
 export const TYPES = {

@@ -63,7 +63,7 @@ describe("pull-request pipeline (.github/workflows)", () => {
             const j = workflow.jobs[job];
             assert.equal(j.if, trigger);
             assert.equal(j.needs, "checks");
-            assert.deepEqual(runs(j), ["npm ci", "npm ci --prefix policy"]);
+            assert.deepEqual(runs(j), ["npm ci"]);
             const pulumi = step(j, "pulumi/actions");
             assert.equal(pulumi?.uses, "pulumi/actions@v6");
             assert.equal(pulumi?.with?.command, command);
