@@ -191,7 +191,8 @@ export function parseSettings(
 
     let includeExecutionData: boolean | undefined = d.includeExecutionData;
     if (raw.includeExecutionData !== undefined) {
-        includeExecutionData = { true: true, false: false }[raw.includeExecutionData];
+        // A comparison, not a lookup in `{ true: true, false: false }`: that object also answers "constructor".
+        includeExecutionData = raw.includeExecutionData === "true" ? true : raw.includeExecutionData === "false" ? false : undefined;
         if (includeExecutionData === undefined) bad("includeExecutionData", raw.includeExecutionData, "must be true or false");
     }
 

@@ -128,6 +128,8 @@ describe("stack configuration", () => {
         ["an unknown log level", { logLevel: "DEBUG" }, /logLevel is "DEBUG": must be one of ALL, ERROR, FATAL, OFF/],
         ["a lower-case log level", { logLevel: "error" }, /logLevel is "error"/],
         ["a boolean that is not one", { includeExecutionData: "yes" }, /includeExecutionData is "yes": must be true or false/],
+        // An object's own properties are no booleans: a lookup table answered "constructor" with a function.
+        ["a boolean named like an object's property", { includeExecutionData: "constructor" }, /includeExecutionData is "constructor"/],
         [
             "a retention CloudWatch does not offer",
             { logRetentionDays: "10" },
