@@ -77,7 +77,8 @@ export type KeyDeclaration = IntegerKey | ChoiceKey | BooleanKey | EmailKey | Ta
 
 /**
  * Every key this program reads, in the order the README documents them. The `description` is the
- * README table's "Meaning" column, Markdown included.
+ * README table's "Meaning" column, Markdown included; its links are relative to the README (the
+ * pages in docs/ that the README links to).
  */
 export const CONFIG = {
     taskTimeoutSeconds: {
@@ -94,7 +95,7 @@ export const CONFIG = {
         max: MAX_TASK_TIMEOUT_SECONDS - 1,
         rule: "and below `taskTimeoutSeconds`",
         description:
-            "optional `HeartbeatSeconds` of the wait task: the callback must answer or call `SendTaskHeartbeat` within it (the function sends heartbeats while its work runs, see [Heartbeats](#heartbeats); after a hand-off, the external process sends them)",
+            "optional `HeartbeatSeconds` of the wait task: the callback must answer or call `SendTaskHeartbeat` within it (the function sends heartbeats while its work runs, see [Heartbeats](docs/callback-function.md#heartbeats); after a hand-off, the external process sends them)",
     },
     functionTimeoutSeconds: { type: "integer", min: 1, max: 900, default: 10, description: "callback function timeout" },
     functionMemoryMb: { type: "integer", min: 128, max: 10240, default: 256, description: "callback function memory" },
@@ -138,13 +139,14 @@ export const CONFIG = {
     },
     tags: {
         type: "tags",
-        default: {},
+        // Frozen: every stack's settings get a copy (parseSettings), none may change the default itself.
+        default: Object.freeze({}),
         description: "tags on every taggable resource (`pulumi config set --path callback-pattern:tags.team platform`)",
     },
     permissionsBoundaryArn: {
         type: "policyArn",
         description:
-            "the permissions boundary of both roles the stack creates; with it, the deploy policy lets the deploying identity create roles only with that boundary (see [Deploying identity](#deploying-identity))",
+            "the permissions boundary of both roles the stack creates; with it, the deploy policy lets the deploying identity create roles only with that boundary (see [Deploying identity](docs/permissions.md#deploying-identity))",
     },
 } as const satisfies Record<string, KeyDeclaration>;
 
