@@ -156,7 +156,7 @@ type Config = typeof CONFIG;
 export type ConfigKey = keyof Config;
 
 /** Every key, in the order of the declaration. */
-export const CONFIG_KEYS = Object.keys(CONFIG) as ConfigKey[];
+export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze(Object.keys(CONFIG) as ConfigKey[]);
 
 /** The value a declaration stands for. */
 type ValueOf<D> = D extends { type: "integer" }

@@ -106,7 +106,7 @@ describe("stack configuration", () => {
         assert.deepEqual(warnings, []);
         const defaults: Record<string, unknown> = DEFAULT_SETTINGS;
         for (const [key, text] of Object.entries(config.raw)) {
-            assert.ok((CONFIG_KEYS as string[]).includes(key), `${key} is not declared`);
+            assert.ok((CONFIG_KEYS as readonly string[]).includes(key), `${key} is not declared`);
             const read = readValue(declarationOf(key as ConfigKey), text, false);
             assert.ok("value" in read, `${key}: ${JSON.stringify(read)}`);
             assert.notDeepEqual(read.value, defaults[key], `Pulumi.dev.yaml repeats the default of ${key}`);
