@@ -1,86 +1,39 @@
 /**
- * Stack configuration: the keys a user may set, their defaults, and the validation that turns raw
- * config strings into typed settings. Pure: it knows nothing of Pulumi, so that it can be tested
- * without a program and reused by tools that read `Pulumi.<stack>.yaml` themselves.
+ * Stack configuration: the validation that turns raw config strings into typed settings, by the
+ * keys' declaration (`infra/config-keys.ts`: names, types, defaults, ranges), and the warnings for
+ * valid settings that are probably mistakes. Pure: it knows nothing of Pulumi, so that it can be
+ * tested without a program and reused by tools that read `Pulumi.<stack>.yaml` themselves.
  */
 import { MAX_ATTEMPTS, minimumFunctionTimeoutSeconds, REQUEST_TIMEOUT_MS, stalledCallMs } from "../functions/callback/client-settings";
-import { MAX_TASK_TIMEOUT_SECONDS } from "./definition";
+import {
+    AWS_TAG_LIMITS,
+    CONFIG_KEYS,
+    declarationOf,
+    MAX_BATCH_SIZE_WITHOUT_WINDOW,
+    MAX_USER_TAGS,
+    RESERVED_TAG_PREFIX,
+    type CallbackPatternSettings,
+    type ConfigKey,
+    type KeyDeclaration,
+} from "./config-keys";
 
-/** Step Functions log levels (`LoggingConfiguration.level`). */
-export const LOG_LEVELS = ["ALL", "ERROR", "FATAL", "OFF"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** The retention periods CloudWatch Logs accepts (`PutRetentionPolicy`), never-expire (0) excluded. */
-export const LOG_RETENTION_DAYS = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-
-/** The settings the stack is built from, after validation. */
-export interface CallbackPatternSettings {
-    /** `TimeoutSeconds` of the wait-for-callback task: how long an execution waits for its token. */
-    taskTimeoutSeconds: number;
-    /** Optional `HeartbeatSeconds` of the wait-for-callback task; smaller than the timeout. */
-    heartbeatSeconds?: number;
-    /** Timeout of the callback Lambda function. */
-    functionTimeoutSeconds: number;
-    /** Memory of the callback Lambda function. */
-    functionMemoryMb: number;
-    /** Most records the event source mapping hands the function at once. */
-    batchSize: number;
-    /** How long the event source mapping may gather records before it invokes the function. */
-    maxBatchingWindowSeconds: number;
-    /** Receives of a message before SQS moves it to the dead-letter queue. */
-    maxReceiveCount: number;
-    /** Optional address subscribed to the notification topic (AWS sends a confirmation mail). */
-    notificationEmail?: string;
-    /** Optional address subscribed to the operations topic that the alarms notify. */
-    alarmEmail?: string;
-    /** What the state machine writes to its log group. */
-    logLevel: LogLevel;
-    /** Whether state machine logs carry execution input and output (which hold task tokens). */
-    includeExecutionData: boolean;
-    /** Retention of every log group the stack creates. */
-    logRetentionDays: number;
-    /** Tags added to every resource that takes tags. */
-    tags: Record<string, string>;
-    /** Optional managed policy set as the permissions boundary of both roles the stack creates. */
-    permissionsBoundaryArn?: string;
-}
-
-/** What a key that is not set stands for. */
-export const DEFAULT_SETTINGS: Readonly<CallbackPatternSettings> = Object.freeze({
-    taskTimeoutSeconds: 300,
-    functionTimeoutSeconds: 10,
-    functionMemoryMb: 256,
-    batchSize: 10,
-    maxBatchingWindowSeconds: 0,
-    maxReceiveCount: 5,
-    logLevel: "ERROR",
-    includeExecutionData: false,
-    logRetentionDays: 30,
-    tags: {},
-});
-
-/** Every key this program reads, in the order the README documents them. */
-export const CONFIG_KEYS = [
-    "taskTimeoutSeconds",
-    "heartbeatSeconds",
-    "functionTimeoutSeconds",
-    "functionMemoryMb",
-    "batchSize",
-    "maxBatchingWindowSeconds",
-    "maxReceiveCount",
-    "notificationEmail",
-    "alarmEmail",
-    "logLevel",
-    "includeExecutionData",
-    "logRetentionDays",
-    "tags",
-    "permissionsBoundaryArn",
-] as const satisfies readonly (keyof CallbackPatternSettings)[];
-
-/** A config key of this program. */
-export type ConfigKey = (typeof CONFIG_KEYS)[number];
+// The declaration is the one place a key's facts live; these names are re-exported for the code
+// and tests that import them from here.
+export {
+    AWS_TAG_LIMITS,
+    CONFIG,
+    CONFIG_KEYS,
+    DEFAULT_SETTINGS,
+    LOG_LEVELS,
+    LOG_RETENTION_DAYS,
+    MAX_BATCH_SIZE_WITHOUT_WINDOW,
+    MAX_USER_TAGS,
+    RESERVED_TAG_PREFIX,
+    type CallbackPatternSettings,
+    type ConfigKey,
+    type KeyDeclaration,
+    type LogLevel,
+} from "./config-keys";
 
 /** What a message shows in place of a value that was set as a secret. */
 export const SECRET_PLACEHOLDER = "[secret]";
@@ -96,24 +49,54 @@ export class ConfigError extends Error {
     }
 }
 
-/** AWS reserves tag names that start with this; `TagResource` rejects them. */
-export const RESERVED_TAG_PREFIX = "aws:";
-/** AWS's limits on a resource's tags: how many, and how long a name and a value may be. */
-export const AWS_TAG_LIMITS = { perResource: 50, nameLength: 128, valueLength: 256 } as const;
-/** The user's tags a stack takes: AWS's 50 per resource, less room for the stack's own (see index.ts). */
-export const MAX_USER_TAGS = 45;
-
 /** An IAM managed policy's ARN (customer managed or AWS managed), with an optional path. */
 export const MANAGED_POLICY_ARN = /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
 
 // A pragmatic address check (what SNS accepts is looser, but a typo should not reach AWS).
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** A value read from its text, or what is allowed instead. */
+type Read = { value: unknown } | { allowed: string };
+
+/**
+ * Reads one key's text as its declaration says. `secret` only changes how the tags' messages name
+ * a tag (by position, not by name).
+ */
+export function readValue(declared: KeyDeclaration, text: string, secret: boolean): Read {
+    switch (declared.type) {
+        case "integer": {
+            const trimmed = text.trim();
+            const parsed = /^-?\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+            if (!Number.isSafeInteger(parsed) || parsed < declared.min || parsed > declared.max) {
+                return { allowed: `must be a whole number from ${declared.min} to ${declared.max}` };
+            }
+            if (declared.oneOf !== undefined && !declared.oneOf.includes(parsed)) {
+                return { allowed: `must be one of ${declared.oneOf.join(", ")}` };
+            }
+            return { value: parsed };
+        }
+        case "choice":
+            return declared.choices.includes(text) ? { value: text } : { allowed: `must be one of ${declared.choices.join(", ")}` };
+        case "boolean":
+            // A comparison, not a lookup in `{ true: true, false: false }`: that object also answers "constructor".
+            return text === "true" ? { value: true } : text === "false" ? { value: false } : { allowed: "must be true or false" };
+        case "email":
+            return EMAIL.test(text) ? { value: text } : { allowed: "must be an email address such as ops@example.com" };
+        case "policyArn":
+            return MANAGED_POLICY_ARN.test(text)
+                ? { value: text }
+                : { allowed: "must be the ARN of an IAM managed policy, such as arn:aws:iam::123456789012:policy/deploy-boundary" };
+        case "tags":
+            return readTags(text, secret);
+    }
+}
+
 /**
  * Validates raw config values (key without namespace → the string Pulumi holds) and returns the
  * settings, or throws a {@link ConfigError} naming every bad key, its value and what is allowed.
  * The value of a key set as a secret is never shown, nor is it shown where another key's message
- * would quote it.
+ * would quote it. Each key is read as {@link CONFIG} declares it; the rules that involve two keys
+ * follow.
  *
  * @param namespace the config namespace (the project name), used in messages: `ns:key`.
  * @param raw every config value of that namespace as Pulumi delivers it (strings; objects as JSON).
@@ -143,28 +126,30 @@ export function parseSettings(
         }
     }
 
-    const integer = (key: (typeof CONFIG_KEYS)[number], min: number, max: number, fallback?: number) => {
-        const value = raw[key];
-        if (value === undefined) return fallback;
-        const trimmed = value.trim();
-        const parsed = /^-?\d+$/.test(trimmed) ? Number(trimmed) : NaN;
-        if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-            bad(key, value, `must be a whole number from ${min} to ${max}`);
-            return undefined;
+    // Each key: its value when set and valid, its default when not set, and nothing when invalid.
+    const settings: Record<string, unknown> = {};
+    const invalid = new Set<ConfigKey>();
+    for (const key of CONFIG_KEYS) {
+        const declared = declarationOf(key);
+        const text = Object.hasOwn(raw, key) ? raw[key] : undefined;
+        if (text === undefined) {
+            // A fresh copy of an object default: a caller that changes its settings must not change the default.
+            if (declared.default !== undefined) settings[key] = structuredClone(declared.default);
+            continue;
         }
-        return parsed;
-    };
+        const read = readValue(declared, text, secret(key));
+        if ("allowed" in read) {
+            bad(key, text, read.allowed);
+            invalid.add(key);
+        } else {
+            settings[key] = read.value;
+        }
+    }
+    const number = (key: ConfigKey) => (invalid.has(key) ? undefined : (settings[key] as number | undefined));
 
-    const d = DEFAULT_SETTINGS;
-    const taskTimeoutSeconds = integer("taskTimeoutSeconds", 1, MAX_TASK_TIMEOUT_SECONDS, d.taskTimeoutSeconds);
-    const heartbeatSeconds = integer("heartbeatSeconds", 1, MAX_TASK_TIMEOUT_SECONDS - 1);
-    const functionTimeoutSeconds = integer("functionTimeoutSeconds", 1, 900, d.functionTimeoutSeconds);
-    const functionMemoryMb = integer("functionMemoryMb", 128, 10240, d.functionMemoryMb);
-    const batchSize = integer("batchSize", 1, 10000, d.batchSize);
-    const maxBatchingWindowSeconds = integer("maxBatchingWindowSeconds", 0, 300, d.maxBatchingWindowSeconds);
-    const maxReceiveCount = integer("maxReceiveCount", 1, 1000, d.maxReceiveCount);
-    const logRetentionDays = integer("logRetentionDays", 1, 3653, d.logRetentionDays);
-
+    // The rules that involve two keys, checked when both values are valid.
+    const heartbeatSeconds = number("heartbeatSeconds");
+    const taskTimeoutSeconds = number("taskTimeoutSeconds");
     if (heartbeatSeconds !== undefined && taskTimeoutSeconds !== undefined && heartbeatSeconds >= taskTimeoutSeconds) {
         bad(
             "heartbeatSeconds",
@@ -172,103 +157,58 @@ export function parseSettings(
             `must be smaller than ${name("taskTimeoutSeconds")} (${quote("taskTimeoutSeconds", taskTimeoutSeconds)})`,
         );
     }
-    if (batchSize !== undefined && batchSize > 10 && maxBatchingWindowSeconds !== undefined && maxBatchingWindowSeconds < 1) {
+    const batchSize = number("batchSize");
+    const maxBatchingWindowSeconds = number("maxBatchingWindowSeconds");
+    if (
+        batchSize !== undefined &&
+        batchSize > MAX_BATCH_SIZE_WITHOUT_WINDOW &&
+        maxBatchingWindowSeconds !== undefined &&
+        maxBatchingWindowSeconds < 1
+    ) {
         bad(
             "batchSize",
             String(raw.batchSize),
-            `a batch size over 10 needs ${name("maxBatchingWindowSeconds")} of at least 1 (it is ${quote("maxBatchingWindowSeconds", maxBatchingWindowSeconds)})`,
-        );
-    }
-    if (logRetentionDays !== undefined && !(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
-        bad("logRetentionDays", String(raw.logRetentionDays), `must be one of ${LOG_RETENTION_DAYS.join(", ")}`);
-    }
-
-    let logLevel: LogLevel | undefined = d.logLevel;
-    if (raw.logLevel !== undefined) {
-        logLevel = LOG_LEVELS.find((level) => level === raw.logLevel);
-        if (logLevel === undefined) bad("logLevel", raw.logLevel, `must be one of ${LOG_LEVELS.join(", ")}`);
-    }
-
-    let includeExecutionData: boolean | undefined = d.includeExecutionData;
-    if (raw.includeExecutionData !== undefined) {
-        includeExecutionData = { true: true, false: false }[raw.includeExecutionData];
-        if (includeExecutionData === undefined) bad("includeExecutionData", raw.includeExecutionData, "must be true or false");
-    }
-
-    const email = (key: "notificationEmail" | "alarmEmail") => {
-        const value = raw[key];
-        if (value !== undefined && !EMAIL.test(value)) bad(key, value, "must be an email address such as ops@example.com");
-        return value;
-    };
-    const notificationEmail = email("notificationEmail");
-    const alarmEmail = email("alarmEmail");
-
-    const tags = parseTags(raw.tags, (allowed) => bad("tags", String(raw.tags), allowed), secret("tags"));
-
-    const permissionsBoundaryArn = raw.permissionsBoundaryArn;
-    if (permissionsBoundaryArn !== undefined && !MANAGED_POLICY_ARN.test(permissionsBoundaryArn)) {
-        bad(
-            "permissionsBoundaryArn",
-            permissionsBoundaryArn,
-            "must be the ARN of an IAM managed policy, such as arn:aws:iam::123456789012:policy/deploy-boundary",
+            `a batch size over ${MAX_BATCH_SIZE_WITHOUT_WINDOW} needs ${name("maxBatchingWindowSeconds")} of at least 1 (it is ${quote("maxBatchingWindowSeconds", maxBatchingWindowSeconds)})`,
         );
     }
 
     if (problems.length > 0) throw new ConfigError(problems);
-    return {
-        // Each is defined here: a missing one would have added a problem above.
-        taskTimeoutSeconds: taskTimeoutSeconds!,
-        ...(heartbeatSeconds !== undefined ? { heartbeatSeconds } : {}),
-        functionTimeoutSeconds: functionTimeoutSeconds!,
-        functionMemoryMb: functionMemoryMb!,
-        batchSize: batchSize!,
-        maxBatchingWindowSeconds: maxBatchingWindowSeconds!,
-        maxReceiveCount: maxReceiveCount!,
-        ...(notificationEmail !== undefined ? { notificationEmail } : {}),
-        ...(alarmEmail !== undefined ? { alarmEmail } : {}),
-        logLevel: logLevel!,
-        includeExecutionData: includeExecutionData!,
-        logRetentionDays: logRetentionDays!,
-        tags: tags ?? {},
-        ...(permissionsBoundaryArn !== undefined ? { permissionsBoundaryArn } : {}),
-    };
+    // Every key with a default has a value here (a missing one would have added a problem above).
+    return settings as CallbackPatternSettings;
 }
 
-/** Parses the `tags` map; a secret map's messages name tags by position, not by name. */
-function parseTags(value: string | undefined, bad: (allowed: string) => void, secret: boolean): Record<string, string> | undefined {
-    if (value === undefined) return {};
+/** Reads the `tags` map; a secret map's messages name tags by position, not by name. */
+function readTags(text: string, secret: boolean): Read {
     let parsed: unknown;
     try {
-        parsed = JSON.parse(value);
+        parsed = JSON.parse(text);
     } catch {
-        bad("must be a map of tag names to string values (set it with `pulumi config set --path tags.team platform`)");
-        return undefined;
+        return {
+            allowed: `must be a map of tag names to string values (set it with \`pulumi config set --path tags.team platform\`)`,
+        };
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        bad("must be a map of tag names to string values");
-        return undefined;
+        return { allowed: "must be a map of tag names to string values" };
     }
     const entries = Object.entries(parsed);
     for (const [index, [key, tagValue]] of entries.entries()) {
         const tag = secret ? `tag #${index + 1}` : `tag ${JSON.stringify(key)}`;
-        if (typeof tagValue !== "string") {
-            bad(`${tag} must have a string value (quote numbers and booleans)`);
-            return undefined;
-        }
+        if (typeof tagValue !== "string") return { allowed: `${tag} must have a string value (quote numbers and booleans)` };
         if (key.length < 1 || key.length > AWS_TAG_LIMITS.nameLength || tagValue.length > AWS_TAG_LIMITS.valueLength) {
-            bad(`${tag}: names are 1 to ${AWS_TAG_LIMITS.nameLength} characters, values at most ${AWS_TAG_LIMITS.valueLength}`);
-            return undefined;
+            return {
+                allowed: `${tag}: names are 1 to ${AWS_TAG_LIMITS.nameLength} characters, values at most ${AWS_TAG_LIMITS.valueLength}`,
+            };
         }
         if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {
-            bad(`${tag}: names starting with "${RESERVED_TAG_PREFIX}" are reserved by AWS`);
-            return undefined;
+            return { allowed: `${tag}: names starting with "${RESERVED_TAG_PREFIX}" are reserved by AWS` };
         }
     }
     if (entries.length > MAX_USER_TAGS) {
-        bad(`at most ${MAX_USER_TAGS} tags (AWS allows ${AWS_TAG_LIMITS.perResource} per resource and the stack adds its own)`);
-        return undefined;
+        return {
+            allowed: `at most ${MAX_USER_TAGS} tags (AWS allows ${AWS_TAG_LIMITS.perResource} per resource and the stack adds its own)`,
+        };
     }
-    return Object.fromEntries(entries) as Record<string, string>;
+    return { value: Object.fromEntries(entries) as Record<string, string> };
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
  * Reads a stack's settings from its `Pulumi.<stack>.yaml` without the Pulumi CLI, the way Pulumi
  * hands them to the program (every value a string: a scalar as the text written, objects as
- * JSON), validates them with the same code as the stack (`infra/config.ts`) and gives the warnings
- * the program prints at `pulumi preview` (`settingsWarnings`).
+ * JSON), validates them with the same code as the stack (`infra/config.ts`, by the keys' declaration
+ * in `infra/config-keys.ts`: a key the file does not set takes its declared default, as in the
+ * stack) and gives the warnings the program prints at `pulumi preview` (`settingsWarnings`).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isAlias, isCollection, isScalar, LineCounter, parse, parseDocument, visit, type Document } from "yaml";
-import { parseSettings, settingsWarnings, type CallbackPatternSettings } from "../infra/config";
+import { CONFIG_KEYS, parseSettings, settingsWarnings, type CallbackPatternSettings } from "../infra/config";
 import { PROJECT_ROOT } from "../infra/function-artifact";
 
 /** The stack file cannot be read or holds what the local run cannot use. */
@@ -160,7 +161,7 @@ export function readStackConfig(file: string, namespace: string, others: readonl
     for (const [key, value] of Object.entries(values)) {
         const parsed = parseConfigKey(key);
         if (parsed === undefined) {
-            const hint = key === namespace ? `${namespace}:taskTimeoutSeconds, say` : `did you mean ${namespace}:${key}?`;
+            const hint = key === namespace ? `${namespace}:${CONFIG_KEYS[0]}, say` : `did you mean ${namespace}:${key}?`;
             throw new StackConfigError(`${file}: ${key} has no namespace: keys are written NAMESPACE:NAME (${hint})`);
         }
         const { namespace: keyNamespace, name } = parsed;

@@ -3,19 +3,26 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import {
+    AWS_TAG_LIMITS,
+    CONFIG,
     CONFIG_KEYS,
     ConfigError,
     DEFAULT_SETTINGS,
-    AWS_TAG_LIMITS,
+    LOG_LEVELS,
+    LOG_RETENTION_DAYS,
+    MAX_BATCH_SIZE_WITHOUT_WINDOW,
     MAX_USER_TAGS,
     parseSettings,
     queueVisibilityTimeoutSeconds,
+    readValue,
     settingsWarnings,
     type CallbackPatternSettings,
+    type ConfigKey,
 } from "../infra/config";
+import { declarationOf } from "../infra/config-keys";
+import { configTable, findConfigTable } from "../infra/config-table";
 import { MAX_ATTEMPTS, minimumFunctionTimeoutSeconds } from "../functions/callback/client-settings";
-import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
-import { loadStackSettings } from "../local/stack-config";
+import { loadStackSettings, parseConfigKey } from "../local/stack-config";
 
 const NS = "callback-pattern";
 
@@ -30,31 +37,79 @@ function problemsOf(raw: Record<string, string>): readonly string[] {
     assert.fail(`accepted ${JSON.stringify(raw)}`);
 }
 
+const ROOT = path.join(__dirname, "..");
+
+/** A key's whole-number range, as its declaration has it. */
+function rangeOf(key: ConfigKey): { min: number; max: number } {
+    const declared = declarationOf(key);
+    assert.equal(declared.type, "integer", `${key} is not a whole number`);
+    return declared as { min: number; max: number };
+}
+
 describe("stack configuration", () => {
-    it("uses the documented defaults when nothing is set", () => {
-        assert.deepEqual(parseSettings(NS, {}), DEFAULT_SETTINGS);
-        assert.equal(DEFAULT_SETTINGS.taskTimeoutSeconds, 300);
-        assert.equal(DEFAULT_SETTINGS.maxReceiveCount, 5);
-        assert.equal(DEFAULT_SETTINGS.logLevel, "ERROR");
-        assert.equal(DEFAULT_SETTINGS.includeExecutionData, false);
+    describe("the declaration (infra/config-keys.ts)", () => {
+        it("a key not set stands for its declared default; a key declared without one is absent", () => {
+            const settings: Record<string, unknown> = parseSettings(NS, {});
+            assert.deepEqual(settings, DEFAULT_SETTINGS);
+            for (const key of CONFIG_KEYS) {
+                const declared = declarationOf(key);
+                if (declared.default === undefined) assert.ok(!(key in settings), key);
+                else assert.deepEqual(settings[key], declared.default, key);
+            }
+        });
+
+        it("every default is a value its own key accepts, written as a stack file would hold it", () => {
+            for (const key of CONFIG_KEYS) {
+                const declared = declarationOf(key);
+                if (declared.default === undefined) continue;
+                const text = typeof declared.default === "object" ? JSON.stringify(declared.default) : String(declared.default);
+                assert.deepEqual(readValue(declared, text, false), { value: declared.default }, key);
+            }
+        });
+
+        it("each parse gets its own tags map: changing one stack's settings does not change the default", () => {
+            const settings = parseSettings(NS, {});
+            settings.tags.team = "platform";
+            assert.deepEqual(parseSettings(NS, {}).tags, {});
+            assert.deepEqual(DEFAULT_SETTINGS.tags, CONFIG.tags.default);
+        });
+
+        it("the README's configuration table is the one rendered from it (keys, defaults, ranges, meaning)", () => {
+            const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+            const table = findConfigTable(readme);
+            assert.ok(table !== undefined, "README.md has no configuration table");
+            assert.equal(
+                table.text,
+                configTable(),
+                "README.md's configuration table is stale: run `npx ts-node --transpile-only commands/config-table.ts`",
+            );
+            for (const key of CONFIG_KEYS) assert.match(table.text, new RegExp(`^\\| \`${key}\` \\|`, "m"), key);
+        });
     });
 
-    it("the config namespace is the project name in Pulumi.yaml", () => {
-        const project = parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as {
+    it("the config namespace is the project name in Pulumi.yaml, which declares none of the keys again", () => {
+        const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
             name: string;
             runtime: { name: string };
+            config?: Record<string, unknown>;
         };
         assert.equal(project.name, NS);
         assert.equal(project.runtime.name, "nodejs");
+        // A default there would be a second one: Pulumi would apply it before the program sees the key.
+        const declaredThere = Object.keys(project.config ?? {}).filter((key) => (parseConfigKey(key)?.namespace ?? NS) === NS);
+        assert.deepEqual(declaredThere, []);
     });
 
-    it("Pulumi.dev.yaml sets aws:region and shows every key with its default", () => {
-        const { settings, config } = loadStackSettings("dev");
+    it("Pulumi.dev.yaml sets aws:region and only what differs for dev, each a declared key, valid, and without warnings", () => {
+        const { config, warnings } = loadStackSettings("dev");
         assert.equal(typeof config.region, "string");
-        assert.deepEqual(settings, DEFAULT_SETTINGS);
-        const file = fs.readFileSync(config.file, "utf8");
-        for (const key of CONFIG_KEYS) {
-            assert.match(file, new RegExp(`${NS}:${key}:`), `Pulumi.dev.yaml does not mention ${key}`);
+        assert.deepEqual(warnings, []);
+        const defaults: Record<string, unknown> = DEFAULT_SETTINGS;
+        for (const [key, text] of Object.entries(config.raw)) {
+            assert.ok((CONFIG_KEYS as readonly string[]).includes(key), `${key} is not declared`);
+            const read = readValue(declarationOf(key as ConfigKey), text, false);
+            assert.ok("value" in read, `${key}: ${JSON.stringify(read)}`);
+            assert.notDeepEqual(read.value, defaults[key], `Pulumi.dev.yaml repeats the default of ${key}`);
         }
     });
 
@@ -94,20 +149,37 @@ describe("stack configuration", () => {
         assert.deepEqual(settings, expected);
     });
 
+    /** "must be a whole number from MIN to MAX", with `key`'s declared range. */
+    const wholeNumber = (key: ConfigKey) => `must be a whole number from ${rangeOf(key).min} to ${rangeOf(key).max}`;
+    /** Just past `key`'s declared range: one more than its maximum. */
+    const aboveRange = (key: ConfigKey) => String(rangeOf(key).max + 1);
+    /** Just short of `key`'s declared range: one less than its minimum. */
+    const belowRange = (key: ConfigKey) => String(rangeOf(key).min - 1);
+    const defaultTimeout = DEFAULT_SETTINGS.taskTimeoutSeconds;
     const rejected: [string, Record<string, string>, RegExp][] = [
         [
             "a word for a number",
             { taskTimeoutSeconds: "five" },
-            new RegExp(`taskTimeoutSeconds is "five": must be a whole number from 1 to ${MAX_TASK_TIMEOUT_SECONDS}`),
+            new RegExp(`taskTimeoutSeconds is "five": ${wholeNumber("taskTimeoutSeconds")}`),
         ],
-        ["a fraction", { functionTimeoutSeconds: "1.5" }, /functionTimeoutSeconds is "1.5": must be a whole number from 1 to 900/],
+        [
+            "a fraction",
+            { functionTimeoutSeconds: "1.5" },
+            new RegExp(`functionTimeoutSeconds is "1.5": ${wholeNumber("functionTimeoutSeconds")}`),
+        ],
         ["a one-year task timeout", { taskTimeoutSeconds: "31536000" }, /taskTimeoutSeconds is "31536000"/],
+        ["a task timeout past the range", { taskTimeoutSeconds: aboveRange("taskTimeoutSeconds") }, /taskTimeoutSeconds is "\d+"/],
         ["a zero task timeout", { taskTimeoutSeconds: "0" }, /taskTimeoutSeconds is "0"/],
         ["a function timeout over Lambda's 900 s", { functionTimeoutSeconds: "901" }, /functionTimeoutSeconds is "901"/],
-        ["memory under 128 MB", { functionMemoryMb: "64" }, /functionMemoryMb is "64": must be a whole number from 128 to 10240/],
-        ["a batch size of 0", { batchSize: "0" }, /batchSize is "0": must be a whole number from 1 to 10000/],
+        [
+            "memory under Lambda's smallest",
+            { functionMemoryMb: belowRange("functionMemoryMb") },
+            new RegExp(`functionMemoryMb is "${belowRange("functionMemoryMb")}": ${wholeNumber("functionMemoryMb")}`),
+        ],
+        ["memory over Lambda's largest", { functionMemoryMb: aboveRange("functionMemoryMb") }, /functionMemoryMb is "\d+"/],
+        ["a batch size of 0", { batchSize: "0" }, new RegExp(`batchSize is "0": ${wholeNumber("batchSize")}`)],
         ["a batching window over 300 s", { maxBatchingWindowSeconds: "301" }, /maxBatchingWindowSeconds is "301"/],
-        ["a negative receive count", { maxReceiveCount: "-1" }, /maxReceiveCount is "-1": must be a whole number from 1 to 1000/],
+        ["a negative receive count", { maxReceiveCount: "-1" }, new RegExp(`maxReceiveCount is "-1": ${wholeNumber("maxReceiveCount")}`)],
         [
             "a heartbeat equal to the timeout",
             { taskTimeoutSeconds: "60", heartbeatSeconds: "60" },
@@ -115,23 +187,29 @@ describe("stack configuration", () => {
         ],
         [
             "a heartbeat above the default timeout",
-            { heartbeatSeconds: "301" },
-            /heartbeatSeconds is "301": must be smaller than callback-pattern:taskTimeoutSeconds \(300\)/,
+            { heartbeatSeconds: String(defaultTimeout + 1) },
+            new RegExp(
+                `heartbeatSeconds is "${defaultTimeout + 1}": must be smaller than callback-pattern:taskTimeoutSeconds \\(${defaultTimeout}\\)`,
+            ),
         ],
         [
-            "a batch over 10 without a window",
-            { batchSize: "11" },
-            /batchSize is "11": a batch size over 10 needs callback-pattern:maxBatchingWindowSeconds of at least 1/,
+            "a batch over what needs no window, without a window",
+            { batchSize: String(MAX_BATCH_SIZE_WITHOUT_WINDOW + 1), maxBatchingWindowSeconds: "0" },
+            new RegExp(
+                `batchSize is "${MAX_BATCH_SIZE_WITHOUT_WINDOW + 1}": a batch size over ${MAX_BATCH_SIZE_WITHOUT_WINDOW} needs callback-pattern:maxBatchingWindowSeconds of at least 1`,
+            ),
         ],
         ["a malformed email", { notificationEmail: "ops@example" }, /notificationEmail is "ops@example": must be an email address/],
         ["a malformed alarm email", { alarmEmail: "oncall" }, /alarmEmail is "oncall": must be an email address/],
-        ["an unknown log level", { logLevel: "DEBUG" }, /logLevel is "DEBUG": must be one of ALL, ERROR, FATAL, OFF/],
+        ["an unknown log level", { logLevel: "DEBUG" }, new RegExp(`logLevel is "DEBUG": must be one of ${LOG_LEVELS.join(", ")}\\.$`)],
         ["a lower-case log level", { logLevel: "error" }, /logLevel is "error"/],
         ["a boolean that is not one", { includeExecutionData: "yes" }, /includeExecutionData is "yes": must be true or false/],
+        // An object's own properties are no booleans: a lookup table answered "constructor" with a function.
+        ["a boolean named like an object's property", { includeExecutionData: "constructor" }, /includeExecutionData is "constructor"/],
         [
             "a retention CloudWatch does not offer",
             { logRetentionDays: "10" },
-            /logRetentionDays is "10": must be one of 1, 3, 5, 7, 14, 30/,
+            new RegExp(`logRetentionDays is "10": must be one of ${LOG_RETENTION_DAYS.join(", ")}\\.$`),
         ],
         ["never-expiring logs", { logRetentionDays: "0" }, /logRetentionDays is "0"/],
         ["tags that are not a map", { tags: "[1,2]" }, /tags is "\[1,2\]": must be a map of tag names to string values/],
@@ -195,7 +273,15 @@ describe("stack configuration", () => {
         });
 
         it("warns when redeliveries would come after the task timed out", () => {
-            const warnings = settingsWarnings(NS, { ...DEFAULT_SETTINGS, functionTimeoutSeconds: 30 });
+            // The figures are this test's own: 5 deliveries, 6 × 30 s apart, against a 300 s task.
+            const settings = {
+                ...DEFAULT_SETTINGS,
+                maxReceiveCount: 5,
+                functionTimeoutSeconds: 30,
+                maxBatchingWindowSeconds: 0,
+                taskTimeoutSeconds: 300,
+            };
+            const warnings = settingsWarnings(NS, settings);
             assert.equal(warnings.length, 1);
             assert.match(
                 warnings[0],
@@ -228,13 +314,16 @@ describe("stack configuration", () => {
         });
 
         it("warns when a heartbeat would expire before a failed message comes back", () => {
-            const warnings = settingsWarnings(NS, { ...DEFAULT_SETTINGS, heartbeatSeconds: 60 });
+            const redelivery = queueVisibilityTimeoutSeconds(DEFAULT_SETTINGS);
+            const warnings = settingsWarnings(NS, { ...DEFAULT_SETTINGS, heartbeatSeconds: redelivery });
             assert.equal(warnings.length, 1);
             assert.match(
                 warnings[0],
-                /^callback-pattern:heartbeatSeconds \(60\) is not longer than the 60 s .* heartbeat timeout \(caught as States.Timeout\)/,
+                new RegExp(
+                    `^callback-pattern:heartbeatSeconds \\(${redelivery}\\) is not longer than the ${redelivery} s .* heartbeat timeout \\(caught as States.Timeout\\)`,
+                ),
             );
-            assert.deepEqual(settingsWarnings(NS, { ...DEFAULT_SETTINGS, heartbeatSeconds: 61 }), []);
+            assert.deepEqual(settingsWarnings(NS, { ...DEFAULT_SETTINGS, heartbeatSeconds: redelivery + 1 }), []);
         });
     });
 });

@@ -174,7 +174,10 @@ describe("local run (npm start)", () => {
             logs.map((l) => [l.level, l.error]),
             [["WARN", "TaskTimedOut"]],
         );
-        assert.equal(view.notes?.[0], "TimeoutSeconds is 1 here, 300 in the stack (shortened for this run)");
+        assert.equal(
+            view.notes?.[0],
+            `TimeoutSeconds is 1 here, ${DEFAULT_SETTINGS.taskTimeoutSeconds} in the stack (shortened for this run)`,
+        );
     });
 
     it("heartbeat: a task that outlives HeartbeatSeconds without a heartbeat raises States.Timeout", async () => {

@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_KEYS, DEFAULT_SETTINGS, queueVisibilityTimeoutSeconds } from "../infra/config";
 import { MockRecorder, runProgram, valueOf } from "./mocks";
 
 const STACK = "prod";
@@ -63,6 +64,10 @@ describe("secret config values (Pulumi mocks)", () => {
             recorder.resources.filter((r) => r.additionalSecretOutputs.length > 0).map((r) => r.name),
             [],
         );
+    });
+
+    it("covers every key (tags have a test of their own)", () => {
+        assert.deepEqual([...REACHES.map(([key]) => key), "tags"].sort(), [...CONFIG_KEYS].sort());
     });
 
     for (const [key, value, inputs] of REACHES) {
@@ -199,8 +204,12 @@ describe("secret config values (Pulumi mocks)", () => {
                 return [...warnings];
             };
             // Values that would warn, and values that would not: the same warnings, naming no value.
-            const risky = await warningsFor("97", "59", "true");
-            const safe = await warningsFor("2", "299", "false");
+            // A heartbeat that expires before a failed message comes back would warn; one just short of the task timeout would not.
+            const redelivery = queueVisibilityTimeoutSeconds(DEFAULT_SETTINGS);
+            const riskyHeartbeat = redelivery - 1;
+            const safeHeartbeat = DEFAULT_SETTINGS.taskTimeoutSeconds - 1;
+            const risky = await warningsFor("97", String(riskyHeartbeat), "true");
+            const safe = await warningsFor("2", String(safeHeartbeat), "false");
             assert.deepEqual(risky, safe);
             assert.equal(risky.length, 3, risky.join("\n"));
             assert.match(risky[0], /^callback-pattern:maxReceiveCount is not checked, since maxReceiveCount is set as a secret: make sure/);
@@ -209,7 +218,9 @@ describe("secret config values (Pulumi mocks)", () => {
                 risky[2],
                 /^callback-pattern:includeExecutionData is set as a secret; if it is true, the state machine's logs carry execution data: at logLevel ALL, every task token/,
             );
-            assert.doesNotMatch(risky.join("\n"), /\b97\b|\b59\b|\b299\b|5760/);
+            // Nor the span of 97 deliveries that a warning would have quoted.
+            const span = (97 - 1) * redelivery;
+            assert.doesNotMatch(risky.join("\n"), new RegExp(`\\b(97|${riskyHeartbeat}|${safeHeartbeat}|${span})\\b`));
             // A plain setting beside a secret one is not checked either: the comparison would tell the secret.
             warnings.length = 0;
             await runProgram({ taskTimeoutSeconds: "100", maxReceiveCount: "5" }, STACK, undefined, undefined, ["taskTimeoutSeconds"]);
