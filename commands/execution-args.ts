@@ -1,13 +1,14 @@
 /** The flags of `npm run execution` (an execution of a deployed stack), parsed and checked. */
 import { checkHtmlPath } from "./page-file";
 import { EXPECTED_PATHS, UNEXPECTED_PATH_EXIT_CODE, type ExpectedPath } from "../view/execution-view";
-import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, readInput, wholeNumber } from "./cli";
+import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, wholeNumber } from "./cli";
+import { DEFAULT_INPUT_TIMEOUT_SECONDS, INPUT_FLAG_OPTIONS, parseInputFlags, type InputFlags } from "./execution-input";
 
-export interface ExecutionOptions {
+/** The flags of `npm run execution`; the input is `--input`'s or the default, or `inputFile`, read when the run starts. */
+export type ExecutionOptions = InputFlags & {
     help: boolean;
     stack?: string;
     stateMachineArn?: string;
-    input: unknown;
     name: string;
     json: boolean;
     /** Give up waiting after this long (the execution goes on). */
@@ -16,7 +17,7 @@ export interface ExecutionOptions {
     html?: string;
     /** The path the execution must take, or the exit code is {@link UNEXPECTED_PATH_EXIT_CODE}. */
     expect?: ExpectedPath;
-}
+};
 
 /** The value of `--expect` (both commands take it). */
 export function parseExpect(value: string): ExpectedPath {
@@ -37,6 +38,7 @@ Options:
   --stack NAME              the Pulumi stack to read the output from (default: the selected one)
   --input JSON              execution input (default: ${JSON.stringify(DEFAULT_INPUT)})
   --input-file PATH         execution input from a JSON file (- for standard input)
+  --input-timeout-seconds N give up reading --input-file after N seconds (default: ${DEFAULT_INPUT_TIMEOUT_SECONDS})
   --name NAME               execution name (default: local-<time>-<random>)
   --wait-seconds N          stop waiting after N seconds, the start included (default: 900);
                             the execution goes on
@@ -62,8 +64,7 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         help: { type: "boolean", short: "h" },
         stack: { type: "string" },
         "state-machine-arn": { type: "string" },
-        input: { type: "string" },
-        "input-file": { type: "string" },
+        ...INPUT_FLAG_OPTIONS,
         name: { type: "string" },
         json: { type: "boolean" },
         "wait-seconds": { type: "string" },
@@ -81,7 +82,7 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         help: values.help ?? false,
         ...(values.stack !== undefined ? { stack: values.stack } : {}),
         ...(arn !== undefined ? { stateMachineArn: arn } : {}),
-        input: values.help === true ? DEFAULT_INPUT : readInput(values.input, values["input-file"]),
+        ...parseInputFlags(values, values.help === true),
         name: checkExecutionName(values.name ?? defaultExecutionName()),
         json: values.json ?? false,
         waitSeconds: wholeNumber("--wait-seconds", values["wait-seconds"], 1, 86_400) ?? 900,

@@ -16,6 +16,7 @@
 import { CliError, runCommand } from "./cli";
 import type { ServiceCallError } from "./deployed-execution";
 import { EXECUTION_USAGE, parseExecutionArgs, type ExecutionOptions } from "./execution-args";
+import { readExecutionInput } from "./execution-input";
 import { UNEXPECTED_PATH_EXIT_CODE, UnexpectedPathError } from "../view/execution-view";
 
 /** A failed call to Step Functions, told by name: importing the class would load the SDK for `--help` too. */
@@ -26,6 +27,8 @@ function isServiceCallError(error: unknown): error is ServiceCallError {
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 async function run(options: ExecutionOptions): Promise<void> {
+    // First: a bad or never-ending input ends the run before anything is resolved or called.
+    const input = await readExecutionInput(options);
     const { createExecutionClient, regionOf, resolveStateMachineArn, runDeployedExecution } = await import("./deployed-execution");
     const { printable, renderExecution, unexpectedPath } = await import("../view/execution-view");
 
@@ -39,7 +42,7 @@ async function run(options: ExecutionOptions): Promise<void> {
             client,
             stateMachineArn,
             name: options.name,
-            input: options.input,
+            input,
             waitSeconds: options.waitSeconds,
             onStarted: (arn) => {
                 executionArn = arn;
