@@ -1,6 +1,13 @@
 /** The flags of `npm run execution` (an execution of a deployed stack), parsed and checked. */
 import { checkHtmlPath } from "./page-file";
-import { EXPECTED_PATHS, UNEXPECTED_PATH_EXIT_CODE, type ExpectedPath } from "../view/execution-view";
+import {
+    EXPECTED_PATHS,
+    UNEXPECTED_PATH_EXIT_CODE,
+    UnexpectedPathError,
+    unexpectedPath,
+    type ExecutionView,
+    type ExpectedPath,
+} from "../view/execution-view";
 import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, wholeNumber } from "./cli";
 import { DEFAULT_INPUT_TIMEOUT_SECONDS, INPUT_FLAG_OPTIONS, parseInputFlags, type InputFlags } from "./execution-input";
 
@@ -24,6 +31,17 @@ export function parseExpect(value: string): ExpectedPath {
     const path = EXPECTED_PATHS.find((p) => p === value);
     if (path === undefined) throw new CliError(`--expect must be ${EXPECTED_PATHS.join(" or ")}; got ${JSON.stringify(value)}`);
     return path;
+}
+
+/** Fails the run with an {@link UnexpectedPathError} when `--expect` named a path one of `views` did not take (both commands). */
+export function expectPath(options: { expect?: ExpectedPath }, views: ExecutionView[]): void {
+    const missed = options.expect === undefined ? undefined : unexpectedPath(options.expect, views);
+    if (missed !== undefined) throw new UnexpectedPathError(missed);
+}
+
+/** The exit code of a run that `--expect` failed ({@link UNEXPECTED_PATH_EXIT_CODE}); undefined for any other failure. */
+export function expectExitCode(error: unknown): number | undefined {
+    return error instanceof UnexpectedPathError ? UNEXPECTED_PATH_EXIT_CODE : undefined;
 }
 
 export const EXECUTION_USAGE = `Usage: npm run execution -- [options]

@@ -10,13 +10,8 @@ import { runCommand } from "./cli";
 import { parseStartArgs, readStartInput, START_USAGE, type StartOptions } from "./start-args";
 import { SCENARIOS } from "../local/scenarios";
 import { StackConfigError } from "../local/stack-config";
-import { UNEXPECTED_PATH_EXIT_CODE, UnexpectedPathError, unexpectedPath, type ExecutionView } from "../view/execution-view";
-
-/** Fails the run with exit code 4 when `--expect` named a path an execution did not take. */
-function expectPath(options: StartOptions, views: ExecutionView[]): void {
-    const missed = options.expect === undefined ? undefined : unexpectedPath(options.expect, views);
-    if (missed !== undefined) throw new UnexpectedPathError(missed);
-}
+import { expectExitCode, expectPath } from "./execution-args";
+import type { ExecutionView } from "../view/execution-view";
 
 async function run(options: StartOptions): Promise<void> {
     // First, and before anything heavy loads: a bad or never-ending input ends the run at once.
@@ -88,7 +83,7 @@ void runCommand(
         run,
         isUsageError: (error) => error instanceof ConfigError || error instanceof StackConfigError,
         describe: (error) => (error as Error).message,
-        exitCode: (error) => (error instanceof UnexpectedPathError ? UNEXPECTED_PATH_EXIT_CODE : undefined),
+        exitCode: expectExitCode,
     },
     process.argv.slice(2),
 ).then((code) => {
