@@ -19,7 +19,8 @@ import {
     type CallbackOptions,
 } from "../commands/callback-args";
 import { CliError } from "../commands/cli";
-import { FRAMING_BYTES, openInputFile, readBounded, type InputSources } from "../commands/input-file";
+import { FRAMING_BYTES, openInputFile, readBounded } from "../commands/input-file";
+import { inputSources as inputs } from "./support/input-sources";
 import { reply, StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
 import { useTokensLoopback } from "./support/loopback-client";
@@ -40,11 +41,6 @@ function usageError(args: string[]): string {
         },
     );
     return message;
-}
-
-/** Inputs for readCallbackRequest: standard input from `stdin`, files from the disk. */
-function inputs(stdin: Readable, notices: string[] = []): InputSources {
-    return { stdin, openFile: openInputFile, notice: (m) => notices.push(m) };
 }
 
 const soon = () => Date.now() + 5000;

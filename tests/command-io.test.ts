@@ -20,7 +20,8 @@ import {
     MAX_INPUT_TIMEOUT_SECONDS,
     readExecutionInput,
 } from "../commands/execution-input";
-import { emptyInput, FRAMING_BYTES, openInputFile, type InputSources } from "../commands/input-file";
+import { emptyInput, FRAMING_BYTES } from "../commands/input-file";
+import { inputSources as sources } from "./support/input-sources";
 import { parseStartArgs, readStartInput, START_USAGE } from "../commands/start-args";
 import { SCENARIOS } from "../local/scenarios";
 
@@ -37,11 +38,6 @@ function command(script: string, args: string[], stdin?: string | Buffer, env: N
         maxBuffer: 16 * 1024 * 1024,
     });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Input sources with `stdin` as standard input and files from the disk; notices kept in `notices`. */
-function sources(stdin: Readable & { isTTY?: boolean }, notices: string[] = []): InputSources {
-    return { stdin, openFile: openInputFile, notice: (message) => notices.push(message) };
 }
 
 /** The message of the CliError that `promise` rejects with. */
