@@ -3,13 +3,10 @@
  * one {@link TaskAnswerRequest}, or a {@link CliError} (exit code 2) that says what was wrong,
  * never showing the token. Parsing is pure; reading is bounded in size and in time.
  */
-import type { Readable } from "node:stream";
-import * as fs from "node:fs";
-import * as net from "node:net";
-import * as tty from "node:tty";
 import { parseArgs } from "node:util";
 import { LIMITS } from "../functions/callback/error-text";
-import { CliError, fromInvocationDir } from "./cli";
+import { CliError } from "./cli";
+import { describeInputFile, mayBeAToken, readInputFile, shownValue, STDIN_PATH, type InputSources } from "./input-file";
 import { printable } from "../view/execution-view";
 import {
     checkTaskFailure,
@@ -47,6 +44,9 @@ export function exitCodeOfRefusal(reason: TaskAnswerRefusal): number {
             return CALLBACK_EXIT.refused;
     }
 }
+
+/** What `--output-file` holds, as the empty file's message and a terminal's notice say it. */
+export const TASK_OUTPUT_HOLDS = "the task output as JSON (e.g. {} or null)";
 
 /** Where a value comes from: the command line, or a file (`-`: standard input). */
 export type ValueSource = { from: "argument"; value: string } | { from: "file"; path: string };
@@ -102,23 +102,9 @@ Examples:
   npm run --silent callback -- --token-file token.txt --output '{"approved": true}'
   pass show approvals/42 | npm run --silent callback -- --token-file - --error Rejected --cause 'over budget'`;
 
-/**
- * A value that may be a task token given in the wrong place (`--token-file TOKEN`): long, and only
- * of a token's characters (base64's, with no dot). Messages then give its length, not the value.
- */
-function mayBeAToken(value: string): boolean {
-    return value.length >= 64 && /^[A-Za-z0-9+/=_-]+$/.test(value);
-}
-
-/** A value of the command line as a message shows it: escaped for the terminal, or only its length if it may be a token. */
-function shownValue(value: string): string {
-    return mayBeAToken(value) ? `(${value.length} characters, not shown: is it a token?)` : printable(value);
-}
-
 /** How a value's source is named in messages. */
 export function describeSource(flag: string, source: ValueSource): string {
-    if (source.from === "argument") return flag;
-    return source.path === "-" ? `standard input (${flag}-file -)` : `${flag}-file ${shownValue(source.path)}`;
+    return source.from === "argument" ? flag : describeInputFile(`${flag}-file`, source.path);
 }
 
 /** parseArgs' message, with no argument in it that might be a token (a positional one, a value after `=`). */
@@ -219,7 +205,7 @@ export function parseCallbackArgs(args: string[]): CallbackOptions {
         answer = { action: "success", output: { from: "argument", value: output } };
     } else if (outputFile !== undefined) {
         if (outputFile === "") throw new CliError("--output-file is empty; give a path, or - for standard input");
-        if (outputFile === "-" && tokenSource.from === "file" && tokenSource.path === "-") {
+        if (outputFile === STDIN_PATH && tokenSource.from === "file" && tokenSource.path === STDIN_PATH) {
             throw new CliError(
                 "standard input can be read only once: give the token or the output there, not both (--token-file - and --output-file -)",
             );
@@ -235,136 +221,29 @@ export function parseCallbackArgs(args: string[]): CallbackOptions {
     return { help, token: tokenSource, answer, timeoutSeconds, json };
 }
 
-/** Where {@link readCallbackRequest} reads from; standard input and files by default. */
-export interface CallbackInputs {
-    stdin: Readable & { isTTY?: boolean };
-    openFile(path: string): Readable;
-    /** Told before standard input is read from a terminal. */
-    notice(message: string): void;
-}
-
-/**
- * A stream of the file at `path` that never holds a thread: a FIFO (a named pipe, or the
- * `/dev/fd/N` of a shell's process substitution, `--token-file <(pass show …)`) opened as a file
- * would block one of Node's threads until a writer comes, past any deadline and even past
- * `process.exit`; it is opened without blocking and read as a pipe instead. A terminal is read as
- * one. Throws what opening throws (ENOENT, EACCES, …).
- */
-export function openInputFile(path: string): Readable {
-    const stat = fs.statSync(path);
-    if (stat.isFIFO() || stat.isSocket()) {
-        const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-        return new net.Socket({ fd, readable: true, writable: false });
-    }
-    if (stat.isCharacterDevice()) {
-        const fd = fs.openSync(path, "r");
-        return tty.isatty(fd) ? new tty.ReadStream(fd) : fs.createReadStream("", { fd });
-    }
-    return fs.createReadStream(path);
-}
-
-const defaultInputs = (): CallbackInputs => ({
-    stdin: process.stdin,
-    openFile: (file) => openInputFile(fromInvocationDir(file)),
-    notice: (message) => console.error(message),
-});
-
-/**
- * Reads at most `maxBytes` from `stream` before `deadline` (ms since the epoch). Refuses, as a
- * {@link CliError}, a stream that holds more (saying `limit`), that does not end in time, or
- * that cannot be read.
- */
-export function readBounded(stream: Readable, what: string, maxBytes: number, deadline: number, limit: string): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let done = false;
-        const finish = (error: CliError | undefined, data?: Buffer) => {
-            if (done) return;
-            done = true;
-            clearTimeout(timer);
-            stream.off("data", onData).off("end", onEnd).off("error", onError);
-            // Nothing more is read: stop the stream (a file's descriptor closes; a pipe's writer gets EPIPE).
-            stream.on("error", () => undefined);
-            if (error !== undefined) stream.destroy();
-            if (error !== undefined) reject(error);
-            else resolve(data!);
-        };
-        const onData = (chunk: Buffer | string) => {
-            const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-            size += buffer.length;
-            if (size > maxBytes) return finish(new CliError(`${what} holds more than ${maxBytes} bytes; ${limit}`));
-            chunks.push(buffer);
-        };
-        const onEnd = () => finish(undefined, Buffer.concat(chunks));
-        const onError = (error: NodeJS.ErrnoException) =>
-            finish(new CliError(`cannot read ${what}: ${error.code ?? printable(error.message)}`));
-        const seconds = Math.max(0, Math.round((deadline - Date.now()) / 1000));
-        const timer = setTimeout(
-            () => finish(new CliError(`${what} did not end within ${seconds} s (nothing written to it, or no end of input?)`)),
-            Math.max(0, deadline - Date.now()),
-        );
-        stream.on("data", onData).on("end", onEnd).on("error", onError);
-    });
-}
-
-/** UTF-8 text of `bytes` (a leading byte order mark dropped), or a {@link CliError} for bytes that are not UTF-8. */
-function utf8(bytes: Buffer, what: string): string {
-    try {
-        return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-        throw new CliError(`${what} is not UTF-8 text (binary data?)`);
-    }
-}
-
 /**
  * The request that the options describe: inline values as they are, files and standard input read
  * (bounded in size: a token's or an output's limit and a little more; and by `deadline`) and
  * checked. Throws {@link CliError} naming the flag and what was wrong.
  */
-export async function readCallbackRequest(
-    options: CallbackOptions,
-    deadline: number,
-    inputs: CallbackInputs = defaultInputs(),
-): Promise<TaskAnswerRequest> {
-    const read = async (
-        flag: string,
-        source: ValueSource & { from: "file" },
-        maxBytes: number,
-        holds: string,
-        limit: string,
-    ): Promise<string> => {
-        const what = describeSource(flag, source);
-        let stream: Readable;
-        if (source.path === "-") {
-            if (inputs.stdin.isTTY === true) {
-                const seconds = Math.max(0, Math.round((deadline - Date.now()) / 1000));
-                inputs.notice(
-                    `Reading ${holds} from standard input: paste it, then press Ctrl-D (within ${seconds} s; --timeout-seconds N for more).`,
-                );
-            }
-            stream = inputs.stdin;
-        } else {
-            try {
-                stream = inputs.openFile(source.path);
-            } catch (error) {
-                throw new CliError(`cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? printable((error as Error).message)}`);
-            }
-        }
-        return utf8(await readBounded(stream, what, maxBytes, deadline, limit), what);
-    };
+export async function readCallbackRequest(options: CallbackOptions, deadline: number, sources?: InputSources): Promise<TaskAnswerRequest> {
+    const read = (flag: string, source: ValueSource & { from: "file" }, holds: string, maxBytes: number, limit: string) =>
+        readInputFile(
+            { flag: `${flag}-file`, path: source.path, holds, maxBytes, limit, deadline, timeoutFlag: "--timeout-seconds" },
+            sources,
+        );
 
     const { token, answer } = options;
     let taskToken: string;
     if (token.from === "argument") {
         taskToken = token.value;
     } else {
-        // A token has at most 2048 characters; read enough for them as UTF-8, a byte order mark and a line break.
+        // A token has at most 2048 characters: up to 4 bytes each as UTF-8.
         const text = await read(
             "--token",
             token,
-            LIMITS.taskToken * 4 + 5,
             "the task token",
+            LIMITS.taskToken * 4,
             `a task token has at most ${LIMITS.taskToken} characters`,
         );
         taskToken = asCliError(() => tokenFromText(text, describeSource("--token", token)));
@@ -380,8 +259,8 @@ export async function readCallbackRequest(
                           await read(
                               "--output",
                               output,
-                              LIMITS.outputBytes + 5,
-                              "the output (JSON)",
+                              TASK_OUTPUT_HOLDS,
+                              LIMITS.outputBytes,
                               `a task output holds at most ${LIMITS.outputBytes}`,
                           )
                       ).replace(/\r?\n$/, "");

@@ -28,11 +28,6 @@ import {
 } from "./task-token-answer";
 import { redactToken } from "../functions/callback/error-text";
 
-// A reader that goes away (`| head -c1`) must not crash the command: what it would have printed is
-// lost, the exit code still says what happened. (console.log ignores such errors where pipes are
-// written synchronously, as on Linux, but not where they are written later, as on macOS.)
-for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
-
 /** The outcome's one line on stdout. */
 const print = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -1,12 +1,10 @@
 /**
  * What the commands share: usage errors ({@link CliError}), the Node.js check, the execution
- * name and input flags, and {@link runCommand}, which turns every failure into one line on stderr
+ * name flag, and {@link runCommand}, which turns every failure into one line on stderr
  * and an exit code, never a stack trace. Each command's own flags are in `<command>-args.ts`.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { MAX_INPUT_BYTES, parseExecutionInput } from "./execution-input";
 
 /** A usage error: the message is for the user; the exit code is 2. */
 export class CliError extends Error {
@@ -57,6 +55,7 @@ export function defaultExecutionName(now = new Date()): string {
     return `local-${stamp}-${Math.random().toString(16).slice(2, 6)}`;
 }
 
+/** The value of a whole-number flag, checked to lie from `min` to `max`; undefined when not given. */
 export function wholeNumber(flag: string, value: string | undefined, min: number, max: number): number | undefined {
     if (value === undefined) return undefined;
     const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
@@ -73,93 +72,6 @@ export function wholeNumber(flag: string, value: string | undefined, min: number
  */
 export function fromInvocationDir(file: string, env: NodeJS.ProcessEnv = process.env): string {
     return path.resolve(env.INIT_CWD ?? process.cwd(), file);
-}
-
-/**
- * How much of an input file, or of standard input, is read: Step Functions' limit on an execution
- * input and room for a byte order mark and a line break. A larger file is refused without reading
- * it all (`yes | npm start -- --input-file -` ends).
- */
-export const MAX_INPUT_FILE_BYTES = MAX_INPUT_BYTES + 5;
-
-/**
- * Reads at most `maxBytes` from the open descriptor `fd`, synchronously (the flags are parsed
- * before anything runs); throws a {@link CliError} for more. A non-blocking descriptor (standard
- * input that a parent left so) is waited on briefly between reads rather than failing with EAGAIN.
- */
-export function readDescriptorBounded(fd: number, what: string, maxBytes: number): Buffer {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const buffer = Buffer.alloc(64 * 1024);
-    for (;;) {
-        let read: number;
-        try {
-            read = fs.readSync(fd, buffer, 0, buffer.length, null);
-        } catch (error) {
-            const code = (error as NodeJS.ErrnoException).code;
-            if (code === "EAGAIN") {
-                Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-                continue;
-            }
-            if (code === "EOF") break; // Windows' end of a pipe
-            throw new CliError(`cannot read ${what}: ${code ?? (error as Error).message}`);
-        }
-        if (read === 0) break;
-        size += read;
-        if (size > maxBytes)
-            throw new CliError(`${what} holds more than ${maxBytes} bytes; an execution input holds at most ${MAX_INPUT_BYTES}`);
-        chunks.push(Buffer.from(buffer.subarray(0, read)));
-    }
-    return Buffer.concat(chunks);
-}
-
-/** How messages name the input's flag: `--input`, `--input-file PATH`, or standard input's. */
-function inputFlag(file: string | undefined): string {
-    return file === undefined ? "--input" : file === "-" ? "--input-file - (standard input)" : `--input-file ${file}`;
-}
-
-/** The text of `--input-file PATH`, or of standard input for `--input-file -`; UTF-8, its byte order mark dropped. */
-function readInputFile(file: string): string {
-    const what = inputFlag(file);
-    let fd: number;
-    try {
-        fd = file === "-" ? 0 : fs.openSync(fromInvocationDir(file), "r");
-    } catch (error) {
-        throw new CliError(`cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-    if (file === "-" && process.stdin.isTTY === true)
-        console.error("Reading the execution input (JSON) from standard input: end it with Ctrl-D.");
-    try {
-        const bytes = readDescriptorBounded(fd, what, MAX_INPUT_FILE_BYTES);
-        try {
-            return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-        } catch {
-            throw new CliError(`${what} is not UTF-8 text (binary data?)`);
-        }
-    } finally {
-        if (fd !== 0) fs.closeSync(fd);
-    }
-}
-
-/** What an input file, or standard input, with nothing but whitespace is told (nothing was piped in, say). */
-export const EMPTY_INPUT = "is empty: give the execution input as JSON (e.g. {})";
-
-/** The execution input from `--input` (JSON text) or `--input-file` (a JSON file, or `-` for standard input). */
-export function readInput(text: string | undefined, file: string | undefined): unknown {
-    if (text !== undefined && file !== undefined) throw new CliError("give --input or --input-file, not both");
-    const flag = inputFlag(file);
-    if (file !== undefined) {
-        text = readInputFile(file);
-        // JSON.parse would say "Unexpected end of JSON input"; the user needs to know nothing arrived.
-        if (text.trim() === "") throw new CliError(`${flag} ${EMPTY_INPUT}`);
-    }
-    if (text === undefined) return DEFAULT_INPUT;
-    try {
-        return parseExecutionInput(text, flag);
-    } catch (error) {
-        if (!(error instanceof SyntaxError)) throw error;
-        throw new CliError(`${flag} is not valid JSON: ${error.message}`);
-    }
 }
 
 export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {

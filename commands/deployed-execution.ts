@@ -180,7 +180,7 @@ function startedNote(executionArn: string): string {
 export const MISSING_STATUS = "DescribeExecution answered without the execution's status";
 
 /** What an SDK error carries that says what the service answered. */
-interface SdkErrorShape {
+export interface SdkErrorShape {
     name?: string;
     message?: string;
     code?: string;

@@ -1,13 +1,21 @@
 /** The flags of `npm run execution` (an execution of a deployed stack), parsed and checked. */
 import { checkHtmlPath } from "./page-file";
-import { EXPECTED_PATHS, UNEXPECTED_PATH_EXIT_CODE, type ExpectedPath } from "../view/execution-view";
-import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, readInput, wholeNumber } from "./cli";
+import {
+    EXPECTED_PATHS,
+    UNEXPECTED_PATH_EXIT_CODE,
+    UnexpectedPathError,
+    unexpectedPath,
+    type ExecutionView,
+    type ExpectedPath,
+} from "../view/execution-view";
+import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, wholeNumber } from "./cli";
+import { DEFAULT_INPUT_TIMEOUT_SECONDS, INPUT_FLAG_OPTIONS, parseInputFlags, type InputFlags } from "./execution-input";
 
-export interface ExecutionOptions {
+/** The flags of `npm run execution`; the input is `--input`'s or the default, or `inputFile`, read when the run starts. */
+export type ExecutionOptions = InputFlags & {
     help: boolean;
     stack?: string;
     stateMachineArn?: string;
-    input: unknown;
     name: string;
     json: boolean;
     /** Give up waiting after this long (the execution goes on). */
@@ -16,13 +24,24 @@ export interface ExecutionOptions {
     html?: string;
     /** The path the execution must take, or the exit code is {@link UNEXPECTED_PATH_EXIT_CODE}. */
     expect?: ExpectedPath;
-}
+};
 
 /** The value of `--expect` (both commands take it). */
 export function parseExpect(value: string): ExpectedPath {
     const path = EXPECTED_PATHS.find((p) => p === value);
     if (path === undefined) throw new CliError(`--expect must be ${EXPECTED_PATHS.join(" or ")}; got ${JSON.stringify(value)}`);
     return path;
+}
+
+/** Fails the run with an {@link UnexpectedPathError} when `--expect` named a path one of `views` did not take (both commands). */
+export function expectPath(options: { expect?: ExpectedPath }, views: ExecutionView[]): void {
+    const missed = options.expect === undefined ? undefined : unexpectedPath(options.expect, views);
+    if (missed !== undefined) throw new UnexpectedPathError(missed);
+}
+
+/** The exit code of a run that `--expect` failed ({@link UNEXPECTED_PATH_EXIT_CODE}); undefined for any other failure. */
+export function expectExitCode(error: unknown): number | undefined {
+    return error instanceof UnexpectedPathError ? UNEXPECTED_PATH_EXIT_CODE : undefined;
 }
 
 export const EXECUTION_USAGE = `Usage: npm run execution -- [options]
@@ -37,6 +56,7 @@ Options:
   --stack NAME              the Pulumi stack to read the output from (default: the selected one)
   --input JSON              execution input (default: ${JSON.stringify(DEFAULT_INPUT)})
   --input-file PATH         execution input from a JSON file (- for standard input)
+  --input-timeout-seconds N give up reading --input-file after N seconds (default: ${DEFAULT_INPUT_TIMEOUT_SECONDS})
   --name NAME               execution name (default: local-<time>-<random>)
   --wait-seconds N          stop waiting after N seconds, the start included (default: 900);
                             the execution goes on
@@ -62,8 +82,7 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         help: { type: "boolean", short: "h" },
         stack: { type: "string" },
         "state-machine-arn": { type: "string" },
-        input: { type: "string" },
-        "input-file": { type: "string" },
+        ...INPUT_FLAG_OPTIONS,
         name: { type: "string" },
         json: { type: "boolean" },
         "wait-seconds": { type: "string" },
@@ -81,7 +100,7 @@ export function parseExecutionArgs(args: string[]): ExecutionOptions {
         help: values.help ?? false,
         ...(values.stack !== undefined ? { stack: values.stack } : {}),
         ...(arn !== undefined ? { stateMachineArn: arn } : {}),
-        input: values.help === true ? DEFAULT_INPUT : readInput(values.input, values["input-file"]),
+        ...parseInputFlags(values, values.help === true),
         name: checkExecutionName(values.name ?? defaultExecutionName()),
         json: values.json ?? false,
         waitSeconds: wholeNumber("--wait-seconds", values["wait-seconds"], 1, 86_400) ?? 900,

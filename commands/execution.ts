@@ -15,8 +15,9 @@
  */
 import { CliError, runCommand } from "./cli";
 import type { ServiceCallError } from "./deployed-execution";
-import { EXECUTION_USAGE, parseExecutionArgs, type ExecutionOptions } from "./execution-args";
-import { UNEXPECTED_PATH_EXIT_CODE, UnexpectedPathError } from "../view/execution-view";
+import { EXECUTION_USAGE, expectExitCode, expectPath, parseExecutionArgs, type ExecutionOptions } from "./execution-args";
+import { readExecutionInput } from "./execution-input";
+import { UnexpectedPathError } from "../view/execution-view";
 
 /** A failed call to Step Functions, told by name: importing the class would load the SDK for `--help` too. */
 function isServiceCallError(error: unknown): error is ServiceCallError {
@@ -26,8 +27,10 @@ function isServiceCallError(error: unknown): error is ServiceCallError {
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 async function run(options: ExecutionOptions): Promise<void> {
+    // First: a bad or never-ending input ends the run before anything is resolved or called.
+    const input = await readExecutionInput(options);
     const { createExecutionClient, regionOf, resolveStateMachineArn, runDeployedExecution } = await import("./deployed-execution");
-    const { printable, renderExecution, unexpectedPath } = await import("../view/execution-view");
+    const { printable, renderExecution } = await import("../view/execution-view");
 
     const stateMachineArn = await resolveStateMachineArn(options);
     const client = createExecutionClient({ region: regionOf(stateMachineArn) });
@@ -39,7 +42,7 @@ async function run(options: ExecutionOptions): Promise<void> {
             client,
             stateMachineArn,
             name: options.name,
-            input: options.input,
+            input,
             waitSeconds: options.waitSeconds,
             onStarted: (arn) => {
                 executionArn = arn;
@@ -60,8 +63,7 @@ async function run(options: ExecutionOptions): Promise<void> {
             await writeDeployedExecutionPage({ client, executionArn, view, file: options.html });
             console.error(`page written to ${options.html}`);
         }
-        const missed = options.expect === undefined ? undefined : unexpectedPath(options.expect, [view]);
-        if (missed !== undefined) throw new UnexpectedPathError(missed);
+        expectPath(options, [view]);
     } finally {
         client.destroy();
     }
@@ -81,7 +83,7 @@ void runCommand(
                 ? message
                 : `${name}: ${message}`;
         },
-        exitCode: (error) => (error instanceof UnexpectedPathError ? UNEXPECTED_PATH_EXIT_CODE : undefined),
+        exitCode: expectExitCode,
     },
     process.argv.slice(2),
 ).then((code) => {

@@ -3,14 +3,19 @@ import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS, SHORT_TIMEOUT_SECONDS, type ScenarioName } from "../local/scenarios";
 import { checkHtmlPath } from "./page-file";
 import { EXPECTED_PATHS, UNEXPECTED_PATH_EXIT_CODE, type ExpectedPath } from "../view/execution-view";
-import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, readInput, wholeNumber } from "./cli";
+import { checkExecutionName, CliError, DEFAULT_INPUT, defaultExecutionName, parseFlags, wholeNumber } from "./cli";
 import { parseExpect } from "./execution-args";
+import { DEFAULT_INPUT_TIMEOUT_SECONDS, INPUT_FLAG_OPTIONS, parseInputFlags, readExecutionInput, type InputFlags } from "./execution-input";
+import type { InputSources } from "./input-file";
 
-export interface StartOptions {
+/**
+ * The flags of `npm start`; the input is the value of `--input` (the scenario's fields added) or
+ * the console's default, or `inputFile`, read by {@link readStartInput} when the run starts.
+ */
+export type StartOptions = InputFlags & {
     help: boolean;
     stack: string;
     scenario: ScenarioName;
-    input: unknown;
     name: string;
     executions: number;
     concurrency: number;
@@ -21,7 +26,7 @@ export interface StartOptions {
     html?: string;
     /** The path every execution must take, or the exit code is {@link UNEXPECTED_PATH_EXIT_CODE}. */
     expect?: ExpectedPath;
-}
+};
 
 export const START_USAGE = `Usage: npm start -- [options]
 
@@ -32,6 +37,7 @@ Options:
   --scenario NAME              ${SCENARIO_NAMES.join(" | ")} (default: success)
   --input JSON                 execution input (default: ${JSON.stringify(DEFAULT_INPUT)})
   --input-file PATH            execution input from a JSON file (- for standard input)
+  --input-timeout-seconds N    give up reading --input-file after N seconds (default: ${DEFAULT_INPUT_TIMEOUT_SECONDS})
   --name NAME                  execution name (default: local-<time>-<random>)
   --executions N               run N executions (default: 1) ...
   --concurrency C              ... C at a time (default: 1), and print throughput and latency
@@ -54,8 +60,7 @@ export function parseStartArgs(args: string[]): StartOptions {
         help: { type: "boolean", short: "h" },
         stack: { type: "string" },
         scenario: { type: "string" },
-        input: { type: "string" },
-        "input-file": { type: "string" },
+        ...INPUT_FLAG_OPTIONS,
         name: { type: "string" },
         executions: { type: "string" },
         concurrency: { type: "string" },
@@ -72,16 +77,9 @@ export function parseStartArgs(args: string[]): StartOptions {
     const executions = wholeNumber("--executions", values.executions, 1, 10_000) ?? 1;
     const concurrency = wholeNumber("--concurrency", values.concurrency, 1, 1000) ?? 1;
     const taskTimeoutSeconds = wholeNumber("--task-timeout-seconds", values["task-timeout-seconds"], 1, MAX_TASK_TIMEOUT_SECONDS);
-    // --help reads nothing, not even standard input.
-    let input = values.help === true ? DEFAULT_INPUT : readInput(values.input, values["input-file"]);
-    const prepare = SCENARIOS[scenario].input;
-    if (prepare !== undefined) {
-        try {
-            input = prepare(input);
-        } catch (error) {
-            throw new CliError((error as Error).message);
-        }
-    }
+    const inputFlags = parseInputFlags(values, values.help === true);
+    // An input given inline is the scenario's at once, so that a bad one is refused with the flags.
+    const given = inputFlags.inputFile === undefined ? { ...inputFlags, input: scenarioInput(scenario, inputFlags.input) } : inputFlags;
     const name = checkExecutionName(values.name ?? defaultExecutionName());
     if (values.html !== undefined && executions > 1) throw new CliError("--html draws one execution: leave out --executions");
     const html = values.html !== undefined ? checkHtmlPath(values.html) : undefined;
@@ -91,7 +89,7 @@ export function parseStartArgs(args: string[]): StartOptions {
         help: values.help ?? false,
         stack,
         scenario,
-        input,
+        ...given,
         name,
         executions,
         concurrency,
@@ -100,4 +98,24 @@ export function parseStartArgs(args: string[]): StartOptions {
         ...(html !== undefined ? { html } : {}),
         ...(values.expect !== undefined ? { expect: parseExpect(values.expect) } : {}),
     };
+}
+
+/** The input as `scenario` runs it (the failure scenario adds its `fail` field), or a {@link CliError} saying why it cannot. */
+function scenarioInput(scenario: ScenarioName, input: unknown): unknown {
+    const prepare = SCENARIOS[scenario].input;
+    if (prepare === undefined) return input;
+    try {
+        return prepare(input);
+    } catch (error) {
+        throw new CliError((error as Error).message);
+    }
+}
+
+/**
+ * The execution input of a parsed `npm start`: `--input`'s as parsed, or `--input-file`'s read
+ * (bounded by `--input-timeout-seconds`, or `deadline`) and made the scenario's.
+ */
+export async function readStartInput(options: StartOptions, deadline?: number, sources?: InputSources): Promise<unknown> {
+    if (options.inputFile === undefined) return options.input;
+    return scenarioInput(options.scenario, await readExecutionInput(options, deadline, sources));
 }

@@ -7,18 +7,15 @@
  */
 import { ConfigError } from "../infra/config";
 import { runCommand } from "./cli";
-import { parseStartArgs, START_USAGE, type StartOptions } from "./start-args";
+import { parseStartArgs, readStartInput, START_USAGE, type StartOptions } from "./start-args";
 import { SCENARIOS } from "../local/scenarios";
 import { StackConfigError } from "../local/stack-config";
-import { UNEXPECTED_PATH_EXIT_CODE, UnexpectedPathError, unexpectedPath, type ExecutionView } from "../view/execution-view";
-
-/** Fails the run with exit code 4 when `--expect` named a path an execution did not take. */
-function expectPath(options: StartOptions, views: ExecutionView[]): void {
-    const missed = options.expect === undefined ? undefined : unexpectedPath(options.expect, views);
-    if (missed !== undefined) throw new UnexpectedPathError(missed);
-}
+import { expectExitCode, expectPath } from "./execution-args";
+import type { ExecutionView } from "../view/execution-view";
 
 async function run(options: StartOptions): Promise<void> {
+    // First, and before anything heavy loads: a bad or never-ending input ends the run at once.
+    const input = await readStartInput(options);
     // Loaded only now, so that a too old Node.js or a bad flag is reported before anything heavy loads.
     const { loadStackSettings } = await import("../local/stack-config");
     const { defaultMaxConcurrentBatches, LocalWorkflow } = await import("../local/local-workflow");
@@ -37,7 +34,7 @@ async function run(options: StartOptions): Promise<void> {
     });
     try {
         if (options.executions === 1) {
-            const view = await workflow.execute(options.name, options.input, scenario.delivery);
+            const view = await workflow.execute(options.name, input, scenario.delivery);
             view.functionLog = workflow.functionLogs().map(compactLogLine);
             await workflow.close();
             console.log(options.json ? JSON.stringify({ execution: view }, null, 2) : renderExecution(view));
@@ -51,7 +48,7 @@ async function run(options: StartOptions): Promise<void> {
         const worker = async () => {
             while (next < options.executions) {
                 const index = ++next;
-                views.push(await workflow.execute(`${options.name}-${index}`, options.input, scenario.delivery));
+                views.push(await workflow.execute(`${options.name}-${index}`, input, scenario.delivery));
                 // The summary shows no function log: dropped as it comes, or a function that logs a lot
                 // would hold the whole run's log in memory.
                 workflow.functionLogs();
@@ -86,7 +83,7 @@ void runCommand(
         run,
         isUsageError: (error) => error instanceof ConfigError || error instanceof StackConfigError,
         describe: (error) => (error as Error).message,
-        exitCode: (error) => (error instanceof UnexpectedPathError ? UNEXPECTED_PATH_EXIT_CODE : undefined),
+        exitCode: expectExitCode,
     },
     process.argv.slice(2),
 ).then((code) => {

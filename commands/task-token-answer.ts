@@ -36,6 +36,7 @@ import {
 import { LIMITS, redactToken, tokenFingerprint } from "../functions/callback/error-text";
 import { MAX_TIMER_MS } from "../functions/callback/deadline";
 import { printable } from "../view/execution-view";
+import type { SdkErrorShape } from "./deployed-execution";
 
 /** What to send for a task: its output, its failure, or a heartbeat that keeps it waiting. */
 export type TaskAnswer =
@@ -310,14 +311,6 @@ function isNamed(error: unknown, name: string, type?: abstract new (...args: nev
     return (type !== undefined && error instanceof type) || (error instanceof Error && error.name === name);
 }
 
-interface ErrorShape {
-    name?: string;
-    message?: string;
-    code?: string;
-    $fault?: string;
-    $metadata?: { httpStatusCode?: number; attempts?: number };
-}
-
 const NETWORK_CODES = new Set([
     "ECONNREFUSED",
     "ECONNRESET",
@@ -342,7 +335,7 @@ const THROTTLING = new Set(["ThrottlingException", "TooManyRequestsException", "
 
 /** Classifies what `client.send` threw. */
 function refusalOf(error: unknown, action: TaskAnswerAction, token: string): Omit<TaskAnswerRefused, "ok" | "action" | "tokenFingerprint"> {
-    const shape = (typeof error === "object" && error !== null ? error : {}) as ErrorShape;
+    const shape = (typeof error === "object" && error !== null ? error : {}) as SdkErrorShape;
     // What the service (or whatever answers in its place) sent is shown without its terminal
     // controls, without the token, and cut to a readable length. A flood is cut first, to what can
     // be shown and two tokens more, less the word the cut went through (it might be a token's start).

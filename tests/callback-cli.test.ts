@@ -13,14 +13,14 @@ import { LIMITS, tokenFingerprint } from "../functions/callback/callback";
 import {
     CALLBACK_EXIT,
     exitCodeOfRefusal,
-    openInputFile,
     parseCallbackArgs,
-    readBounded,
     readCallbackRequest,
-    type CallbackInputs,
+    TASK_OUTPUT_HOLDS,
     type CallbackOptions,
 } from "../commands/callback-args";
 import { CliError } from "../commands/cli";
+import { FRAMING_BYTES, openInputFile, readBounded } from "../commands/input-file";
+import { inputSources as inputs } from "./support/input-sources";
 import { reply, StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
 import { useTokensLoopback } from "./support/loopback-client";
@@ -41,11 +41,6 @@ function usageError(args: string[]): string {
         },
     );
     return message;
-}
-
-/** Inputs for readCallbackRequest: standard input from `stdin`, files from the disk. */
-function inputs(stdin: Readable, notices: string[] = []): CallbackInputs {
-    return { stdin, openFile: openInputFile, notice: (m) => notices.push(m) };
 }
 
 const soon = () => Date.now() + 5000;
@@ -226,7 +221,7 @@ describe("npm run callback", () => {
                 return message;
             };
             const heartbeat = (source: string) => ["--token-file", source, "--heartbeat"];
-            assert.equal(await failure(heartbeat("-")), "standard input (--token-file -) is empty; it should hold the task token");
+            assert.equal(await failure(heartbeat("-")), "--token-file - (standard input) is empty; it should hold the task token");
             assert.equal(
                 await failure(heartbeat(file("empty", ""))),
                 `--token-file ${path.join(dir, "empty")} is empty; it should hold the task token`,
@@ -247,11 +242,11 @@ describe("npm run callback", () => {
             );
             assert.equal(
                 await failure(heartbeat("-"), Readable.from([Buffer.alloc(10 * 1024 * 1024, "A")])),
-                "standard input (--token-file -) holds more than 8197 bytes; a task token has at most 2048 characters",
+                `--token-file - (standard input) holds more than ${LIMITS.taskToken * 4 + FRAMING_BYTES} bytes; a task token has at most ${LIMITS.taskToken} characters`,
             );
             assert.equal(
                 await failure(heartbeat("-"), Readable.from([Buffer.from([0x41, 0xff, 0xfe, 0x00, 0x80])])),
-                "standard input (--token-file -) is not UTF-8 text (binary data?)",
+                "--token-file - (standard input) is not UTF-8 text (binary data?)",
             );
             assert.match(
                 await failure(heartbeat("-"), Readable.from([Buffer.from("AQCE\u0000\u0001xyz")])),
@@ -264,15 +259,15 @@ describe("npm run callback", () => {
             const outputArgs = (source: string) => ["--token", TOKEN, "--output-file", source];
             assert.equal(
                 await failure(outputArgs(file("blank.json", "\n"))),
-                `--output-file ${path.join(dir, "blank.json")} is empty; it should hold JSON (e.g. {} or null)`,
+                `--output-file ${path.join(dir, "blank.json")} is empty; it should hold ${TASK_OUTPUT_HOLDS}`,
             );
             assert.equal(
                 await failure(outputArgs("-"), Readable.from([Buffer.from(TOKEN)])),
-                "standard input (--output-file -) is not valid JSON: an unexpected character",
+                "--output-file - (standard input) is not valid JSON: an unexpected character",
             );
             assert.equal(
                 await failure(outputArgs("-"), Readable.from([Buffer.alloc(LIMITS.outputBytes + 6, " ")])),
-                "standard input (--output-file -) holds more than 262149 bytes; a task output holds at most 262144",
+                `--output-file - (standard input) holds more than ${LIMITS.outputBytes + FRAMING_BYTES} bytes; a task output holds at most ${LIMITS.outputBytes}`,
             );
             assert.equal(
                 await failure(outputArgs(file("big.json", JSON.stringify("x".repeat(LIMITS.outputBytes - 1))))),
@@ -298,7 +293,8 @@ describe("npm run callback", () => {
             const started = Date.now();
             await assert.rejects(
                 readCallbackRequest(parseCallbackArgs(["--token-file", fifo, "--heartbeat"]), Date.now() + 300, inputs(Readable.from([]))),
-                (error: unknown) => error instanceof CliError && /^--token-file .*token\.fifo did not end within 0 s/.test(error.message),
+                (error: unknown) =>
+                    error instanceof CliError && /^--token-file .*token\.fifo did not end within 0\.3 s/.test(error.message),
             );
             assert.ok(Date.now() - started < 1000);
             assert.throws(() => openInputFile(path.join(dir, "missing")), { code: "ENOENT" });
@@ -312,11 +308,15 @@ describe("npm run callback", () => {
                 readCallbackRequest(parseCallbackArgs(["--token-file", "-", "--heartbeat"]), Date.now() + 300, inputs(stalled)),
                 (error: unknown) =>
                     error instanceof CliError &&
-                    error.message === "standard input (--token-file -) did not end within 0 s (nothing written to it, or no end of input?)",
+                    error.message ===
+                        "--token-file - (standard input) did not end within 0.3 s (nothing written to it, or no end of input?); --timeout-seconds N gives it longer",
             );
             assert.ok(Date.now() - started < 1000);
             assert.ok(stalled.destroyed, "the stream is left open");
-            await assert.rejects(readBounded(new PassThrough(), "x", 10, Date.now(), ""), /x did not end within 0 s/);
+            await assert.rejects(
+                readBounded(new PassThrough(), "x", { maxBytes: 10, limit: "", deadline: Date.now(), timeoutFlag: "--wait" }),
+                /^CliError: x did not end within 0 s \(nothing written to it, or no end of input\?\); --wait N gives it longer$/,
+            );
         });
     });
 
@@ -555,17 +555,19 @@ describe("npm run callback", () => {
             const cases: [string | Buffer, RegExp][] = [
                 [
                     `${TOKEN}\n${TOKEN}\n`,
-                    /^error: standard input \(--token-file -\) contains a line break \(U\+000A\) at character 797 of 1593/,
+                    /^error: --token-file - \(standard input\) contains a line break \(U\+000A\) at character 797 of 1593/,
                 ],
                 [
                     Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0xff]),
-                    /^error: standard input \(--token-file -\) is not UTF-8 text \(binary data\?\)\n$/,
+                    /^error: --token-file - \(standard input\) is not UTF-8 text \(binary data\?\)\n$/,
                 ],
                 [
                     Buffer.alloc(10 * 1024 * 1024, "A"),
-                    /^error: standard input \(--token-file -\) holds more than 8197 bytes; a task token has at most 2048 characters\n$/,
+                    new RegExp(
+                        `^error: --token-file - \\(standard input\\) holds more than ${LIMITS.taskToken * 4 + FRAMING_BYTES} bytes; a task token has at most ${LIMITS.taskToken} characters\n$`,
+                    ),
                 ],
-                ["", /^error: standard input \(--token-file -\) is empty; it should hold the task token\n$/],
+                ["", /^error: --token-file - \(standard input\) is empty; it should hold the task token\n$/],
             ];
             for (const [stdin, message] of cases) {
                 const { code, stdout, stderr } = await run(["--token-file", "-", "--heartbeat"], { stdin });
@@ -594,7 +596,7 @@ describe("npm run callback", () => {
             assert.equal(code, 2);
             assert.match(
                 stderr,
-                /^error: --token-file .*nobody\.fifo did not end within 1 s \(nothing written to it, or no end of input\?\)\n$/,
+                /^error: --token-file .*nobody\.fifo did not end within 1 s \(nothing written to it, or no end of input\?\); --timeout-seconds N gives it longer\n$/,
             );
             assert.ok(ms < 8000, `${ms} ms`);
         });

@@ -1,15 +1,29 @@
 /**
- * The commands' input and output as a shell uses them: `-h`, the execution input from standard
- * input (`--input-file -`, bounded), and a reader that goes away before the output is written.
+ * The commands' input and output as a shell uses them: `-h`, the execution input from a file or
+ * standard input (`--input-file`, bounded in size and time, read by commands/input-file.ts), and a
+ * reader that goes away before the output is written.
  */
 import { strict as assert } from "node:assert";
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DEFAULT_INPUT, EMPTY_INPUT, fromInvocationDir, MAX_INPUT_FILE_BYTES, unwritableOutput } from "../commands/cli";
-import { EXECUTION_USAGE } from "../commands/execution-args";
-import { START_USAGE } from "../commands/start-args";
+import { PassThrough, Readable } from "node:stream";
+import { CliError, DEFAULT_INPUT, fromInvocationDir, unwritableOutput } from "../commands/cli";
+import { EXECUTION_USAGE, parseExecutionArgs } from "../commands/execution-args";
+import {
+    DEFAULT_INPUT_TIMEOUT_SECONDS,
+    EXECUTION_INPUT_HOLDS,
+    INPUT_FILE_FLAG,
+    INPUT_TIMEOUT_FLAG,
+    MAX_INPUT_BYTES,
+    MAX_INPUT_TIMEOUT_SECONDS,
+    readExecutionInput,
+} from "../commands/execution-input";
+import { emptyInput, FRAMING_BYTES } from "../commands/input-file";
+import { inputSources as sources } from "./support/input-sources";
+import { parseStartArgs, readStartInput, START_USAGE } from "../commands/start-args";
+import { SCENARIOS } from "../local/scenarios";
 
 const ROOT = path.resolve(__dirname, "..");
 const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
@@ -25,6 +39,21 @@ function command(script: string, args: string[], stdin?: string | Buffer, env: N
     });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** The message of the CliError that `promise` rejects with. */
+async function refusal(promise: Promise<unknown>): Promise<string> {
+    let message = "";
+    await assert.rejects(promise, (error: unknown) => {
+        assert.ok(error instanceof CliError, String(error));
+        message = error.message;
+        return true;
+    });
+    return message;
+}
+
+/** How the reader says that `what` did not end within `seconds` (s), the flag that gives it longer named. */
+const notEnded = (what: string, seconds: string) =>
+    `${what} did not end within ${seconds} s (nothing written to it, or no end of input?); ${INPUT_TIMEOUT_FLAG} N gives it longer`;
 
 describe("the commands' input and output", () => {
     it("reads and writes relative paths from the folder npm was run in (INIT_CWD), not the project root", () => {
@@ -75,18 +104,94 @@ describe("the commands' input and output", () => {
         assert.notDeepEqual(execution.input, DEFAULT_INPUT);
     });
 
-    it("refuses standard input past the input limit without reading it all, and bytes that are not UTF-8", () => {
-        const big = command("commands/start.ts", ["--input-file", "-"], `"${"x".repeat(MAX_INPUT_FILE_BYTES)}"`);
-        assert.equal(big.code, 2, big.stderr);
-        assert.match(big.stderr, new RegExp(`^error: --input-file - \\(standard input\\) holds more than ${MAX_INPUT_FILE_BYTES} bytes`));
+    it("refuses standard input past the input limit without reading it all, nothing but whitespace, and bytes that are not UTF-8", async () => {
+        const stdin = `${INPUT_FILE_FLAG} - (standard input)`;
+        const read = (data: string | Buffer) => readExecutionInput({ inputFile: "-" }, Date.now() + 5000, sources(Readable.from([data])));
+        const big = await refusal(read(`"${"x".repeat(MAX_INPUT_BYTES + FRAMING_BYTES)}"`));
+        assert.match(big, new RegExp(`^${stdin.replace(/[()]/g, "\\$&")} holds more than ${MAX_INPUT_BYTES + FRAMING_BYTES} bytes`));
         // Nothing piped in (a CI step without input, a closed standard input): said as such, not as a JSON error.
-        const empty = command("commands/start.ts", ["--input-file", "-"], "\ufeff \n");
-        assert.equal(empty.code, 2);
-        assert.equal(empty.stderr.split("\n")[0], `error: --input-file - (standard input) ${EMPTY_INPUT}`);
-        const binary = command("commands/start.ts", ["--input-file", "-"], Buffer.from([0x22, 0xff, 0xfe, 0x22]));
-        assert.equal(binary.code, 2);
-        assert.match(binary.stderr, /^error: --input-file - \(standard input\) is not UTF-8 text/);
-        assert.doesNotMatch(big.stderr + empty.stderr + binary.stderr, STACK_TRACE);
+        assert.equal(await refusal(read("\ufeff \n")), `${stdin} ${emptyInput(EXECUTION_INPUT_HOLDS)}`);
+        assert.equal(await refusal(read(Buffer.from([0x22, 0xff, 0xfe, 0x22]))), `${stdin} is not UTF-8 text (binary data?)`);
+    });
+
+    it("parsing reads nothing: --input-file is only named, and read when the run starts", async () => {
+        const missing = path.join(os.tmpdir(), `missing-${process.pid}.json`);
+        const options = parseStartArgs(["--input-file", missing, "--scenario", "failure"]);
+        assert.equal(options.inputFile, missing);
+        assert.equal(options.inputTimeoutSeconds, DEFAULT_INPUT_TIMEOUT_SECONDS);
+        assert.equal(await refusal(readStartInput(options)), `cannot read ${INPUT_FILE_FLAG} ${missing}: ENOENT`);
+        assert.equal(parseExecutionArgs(["--input-file", "-"]).inputFile, "-");
+        assert.throws(
+            () => parseStartArgs(["--input-file", ""]),
+            /^CliError: --input-file is empty; give a path, or - for standard input$/,
+        );
+        for (const bad of ["0", String(MAX_INPUT_TIMEOUT_SECONDS + 1)])
+            assert.throws(
+                () => parseExecutionArgs([INPUT_TIMEOUT_FLAG, bad]),
+                new RegExp(`^CliError: ${INPUT_TIMEOUT_FLAG} must be a whole number from 1 to ${MAX_INPUT_TIMEOUT_SECONDS}`),
+            );
+        // A file's input is the scenario's too, as --input's is.
+        const file = path.join(os.tmpdir(), `scenario-input-${process.pid}.json`);
+        fs.writeFileSync(file, '{"a": 1}');
+        try {
+            const prepare = SCENARIOS.failure.input!;
+            assert.deepEqual(await readStartInput(parseStartArgs(["--scenario", "failure", "--input-file", file])), prepare({ a: 1 }));
+        } finally {
+            fs.rmSync(file);
+        }
+    });
+
+    it("gives up on a pipe that never ends and on a named pipe nobody writes to, naming the flag, and holds nothing", async () => {
+        const never = new PassThrough();
+        never.write("{");
+        const notices: string[] = [];
+        const started = Date.now();
+        assert.equal(
+            await refusal(
+                readExecutionInput({ inputFile: "-" }, Date.now() + 300, sources(Object.assign(never, { isTTY: true }), notices)),
+            ),
+            notEnded(`${INPUT_FILE_FLAG} - (standard input)`, "0.3"),
+        );
+        assert.ok(never.destroyed, "the pipe is left open");
+        // A terminal is told what to type, by when, and how to get longer.
+        assert.match(
+            notices[0],
+            new RegExp(
+                `^Reading ${EXECUTION_INPUT_HOLDS.replace(/[(){}.]/g, "\\$&")} from standard input: .*\\(within 0\\.3 s; ${INPUT_TIMEOUT_FLAG} N for more\\)\\.$`,
+            ),
+        );
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "input-fifo-"));
+        try {
+            const fifo = path.join(dir, "nobody.fifo");
+            execFileSync("mkfifo", [fifo]);
+            const options = parseStartArgs(["--input-file", fifo]);
+            assert.equal(await refusal(readStartInput(options, Date.now() + 300)), notEnded(`${INPUT_FILE_FLAG} ${fifo}`, "0.3"));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+        assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+    });
+
+    it("npm start -- --input-file - with a pipe that never ends exits 2 at --input-timeout-seconds, naming the flag", async function () {
+        this.timeout(60_000);
+        const child = spawn(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "commands/start.ts", "--input-file", "-", INPUT_TIMEOUT_FLAG, "1"],
+            { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] },
+        );
+        child.stdin.write("{"); // a writer that never ends its input
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        // Bounded: a command that hangs is killed, and the assertion below says so.
+        const kill = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        const code = await new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
+        clearTimeout(kill);
+        child.stdin.destroy();
+        assert.equal(code, 2, `exit ${code}: ${stderr}`);
+        assert.equal(stdout, "");
+        assert.equal(stderr, `error: ${notEnded(`${INPUT_FILE_FLAG} - (standard input)`, "1")}\n`);
     });
 
     it("an output that cannot be written (a full disk: /dev/full) is named on stderr and exits 1, even for -h", () => {
