@@ -218,11 +218,13 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
         it("each output is a secret exactly when its declaration says: when the setting it carries was set as one", async () => {
             const carried = (name: string) =>
                 (STACK_OUTPUTS[name as keyof typeof STACK_OUTPUTS] as StackOutputDeclaration).secretWhenSettingIs;
-            const secretKeys = STACK_OUTPUT_NAMES.flatMap((name) => carried(name) ?? []);
-            // Values for every setting an output carries (a heartbeat below the task timeout).
+            // Every setting an output carries set as a secret (a heartbeat below the task timeout).
             const config: Record<string, string> = { taskTimeoutSeconds: "900", heartbeatSeconds: "60" };
-            for (const key of secretKeys) assert.ok(key in config, `this test sets no value for ${key}`);
-            const { outputs: secretRun } = await runProgram(config, "staging", undefined, undefined, secretKeys);
+            for (const name of STACK_OUTPUT_NAMES) {
+                const key = carried(name);
+                if (key !== undefined) assert.ok(key in config, `this test sets no value for ${key}`);
+            }
+            const { outputs: secretRun } = await runProgram(config, "staging", undefined, undefined, Object.keys(config));
             for (const name of STACK_OUTPUT_NAMES) {
                 assert.equal(await pulumi.isSecret(secretRun[name]), carried(name) !== undefined, `${name}, its setting a secret`);
                 assert.equal(await pulumi.isSecret(outputs[name]), false, `${name}, no setting a secret`);
