@@ -62,19 +62,8 @@ const pattern = new CallbackPattern(
     { transformations: secretKeys.has("tags") ? [keepTagsAllSecret] : [] },
 );
 
-export const stateMachineArn = pattern.stateMachineArn;
-export const stateMachineName = pattern.stateMachineName;
-export const stateMachineLogGroupName = pattern.stateMachineLogGroupName;
-export const queueUrl = pattern.queueUrl;
-export const queueArn = pattern.queueArn;
-export const deadLetterQueueUrl = pattern.deadLetterQueueUrl;
-export const deadLetterQueueArn = pattern.deadLetterQueueArn;
-export const topicArn = pattern.topicArn;
-export const callbackFunctionName = pattern.callbackFunctionName;
-export const callbackFunctionArn = pattern.callbackFunctionArn;
-export const callbackFunctionLogGroupName = pattern.callbackFunctionLogGroupName;
-export const operationsTopicArn = pattern.operationsTopicArn;
-// What an external process that answers tasks must know of its deadlines (README, "Hand-off to an
-// external process"); each a secret when its setting is.
-export const taskTimeoutSeconds = pattern.taskTimeoutSeconds;
-export const heartbeatSeconds = pattern.heartbeatSeconds;
+// The stack outputs are the module's exports: exactly the component's outputs, declared once in
+// infra/stack-outputs.ts (`export =` makes the object itself the module, which the Pulumi language
+// host reads as the stack's outputs: the same names and values the named exports had, and a
+// secret output stays one).
+export = pattern.outputs;

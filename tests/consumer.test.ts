@@ -14,7 +14,8 @@ const LAMBDA_TRUST = {
 describe("consumer of the stack outputs (examples/consumer)", () => {
     it("reads the outputs of the stack named in its config, and grants its role exactly what it needs with them", async () => {
         const { outputs, recorder } = await runProgram({ callbackStack: "my-org/callback-pattern/prod" }, "dev", undefined, CONSUMER);
-        const reference = recorder.one("pulumi:pulumi:StackReference");
+        // Its logical name is part of its URN: renaming it would replace the reference.
+        const reference = recorder.named("callback-pattern", "pulumi:pulumi:StackReference");
         assert.equal(reference.inputs.name, "my-org/callback-pattern/prod");
         assert.equal(await valueOf(outputs.callbackStateMachineArn), MACHINE);
 

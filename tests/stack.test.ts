@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import validate from "asl-validator";
@@ -20,6 +21,11 @@ import { buildArtifactElsewhere } from "./support/build-elsewhere";
 import { ACCOUNT_ID, MockRecorder, REGION, runProgram, SNS_KEY_ARN, valueOf, type ProgramOutputs, type RegisteredResource } from "./mocks";
 import { AWS_TAG_LIMITS, DEFAULT_SETTINGS, LOG_LEVELS, MAX_USER_TAGS } from "../infra/config";
 import { maxMessageAgeSeconds } from "../infra/alarm-definitions";
+import { CALLBACK_PATTERN_TYPE } from "../infra/callback-pattern";
+import { COMPONENT_NAME } from "../infra/deploy-policy";
+import { STACK_OUTPUT_NAMES, STACK_OUTPUTS, stackOutputsTable, type StackOutputDeclaration } from "../infra/stack-outputs";
+import { FORMER_TASK_TOKEN_FUNCTION_TYPES, TASK_TOKEN_FUNCTION_TYPE } from "../infra/task-token-function";
+import { RegistrationRecorder } from "./support/registrations";
 
 const T = {
     queue: "aws:sqs/queue:Queue",
@@ -49,7 +55,11 @@ const NAMES = {
     mapping: "callback-callback-trigger",
 } as const;
 
-/** The documented stack outputs (README, "Stack outputs"). */
+/**
+ * The published stack outputs: the contract other projects' StackReferences rely on. Written out
+ * here, not taken from infra/stack-outputs.ts, on purpose: a test that read the names from the
+ * declaration would pass a rename made there.
+ */
 const OUTPUTS = [
     "callbackFunctionArn",
     "callbackFunctionLogGroupName",
@@ -74,6 +84,7 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
     let outputs: ProgramOutputs;
     let stack: MockRecorder;
     let values: Record<string, string>;
+    let registrations: RegistrationRecorder;
 
     // What the program registers and derives from the queue, topic, function and state machine.
     let taskQueue: RegisteredResource;
@@ -94,7 +105,8 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
     const urlOf = (r: RegisteredResource) => `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${r.physicalName}`;
 
     before(async () => {
-        ({ outputs, recorder: stack } = await runProgram({ tags: JSON.stringify({ team: "platform" }) }, "staging"));
+        registrations = new RegistrationRecorder();
+        ({ outputs, recorder: stack } = await runProgram({ tags: JSON.stringify({ team: "platform" }) }, "staging", registrations));
         values = Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([k, v]) => [k, await valueOf(v)])));
         const queues = stack.ofType(T.queue);
         taskQueue = queues.find((q) => q.name.endsWith("-queue"))!;
@@ -109,11 +121,11 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
             const counts: Record<string, number> = {};
             for (const r of stack.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
             assert.deepEqual(counts, {
-                "callback-pattern:index:CallbackPattern": 1,
+                [CALLBACK_PATTERN_TYPE]: 1,
                 "callback-pattern:sqs:CallbackQueue": 1,
                 "callback-pattern:sns:NotificationTopic": 1,
                 "callback-pattern:sfn:CallbackStateMachine": 1,
-                "callback-pattern:lambda:CallbackFunction": 1,
+                [TASK_TOKEN_FUNCTION_TYPE]: 1,
                 "callback-pattern:cloudwatch:CallbackAlarms": 1,
                 "callback-pattern:sqs:TaskQueueAccess": 1,
                 [T.queue]: 2,
@@ -130,7 +142,7 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
                 [T.mapping]: 1,
             });
             for (const r of stack.resources) {
-                if (r.type === "callback-pattern:index:CallbackPattern") continue;
+                if (r.type === CALLBACK_PATTERN_TYPE) continue;
                 assert.ok(r.parent !== undefined, `${r.name} has no parent`);
                 assert.ok(r.name.startsWith(`${r.parent}-`), `${r.name} is not named after its parent ${r.parent}`);
             }
@@ -172,8 +184,15 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
     });
 
     describe("outputs", () => {
-        it("exports exactly the documented outputs", () => {
+        it("exports exactly the published outputs, which are the declared ones", () => {
             assert.deepEqual(Object.keys(outputs).sort(), OUTPUTS);
+            assert.deepEqual([...STACK_OUTPUT_NAMES].sort(), OUTPUTS);
+        });
+
+        it("the component registers the same outputs as its own (registerOutputs)", () => {
+            const component = registrations.registration(COMPONENT_NAME);
+            assert.equal(component.type, CALLBACK_PATTERN_TYPE);
+            assert.deepEqual(registrations.registeredOutputs.get(component.urn)?.sort(), OUTPUTS);
         });
 
         it("each output is the value of the resource it names", () => {
@@ -195,6 +214,30 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
                 taskTimeoutSeconds: DEFAULT_SETTINGS.taskTimeoutSeconds,
                 heartbeatSeconds: 0,
             });
+        });
+
+        it("each output is a secret exactly when its declaration says: when the setting it carries was set as one", async () => {
+            const carried = (name: string) =>
+                (STACK_OUTPUTS[name as keyof typeof STACK_OUTPUTS] as StackOutputDeclaration).secretWhenSettingIs;
+            // Every setting an output carries set as a secret (a heartbeat below the task timeout).
+            const config: Record<string, string> = { taskTimeoutSeconds: "900", heartbeatSeconds: "60" };
+            for (const name of STACK_OUTPUT_NAMES) {
+                const key = carried(name);
+                if (key !== undefined) assert.ok(key in config, `this test sets no value for ${key}`);
+            }
+            const { outputs: secretRun } = await runProgram(config, "staging", undefined, undefined, Object.keys(config));
+            for (const name of STACK_OUTPUT_NAMES) {
+                assert.equal(await pulumi.isSecret(secretRun[name]), carried(name) !== undefined, `${name}, its setting a secret`);
+                assert.equal(await pulumi.isSecret(outputs[name]), false, `${name}, no setting a secret`);
+            }
+        });
+
+        it("the README's outputs table is the declaration's, row for row", () => {
+            const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8").split("\n");
+            const start = readme.indexOf("| Output | Value |");
+            assert.notEqual(start, -1, "the README has no outputs table");
+            const end = readme.findIndex((line, i) => i > start && !line.startsWith("|"));
+            assert.equal(readme.slice(start, end).join("\n"), stackOutputsTable());
         });
     });
 
@@ -395,6 +438,52 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
                     logGroupArn: arnOf(stack.named("callback-callback-logs")),
                 }),
             );
+        });
+
+        it("keeps the URNs it had as CallbackFunction: its former type is its alias, from which its children's follow", async () => {
+            const component = registrations.registration(`${COMPONENT_NAME}-callback`);
+            assert.equal(component.type, TASK_TOKEN_FUNCTION_TYPE);
+            // Same name, parent, stack and project: only the type was renamed.
+            assert.deepEqual(
+                component.aliases,
+                FORMER_TASK_TOKEN_FUNCTION_TYPES.map((type) => ({
+                    name: "",
+                    type,
+                    stack: "",
+                    project: "",
+                    parentUrn: component.parentUrn,
+                    noParent: false,
+                })),
+            );
+            const children = registrations.registrations.filter((r) => r.parentUrn === component.urn);
+            assert.deepEqual(children.map((c) => c.name).sort(), [
+                NAMES.function,
+                "callback-callback-logs",
+                "callback-callback-policy",
+                "callback-callback-role",
+                NAMES.mapping,
+            ]);
+            // No grandchildren: every resource under the component is one of these.
+            for (const r of registrations.registrations.filter((r) => r.urn.includes(`$${TASK_TOKEN_FUNCTION_TYPE}$`)))
+                assert.equal(r.parentUrn, component.urn, r.name);
+
+            // The URNs as the engine makes them, each type prefixed with all its ancestors' types
+            // (the mocks' URNs keep only the parent's).
+            const urnOf = (name: string, type: string, parentUrn: string) => valueOf(pulumi.createUrn(name, type, parentUrn));
+            assert.equal(component.parentUrn, registrations.registration(COMPONENT_NAME).urn);
+            const componentUrn = await urnOf(component.name, component.type, component.parentUrn);
+            for (const formerType of FORMER_TASK_TOKEN_FUNCTION_TYPES) {
+                // The URNs a stack deployed before the rename holds: the former type in the component's place.
+                const former = (urn: string) => urn.replace(`$${TASK_TOKEN_FUNCTION_TYPE}`, `$${formerType}`);
+                assert.equal(await urnOf(component.name, formerType, component.parentUrn), former(componentUrn));
+                // What the SDK derives for each child from its parent's alias (what engines without
+                // alias specs are sent; newer engines derive the same themselves: not run here).
+                const parent = { __aliases: [pulumi.output(former(componentUrn))] } as unknown as pulumi.Resource;
+                for (const child of children) {
+                    const inherited = await Promise.all(pulumi.allAliases([], child.name, child.type, parent, component.name).map(valueOf));
+                    assert.deepEqual(inherited, [former(await urnOf(child.name, child.type, componentUrn))], child.name);
+                }
+            }
         });
 
         it("is fed by the task queue with partial batch responses, once its role can read the queue", () => {

@@ -1,5 +1,5 @@
 /**
- * The function's settings, read from the environment the stack sets (`infra/callback-function.ts`):
+ * The function's settings, read from the environment the stack sets (`infra/task-token-function.ts`):
  * - `TASK_QUEUE_ARN`: only records from this queue are answered. Missing, every record is
  *   refused: an empty ARN matches no source, so a misconfigured function answers nothing.
  * - `HEARTBEAT_SECONDS`: the wait task's `HeartbeatSeconds`, when the stack sets one; heartbeats

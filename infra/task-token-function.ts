@@ -5,7 +5,21 @@ import { buildFunctionArtifact, type FunctionArtifact } from "./function-artifac
 import { functionPolicy, functionTrustPolicy } from "./iam-documents";
 import { createServiceRole } from "./service-role";
 
-export interface CallbackFunctionArgs {
+/** The component's type token: part of the URN of the component and of each of its children. */
+export const TASK_TOKEN_FUNCTION_TYPE = "callback-pattern:lambda:TaskTokenFunction";
+
+/**
+ * The type tokens the component had before, newest first. As aliases they keep the URNs of the
+ * stacks deployed under those names: without them Pulumi would replace the component and every
+ * child (function, role, log group, event source mapping) on the next `pulumi up`.
+ */
+export const FORMER_TASK_TOKEN_FUNCTION_TYPES = [
+    // Renamed because it read as Pulumi's own aws.lambda.CallbackFunction (a function from a closure).
+    "callback-pattern:lambda:CallbackFunction",
+] as const;
+
+/** The arguments of a {@link TaskTokenFunction}. */
+export interface TaskTokenFunctionArgs {
     /** ARN of the queue the function consumes. */
     queueArn: pulumi.Input<string>;
     /** ARN of the state machine whose task tokens the function returns. */
@@ -34,10 +48,11 @@ export interface CallbackFunctionArgs {
 }
 
 /**
- * The Lambda function that returns task tokens to Step Functions: its package, role, log group,
- * and the event source mapping that feeds it from the queue with partial batch responses.
+ * The Lambda function that returns task tokens to Step Functions (the pattern's "callback
+ * function"): its package, role, log group, and the event source mapping that feeds it from the
+ * queue with partial batch responses.
  */
-export class CallbackFunction extends pulumi.ComponentResource {
+export class TaskTokenFunction extends pulumi.ComponentResource {
     /** The Lambda function. */
     public readonly function: aws.lambda.Function;
     /** The role the function runs as. */
@@ -47,8 +62,18 @@ export class CallbackFunction extends pulumi.ComponentResource {
     /** The mapping that feeds the function from the queue. */
     public readonly eventSourceMapping: aws.lambda.EventSourceMapping;
 
-    constructor(name: string, args: CallbackFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("callback-pattern:lambda:CallbackFunction", name, {}, opts);
+    constructor(name: string, args: TaskTokenFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+        // An alias on the component is enough for its children: the engine derives each child's
+        // former URN from its parent's alias (the SDK does the same for engines without alias specs).
+        super(
+            TASK_TOKEN_FUNCTION_TYPE,
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), ...FORMER_TASK_TOKEN_FUNCTION_TYPES.map((type) => ({ type }))],
+            },
+        );
 
         const artifact = args.artifact ?? buildFunctionArtifact();
 
