@@ -10,12 +10,13 @@ import * as path from "node:path";
 import { DEFAULT_INPUT, EMPTY_INPUT, fromInvocationDir, MAX_INPUT_FILE_BYTES, unwritableOutput } from "../commands/cli";
 import { EXECUTION_USAGE } from "../commands/execution-args";
 import { START_USAGE } from "../commands/start-args";
+import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const ROOT = path.resolve(__dirname, "..");
 const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
 
 function command(script: string, args: string[], stdin?: string | Buffer, env: NodeJS.ProcessEnv = process.env) {
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], {
+    const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, ...args], {
         cwd: ROOT,
         encoding: "utf8",
         input: stdin,
@@ -93,7 +94,7 @@ describe("the commands' input and output", () => {
         const full = fs.openSync("/dev/full", "w");
         try {
             for (const script of ["commands/start.ts", "commands/execution.ts"]) {
-                const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, "-h"], {
+                const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, "-h"], {
                     cwd: ROOT,
                     encoding: "utf8",
                     stdio: ["ignore", full, "pipe"],
@@ -109,14 +110,10 @@ describe("the commands' input and output", () => {
 
     it("exits quietly when the reader of its output goes away (| head, | true)", async function () {
         this.timeout(60_000);
-        const child = spawn(
-            process.execPath,
-            ["-r", "ts-node/register/transpile-only", "commands/start.ts", "--json", "--executions", "3"],
-            {
-                cwd: ROOT,
-                stdio: ["ignore", "pipe", "pipe"],
-            },
-        );
+        const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/start.ts", "--json", "--executions", "3"], {
+            cwd: ROOT,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         child.stdout.destroy(); // the reader is gone before anything was written
         let stderr = "";
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
