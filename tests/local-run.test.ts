@@ -310,9 +310,13 @@ describe("local run (npm start)", () => {
     });
 
     it("fails the execution with the caught error for any execution input, object or not", async () => {
-        for (const input of [42, "text", [1, 2], 0, "", { fail: "no" }]) {
+        // Each in a local run of its own, all at once: five of them wait out a 1 s task timeout.
+        const inputs: unknown[] = [42, "text", [1, 2], 0, "", { fail: "no" }];
+        const runs = inputs.map(async (input) => {
             const scenario = typeof input === "object" && !Array.isArray(input) ? "failure" : "timeout";
-            const { view } = await runScenario(scenario, input, {}, 1);
+            return { input, scenario, ...(await runScenario(scenario, input, {}, 1)) };
+        });
+        for (const { input, scenario, view } of await Promise.all(runs)) {
             assert.equal(view.status, "FAILED", JSON.stringify(input));
             assert.equal(view.error, scenario === "failure" ? "TaskRejected" : "States.Timeout", JSON.stringify(input));
             assert.equal(view.notifications.length, 1, JSON.stringify(input));
