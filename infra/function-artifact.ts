@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildSync } from "esbuild";
+import { buildSync, version, type BuildOptions } from "esbuild";
 import { zipSync } from "fflate";
 
 /** The project root: `infra/` sits directly below it. */
@@ -32,9 +32,16 @@ export interface FunctionArtifact {
     archiveBytes: number;
 }
 
-/** Bundles `entry` for the Lambda Node.js 22 runtime; returns the single output file. */
-export function bundleFunction(entry: string): Uint8Array {
-    const result = buildSync({
+/**
+ * The environment variable naming a folder where bundles are kept between processes, for as long
+ * as a test run lasts (the test run sets it, and removes the folder at its end). Unset, as for
+ * `pulumi up`, every bundle is built afresh.
+ */
+export const BUNDLE_CACHE_VARIABLE = "CALLBACK_BUNDLE_CACHE";
+
+/** The esbuild options of the bundle of `entry`: the same options, the same bytes. */
+function bundleOptions(entry: string): BuildOptions & { write: false } {
+    return {
         entryPoints: [entry],
         absWorkingDir: PROJECT_ROOT,
         bundle: true,
@@ -46,17 +53,74 @@ export function bundleFunction(entry: string): Uint8Array {
         mainFields: ["module", "main"],
         minify: true,
         // Nothing machine-specific may enter the output: no source map with absolute paths,
-        // no metafile, no banner with a date.
+        // no banner with a date. (The metafile below only lists the inputs; it is not output.)
         sourcemap: false,
         legalComments: "none",
         write: false,
         outfile: BUNDLE_FILE,
         logLevel: "silent",
-    });
+    };
+}
+
+/** A kept bundle: its code and the SHA-256 of each file it was built from. */
+interface CachedBundle {
+    inputs: Record<string, string>;
+    code: string;
+}
+
+const fileSha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+
+/** The bundle kept in `cacheFile`, if there is one and every file it was built from is unchanged. */
+function cachedBundle(cacheFile: string): Uint8Array | undefined {
+    let cached: CachedBundle;
+    try {
+        cached = JSON.parse(fs.readFileSync(cacheFile, "utf8")) as CachedBundle;
+    } catch {
+        return undefined; // none yet
+    }
+    for (const [input, sha] of Object.entries(cached.inputs)) {
+        const file = path.resolve(PROJECT_ROOT, input);
+        if (!fs.existsSync(file) || fileSha256(file) !== sha) return undefined;
+    }
+    return Buffer.from(cached.code, "base64");
+}
+
+/**
+ * Bundles `entry` for the Lambda Node.js 22 runtime; returns the single output file. With
+ * {@link BUNDLE_CACHE_VARIABLE} set, a bundle built from the same files by an earlier process of
+ * the same test run is reused: the bundle is the one slow step of every program run and local run.
+ */
+export function bundleFunction(entry: string): Uint8Array {
+    const cacheDir = process.env[BUNDLE_CACHE_VARIABLE];
+    const options = bundleOptions(entry);
+    const cacheFile =
+        cacheDir === undefined || cacheDir === ""
+            ? undefined
+            : path.join(
+                  cacheDir,
+                  `${createHash("sha256")
+                      .update(JSON.stringify([version, options]))
+                      .digest("hex")}.json`,
+              );
+    const kept = cacheFile === undefined ? undefined : cachedBundle(cacheFile);
+    if (kept !== undefined) return kept;
+
+    const result = buildSync({ ...options, metafile: cacheFile !== undefined });
     if (result.outputFiles.length !== 1) {
         throw new Error(`esbuild produced ${result.outputFiles.length} files for ${entry}; expected one`);
     }
-    return result.outputFiles[0].contents;
+    const code = result.outputFiles[0].contents;
+    if (cacheFile !== undefined && result.metafile !== undefined) {
+        const inputs = Object.fromEntries(
+            Object.keys(result.metafile.inputs).map((input) => [input, fileSha256(path.resolve(PROJECT_ROOT, input))]),
+        );
+        const record: CachedBundle = { inputs, code: Buffer.from(code).toString("base64") };
+        // Written whole, then renamed: a process reading it at the same time never sees half.
+        const temporary = `${cacheFile}.${process.pid}.tmp`;
+        fs.writeFileSync(temporary, JSON.stringify(record));
+        fs.renameSync(temporary, cacheFile);
+    }
+    return code;
 }
 
 /**

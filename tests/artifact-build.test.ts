@@ -3,10 +3,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { unzipSync } from "fflate";
-import { buildFunctionArtifact, deterministicZip, sha256Base64 } from "../infra/function-artifact";
+import { BUNDLE_CACHE_VARIABLE, buildFunctionArtifact, bundleFunction, deterministicZip, sha256Base64 } from "../infra/function-artifact";
+import { withoutBundleCache } from "./support/bundle-cache";
 import { buildArtifactElsewhere } from "./support/build-elsewhere";
 
 describe("callback function artifact", () => {
+    withoutBundleCache(); // what is proved here is the build itself
     let dir: string;
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "callback-artifact-"));
@@ -52,6 +54,36 @@ describe("callback function artifact", () => {
         } finally {
             fs.rmSync(changed, { force: true });
         }
+    });
+
+    it("reuses a test run's bundle only while every file it was built from is unchanged", () => {
+        // An entry and a module it imports, in a folder of their own, bundled through a cache folder.
+        const source = path.join(dir, "cached");
+        const cache = path.join(dir, "bundles");
+        fs.mkdirSync(source);
+        fs.mkdirSync(cache);
+        const entry = path.join(source, "entry.ts");
+        const part = path.join(source, "part.ts");
+        fs.writeFileSync(entry, 'import { marker } from "./part";\nexport const handler = async () => marker;\n');
+        fs.writeFileSync(part, 'export const marker = "first";\n');
+        const bundle = () => {
+            process.env[BUNDLE_CACHE_VARIABLE] = cache;
+            try {
+                return Buffer.from(bundleFunction(entry)).toString("utf8");
+            } finally {
+                delete process.env[BUNDLE_CACHE_VARIABLE];
+            }
+        };
+        const kept = () => fs.readdirSync(cache).map((name) => fs.statSync(path.join(cache, name)).ino);
+
+        assert.match(bundle(), /"first"/);
+        const [written] = kept();
+        assert.match(bundle(), /"first"/);
+        assert.deepEqual(kept(), [written], "the second build was served from the kept bundle, not written again");
+        // A change in an imported file, not in the entry: the kept bundle is stale and is not served.
+        fs.writeFileSync(part, 'export const marker = "second";\n');
+        assert.match(bundle(), /"second"/);
+        assert.notDeepEqual(kept(), [written]);
     });
 
     it("zips to the same bytes in every time zone", () => {

@@ -24,6 +24,7 @@ import { inputSources as inputs } from "./support/input-sources";
 import { reply, StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens } from "../local/task-tokens";
 import { useTokensLoopback } from "./support/loopback-client";
+import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const ROOT = path.resolve(__dirname, "..");
 const TOKEN = `AQCEAAAAKgAAAAMAAAAAAAAAAR${"Zp4Lq8Wt2Nm6Xc0Vb3Hd5Jf7Kg9Rs1Ty".repeat(24)}==`;
@@ -365,7 +366,7 @@ describe("npm run callback", () => {
                     ? ["npm", ["run", "--silent", "callback", "--", ...args]]
                     : options.via === "shell"
                       ? ["bash", ["-c", options.shell!]]
-                      : [process.execPath, ["-r", "ts-node/register/transpile-only", "commands/callback.ts", ...args]];
+                      : [process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/callback.ts", ...args]];
             const child = spawn(command, argv, { cwd: ROOT, env: env(options.env), stdio: ["pipe", "pipe", "pipe"] });
             const out: Buffer[] = [];
             const err: Buffer[] = [];
@@ -581,9 +582,7 @@ describe("npm run callback", () => {
         it("the token from a shell's process substitution; a named pipe nobody writes to ends at the timeout", async () => {
             const task = waitingTask();
             const tokenFile = file("substituted.token", task.token);
-            const command = [process.execPath, "-r", "ts-node/register/transpile-only", "commands/callback.ts"]
-                .map((a) => `'${a}'`)
-                .join(" ");
+            const command = [process.execPath, ...TYPESCRIPT_NODE_ARGS, "commands/callback.ts"].map((a) => `'${a}'`).join(" ");
             const substituted = await run([], {
                 via: "shell",
                 shell: `${command} --token-file <(sleep 0.2; cat '${tokenFile}') --output 5`,
@@ -618,16 +617,7 @@ describe("npm run callback", () => {
         it("a reader that goes away (| true) does not crash it: the exit code stays the outcome's", async () => {
             const task = waitingTask();
             const tokenFile = file("pipe.token", task.token);
-            const command = [
-                process.execPath,
-                "-r",
-                "ts-node/register/transpile-only",
-                "commands/callback.ts",
-                "--token-file",
-                tokenFile,
-                "--output",
-                "7",
-            ]
+            const command = [process.execPath, ...TYPESCRIPT_NODE_ARGS, "commands/callback.ts", "--token-file", tokenFile, "--output", "7"]
                 .map((a) => `'${a}'`)
                 .join(" ");
             const { stdout, stderr } = await run([], { via: "shell", shell: `${command} | true; echo "exit=\${PIPESTATUS[0]}"` });

@@ -12,11 +12,12 @@ import { EXECUTION_CALL_LIMITS, followCommand } from "../commands/deployed-execu
 import { reply, StepFunctionsEndpoint, type ExecutionCall, type Reply } from "../local/step-functions-endpoint";
 import { SIMULATED_FAILURE } from "../local/scenarios";
 import { UNEXPECTED_PATH_EXIT_CODE } from "../view/execution-view";
+import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const ROOT = path.resolve(__dirname, "..");
 
 function run(script: "commands/start.ts" | "commands/execution.ts", args: string[], env: Record<string, string> = {}) {
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], {
+    const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, ...args], {
         cwd: ROOT,
         encoding: "utf8",
         env: { ...process.env, ...env },
@@ -32,7 +33,7 @@ function run(script: "commands/start.ts" | "commands/execution.ts", args: string
 function runAsync(script: "commands/execution.ts", args: string[], env: Record<string, string>, timeoutMs = 30_000) {
     return new Promise<{ code: number | null; stdout: string; stderr: string; elapsedMs: number }>((resolve) => {
         const begin = Date.now();
-        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], {
+        const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, ...args], {
             cwd: ROOT,
             env: { ...process.env, ...env },
             timeout: timeoutMs,

@@ -24,12 +24,13 @@ import { emptyInput, FRAMING_BYTES } from "../commands/input-file";
 import { inputSources as sources } from "./support/input-sources";
 import { parseStartArgs, readStartInput, START_USAGE } from "../commands/start-args";
 import { SCENARIOS } from "../local/scenarios";
+import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const ROOT = path.resolve(__dirname, "..");
 const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
 
 function command(script: string, args: string[], stdin?: string | Buffer, env: NodeJS.ProcessEnv = process.env) {
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], {
+    const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, ...args], {
         cwd: ROOT,
         encoding: "utf8",
         input: stdin,
@@ -176,7 +177,7 @@ describe("the commands' input and output", () => {
         this.timeout(60_000);
         const child = spawn(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", "commands/start.ts", "--input-file", "-", INPUT_TIMEOUT_FLAG, "1"],
+            [...TYPESCRIPT_NODE_ARGS, "commands/start.ts", "--input-file", "-", INPUT_TIMEOUT_FLAG, "1"],
             { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] },
         );
         child.stdin.write("{"); // a writer that never ends its input
@@ -198,7 +199,7 @@ describe("the commands' input and output", () => {
         const full = fs.openSync("/dev/full", "w");
         try {
             for (const script of ["commands/start.ts", "commands/execution.ts"]) {
-                const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, "-h"], {
+                const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, "-h"], {
                     cwd: ROOT,
                     encoding: "utf8",
                     stdio: ["ignore", full, "pipe"],
@@ -214,14 +215,10 @@ describe("the commands' input and output", () => {
 
     it("exits quietly when the reader of its output goes away (| head, | true)", async function () {
         this.timeout(60_000);
-        const child = spawn(
-            process.execPath,
-            ["-r", "ts-node/register/transpile-only", "commands/start.ts", "--json", "--executions", "3"],
-            {
-                cwd: ROOT,
-                stdio: ["ignore", "pipe", "pipe"],
-            },
-        );
+        const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/start.ts", "--json", "--executions", "3"], {
+            cwd: ROOT,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         child.stdout.destroy(); // the reader is gone before anything was written
         let stderr = "";
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

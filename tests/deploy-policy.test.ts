@@ -19,6 +19,7 @@ import {
 } from "../infra/deploy-policy";
 import type { PolicyDocument, PolicyStatement } from "../infra/iam-documents";
 import { ACCOUNT_ID, PARTITION, PROJECT, REGION, runProgram, type MockRecorder, type RegisteredResource } from "./mocks";
+import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const SCOPE: DeployScope = { accountId: ACCOUNT_ID, region: REGION, partition: PARTITION, project: PROJECT };
 
@@ -271,7 +272,7 @@ describe("docs/permissions.md, Deploying identity", () => {
 describe("npm run deploy-policy (process)", () => {
     const ROOT = path.resolve(__dirname, "..");
     const run = (args: string[]) => {
-        const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "commands/deploy-policy.ts", ...args], {
+        const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/deploy-policy.ts", ...args], {
             cwd: ROOT,
             encoding: "utf8",
             timeout: 60_000,

@@ -351,7 +351,8 @@ describe("npm run execution against a misbehaving Step Functions (loopback endpo
         answers.StartExecution = () => reply.stall();
         const { error, announced, elapsedMs } = await runBriefly(0.3);
         const { message, userInput } = serviceError(error);
-        assert.match(message, /^StartExecution got no answer within 0\.3 s \(retries included\)\n/);
+        // The time left when the call started: --wait-seconds, less a millisecond or two on a busy machine.
+        assert.match(message, /^StartExecution got no answer within 0\.(3|29\d) s \(retries included\)\n/);
         assert.ok(
             message.includes(
                 `may have started as demo; look for it with: aws stepfunctions list-executions --state-machine-arn ${MACHINE}`,

@@ -14,6 +14,7 @@ import { CliError } from "../commands/cli";
 import { fetchExecutionDefinition, writeDeployedExecutionPage } from "../commands/execution-definition";
 import { createExecutionClient } from "../commands/deployed-execution";
 import { checkHtmlPath, NOT_A_FILE, writePageFile } from "../commands/page-file";
+import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const ROOT = path.resolve(__dirname, "..");
 const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:machine";
@@ -168,16 +169,7 @@ describe("npm run execution -- --html FILE", function () {
         return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
             execFile(
                 process.execPath,
-                [
-                    "-r",
-                    "ts-node/register/transpile-only",
-                    "commands/execution.ts",
-                    "--state-machine-arn",
-                    STATE_MACHINE_ARN,
-                    "--name",
-                    "run-1",
-                    ...args,
-                ],
+                [...TYPESCRIPT_NODE_ARGS, "commands/execution.ts", "--state-machine-arn", STATE_MACHINE_ARN, "--name", "run-1", ...args],
                 {
                     cwd: ROOT,
                     timeout: 60_000,

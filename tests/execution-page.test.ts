@@ -28,6 +28,7 @@ import {
 } from "../view/execution-page";
 import { printable, type ExecutionView, type HistoryRow } from "../view/execution-view";
 import { CHROMIUM_ARGS, CHROMIUM_PATH_VARIABLE, chromiumPath } from "./support/browser";
+import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const ROOT = path.resolve(__dirname, "..");
 const CHROMIUM = chromiumPath();
@@ -442,7 +443,7 @@ describe("the execution page in headless Chromium", function () {
 describe("npm start -- --html FILE", function () {
     this.timeout(90_000);
     const start = (args: string[]) => {
-        const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "commands/start.ts", ...args], {
+        const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/start.ts", ...args], {
             cwd: ROOT,
             encoding: "utf8",
             timeout: 60_000,

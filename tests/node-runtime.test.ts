@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { checkNodeVersion, MINIMUM_NODE_MAJOR } from "../commands/cli";
 import { PROJECT_ROOT } from "../infra/function-artifact";
+import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
     engines: { node: string };
@@ -66,7 +67,7 @@ describe("the Node.js the project runs on", () => {
                 expected = `error: ${(error as Error).message}\n`;
             }
             for (const script of ["commands/start.ts", "commands/execution.ts"]) {
-                const result = spawnSync(process.execPath, ["-r", older, "-r", "ts-node/register/transpile-only", script, "--help"], {
+                const result = spawnSync(process.execPath, ["-r", older, ...TYPESCRIPT_NODE_ARGS, script, "--help"], {
                     cwd: PROJECT_ROOT,
                     encoding: "utf8",
                     timeout: 30_000,

@@ -171,7 +171,9 @@ describe("Step Functions client of the callback function", () => {
         });
 
         it("is a token bucket per action: a burst up to its size, then ThrottlingException (400) until it refills", async () => {
-            endpoint.throttle = { capacity: 5, refillPerSecond: 5 };
+            // The bucket's own clock: time passes only where the test says, however slow the calls.
+            let now = 0;
+            endpoint.throttle = { capacity: 5, refillPerSecond: 5, clock: () => now };
             const once = client({ maxAttempts: 1 }); // no retries: every answer is seen
             const burst = await sendAll(
                 once,
@@ -193,7 +195,7 @@ describe("Step Functions client of the callback function", () => {
             await once.send(new SendTaskFailureCommand({ taskToken: "failure-1", error: "E", cause: "c" }));
 
             // 300 ms at 5 per second put 1.5 tokens back: one call passes, the next is throttled.
-            await sleep(300);
+            now += 300;
             const refilled = await sendAll(once, ["after-1", "after-2"], 1);
             assert.deepEqual(
                 refilled.map((error) => error?.name),
