@@ -17,23 +17,9 @@ import {
     type KeyDeclaration,
 } from "./config-keys";
 
-// The declaration is the one place a key's facts live; these names are re-exported for the code
-// and tests that import them from here.
-export {
-    AWS_TAG_LIMITS,
-    CONFIG,
-    CONFIG_KEYS,
-    DEFAULT_SETTINGS,
-    LOG_LEVELS,
-    LOG_RETENTION_DAYS,
-    MAX_BATCH_SIZE_WITHOUT_WINDOW,
-    MAX_USER_TAGS,
-    RESERVED_TAG_PREFIX,
-    type CallbackPatternSettings,
-    type ConfigKey,
-    type KeyDeclaration,
-    type LogLevel,
-} from "./config-keys";
+// The declaration is the one place a key's facts live; it is re-exported for the code and tests
+// that import the settings' names from here.
+export * from "./config-keys";
 
 /** What a message shows in place of a value that was set as a secret. */
 export const SECRET_PLACEHOLDER = "[secret]";
