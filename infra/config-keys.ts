@@ -18,6 +18,14 @@ export const LOG_RETENTION_DAYS = [
 
 /** AWS reserves tag names that start with this; `TagResource` rejects them. */
 export const RESERVED_TAG_PREFIX = "aws:";
+/**
+ * Tag names AWS takes but the Pulumi SDK cannot carry to a resource (`@pulumi/pulumi`'s
+ * `runtime/rpc.js`): it copies a map by assigning each name to a new object, where `__proto__` sets
+ * the copy's prototype instead, so the tag vanishes without a word; and it writes each input into a
+ * template string, which a map with a `toString` of its own makes throw, so the resource's outputs
+ * are left unset and the program fails on an unrelated property ("Missing required property").
+ */
+export const TAG_NAMES_PULUMI_CANNOT_CARRY: readonly string[] = Object.freeze(["__proto__", "toString"]);
 /** AWS's limits on a resource's tags: how many, and how long a name and a value may be. */
 export const AWS_TAG_LIMITS = { perResource: 50, nameLength: 128, valueLength: 256 } as const;
 /** The user's tags a stack takes: AWS's 50 per resource, less room for the stack's own (see index.ts). */

@@ -12,6 +12,7 @@ import {
     MAX_BATCH_SIZE_WITHOUT_WINDOW,
     MAX_USER_TAGS,
     RESERVED_TAG_PREFIX,
+    TAG_NAMES_PULUMI_CANNOT_CARRY,
     type CallbackPatternSettings,
     type ConfigKey,
     type KeyDeclaration,
@@ -29,6 +30,7 @@ export {
     MAX_BATCH_SIZE_WITHOUT_WINDOW,
     MAX_USER_TAGS,
     RESERVED_TAG_PREFIX,
+    TAG_NAMES_PULUMI_CANNOT_CARRY,
     type CallbackPatternSettings,
     type ConfigKey,
     type KeyDeclaration,
@@ -197,6 +199,11 @@ function readTags(text: string, secret: boolean): Read {
         if (key.length < 1 || key.length > AWS_TAG_LIMITS.nameLength || tagValue.length > AWS_TAG_LIMITS.valueLength) {
             return {
                 allowed: `${tag}: names are 1 to ${AWS_TAG_LIMITS.nameLength} characters, values at most ${AWS_TAG_LIMITS.valueLength}`,
+            };
+        }
+        if (TAG_NAMES_PULUMI_CANNOT_CARRY.includes(key)) {
+            return {
+                allowed: `${tag}: the Pulumi SDK cannot carry a tag named ${TAG_NAMES_PULUMI_CANNOT_CARRY.map((n) => JSON.stringify(n)).join(" or ")} to a resource; use another name`,
             };
         }
         if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {

@@ -216,6 +216,10 @@ describe("stack configuration", () => {
         ["tags that are not JSON", { tags: "team=platform" }, /tags is "team=platform": must be a map/],
         ["a tag with a number value", { tags: '{"tier":1}' }, /tag "tier" must have a string value/],
         ["a tag AWS reserves", { tags: '{"aws:owner":"me"}' }, /tag "aws:owner": names starting with "aws:" are reserved/],
+        // JSON.parse makes __proto__ an own name; the SDK's serializer would drop it (tests/stack.test.ts).
+        ["a tag named __proto__", { tags: '{"__proto__":"me"}' }, /tag "__proto__": the Pulumi SDK cannot carry/],
+        // The SDK writes each input into a template string: a map with its own toString makes that throw.
+        ["a tag named toString", { tags: '{"team":"a","toString":"me"}' }, /tag "toString": the Pulumi SDK cannot carry/],
         [
             "a tag value longer than AWS takes",
             { tags: JSON.stringify({ note: "v".repeat(AWS_TAG_LIMITS.valueLength + 1) }) },
