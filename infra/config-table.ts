@@ -5,6 +5,7 @@
  */
 import {
     AWS_TAG_LIMITS,
+    AWS_TAG_PUNCTUATION,
     CONFIG_KEYS,
     declarationOf,
     MAX_USER_TAGS,
@@ -41,7 +42,8 @@ export function allowedText(declared: KeyDeclaration): string {
             return (
                 `a map of string values; names of 1–${AWS_TAG_LIMITS.nameLength} characters, not starting with \`${RESERVED_TAG_PREFIX}\`, ` +
                 `not ${TAG_NAMES_PULUMI_CANNOT_CARRY.map((name) => `\`${name}\``).join(" or ")} (the Pulumi SDK cannot carry them); ` +
-                `values of at most ${AWS_TAG_LIMITS.valueLength} characters; at most ${MAX_USER_TAGS} tags`
+                `values of at most ${AWS_TAG_LIMITS.valueLength} characters; letters, digits, spaces and \`${AWS_TAG_PUNCTUATION.join(" ")}\` only; ` +
+                `at most ${MAX_USER_TAGS} tags`
             );
     }
 }

@@ -6,7 +6,9 @@
  */
 import { MAX_ATTEMPTS, minimumFunctionTimeoutSeconds, REQUEST_TIMEOUT_MS, stalledCallMs } from "../functions/callback/client-settings";
 import {
+    AWS_TAG_CHARACTERS,
     AWS_TAG_LIMITS,
+    AWS_TAG_PUNCTUATION,
     CONFIG_KEYS,
     declarationOf,
     MAX_BATCH_SIZE_WITHOUT_WINDOW,
@@ -21,7 +23,9 @@ import {
 // The declaration is the one place a key's facts live; these names are re-exported for the code
 // and tests that import them from here.
 export {
+    AWS_TAG_CHARACTERS,
     AWS_TAG_LIMITS,
+    AWS_TAG_PUNCTUATION,
     CONFIG,
     CONFIG_KEYS,
     DEFAULT_SETTINGS,
@@ -196,10 +200,15 @@ function readTags(text: string, secret: boolean): Read {
     for (const [index, [key, tagValue]] of entries.entries()) {
         const tag = secret ? `tag #${index + 1}` : `tag ${JSON.stringify(key)}`;
         if (typeof tagValue !== "string") return { allowed: `${tag} must have a string value (quote numbers and booleans)` };
-        if (key.length < 1 || key.length > AWS_TAG_LIMITS.nameLength || tagValue.length > AWS_TAG_LIMITS.valueLength) {
+        // AWS counts characters (code points); a string's length counts UTF-16 units.
+        const nameLength = [...key].length;
+        if (nameLength < 1 || nameLength > AWS_TAG_LIMITS.nameLength || [...tagValue].length > AWS_TAG_LIMITS.valueLength) {
             return {
                 allowed: `${tag}: names are 1 to ${AWS_TAG_LIMITS.nameLength} characters, values at most ${AWS_TAG_LIMITS.valueLength}`,
             };
+        }
+        if (!AWS_TAG_CHARACTERS.test(key) || !AWS_TAG_CHARACTERS.test(tagValue)) {
+            return { allowed: `${tag}: names and values may hold only letters, digits, spaces and ${AWS_TAG_PUNCTUATION.join(" ")}` };
         }
         if (TAG_NAMES_PULUMI_CANNOT_CARRY.includes(key)) {
             return {

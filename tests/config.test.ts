@@ -267,6 +267,9 @@ describe("stack configuration", () => {
         ["tags that are not JSON", { tags: "team=platform" }, /tags is "team=platform": must be a map/],
         ["a tag with a number value", { tags: '{"tier":1}' }, /tag "tier" must have a string value/],
         ["a tag AWS reserves", { tags: '{"aws:owner":"me"}' }, /tag "aws:owner": names starting with "aws:" are reserved/],
+        // IAM refuses CreateRole with such a tag, after the stack has created what it made before the roles.
+        ["a tag value with a character IAM refuses", { tags: '{"dept":"R&D"}' }, /tag "dept": names and values may hold only letters/],
+        ["a tag name with a character IAM refuses", { tags: '{"cost(center)":"1"}' }, /tag "cost\(center\)": names and values/],
         // JSON.parse makes __proto__ an own name; the SDK's serializer would drop it (tests/stack.test.ts).
         ["a tag named __proto__", { tags: '{"__proto__":"me"}' }, /tag "__proto__": the Pulumi SDK cannot carry/],
         // The SDK writes each input into a template string: a map with its own toString makes that throw.
@@ -302,6 +305,16 @@ describe("stack configuration", () => {
             assert.ok(problems[0].startsWith(`${NS}:`), problems[0]);
         });
     }
+
+    it("takes tags of any language's letters and digits, and the punctuation IAM allows, counting characters as AWS does", () => {
+        const tags = {
+            "Zürich Büro": "東京 ١٢٣",
+            "a_b.c:d/e=f+g-h@i": "",
+            // Letters outside the Basic Multilingual Plane: one character each for AWS, two UTF-16 units for JavaScript.
+            ["𠀀".repeat(AWS_TAG_LIMITS.nameLength)]: "𠀀".repeat(AWS_TAG_LIMITS.valueLength),
+        };
+        assert.deepEqual(parseSettings(NS, { tags: JSON.stringify(tags) }).tags, tags);
+    });
 
     it("reports every bad key in one message", () => {
         try {
