@@ -265,7 +265,17 @@ describe("stack configuration", () => {
         ["never-expiring logs", { logRetentionDays: "0" }, /logRetentionDays is "0"/],
         ["tags that are not a map", { tags: "[1,2]" }, /tags is "\[1,2\]": must be a map of tag names to string values/],
         ["tags that are not JSON", { tags: "team=platform" }, /tags is "team=platform": must be a map/],
-        ["a tag with a number value", { tags: '{"tier":1}' }, /tag "tier" must have a string value/],
+        // `pulumi config set --path` stores a whole number, true and false as such: the message says how to store text.
+        [
+            "a tag with a number value",
+            { tags: '{"tier":1}' },
+            /tag "tier" must have a string value: .*`pulumi config set --path --type string callback-pattern:tags\.tier 1`/,
+        ],
+        [
+            "a boolean tag whose name is no plain word",
+            { tags: '{"on.call":true}' },
+            /tag "on\.call" must have a string value: .*`pulumi config set --path --type string 'callback-pattern:tags\["on\.call"\]' true`/,
+        ],
         ["a tag AWS reserves", { tags: '{"aws:owner":"me"}' }, /tag "aws:owner": names starting with "aws:" are reserved/],
         // IAM refuses CreateRole with such a tag, after the stack has created what it made before the roles.
         ["a tag value with a character IAM refuses", { tags: '{"dept":"R&D"}' }, /tag "dept": names and values may hold only letters/],

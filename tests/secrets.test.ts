@@ -185,9 +185,9 @@ describe("secret config values (Pulumi mocks)", () => {
             const message = await invalid({ tags: JSON.stringify({ "project-nightingale": 7 }) }, ["tags"]);
             assert.match(
                 message,
-                /callback-pattern:tags \(set as a secret; its value is not shown\) is not valid: tag #1 must have a string value/,
+                /callback-pattern:tags \(set as a secret; its value is not shown\) is not valid: tag #1 must have a string value: .*`pulumi config set --path --secret --type string callback-pattern:tags\.NAME VALUE`/,
             );
-            assert.doesNotMatch(message, /nightingale/);
+            assert.doesNotMatch(message, /nightingale|\b7\b/);
         });
 
         it("warnings quote no secret value, nor figures computed from one, and their presence tells nothing", async () => {
