@@ -18,8 +18,29 @@ export const LOG_RETENTION_DAYS = [
 
 /** AWS reserves tag names that start with this; `TagResource` rejects them. */
 export const RESERVED_TAG_PREFIX = "aws:";
+/**
+ * Tag names AWS takes but the Pulumi SDK cannot carry to a resource (`@pulumi/pulumi`'s
+ * `runtime/rpc.js`): it copies a map by assigning each name to a new object, where `__proto__` sets
+ * the copy's prototype instead, so the tag vanishes without a word; and it writes each input into a
+ * template string, which a map with a `toString` of its own makes throw, so the resource's outputs
+ * are left unset and the program fails on an unrelated property ("Missing required property").
+ */
+export const TAG_NAMES_PULUMI_CANNOT_CARRY: readonly string[] = Object.freeze(["__proto__", "toString"]);
 /** AWS's limits on a resource's tags: how many, and how long a name and a value may be. */
 export const AWS_TAG_LIMITS = { perResource: 50, nameLength: 128, valueLength: 256 } as const;
+/**
+ * The punctuation a tag's name and value may hold besides letters, digits and spaces: IAM's rule
+ * (`Tag` in the IAM API reference), the strictest of the services the stack tags, since every
+ * taggable resource, both roles among them, gets the same tags. A tag outside it would fail
+ * `CreateRole` halfway through `pulumi up`.
+ */
+export const AWS_TAG_PUNCTUATION = Object.freeze(["_", ".", ":", "/", "=", "+", "-", "@"] as const);
+/** What a tag's name and value may hold: letters, separators and digits of any script, and {@link AWS_TAG_PUNCTUATION}. */
+export const AWS_TAG_CHARACTERS = new RegExp(
+    // Inside a class only "-" needs escaping (and a Unicode pattern refuses escapes it does not need).
+    `^[\\p{L}\\p{Z}\\p{N}${AWS_TAG_PUNCTUATION.map((c) => (c === "-" ? "\\-" : c)).join("")}]*$`,
+    "u",
+);
 /** The user's tags a stack takes: AWS's 50 per resource, less room for the stack's own (see index.ts). */
 export const MAX_USER_TAGS = 45;
 

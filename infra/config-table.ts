@@ -3,7 +3,16 @@
  * so that what the README says of a key's default and range is what the code does. A test compares
  * the README with {@link configTable}; `commands/config-table.ts` rewrites the README's table.
  */
-import { AWS_TAG_LIMITS, CONFIG_KEYS, declarationOf, MAX_USER_TAGS, RESERVED_TAG_PREFIX, type KeyDeclaration } from "./config-keys";
+import {
+    AWS_TAG_LIMITS,
+    AWS_TAG_PUNCTUATION,
+    CONFIG_KEYS,
+    declarationOf,
+    MAX_USER_TAGS,
+    RESERVED_TAG_PREFIX,
+    TAG_NAMES_PULUMI_CANNOT_CARRY,
+    type KeyDeclaration,
+} from "./config-keys";
 
 /** The table's header row: how the README's table is found. */
 export const CONFIG_TABLE_HEADER = "| Key | Default | Allowed | Meaning |";
@@ -31,8 +40,10 @@ export function allowedText(declared: KeyDeclaration): string {
             return "the ARN of an IAM managed policy";
         case "tags":
             return (
-                `a map of string values; names of 1–${AWS_TAG_LIMITS.nameLength} characters, not starting with \`${RESERVED_TAG_PREFIX}\`; ` +
-                `values of at most ${AWS_TAG_LIMITS.valueLength} characters; at most ${MAX_USER_TAGS} tags`
+                `a map of string values; names of 1–${AWS_TAG_LIMITS.nameLength} characters, not starting with \`${RESERVED_TAG_PREFIX}\`, ` +
+                `not ${TAG_NAMES_PULUMI_CANNOT_CARRY.map((name) => `\`${name}\``).join(" or ")} (the Pulumi SDK cannot carry them); ` +
+                `values of at most ${AWS_TAG_LIMITS.valueLength} characters; letters, digits, spaces and \`${AWS_TAG_PUNCTUATION.join(" ")}\` only; ` +
+                `at most ${MAX_USER_TAGS} tags`
             );
     }
 }

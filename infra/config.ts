@@ -6,12 +6,15 @@
  */
 import { MAX_ATTEMPTS, minimumFunctionTimeoutSeconds, REQUEST_TIMEOUT_MS, stalledCallMs } from "../functions/callback/client-settings";
 import {
+    AWS_TAG_CHARACTERS,
     AWS_TAG_LIMITS,
+    AWS_TAG_PUNCTUATION,
     CONFIG_KEYS,
     declarationOf,
     MAX_BATCH_SIZE_WITHOUT_WINDOW,
     MAX_USER_TAGS,
     RESERVED_TAG_PREFIX,
+    TAG_NAMES_PULUMI_CANNOT_CARRY,
     type CallbackPatternSettings,
     type ConfigKey,
     type KeyDeclaration,
@@ -46,9 +49,9 @@ type Read = { value: unknown } | { allowed: string };
 
 /**
  * Reads one key's text as its declaration says. `secret` only changes how the tags' messages name
- * a tag (by position, not by name).
+ * a tag (by position, not by name); `key` is the key as a command that sets it names it.
  */
-export function readValue(declared: KeyDeclaration, text: string, secret: boolean): Read {
+export function readValue(declared: KeyDeclaration, text: string, secret: boolean, key = "tags"): Read {
     switch (declared.type) {
         case "integer": {
             const trimmed = text.trim();
@@ -73,7 +76,7 @@ export function readValue(declared: KeyDeclaration, text: string, secret: boolea
                 ? { value: text }
                 : { allowed: "must be the ARN of an IAM managed policy, such as arn:aws:iam::123456789012:policy/deploy-boundary" };
         case "tags":
-            return readTags(text, secret);
+            return readTags(text, secret, key);
     }
 }
 
@@ -123,7 +126,7 @@ export function parseSettings(
             if (declared.default !== undefined) settings[key] = structuredClone(declared.default);
             continue;
         }
-        const read = readValue(declared, text, secret(key));
+        const read = readValue(declared, text, secret(key), name(key));
         if ("allowed" in read) {
             bad(key, text, read.allowed);
             invalid.add(key);
@@ -163,29 +166,42 @@ export function parseSettings(
     return settings as CallbackPatternSettings;
 }
 
-/** Reads the `tags` map; a secret map's messages name tags by position, not by name. */
-function readTags(text: string, secret: boolean): Read {
+/**
+ * Reads the `tags` map (`key`: the key as `pulumi config set` names it); a secret map's messages
+ * name tags by position, not by name, and quote no value.
+ */
+function readTags(text: string, secret: boolean, key: string): Read {
     let parsed: unknown;
     try {
         parsed = JSON.parse(text);
     } catch {
         return {
-            allowed: `must be a map of tag names to string values (set it with \`pulumi config set --path tags.team platform\`)`,
+            allowed: `must be a map of tag names to string values (set it with \`pulumi config set --path ${key}.team platform\`)`,
         };
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         return { allowed: "must be a map of tag names to string values" };
     }
     const entries = Object.entries(parsed);
-    for (const [index, [key, tagValue]] of entries.entries()) {
-        const tag = secret ? `tag #${index + 1}` : `tag ${JSON.stringify(key)}`;
-        if (typeof tagValue !== "string") return { allowed: `${tag} must have a string value (quote numbers and booleans)` };
-        if (key.length < 1 || key.length > AWS_TAG_LIMITS.nameLength || tagValue.length > AWS_TAG_LIMITS.valueLength) {
+    for (const [index, [name, tagValue]] of entries.entries()) {
+        const tag = secret ? `tag #${index + 1}` : `tag ${JSON.stringify(name)}`;
+        if (typeof tagValue !== "string") return { allowed: `${tag} must have a string value${storedAsText(key, secret, name, tagValue)}` };
+        // AWS counts characters (code points); a string's length counts UTF-16 units.
+        const nameLength = [...name].length;
+        if (nameLength < 1 || nameLength > AWS_TAG_LIMITS.nameLength || [...tagValue].length > AWS_TAG_LIMITS.valueLength) {
             return {
                 allowed: `${tag}: names are 1 to ${AWS_TAG_LIMITS.nameLength} characters, values at most ${AWS_TAG_LIMITS.valueLength}`,
             };
         }
-        if (key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {
+        if (!AWS_TAG_CHARACTERS.test(name) || !AWS_TAG_CHARACTERS.test(tagValue)) {
+            return { allowed: `${tag}: names and values may hold only letters, digits, spaces and ${AWS_TAG_PUNCTUATION.join(" ")}` };
+        }
+        if (TAG_NAMES_PULUMI_CANNOT_CARRY.includes(name)) {
+            return {
+                allowed: `${tag}: the Pulumi SDK cannot carry a tag named ${TAG_NAMES_PULUMI_CANNOT_CARRY.map((n) => JSON.stringify(n)).join(" or ")} to a resource; use another name`,
+            };
+        }
+        if (name.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) {
             return { allowed: `${tag}: names starting with "${RESERVED_TAG_PREFIX}" are reserved by AWS` };
         }
     }
@@ -195,6 +211,20 @@ function readTags(text: string, secret: boolean): Read {
         };
     }
     return { value: Object.fromEntries(entries) as Record<string, string> };
+}
+
+/**
+ * How to store a tag's number or boolean as text: `pulumi config set --path` stores a whole number,
+ * `true` and `false` as such, unless told `--type string`. Nothing to add for other values (a map,
+ * a list, null: not what a tag holds); placeholders instead of a secret map's name and value.
+ */
+function storedAsText(key: string, secret: boolean, name: string, value: unknown): string {
+    if (typeof value !== "number" && typeof value !== "boolean") return "";
+    const [tagName, tagValue] = secret ? ["NAME", "VALUE"] : [name, String(value)];
+    // A name that is not a plain word takes the path's ["…"] form, quoted for the shell.
+    const path = /^[\w-]+$/.test(tagName) ? `${key}.${tagName}` : `'${key}[${JSON.stringify(tagName)}]'`;
+    const flags = secret ? "--path --secret --type string" : "--path --type string";
+    return `: \`pulumi config set --path\` stores a whole number, true and false as such; store it as text with \`pulumi config set ${flags} ${path} ${tagValue}\``;
 }
 
 /**

@@ -15,7 +15,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { heartbeatIntervalMs } from "../functions/callback/heartbeats";
 import type { StateMachine, StateMachineDefinition as LocalDefinition } from "aws-local-stepfunctions";
-import { queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
+import { MAX_BATCH_SIZE_WITHOUT_WINDOW, queueVisibilityTimeoutSeconds, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, STATE_NAMES, type TaskState } from "../infra/definition";
 import { bundledCode, functionEnvironment, HANDOFF_FUNCTION_ENTRY } from "./bundled-handler";
 import { EnvironmentPool, type PoolFigures } from "./execution-environments";
@@ -62,12 +62,20 @@ export const LOCAL_CALLS_IN_FLIGHT = 100;
 export const MIN_MAX_CONCURRENT_BATCHES = 2;
 
 /**
+ * The records in one of the local queue's batches for a stack's `batchSize`: at most what Lambda
+ * takes without a batching window, since the window that larger batches need is not simulated.
+ */
+export function localBatchSize(batchSize: number): number {
+    return Math.min(batchSize, MAX_BATCH_SIZE_WITHOUT_WINDOW);
+}
+
+/**
  * The event source mapping's maximum concurrency for a run of `executionsAtOnce` executions at a
  * time: a full batch each (`batchSize`), at least Lambda's minimum of 2, at most what keeps
  * {@link LOCAL_CALLS_IN_FLIGHT}; beyond it messages wait on the queue, where nothing times out.
  */
 export function defaultMaxConcurrentBatches(executionsAtOnce: number, batchSize: number): number {
-    const perBatch = Math.max(1, Math.min(batchSize, 10));
+    const perBatch = Math.max(1, localBatchSize(batchSize));
     const limit = Math.max(MIN_MAX_CONCURRENT_BATCHES, Math.floor(LOCAL_CALLS_IN_FLIGHT / perBatch));
     return Math.min(limit, Math.max(MIN_MAX_CONCURRENT_BATCHES, Math.ceil(executionsAtOnce / perBatch)));
 }
@@ -191,8 +199,7 @@ export class LocalWorkflow {
         const queueEvents = new Map<string, QueueEvent[]>();
         const queue = new LocalQueue({
             queueArn: LOCAL.queueArn,
-            // Batches of at most 10 here: the batching window that larger batches need is not simulated.
-            batchSize: Math.min(settings.batchSize, 10),
+            batchSize: localBatchSize(settings.batchSize),
             maxReceiveCount: settings.maxReceiveCount,
             redeliveryDelayMs: options.redeliveryDelayMs ?? 200,
             maxConcurrentBatches,

@@ -157,7 +157,9 @@ export function readStackConfig(file: string, namespace: string, others: readonl
             nodes.set(String(isScalar(pair.key) ? pair.key.value : pair.key), pair.value);
         }
     }
-    const raw: Record<string, string> = {};
+    // Entries, made an object at the end as index.ts makes it: an assignment raw[name] = … would drop
+    // a key named __proto__ (it sets the prototype), which the stack refuses as no setting.
+    const entries: [string, string][] = [];
     for (const [key, value] of Object.entries(values)) {
         const parsed = parseConfigKey(key);
         if (parsed === undefined) {
@@ -176,8 +178,9 @@ export function readStackConfig(file: string, namespace: string, others: readonl
                 `${file}: ${key} is a secret or holds one; the local run cannot decrypt it (set a plain value, or run against a deployed stack)`,
             );
         }
-        raw[name] = configValueText(nodes.get(key), document);
+        entries.push([name, configValueText(nodes.get(key), document)]);
     }
+    const raw: Record<string, string> = Object.fromEntries(entries);
     const region = Object.entries(values).find(([key]) => {
         const parsed = parseConfigKey(key);
         return parsed?.namespace === "aws" && parsed.name === "region";

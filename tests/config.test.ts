@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import {
@@ -20,7 +21,8 @@ import {
     type ConfigKey,
 } from "../infra/config";
 import { declarationOf } from "../infra/config-keys";
-import { configTable, findConfigTable } from "../infra/config-table";
+import { CONFIG_TABLE_HEADER, configTable, findConfigTable } from "../infra/config-table";
+import { rewriteConfigTable } from "../commands/config-table";
 import { MAX_ATTEMPTS, minimumFunctionTimeoutSeconds } from "../functions/callback/client-settings";
 import { loadStackSettings, parseConfigKey } from "../local/stack-config";
 
@@ -84,6 +86,55 @@ describe("stack configuration", () => {
                 "README.md's configuration table is stale: run `npx ts-node --transpile-only commands/config-table.ts`",
             );
             for (const key of CONFIG_KEYS) assert.match(table.text, new RegExp(`^\\| \`${key}\` \\|`, "m"), key);
+        });
+    });
+
+    describe("commands/config-table.ts", () => {
+        /** Runs the command on a copy of `text`: its exit code, what it printed, and the file afterwards. */
+        function rewrite(text: string) {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "config-table-"));
+            try {
+                const file = path.join(dir, "README.md");
+                fs.writeFileSync(file, text);
+                const out: string[] = [];
+                const err: string[] = [];
+                const code = rewriteConfigTable(file, { out: (line) => out.push(line), err: (line) => err.push(line) });
+                return { code, out, err, file, after: fs.readFileSync(file, "utf8") };
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+
+        it("rewrites a stale table and says so, naming the file", () => {
+            const stale = `# Title\n\n${CONFIG_TABLE_HEADER}\n| --- | --- | --- | --- |\n| \`old\` | 1 | 2 | 3 |\n\nAfter.\n`;
+            const { code, out, err, file, after } = rewrite(stale);
+            assert.deepEqual([code, err], [0, []]);
+            assert.equal(after, `# Title\n\n${configTable()}\n\nAfter.\n`);
+            assert.ok(out.length === 1 && out[0].startsWith(`${file}: `) && /rewritten/.test(out[0]), out.join("\n"));
+        });
+
+        it("leaves a current table as it is and says so", () => {
+            const current = `${configTable()}\n`;
+            const { code, out, after } = rewrite(current);
+            assert.equal(code, 0);
+            assert.equal(after, current);
+            assert.match(out.join("\n"), /is current/);
+        });
+
+        it("fails with one line naming the file and the missing header, not a stack trace, when there is no table", () => {
+            const { code, out, err, file, after } = rewrite("# No table here\n");
+            assert.equal(code, 1);
+            assert.deepEqual(out, []);
+            assert.equal(err.length, 1, err.join("\n"));
+            assert.ok(err[0].startsWith(`${file}: `) && err[0].includes(CONFIG_TABLE_HEADER) && !/\n\s+at /.test(err[0]), err[0]);
+            assert.equal(after, "# No table here\n");
+        });
+
+        it("fails naming the file when it cannot be read", () => {
+            const missing = path.join(os.tmpdir(), "config-table-no-such-dir", "README.md");
+            const err: string[] = [];
+            assert.equal(rewriteConfigTable(missing, { out: () => undefined, err: (line) => err.push(line) }), 1);
+            assert.ok(err.length === 1 && err[0].startsWith(`${missing}: `) && /ENOENT/.test(err[0]), err.join("\n"));
         });
     });
 
@@ -214,8 +265,25 @@ describe("stack configuration", () => {
         ["never-expiring logs", { logRetentionDays: "0" }, /logRetentionDays is "0"/],
         ["tags that are not a map", { tags: "[1,2]" }, /tags is "\[1,2\]": must be a map of tag names to string values/],
         ["tags that are not JSON", { tags: "team=platform" }, /tags is "team=platform": must be a map/],
-        ["a tag with a number value", { tags: '{"tier":1}' }, /tag "tier" must have a string value/],
+        // `pulumi config set --path` stores a whole number, true and false as such: the message says how to store text.
+        [
+            "a tag with a number value",
+            { tags: '{"tier":1}' },
+            /tag "tier" must have a string value: .*`pulumi config set --path --type string callback-pattern:tags\.tier 1`/,
+        ],
+        [
+            "a boolean tag whose name is no plain word",
+            { tags: '{"on.call":true}' },
+            /tag "on\.call" must have a string value: .*`pulumi config set --path --type string 'callback-pattern:tags\["on\.call"\]' true`/,
+        ],
         ["a tag AWS reserves", { tags: '{"aws:owner":"me"}' }, /tag "aws:owner": names starting with "aws:" are reserved/],
+        // IAM refuses CreateRole with such a tag, after the stack has created what it made before the roles.
+        ["a tag value with a character IAM refuses", { tags: '{"dept":"R&D"}' }, /tag "dept": names and values may hold only letters/],
+        ["a tag name with a character IAM refuses", { tags: '{"cost(center)":"1"}' }, /tag "cost\(center\)": names and values/],
+        // JSON.parse makes __proto__ an own name; the SDK's serializer would drop it (tests/stack.test.ts).
+        ["a tag named __proto__", { tags: '{"__proto__":"me"}' }, /tag "__proto__": the Pulumi SDK cannot carry/],
+        // The SDK writes each input into a template string: a map with its own toString makes that throw.
+        ["a tag named toString", { tags: '{"team":"a","toString":"me"}' }, /tag "toString": the Pulumi SDK cannot carry/],
         [
             "a tag value longer than AWS takes",
             { tags: JSON.stringify({ note: "v".repeat(AWS_TAG_LIMITS.valueLength + 1) }) },
@@ -247,6 +315,16 @@ describe("stack configuration", () => {
             assert.ok(problems[0].startsWith(`${NS}:`), problems[0]);
         });
     }
+
+    it("takes tags of any language's letters and digits, and the punctuation IAM allows, counting characters as AWS does", () => {
+        const tags = {
+            "Zürich Büro": "東京 ١٢٣",
+            "a_b.c:d/e=f+g-h@i": "",
+            // Letters outside the Basic Multilingual Plane: one character each for AWS, two UTF-16 units for JavaScript.
+            ["𠀀".repeat(AWS_TAG_LIMITS.nameLength)]: "𠀀".repeat(AWS_TAG_LIMITS.valueLength),
+        };
+        assert.deepEqual(parseSettings(NS, { tags: JSON.stringify(tags) }).tags, tags);
+    });
 
     it("reports every bad key in one message", () => {
         try {

@@ -19,7 +19,7 @@ import { MAX_TIMER_MS } from "../functions/callback/deadline";
 import { PartnerApi, type PartnerTask } from "../local/partner-api";
 import { SIMULATED_FAILURE } from "../local/scenarios";
 import { loadStackSettings, readStackConfig, StackConfigError } from "../local/stack-config";
-import { ConfigError, settingsWarnings } from "../infra/config";
+import { ConfigError, parseSettings, settingsWarnings } from "../infra/config";
 import { EXPECTED_PATHS } from "../view/execution-view";
 import { StepFunctionsEndpoint, type EndpointCall, type TaskTokenAction } from "../local/step-functions-endpoint";
 import { TaskError, TaskTokens, TOKEN_PREFIX } from "../local/task-tokens";
@@ -517,6 +517,19 @@ describe("local run parts", () => {
                 () => readStackConfig(write("config:\n  batchSize: 3\n"), "cp"),
                 /batchSize has no namespace.*did you mean cp:batchSize\?/,
             );
+        });
+
+        it("hands over a key named like an object's own property as the stack gets it, so that it is refused as there", () => {
+            // Every name an object answers without having it (__proto__ among them: an assignment drops it).
+            for (const name of Object.getOwnPropertyNames(Object.prototype)) {
+                const { raw } = readStackConfig(write(`config:\n  cp:${name}: "5"\n`), "cp");
+                assert.deepEqual(Object.entries(raw), [[name, "5"]], name);
+                assert.throws(
+                    () => parseSettings("cp", raw),
+                    (e: Error) => e instanceof ConfigError && e.message.includes(`cp:${name} is not a setting of this program`),
+                    name,
+                );
+            }
         });
 
         it("reads a key in Pulumi's older form NAMESPACE:config:NAME as NAMESPACE:NAME, as Pulumi does", () => {

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DEFAULT_SETTINGS, type CallbackPatternSettings } from "../infra/config";
+import { CONFIG, DEFAULT_SETTINGS, MAX_BATCH_SIZE_WITHOUT_WINDOW, type CallbackPatternSettings } from "../infra/config";
 import { buildCallbackDefinition, FAILURE_MESSAGE, MAX_TASK_TIMEOUT_SECONDS, STATE_NAMES, SUCCESS_MESSAGE } from "../infra/definition";
 import {
     MAX_NAMED_EXECUTIONS,
@@ -20,7 +20,13 @@ import {
     type ExecutionView,
 } from "../view/execution-view";
 import { PROJECT_ROOT } from "../infra/function-artifact";
-import { defaultMaxConcurrentBatches, LOCAL_CALLS_IN_FLIGHT, LocalWorkflow, MIN_MAX_CONCURRENT_BATCHES } from "../local/local-workflow";
+import {
+    defaultMaxConcurrentBatches,
+    LOCAL_CALLS_IN_FLIGHT,
+    localBatchSize,
+    LocalWorkflow,
+    MIN_MAX_CONCURRENT_BATCHES,
+} from "../local/local-workflow";
 import { SCENARIOS, type ScenarioName } from "../local/scenarios";
 import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
@@ -467,6 +473,21 @@ describe("local run (npm start)", () => {
             assert.ok(defaultMaxConcurrentBatches(atOnce, batchSize) * batchSize <= LOCAL_CALLS_IN_FLIGHT, String(atOnce));
         }
         assert.ok(defaultMaxConcurrentBatches(1000, 1) <= LOCAL_CALLS_IN_FLIGHT);
+    });
+
+    it("batches hold what Lambda takes without a batching window (which the local run does not simulate), and no more", () => {
+        assert.equal(localBatchSize(MAX_BATCH_SIZE_WITHOUT_WINDOW + 1), MAX_BATCH_SIZE_WITHOUT_WINDOW);
+        assert.equal(localBatchSize(CONFIG.batchSize.max), MAX_BATCH_SIZE_WITHOUT_WINDOW);
+        assert.equal(localBatchSize(MAX_BATCH_SIZE_WITHOUT_WINDOW), MAX_BATCH_SIZE_WITHOUT_WINDOW);
+        assert.equal(localBatchSize(1), 1);
+        // The concurrency is reckoned with the batches the local queue delivers, not the setting.
+        for (const atOnce of [1, 100, 10_000]) {
+            assert.equal(
+                defaultMaxConcurrentBatches(atOnce, CONFIG.batchSize.max),
+                defaultMaxConcurrentBatches(atOnce, MAX_BATCH_SIZE_WITHOUT_WINDOW),
+                String(atOnce),
+            );
+        }
     });
 
     it("leaves no folder in the temporary directory: the function's code is loaded from the archive in memory", function () {

@@ -18,8 +18,18 @@ import {
 import { CALLBACK_FUNCTION_ARCHIVE } from "../infra/function-artifact";
 import { FUNCTION_ENVIRONMENT, functionSettings } from "../functions/callback/settings";
 import { buildArtifactElsewhere } from "./support/build-elsewhere";
-import { ACCOUNT_ID, MockRecorder, REGION, runProgram, SNS_KEY_ARN, valueOf, type ProgramOutputs, type RegisteredResource } from "./mocks";
-import { AWS_TAG_LIMITS, DEFAULT_SETTINGS, LOG_LEVELS, MAX_USER_TAGS } from "../infra/config";
+import {
+    ACCOUNT_ID,
+    MockRecorder,
+    PROJECT,
+    REGION,
+    runProgram,
+    SNS_KEY_ARN,
+    valueOf,
+    type ProgramOutputs,
+    type RegisteredResource,
+} from "./mocks";
+import { AWS_TAG_LIMITS, ConfigError, DEFAULT_SETTINGS, LOG_LEVELS, MAX_USER_TAGS, parseSettings } from "../infra/config";
 import { maxMessageAgeSeconds } from "../infra/alarm-definitions";
 import { CALLBACK_PATTERN_TYPE } from "../infra/callback-pattern";
 import { COMPONENT_NAME } from "../infra/deploy-policy";
@@ -630,6 +640,33 @@ describe("callback-pattern stack configuration (Pulumi mocks)", () => {
             const count = Object.keys(r.inputs.tags as object).length;
             assert.ok(count > MAX_USER_TAGS, `${r.name} carries the user's tags and the stack's own`);
             assert.ok(count <= AWS_TAG_LIMITS.perResource, `${r.name} carries ${count} tags`);
+        }
+    });
+
+    it("every tag the config accepts reaches the resources, names like an object's own properties included", async () => {
+        // Every name an object answers without having it: the SDK copies a map by assigning each
+        // name (__proto__ would set the copy's prototype, and the tag vanish) and writes inputs into
+        // template strings (a map with its own toString cannot be converted, and registration fails).
+        const candidates = Object.getOwnPropertyNames(Object.prototype);
+        const accepted = candidates.filter((name) => {
+            try {
+                parseSettings(PROJECT, { tags: JSON.stringify({ [name]: "v" }) });
+                return true;
+            } catch (error) {
+                // A name the config refuses is named in its message.
+                assert.ok(error instanceof ConfigError && error.message.includes(JSON.stringify(name)), String(error));
+                return false;
+            }
+        });
+        assert.ok(accepted.length > 0);
+        const tags = JSON.stringify(Object.fromEntries(accepted.map((name) => [name, "v"])));
+        const { recorder } = await runProgram({ tags }, "prod");
+        for (const name of accepted) {
+            const carried = recorder.named(NAMES.function, T.function).inputs.tags as Record<string, string>;
+            assert.ok(
+                Object.hasOwn(carried, name) && carried[name] === "v",
+                `the tag ${JSON.stringify(name)} was accepted but not carried`,
+            );
         }
     });
 
