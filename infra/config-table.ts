@@ -1,7 +1,8 @@
 /**
  * The README's configuration table, rendered from the keys' declaration (`infra/config-keys.ts`),
  * so that what the README says of a key's default and range is what the code does. A test compares
- * the README with {@link configTable}; `commands/config-table.ts` rewrites the README's table.
+ * the README with {@link configTable}; `npm run readme-tables` rewrites the README's table
+ * (`commands/readme-tables.ts`).
  */
 import {
     AWS_TAG_LIMITS,
@@ -55,27 +56,4 @@ export function configTable(): string {
         return `| \`${key}\` | ${defaultText(declared)} | ${allowedText(declared)} | ${declared.description} |`;
     });
     return [CONFIG_TABLE_HEADER, "| --- | --- | --- | --- |", ...rows].join("\n");
-}
-
-/**
- * The table in `markdown`, from its header row to the last row that follows it: where it starts and
- * ends (as offsets) and its text; `undefined` when there is no such table.
- */
-export function findConfigTable(markdown: string): { start: number; end: number; text: string } | undefined {
-    const start = markdown.indexOf(`${CONFIG_TABLE_HEADER}\n`);
-    if (start < 0) return undefined;
-    let end = start;
-    while (end < markdown.length && markdown[end] === "|") {
-        const lineEnd = markdown.indexOf("\n", end);
-        end = lineEnd < 0 ? markdown.length : lineEnd + 1;
-    }
-    const text = markdown.slice(start, end).replace(/\n$/, "");
-    return { start, end: start + text.length, text };
-}
-
-/** `markdown` with its configuration table replaced by {@link configTable}'s; throws when it has none. */
-export function withConfigTable(markdown: string): string {
-    const found = findConfigTable(markdown);
-    if (found === undefined) throw new Error(`no configuration table (a line "${CONFIG_TABLE_HEADER}") to replace`);
-    return markdown.slice(0, found.start) + configTable() + markdown.slice(found.end);
 }

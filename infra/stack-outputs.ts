@@ -77,6 +77,9 @@ function qualifiers(declaration: StackOutputDeclaration): string {
     return notes.length === 0 ? "" : ` (${notes.join("; ")})`;
 }
 
+/** The outputs table's header row: how the README's table is found. */
+export const STACK_OUTPUTS_TABLE_HEADER = "| Output | Value |";
+
 /**
  * The README's "Stack outputs" table (Markdown), made from `STACK_OUTPUTS`: a test checks that
  * the README holds exactly this, so the table cannot drift from the code.
@@ -85,5 +88,5 @@ export function stackOutputsTable(outputs: Readonly<Record<string, StackOutputDe
     const rows = Object.entries(outputs).map(
         ([name, declaration]) => `| \`${name}\` | ${cell(declaration.description + qualifiers(declaration))} |`,
     );
-    return ["| Output | Value |", "| --- | --- |", ...rows].join("\n");
+    return [STACK_OUTPUTS_TABLE_HEADER, "| --- | --- |", ...rows].join("\n");
 }

@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import {
@@ -21,8 +20,6 @@ import {
     type ConfigKey,
 } from "../infra/config";
 import { declarationOf } from "../infra/config-keys";
-import { CONFIG_TABLE_HEADER, configTable, findConfigTable } from "../infra/config-table";
-import { rewriteConfigTable } from "../commands/config-table";
 import { MAX_ATTEMPTS, minimumFunctionTimeoutSeconds } from "../functions/callback/client-settings";
 import { loadStackSettings, parseConfigKey } from "../local/stack-config";
 
@@ -74,67 +71,6 @@ describe("stack configuration", () => {
             settings.tags.team = "platform";
             assert.deepEqual(parseSettings(NS, {}).tags, {});
             assert.deepEqual(DEFAULT_SETTINGS.tags, CONFIG.tags.default);
-        });
-
-        it("the README's configuration table is the one rendered from it (keys, defaults, ranges, meaning)", () => {
-            const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-            const table = findConfigTable(readme);
-            assert.ok(table !== undefined, "README.md has no configuration table");
-            assert.equal(
-                table.text,
-                configTable(),
-                "README.md's configuration table is stale: run `npx ts-node --transpile-only commands/config-table.ts`",
-            );
-            for (const key of CONFIG_KEYS) assert.match(table.text, new RegExp(`^\\| \`${key}\` \\|`, "m"), key);
-        });
-    });
-
-    describe("commands/config-table.ts", () => {
-        /** Runs the command on a copy of `text`: its exit code, what it printed, and the file afterwards. */
-        function rewrite(text: string) {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "config-table-"));
-            try {
-                const file = path.join(dir, "README.md");
-                fs.writeFileSync(file, text);
-                const out: string[] = [];
-                const err: string[] = [];
-                const code = rewriteConfigTable(file, { out: (line) => out.push(line), err: (line) => err.push(line) });
-                return { code, out, err, file, after: fs.readFileSync(file, "utf8") };
-            } finally {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
-        }
-
-        it("rewrites a stale table and says so, naming the file", () => {
-            const stale = `# Title\n\n${CONFIG_TABLE_HEADER}\n| --- | --- | --- | --- |\n| \`old\` | 1 | 2 | 3 |\n\nAfter.\n`;
-            const { code, out, err, file, after } = rewrite(stale);
-            assert.deepEqual([code, err], [0, []]);
-            assert.equal(after, `# Title\n\n${configTable()}\n\nAfter.\n`);
-            assert.ok(out.length === 1 && out[0].startsWith(`${file}: `) && /rewritten/.test(out[0]), out.join("\n"));
-        });
-
-        it("leaves a current table as it is and says so", () => {
-            const current = `${configTable()}\n`;
-            const { code, out, after } = rewrite(current);
-            assert.equal(code, 0);
-            assert.equal(after, current);
-            assert.match(out.join("\n"), /is current/);
-        });
-
-        it("fails with one line naming the file and the missing header, not a stack trace, when there is no table", () => {
-            const { code, out, err, file, after } = rewrite("# No table here\n");
-            assert.equal(code, 1);
-            assert.deepEqual(out, []);
-            assert.equal(err.length, 1, err.join("\n"));
-            assert.ok(err[0].startsWith(`${file}: `) && err[0].includes(CONFIG_TABLE_HEADER) && !/\n\s+at /.test(err[0]), err[0]);
-            assert.equal(after, "# No table here\n");
-        });
-
-        it("fails naming the file when it cannot be read", () => {
-            const missing = path.join(os.tmpdir(), "config-table-no-such-dir", "README.md");
-            const err: string[] = [];
-            assert.equal(rewriteConfigTable(missing, { out: () => undefined, err: (line) => err.push(line) }), 1);
-            assert.ok(err.length === 1 && err[0].startsWith(`${missing}: `) && /ENOENT/.test(err[0]), err.join("\n"));
         });
     });
 

@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import validate from "asl-validator";
@@ -33,7 +32,7 @@ import { AWS_TAG_LIMITS, ConfigError, DEFAULT_SETTINGS, LOG_LEVELS, MAX_USER_TAG
 import { maxMessageAgeSeconds } from "../infra/alarm-definitions";
 import { CALLBACK_PATTERN_TYPE } from "../infra/callback-pattern";
 import { COMPONENT_NAME } from "../infra/deploy-policy";
-import { STACK_OUTPUT_NAMES, STACK_OUTPUTS, stackOutputsTable, type StackOutputDeclaration } from "../infra/stack-outputs";
+import { STACK_OUTPUT_NAMES, STACK_OUTPUTS, type StackOutputDeclaration } from "../infra/stack-outputs";
 import { FORMER_TASK_TOKEN_FUNCTION_TYPES, TASK_TOKEN_FUNCTION_TYPE } from "../infra/task-token-function";
 import { RegistrationRecorder } from "./support/registrations";
 
@@ -240,14 +239,6 @@ describe("callback-pattern stack (Pulumi mocks)", () => {
                 assert.equal(await pulumi.isSecret(secretRun[name]), carried(name) !== undefined, `${name}, its setting a secret`);
                 assert.equal(await pulumi.isSecret(outputs[name]), false, `${name}, no setting a secret`);
             }
-        });
-
-        it("the README's outputs table is the declaration's, row for row", () => {
-            const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8").split("\n");
-            const start = readme.indexOf("| Output | Value |");
-            assert.notEqual(start, -1, "the README has no outputs table");
-            const end = readme.findIndex((line, i) => i > start && !line.startsWith("|"));
-            assert.equal(readme.slice(start, end).join("\n"), stackOutputsTable());
         });
     });
 
