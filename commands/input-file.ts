@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as tty from "node:tty";
-import { CliError, fromInvocationDir } from "./cli";
+import { CliError, formatSeconds, fromInvocationDir } from "./cli";
 import { printable } from "../view/execution-view";
 
 /** The path that stands for standard input. */
@@ -78,12 +78,6 @@ export function defaultInputSources(): InputSources {
     };
 }
 
-/** Milliseconds as the messages say them: whole seconds (`20 s`), tenths below one (`0.3 s`). */
-function seconds(ms: number): string {
-    const s = Math.max(0, ms) / 1000;
-    return `${s >= 1 ? Math.round(s) : Number(s.toFixed(1))} s`;
-}
-
 /**
  * Reads at most `maxBytes` from `stream` before `deadline` (ms since the epoch). Refuses, as a
  * {@link CliError} that starts with `what`, a stream that holds more (saying `limit`, why that is
@@ -126,7 +120,7 @@ export function readBounded(
             () =>
                 finish(
                     new CliError(
-                        `${what} did not end within ${seconds(wait)} (nothing written to it, or no end of input?); ${timeoutFlag} N gives it longer`,
+                        `${what} did not end within ${formatSeconds(wait)} (nothing written to it, or no end of input?); ${timeoutFlag} N gives it longer`,
                     ),
                 ),
             Math.max(0, wait),
@@ -166,7 +160,7 @@ export async function readInputFile(request: InputFileRequest, sources: InputSou
     if (path === STDIN_PATH) {
         if (sources.stdin.isTTY === true)
             sources.notice(
-                `Reading ${holds} from standard input: paste it, then press Ctrl-D (within ${seconds(deadline - Date.now())}; ${timeoutFlag} N for more).`,
+                `Reading ${holds} from standard input: paste it, then press Ctrl-D (within ${formatSeconds(deadline - Date.now())}; ${timeoutFlag} N for more).`,
             );
         stream = sources.stdin;
     } else {
