@@ -50,15 +50,23 @@ export interface InputSources {
 }
 
 /**
+ * Why a Unix domain socket is refused: opening one as a file fails with ENXIO, which names nothing
+ * the user knows, and reading it would need a connection, which no one would expect of a path.
+ */
+export const NOT_READABLE_SOCKET = "is a socket, which cannot be read as a file; give a file, a named pipe, or - for standard input";
+
+/**
  * A stream of the file at `path` that never holds a thread: a FIFO (a named pipe, or the
  * `/dev/fd/N` of a shell's process substitution, `--token-file <(pass show …)`) opened as a file
  * would block one of Node's threads until a writer comes, past any deadline and even past
  * `process.exit`; it is opened without blocking and read as a pipe instead. A terminal is read as
- * one. Throws what opening throws (ENOENT, EACCES, …).
+ * one. Throws a {@link CliError} for a socket ({@link NOT_READABLE_SOCKET}), and what opening
+ * throws (ENOENT, EACCES, …) otherwise.
  */
 export function openInputFile(path: string): Readable {
     const stat = fs.statSync(path);
-    if (stat.isFIFO() || stat.isSocket()) {
+    if (stat.isSocket()) throw new CliError(NOT_READABLE_SOCKET);
+    if (stat.isFIFO()) {
         const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
         return new net.Socket({ fd, readable: true, writable: false });
     }
@@ -167,6 +175,7 @@ export async function readInputFile(request: InputFileRequest, sources: InputSou
         try {
             stream = sources.openFile(path);
         } catch (error) {
+            if (error instanceof CliError) throw new CliError(`${what} ${error.message}`);
             throw new CliError(`cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? printable((error as Error).message)}`);
         }
     }
