@@ -111,6 +111,8 @@ describe("the commands' input and output", () => {
         const read = (data: string | Buffer) => readExecutionInput({ inputFile: "-" }, Date.now() + 5000, sources(Readable.from([data])));
         const big = await refusal(read(`"${"x".repeat(MAX_INPUT_BYTES + FRAMING_BYTES)}"`));
         assert.match(big, new RegExp(`^${stdin.replace(/[()]/g, "\\$&")} holds more than ${MAX_INPUT_BYTES + FRAMING_BYTES} bytes`));
+        // The bound the user must meet, with its unit: the figure above counts the framing bytes too.
+        assert.ok(big.endsWith(`; an execution input holds at most ${MAX_INPUT_BYTES} bytes`), big);
         // Nothing piped in (a CI step without input, a closed standard input): said as such, not as a JSON error.
         assert.equal(await refusal(read("\ufeff \n")), `${stdin} ${emptyInput(EXECUTION_INPUT_HOLDS)}`);
         assert.equal(await refusal(read(Buffer.from([0x22, 0xff, 0xfe, 0x22]))), `${stdin} is not UTF-8 text (binary data?)`);
