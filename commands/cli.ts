@@ -31,6 +31,16 @@ export function checkNodeVersion(version: string = process.versions.node): void 
     }
 }
 
+/**
+ * Milliseconds as messages say them: whole seconds (`20 s`), tenths below one (`0.3 s`). A limit
+ * is what is left before a deadline, a few milliseconds less than the user set by the time it is
+ * used; rounding says the figure they gave (`0.3 s`, `60 s`), not `0.299 s` or `59.998 s`.
+ */
+export function formatSeconds(ms: number): string {
+    const s = Math.max(0, ms) / 1000;
+    return `${s >= 1 ? Math.round(s) : Number(s.toFixed(1))} s`;
+}
+
 /** The console's default execution input. */
 export const DEFAULT_INPUT = { Comment: "Insert your JSON here" };
 

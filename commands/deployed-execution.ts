@@ -27,7 +27,7 @@ import type {
     FinalizeHandlerArguments,
     MiddlewareStack,
 } from "@smithy/types";
-import { CliError, FORBIDDEN_IN_NAME } from "./cli";
+import { CliError, FORBIDDEN_IN_NAME, formatSeconds } from "./cli";
 import { STATE_MACHINE_ARN } from "./execution-args";
 import { printable, viewFromHistory, type ExecutionStatus, type ExecutionView } from "../view/execution-view";
 
@@ -389,10 +389,6 @@ export async function callWithin<I extends object, O extends object, T>(
  */
 export function callLimitMs(leftMs: number, limits: { callTimeoutMs: number; minCallMs: number }): number {
     return Math.min(limits.callTimeoutMs, Math.max(leftMs, limits.minCallMs));
-}
-
-function formatSeconds(ms: number): string {
-    return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
 /** Why the reading of a history stops (`done`: it ended), or `next` for another page. */

@@ -161,7 +161,7 @@ export async function readExecutionInput(
             path: option.inputFile,
             holds: EXECUTION_INPUT_HOLDS,
             maxBytes: MAX_INPUT_BYTES,
-            limit: `an execution input holds at most ${MAX_INPUT_BYTES}`,
+            limit: `an execution input holds at most ${MAX_INPUT_BYTES} bytes`,
             deadline,
             timeoutFlag: INPUT_TIMEOUT_FLAG,
         },

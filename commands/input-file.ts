@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as tty from "node:tty";
-import { CliError, fromInvocationDir } from "./cli";
+import { CliError, formatSeconds, fromInvocationDir } from "./cli";
 import { printable } from "../view/execution-view";
 
 /** The path that stands for standard input. */
@@ -50,15 +50,23 @@ export interface InputSources {
 }
 
 /**
+ * Why a Unix domain socket is refused: opening one as a file fails with ENXIO, which names nothing
+ * the user knows, and reading it would need a connection, which no one would expect of a path.
+ */
+export const NOT_READABLE_SOCKET = "is a socket, which cannot be read as a file; give a file, a named pipe, or - for standard input";
+
+/**
  * A stream of the file at `path` that never holds a thread: a FIFO (a named pipe, or the
  * `/dev/fd/N` of a shell's process substitution, `--token-file <(pass show …)`) opened as a file
  * would block one of Node's threads until a writer comes, past any deadline and even past
  * `process.exit`; it is opened without blocking and read as a pipe instead. A terminal is read as
- * one. Throws what opening throws (ENOENT, EACCES, …).
+ * one. Throws a {@link CliError} for a socket ({@link NOT_READABLE_SOCKET}), and what opening
+ * throws (ENOENT, EACCES, …) otherwise.
  */
 export function openInputFile(path: string): Readable {
     const stat = fs.statSync(path);
-    if (stat.isFIFO() || stat.isSocket()) {
+    if (stat.isSocket()) throw new CliError(NOT_READABLE_SOCKET);
+    if (stat.isFIFO()) {
         const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
         return new net.Socket({ fd, readable: true, writable: false });
     }
@@ -76,12 +84,6 @@ export function defaultInputSources(): InputSources {
         openFile: (file) => openInputFile(fromInvocationDir(file)),
         notice: (message) => console.error(message),
     };
-}
-
-/** Milliseconds as the messages say them: whole seconds (`20 s`), tenths below one (`0.3 s`). */
-function seconds(ms: number): string {
-    const s = Math.max(0, ms) / 1000;
-    return `${s >= 1 ? Math.round(s) : Number(s.toFixed(1))} s`;
 }
 
 /**
@@ -126,7 +128,7 @@ export function readBounded(
             () =>
                 finish(
                     new CliError(
-                        `${what} did not end within ${seconds(wait)} (nothing written to it, or no end of input?); ${timeoutFlag} N gives it longer`,
+                        `${what} did not end within ${formatSeconds(wait)} (nothing written to it, or no end of input?); ${timeoutFlag} N gives it longer`,
                     ),
                 ),
             Math.max(0, wait),
@@ -166,13 +168,14 @@ export async function readInputFile(request: InputFileRequest, sources: InputSou
     if (path === STDIN_PATH) {
         if (sources.stdin.isTTY === true)
             sources.notice(
-                `Reading ${holds} from standard input: paste it, then press Ctrl-D (within ${seconds(deadline - Date.now())}; ${timeoutFlag} N for more).`,
+                `Reading ${holds} from standard input: paste it, then press Ctrl-D (within ${formatSeconds(deadline - Date.now())}; ${timeoutFlag} N for more).`,
             );
         stream = sources.stdin;
     } else {
         try {
             stream = sources.openFile(path);
         } catch (error) {
+            if (error instanceof CliError) throw new CliError(`${what} ${error.message}`);
             throw new CliError(`cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? printable((error as Error).message)}`);
         }
     }

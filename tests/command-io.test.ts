@@ -5,7 +5,9 @@
  */
 import { strict as assert } from "node:assert";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -20,7 +22,7 @@ import {
     MAX_INPUT_TIMEOUT_SECONDS,
     readExecutionInput,
 } from "../commands/execution-input";
-import { emptyInput, FRAMING_BYTES } from "../commands/input-file";
+import { emptyInput, FRAMING_BYTES, NOT_READABLE_SOCKET } from "../commands/input-file";
 import { inputSources as sources } from "./support/input-sources";
 import { parseStartArgs, readStartInput, START_USAGE } from "../commands/start-args";
 import { SCENARIOS } from "../local/scenarios";
@@ -110,9 +112,25 @@ describe("the commands' input and output", () => {
         const read = (data: string | Buffer) => readExecutionInput({ inputFile: "-" }, Date.now() + 5000, sources(Readable.from([data])));
         const big = await refusal(read(`"${"x".repeat(MAX_INPUT_BYTES + FRAMING_BYTES)}"`));
         assert.match(big, new RegExp(`^${stdin.replace(/[()]/g, "\\$&")} holds more than ${MAX_INPUT_BYTES + FRAMING_BYTES} bytes`));
+        // The bound the user must meet, with its unit: the figure above counts the framing bytes too.
+        assert.ok(big.endsWith(`; an execution input holds at most ${MAX_INPUT_BYTES} bytes`), big);
         // Nothing piped in (a CI step without input, a closed standard input): said as such, not as a JSON error.
         assert.equal(await refusal(read("\ufeff \n")), `${stdin} ${emptyInput(EXECUTION_INPUT_HOLDS)}`);
         assert.equal(await refusal(read(Buffer.from([0x22, 0xff, 0xfe, 0x22]))), `${stdin} is not UTF-8 text (binary data?)`);
+    });
+
+    it("refuses a socket by name: it cannot be opened as a file, and is no pipe", async function () {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "input-socket-"));
+        const socketPath = path.join(dir, "input.sock");
+        const server = net.createServer().listen(socketPath);
+        try {
+            await once(server, "listening");
+            const options = parseStartArgs(["--input-file", socketPath]);
+            assert.equal(await refusal(readStartInput(options)), `${INPUT_FILE_FLAG} ${socketPath} ${NOT_READABLE_SOCKET}`);
+        } finally {
+            server.close();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("parsing reads nothing: --input-file is only named, and read when the run starts", async () => {

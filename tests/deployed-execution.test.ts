@@ -14,6 +14,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import {
     bodyExcerpt,
     callLimitMs,
+    callWithin,
     createExecutionClient,
     EMPTY_HISTORY,
     EXECUTION_CALL_LIMITS,
@@ -361,6 +362,24 @@ describe("npm run execution against a misbehaving Step Functions (loopback endpo
         assert.equal(userInput, false);
         assert.deepEqual(announced, []);
         assert.ok(elapsedMs < 1500, `took ${elapsedMs} ms`);
+    });
+
+    it("says the time a call had as the user set it, not the milliseconds the clock took off it", async () => {
+        // The limit is what is left before the deadline: under load, a --wait-seconds of 0.3 or 60
+        // leaves 299 ms or 59 998 ms by the time the call goes out; the message must not say 0.299 s.
+        const stalled = (limitMs: number) =>
+            callWithin(
+                "StartExecution",
+                limitMs,
+                new StartExecutionCommand({ stateMachineArn: MACHINE }),
+                (signal) => new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error))),
+                {},
+            ).then(
+                () => assert.fail("a stalled call returned"),
+                (error: unknown) => serviceError(error).message,
+            );
+        assert.match(await stalled(299), /^StartExecution got no answer within 0\.3 s \(retries included\)$/);
+        assert.match(await stalled(1_998), /^StartExecution got no answer within 2 s /);
     });
 
     it("a DescribeExecution that never answers ends at --wait-seconds, naming the execution and how to follow it", async () => {

@@ -14,6 +14,8 @@ import { parseStartArgs } from "../commands/start-args";
 import { anchors, commandLines, headingAnchor, inlineCode, links, scriptCalls, shellWords, type ScriptCall } from "./support/markdown";
 
 const ROOT = path.resolve(__dirname, "..");
+/** A code span that is a path in this repository: a file with an extension under one of its source folders. */
+const REPOSITORY_PATH = /^(?:bench|commands|docs|examples|functions|infra|local|policy|tests|view)\/[\w./-]+\.[a-z]+$/;
 const DOCS_DIR = path.join(ROOT, "docs");
 
 /** The pages users read: the README and every page of docs/. */
@@ -203,6 +205,24 @@ describe("docs: links", () => {
                     broken.push(`line ${line}: ${target} (no heading #${anchor} in ${path.relative(ROOT, resolved)})`);
             }
             assert.deepEqual(broken, []);
+        });
+    }
+
+    it("reads reference-style links too ([text][label] with [label]: target)", () => {
+        assert.deepEqual(
+            links("See [the run][lr].\n\n[lr]: docs/local-run.md#flags\n").map(({ target }) => target),
+            ["docs/local-run.md#flags"],
+        );
+    });
+
+    for (const page of PAGES) {
+        it(`${page}: every file of the repository named in a code span exists`, () => {
+            // A page that says `infra/x.ts` sends the reader there: after a rename it must follow.
+            const named = inlineCode(read(page)).filter((code) => REPOSITORY_PATH.test(code));
+            assert.deepEqual(
+                named.filter((file) => !fs.existsSync(path.join(ROOT, file))),
+                [],
+            );
         });
     }
 

@@ -96,6 +96,9 @@ export function links(text: string): Link[] {
             const visible = content.replace(/`[^`]*`/g, "`code`");
             for (const match of visible.matchAll(/!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g))
                 result.push({ target: match[1]!, line: block.start + offset });
+            // A reference definition (`[label]: target`) is where `[text][label]` links lead.
+            const definition = /^ {0,3}\[[^\]]+\]:\s*<?([^\s>]+)>?/.exec(content);
+            if (definition !== null) result.push({ target: definition[1]!, line: block.start + offset });
         }
     }
     return result;
