@@ -24,8 +24,10 @@ describe("local run (npm start): handoff", () => {
             view.queueActivity!.map((event) => event.type),
             ["sent", "received", "deleted"],
         );
+        // Before the partner's answer ended the task (an order of events, not a race with the
+        // clock: on a loaded machine the acknowledgement itself may take longer than the work).
         const deleted = view.queueActivity!.find((event) => event.type === "deleted");
-        assert.ok(deleted !== undefined && deleted.elapsedMs < partnerWorkMs);
+        assert.ok(deleted !== undefined && deleted.elapsedMs < waited.elapsedMs, `deleted at ${deleted?.elapsedMs} ms`);
         assert.deepEqual(
             logs.map((line) => line.message),
             ["Task handed off: an external process returns the token; message acknowledged"],
