@@ -10,6 +10,7 @@ import { MAX_TASK_TIMEOUT_SECONDS, STATE_NAMES } from "../infra/definition";
 import { LocalWorkflow } from "../local/local-workflow";
 import { SCENARIOS } from "../local/scenarios";
 import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
+import { heartbeatIntervalMs } from "../functions/callback/heartbeats";
 import { runScenario, types, WAIT } from "./support/local-run";
 
 describe("local run (npm start): handoff", () => {
@@ -36,11 +37,17 @@ describe("local run (npm start): handoff", () => {
     });
 
     it("handoff: the partner's heartbeats keep a task with HeartbeatSeconds alive past it", async () => {
-        // HeartbeatSeconds 1, the partner works 2.5 s: only its heartbeats keep the task alive.
-        const { view } = await runScenario("handoff", { order: 42 }, { heartbeatSeconds: 1 }, 10, 2500);
+        // HeartbeatSeconds 1, the partner works 1.6 s: only its heartbeats keep the task alive past 1 s.
+        const heartbeatSeconds = 1;
+        const partnerWorkMs = 1600;
+        const { view } = await runScenario("handoff", { order: 42 }, { heartbeatSeconds }, 10, partnerWorkMs);
         assert.equal(view.status, "SUCCEEDED", JSON.stringify(view.notes));
+        // At least one per HeartbeatSeconds of work (fewer and the task would have timed out), at
+        // most one per interval (the interval runs from one heartbeat's end to the next's start).
+        const sent = Number(view.notes!.map((note) => /the partner sent (\d+) heartbeats?/.exec(note)?.[1]).find(Boolean));
         assert.ok(
-            view.notes!.some((note) => /the partner sent [5-9] heartbeats/.test(note)),
+            sent >= Math.floor(partnerWorkMs / (heartbeatSeconds * 1000)) &&
+                sent <= Math.floor(partnerWorkMs / heartbeatIntervalMs(heartbeatSeconds)),
             view.notes!.join("\n"),
         );
     });
