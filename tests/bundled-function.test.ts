@@ -10,6 +10,7 @@ import { createRecordHandler, DEFAULT_RESULT, tokenFingerprint, type TaskWork } 
 import { MAX_ATTEMPTS, worstCaseSendMs } from "../functions/callback/client-settings";
 import { captureLogs, LAMBDA_CONTEXT, lambdaContext, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
 import { useBundledLoopback } from "./support/loopback-client";
+import { withShortestBackoff } from "./support/shortest-backoff";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
 
@@ -29,23 +30,6 @@ function byToken(call: EndpointCall): Reply {
     if (token.startsWith("refused-output"))
         return call.action === "SendTaskSuccess" ? reply.error("InvalidOutput", 400, "Invalid JSON output") : reply.ok();
     return reply.ok();
-}
-
-/**
- * Runs `body` with `Math.random` pinned to 0, so that the SDK's full-jitter backoff (a random
- * share of 1, 2, 4 and 8 s before the retries of a throttled call; `@smithy/core`'s
- * `computeNextBackoffDelay`) waits nothing and the attempts run back to back. The bundle runs in
- * this process and shares its `Math`. For tests whose assertions (attempts made, the record's
- * outcome) do not depend on how long the backoff waits: it saves seconds of waiting, not a check.
- */
-async function withShortestBackoff<T>(body: () => Promise<T>): Promise<T> {
-    const random = Math.random;
-    Math.random = () => 0;
-    try {
-        return await body();
-    } finally {
-        Math.random = random;
-    }
 }
 
 const SDK_MAX_ATTEMPTS = MAX_ATTEMPTS; // the function client's attempts per call (sfn-client.ts)
