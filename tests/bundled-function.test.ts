@@ -10,6 +10,7 @@ import { createRecordHandler, DEFAULT_RESULT, tokenFingerprint, type TaskWork } 
 import { MAX_ATTEMPTS, worstCaseSendMs } from "../functions/callback/client-settings";
 import { captureLogs, LAMBDA_CONTEXT, lambdaContext, loadBundledHandler, type CallbackHandler } from "../local/bundled-handler";
 import { useBundledLoopback } from "./support/loopback-client";
+import { withShortestBackoff } from "./support/shortest-backoff";
 import { callbackMessage, RecordingLogger, sqsRecord } from "./support/sqs-events";
 import { reply, StepFunctionsEndpoint, type EndpointCall, type Reply } from "../local/step-functions-endpoint";
 
@@ -120,7 +121,7 @@ describe("bundled callback function against a loopback Step Functions endpoint",
             // Time for every attempt: the throttling backoff alone may take up to 15 s, and with
             // LAMBDA_CONTEXT's 10 s the deadline cut off the 5th attempt in about a third of the runs.
             const event = { Records: [sqsRecord("m1", callbackMessage(token))] };
-            const { result } = await captureLogs(() => handler(event, lambdaContext(worstCaseSendMs() + 2000)));
+            const { result } = await withShortestBackoff(() => captureLogs(() => handler(event, lambdaContext(worstCaseSendMs() + 2000))));
             assert.deepEqual(failedIds(result), ["m1"]);
             assert.equal(endpoint.callsOf("SendTaskSuccess", token).length, SDK_MAX_ATTEMPTS);
         });
@@ -139,8 +140,9 @@ describe("bundled callback function against a loopback Step Functions endpoint",
             sqsRecord("dropped", callbackMessage("dropped-x")),
             sqsRecord("good-3", callbackMessage("good-3")),
         ];
-        // A 3 s invocation: the throttled record's backoff (up to 15 s) ends at the deadline instead.
-        const { result } = await captureLogs(() => handler({ Records: records }, lambdaContext(3000)));
+        // A 1.5 s invocation: the throttled record's backoff (up to 15 s) ends at the deadline instead;
+        // the other records need their calls only (a few ms each, the retried ones under 1 s of backoff).
+        const { result } = await captureLogs(() => handler({ Records: records }, lambdaContext(1500)));
         assert.deepEqual(failedIds(result), ["dropped", "no-token", "not-json", "server-error", "throttled"]);
         for (const token of ["good-1", "good-2", "good-3"]) assert.equal(endpoint.callsOf("SendTaskSuccess", token).length, 1, token);
     });
@@ -243,8 +245,10 @@ describe("callback core with the real SDK client against a loopback endpoint", (
             throw new Error("boom");
         };
         await assert.rejects(
-            createRecordHandler({ client: client(), logger: new RecordingLogger(), work })(
-                sqsRecord("m1", callbackMessage("throttled-failure")),
+            withShortestBackoff(() =>
+                createRecordHandler({ client: client(), logger: new RecordingLogger(), work })(
+                    sqsRecord("m1", callbackMessage("throttled-failure")),
+                ),
             ),
             (error: Error) => error.name === "ThrottlingException",
         );

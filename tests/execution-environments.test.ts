@@ -105,7 +105,17 @@ describe("execution environments", () => {
         assert.deepEqual(new Set(reports.map((r) => r.mostInFlight)), new Set([1]), "never two batches at once in one environment");
         assert.equal(new Set(reports.map((r) => r.threadId)).size, limit);
         assert.deepEqual(environments.figures, { started: limit, peak: limit, discarded: 0 });
-        assert.equal(Math.max(...reports.map((r) => r.invocations)), 12 / limit, "each warm environment took its share");
+        // Each environment kept its module's state from batch to batch (its own count of the
+        // invocations it ran): the counts of the environments add up to every invocation. How
+        // many each ran depends on which was free first (an environment still starting on a
+        // loaded machine takes fewer): not asserted, it was what failed under load.
+        const counts = new Map<number, number>();
+        for (const r of reports) counts.set(r.threadId, Math.max(counts.get(r.threadId) ?? 0, r.invocations));
+        assert.equal(
+            [...counts.values()].reduce((sum, n) => sum + n, 0),
+            reports.length,
+            "each warm environment counted its own",
+        );
     });
 
     it("an invocation whose output does not end with a line end returns, its last line whole", async () => {

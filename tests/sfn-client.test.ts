@@ -19,6 +19,7 @@ import {
     SDK_BACKOFF,
     stalledCallMs,
     worstCaseSendMs,
+    type SendSettings,
 } from "../functions/callback/client-settings";
 import { deadlineMarginMs } from "../functions/callback/deadline";
 import {
@@ -124,16 +125,26 @@ describe("Step Functions client of the callback function", () => {
         });
 
         it("gives up on a call that never answers after every attempt, within a stalled call's time", async () => {
+            // The production attempts with a shorter request timeout: the bounds are computed from
+            // the same settings, so what is proved is the same (every attempt runs to its timeout,
+            // no more attempts and no longer backoff than stalledCallMs says) in a fifth of the
+            // wait; the production values are checked above, by arithmetic.
+            const settings = { requestTimeoutMs: 300 } satisfies SendSettings;
             endpoint.respond = () => ({ kind: "stall" });
             try {
                 const started = Date.now();
-                await assert.rejects(client().send(new SendTaskSuccessCommand({ taskToken: "stalled", output: "{}" })), {
+                await assert.rejects(client(settings).send(new SendTaskSuccessCommand({ taskToken: "stalled", output: "{}" })), {
                     name: "TimeoutError",
                 });
                 const elapsed = Date.now() - started;
                 assert.equal(endpoint.callsOf("SendTaskSuccess", "stalled").length, MAX_ATTEMPTS);
-                assert.ok(elapsed >= MAX_ATTEMPTS * REQUEST_TIMEOUT_MS, `gave up after ${elapsed} ms`);
-                assert.ok(elapsed <= stalledCallMs() + 200, `took ${elapsed} ms, more than a stalled call's ${stalledCallMs()} ms`);
+                assert.ok(elapsed >= MAX_ATTEMPTS * settings.requestTimeoutMs, `gave up after ${elapsed} ms`);
+                // Slack for a loaded machine, less than one more attempt would add.
+                const slackMs = settings.requestTimeoutMs - 50;
+                assert.ok(
+                    elapsed <= stalledCallMs(settings) + slackMs,
+                    `took ${elapsed} ms, more than a stalled call's ${stalledCallMs(settings)} ms`,
+                );
             } finally {
                 endpoint.respond = () => ({ kind: "ok" });
             }
@@ -209,11 +220,27 @@ describe("Step Functions client of the callback function", () => {
     });
 
     describe("a throttled burst", () => {
+        /**
+         * A bucket clock that stands still until the burst has taken every token, then runs in
+         * real time (as the SDK's backoff does): the call after the first `capacity` is throttled
+         * however slowly a loaded machine sends them. With the real clock from the start, a slow
+         * machine's calls came no faster than the bucket refills, and none was throttled.
+         */
+        const burstClock = (capacity: number) => {
+            let startedAt: number | undefined;
+            return () => {
+                if (startedAt === undefined && endpoint.calls.length < capacity) return 0;
+                startedAt ??= performance.now();
+                return performance.now() - startedAt;
+            };
+        };
+
         it(`completes with no failure through the client's retries, ${MAX_CALLS_IN_FLIGHT} calls in flight`, async function () {
             this.timeout(30_000);
             // 4× more calls than the bucket refills while it lasts, as in the README's measurements.
             endpoint.latencyMs = 25;
-            endpoint.throttle = { capacity: 100, refillPerSecond: 500 };
+            const capacity = 100;
+            endpoint.throttle = { capacity, refillPerSecond: 500, clock: burstClock(capacity) };
             const tokens = Array.from({ length: 600 }, (_, i) => `burst-${i}`);
             const errors = await sendAll(client(), tokens, MAX_CALLS_IN_FLIGHT);
             assert.ok(endpoint.throttledCalls > 0, "the burst was never throttled: the test proves nothing");
@@ -227,6 +254,7 @@ describe("Step Functions client of the callback function", () => {
 
             // The same burst without retries loses records: the retries are what saves them.
             endpoint.reset();
+            endpoint.throttle = { capacity, refillPerSecond: 500, clock: burstClock(capacity) };
             const unretried = await sendAll(client({ maxAttempts: 1 }), tokens, MAX_CALLS_IN_FLIGHT);
             assert.ok(unretried.some((error) => error?.name === "ThrottlingException"));
         });

@@ -22,6 +22,7 @@ import {
     type TaskAnswerResult,
 } from "../commands/task-token-answer";
 import { useTokensLoopback } from "./support/loopback-client";
+import { withShortestBackoff } from "./support/shortest-backoff";
 
 /** A token shaped like AWS's (a fixed header, then base64). */
 const TOKEN = `AQCEAAAAKgAAAAMAAAAAAAAAAR${"k7Jq2Vx9PpLm4TzRb8Wc1Ny6Ud3Hs5Ga0Ef".repeat(20)}==`;
@@ -360,7 +361,8 @@ describe("task token answers (commands/task-token-answer.ts)", () => {
         });
 
         it("throttled on every attempt: throttled, retryable, with the attempts", async () => {
-            const throttled = await refusalFor(reply.error("ThrottlingException", 400, "Rate exceeded"));
+            // The SDK's jittered waits between the attempts pinned to none: the attempts are what is asserted.
+            const throttled = await withShortestBackoff(() => refusalFor(reply.error("ThrottlingException", 400, "Rate exceeded")));
             assert.deepEqual(
                 [throttled.reason, throttled.retryable, throttled.attempts, throttled.message],
                 ["throttled", true, 3, "Step Functions throttled the call (ThrottlingException) on all 3 attempts; try again later"],
@@ -373,7 +375,7 @@ describe("task token answers (commands/task-token-answer.ts)", () => {
             void tokens.waitFor(token, { timeoutSeconds: 5 });
             endpoint.respond = (call) =>
                 call.attempt === 1 ? reply.error("ThrottlingException", 400, "Rate exceeded") : tokens.respond(call);
-            const result = await sendTaskAnswer(client(), { taskToken: token, answer: { action: "heartbeat" } });
+            const result = await withShortestBackoff(() => sendTaskAnswer(client(), { taskToken: token, answer: { action: "heartbeat" } }));
             assert.deepEqual(result, { ok: true, action: "SendTaskHeartbeat", tokenFingerprint: tokenFingerprint(token), attempts: 2 });
         });
 

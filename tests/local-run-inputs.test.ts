@@ -1,0 +1,48 @@
+/**
+ * The local run end to end (`npm start`), what it is given: a malformed message, execution inputs of
+ * any JSON type, those false in JavaScript.
+ * The stack's definition in aws-local-stepfunctions, the in-process queue, the bundled callback
+ * function and the loopback Step Functions endpoint; helpers in `support/local-run.ts`.
+ */
+import { strict as assert } from "node:assert";
+import { runScenario, types, WAIT } from "./support/local-run";
+
+describe("local run (npm start): inputs", () => {
+    it("poison: a malformed message is refused maxReceiveCount times, then dead-lettered; the task times out", async () => {
+        const { view, logs } = await runScenario("poison", { order: 42 }, { maxReceiveCount: 3 }, 2);
+        assert.equal(view.deadLetters, 1);
+        assert.deepEqual(
+            view.queueActivity?.map((a) => `${a.type}:${a.receiveCount}`),
+            ["sent:0", "received:1", "returned:1", "received:2", "returned:2", "received:3", "returned:3", "dead-lettered:3"],
+        );
+        assert.equal(logs.filter((l) => l.level === "ERROR" && String(l.message).startsWith("Malformed message")).length, 3);
+        assert.ok(types(view, WAIT).includes("TaskTimedOut"));
+        const timedOut = view.events.find((e) => e.type === "TaskTimedOut")?.taskTimedOutEventDetails;
+        assert.equal(timedOut?.error, "States.Timeout");
+        assert.match(view.notifications[0].message, /States.Timeout/);
+        assert.equal(view.status, "FAILED");
+    });
+
+    it("fails the execution with the caught error for any execution input, object or not", async () => {
+        // Each in a local run of its own, all at once: five of them wait out a 1 s task timeout.
+        const inputs: unknown[] = [42, "text", [1, 2], 0, "", { fail: "no" }];
+        const runs = inputs.map(async (input) => {
+            const scenario = typeof input === "object" && !Array.isArray(input) ? "failure" : "timeout";
+            return { input, scenario, ...(await runScenario(scenario, input, {}, 1)) };
+        });
+        for (const { input, scenario, view } of await Promise.all(runs)) {
+            assert.equal(view.status, "FAILED", JSON.stringify(input));
+            assert.equal(view.error, scenario === "failure" ? "TaskRejected" : "States.Timeout", JSON.stringify(input));
+            assert.equal(view.notifications.length, 1, JSON.stringify(input));
+        }
+    });
+
+    it("runs the inputs AWS accepts that are false in JavaScript: 0, false, an empty string, null", async () => {
+        for (const input of [0, false, "", null]) {
+            const { view } = await runScenario("success", input);
+            assert.equal(view.status, "SUCCEEDED", `${JSON.stringify(input)}: ${view.error ?? ""} ${view.cause ?? ""}`);
+            assert.deepEqual((view.queuedMessage as { Input: unknown }).Input, input, JSON.stringify(input));
+            assert.equal(view.events[0].executionStartedEventDetails?.input, JSON.stringify(input));
+        }
+    });
+});
