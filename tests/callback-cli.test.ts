@@ -423,11 +423,18 @@ describe("npm run callback", () => {
         });
 
         it("a heartbeat keeps the task waiting; --token on the command line works, with a warning", async () => {
-            // HeartbeatSeconds 5: the heartbeat is sent after 2.5 s (a process starts well within the 2.5 s left), and the
-            // task still waits at 5.5 s, which it would not without it.
-            const started = Date.now();
-            const task = waitingTask({ heartbeatSeconds: 5 });
-            await new Promise((resolve) => setTimeout(resolve, 2500));
+            // The task's heartbeat clock starts before the process does; the heartbeat arrives some time later (a process
+            // starts well within HEARTBEAT_SECONDS, even on a busy machine). Kept waiting, the task times out a whole
+            // HeartbeatSeconds after the heartbeat arrived, not after the clock started: a timer can only fire late, never
+            // early, so the bound holds however loaded the machine is, and no test waits a fixed time.
+            const HEARTBEAT_SECONDS = 2.5;
+            const task = waitingTask({ heartbeatSeconds: HEARTBEAT_SECONDS });
+            const clockStarted = Date.now();
+            let heartbeatArrived = 0;
+            endpoint.respond = (call) => {
+                if (call.action === "SendTaskHeartbeat") heartbeatArrived = Date.now();
+                return tokens.respond(call);
+            };
             const { code, stdout, stderr } = await run(["--token", task.token, "--heartbeat"]);
             assert.equal(code, 0, stderr);
             assert.equal(stdout, `sent SendTaskHeartbeat for task token ${task.fingerprint} (the task keeps waiting)\n`);
@@ -436,8 +443,14 @@ describe("npm run callback", () => {
                 /^warning: --token puts the task token in your shell history and in the process list; prefer --token-file PATH/,
             );
             assert.equal(endpoint.callsOf("SendTaskHeartbeat", task.token).length, 1);
-            await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 5500 - Date.now())));
-            assert.equal(tokens.waiting, 1, "the heartbeat did not keep the task waiting");
+            assert.equal(tokens.waiting, 1, "the heartbeat ended the task");
+            await assert.rejects(task.result, (error: unknown) => error instanceof TaskError && error.name === "States.Timeout");
+            const ended = Date.now();
+            // 20 ms for a timer's rounding; the process took far longer than that to start and send.
+            assert.ok(
+                ended - heartbeatArrived >= HEARTBEAT_SECONDS * 1000 - 20,
+                `the task timed out ${ended - heartbeatArrived} ms after the heartbeat (${ended - clockStarted} ms after its clock started): the heartbeat did not keep it waiting`,
+            );
         });
 
         it("the output from standard input, the token from a file; --json", async () => {
@@ -461,14 +474,17 @@ describe("npm run callback", () => {
             const task = waitingTask();
             const tokenFile = file("gone.token", task.token);
             assert.equal((await run(["--token-file", tokenFile, "--output", "1"])).code, 0);
-            const { code, stdout, stderr } = await run(["--token-file", tokenFile, "--output", "2"]);
+            // Both after the task ended, independent of each other: at once.
+            const [{ code, stdout, stderr }, json] = await Promise.all([
+                run(["--token-file", tokenFile, "--output", "2"]),
+                run(["--token-file", tokenFile, "--heartbeat", "--json"]),
+            ]);
             assert.equal(code, 3, stderr);
             assert.equal(stdout, "");
             assert.equal(
                 stderr,
                 `error: SendTaskSuccess for task token ${task.fingerprint}: the task no longer takes an answer (TaskTimedOut): it timed out, was already answered, or its execution ended\n`,
             );
-            const json = await run(["--token-file", tokenFile, "--heartbeat", "--json"]);
             assert.equal(json.code, 3);
             assert.deepEqual(
                 { ...JSON.parse(json.stdout), message: undefined },
@@ -518,33 +534,38 @@ describe("npm run callback", () => {
         });
 
         it("no region, or one that is not valid: exit 2 before reading or sending anything", async () => {
-            const { code, stderr } = await run(["--token-file", "-", "--heartbeat"], { env: { AWS_REGION: undefined }, stdin: "x" });
+            const [{ code, stderr }, invalid] = await Promise.all([
+                run(["--token-file", "-", "--heartbeat"], { env: { AWS_REGION: undefined }, stdin: "x" }),
+                run(["--token-file", "-", "--heartbeat"], { env: { AWS_REGION: "eu-west-1/../x" }, stdin: "x" }),
+            ]);
             assert.equal(code, 2);
             assert.equal(
                 stderr,
                 "error: no AWS region is set: set AWS_REGION to the state machine's region (the region in its ARN, the stack output stateMachineArn)\n",
             );
-            assert.equal(endpoint.calls.length, 0);
-            const invalid = await run(["--token-file", "-", "--heartbeat"], { env: { AWS_REGION: "eu-west-1/../x" }, stdin: "x" });
             assert.equal(invalid.code, 2);
             assert.equal(
                 invalid.stderr,
                 'error: the AWS region is not valid (Region not accepted: region="eu-west-1/../x" is not a valid hostname component.): set AWS_REGION to the state machine\'s region (the region in its ARN)\n',
             );
+            assert.equal(endpoint.calls.length, 0);
         });
 
         it("a stalled endpoint, and one nobody listens on: exit 1 within the timeout", async () => {
             const task = waitingTask();
             const tokenFile = file("stall.token", task.token);
             endpoint.respond = () => reply.stall();
-            const stalled = await run(["--token-file", tokenFile, "--heartbeat", "--timeout-seconds", "2"]);
+            // Independent: both run at once. 1 s is the shortest --timeout-seconds.
+            const [stalled, closed] = await Promise.all([
+                run(["--token-file", tokenFile, "--heartbeat", "--timeout-seconds", "1"]),
+                run(["--token-file", tokenFile, "--heartbeat"], { env: { AWS_ENDPOINT_URL_SFN: "http://127.0.0.1:1" } }),
+            ]);
             assert.equal(stalled.code, 1, stalled.stderr);
             assert.match(
                 stalled.stderr,
                 /^error: SendTaskHeartbeat for task token \w{16}: no outcome from Step Functions within [\d.]+ s; whether the answer arrived is unknown: send it again\n$/,
             );
             assert.ok(stalled.ms < 12_000, `${stalled.ms} ms`);
-            const closed = await run(["--token-file", tokenFile, "--heartbeat"], { env: { AWS_ENDPOINT_URL_SFN: "http://127.0.0.1:1" } });
             assert.equal(closed.code, 1);
             assert.match(
                 closed.stderr,
@@ -570,12 +591,12 @@ describe("npm run callback", () => {
                 ],
                 ["", /^error: --token-file - \(standard input\) is empty; it should hold the task token\n$/],
             ];
-            for (const [stdin, message] of cases) {
-                const { code, stdout, stderr } = await run(["--token-file", "-", "--heartbeat"], { stdin });
+            const results = await Promise.all(cases.map(([stdin]) => run(["--token-file", "-", "--heartbeat"], { stdin })));
+            results.forEach(({ code, stdout, stderr }, i) => {
                 assert.equal(code, 2, stderr);
                 assert.equal(stdout, "");
-                assert.match(stderr, message);
-            }
+                assert.match(stderr, cases[i][1]);
+            });
             assert.equal(endpoint.calls.length, 0);
         });
 
@@ -583,15 +604,14 @@ describe("npm run callback", () => {
             const task = waitingTask();
             const tokenFile = file("substituted.token", task.token);
             const command = [process.execPath, ...TYPESCRIPT_NODE_ARGS, "commands/callback.ts"].map((a) => `'${a}'`).join(" ");
-            const substituted = await run([], {
-                via: "shell",
-                shell: `${command} --token-file <(sleep 0.2; cat '${tokenFile}') --output 5`,
-            });
-            assert.equal(substituted.code, 0, substituted.stderr);
-            assert.equal(await task.result, 5);
             const fifo = path.join(dir, "nobody.fifo");
             execFileSync("mkfifo", [fifo]);
-            const { code, stderr, ms } = await run(["--token-file", fifo, "--heartbeat", "--timeout-seconds", "1"]);
+            const [substituted, { code, stderr, ms }] = await Promise.all([
+                run([], { via: "shell", shell: `${command} --token-file <(sleep 0.2; cat '${tokenFile}') --output 5` }),
+                run(["--token-file", fifo, "--heartbeat", "--timeout-seconds", "1"]),
+            ]);
+            assert.equal(substituted.code, 0, substituted.stderr);
+            assert.equal(await task.result, 5);
             assert.equal(code, 2);
             assert.match(
                 stderr,
@@ -601,14 +621,13 @@ describe("npm run callback", () => {
         });
 
         it("bad flags: exit 2 with a hint and no stack trace", async () => {
-            const { code, stdout, stderr } = await run(["--token-file", "-", "--output-file", "-"]);
+            const [{ code, stdout, stderr }, help] = await Promise.all([run(["--token-file", "-", "--output-file", "-"]), run(["--help"])]);
             assert.equal(code, 2);
             assert.equal(stdout, "");
             assert.equal(
                 stderr,
                 "error: standard input can be read only once: give the token or the output there, not both (--token-file - and --output-file -)\nRun `npm run callback -- --help` for the options.\n",
             );
-            const help = await run(["--help"]);
             assert.equal(help.code, 0);
             assert.match(help.stdout, /^Usage: npm run --silent callback -- \(--token-file PATH \| --token TOKEN\) ANSWER/);
             assert.match(help.stdout, /\n {2}3 {2}the task is gone: it timed out, was already answered, or its execution ended\n/);
