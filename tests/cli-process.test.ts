@@ -3,7 +3,7 @@
  * what they print, and no stack trace on a bad flag, input or configuration.
  */
 import { strict as assert } from "node:assert";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -16,21 +16,12 @@ import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const ROOT = path.resolve(__dirname, "..");
 
-function run(script: "commands/start.ts" | "commands/execution.ts", args: string[], env: Record<string, string> = {}) {
-    const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, ...args], {
-        cwd: ROOT,
-        encoding: "utf8",
-        env: { ...process.env, ...env },
-        timeout: 60_000,
-    });
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
 /**
- * Like {@link run}, without blocking the event loop: for runs against a loopback endpoint served
- * by this process. Killed after `timeoutMs`.
+ * Runs a command in a process of its own, without blocking the event loop: the independent runs of
+ * a test start at once (each process costs about a second of CPU to start), and runs against a
+ * loopback endpoint served by this process get their answers. Killed after `timeoutMs`.
  */
-function runAsync(script: "commands/execution.ts", args: string[], env: Record<string, string>, timeoutMs = 30_000) {
+function run(script: "commands/start.ts" | "commands/execution.ts", args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
     return new Promise<{ code: number | null; stdout: string; stderr: string; elapsedMs: number }>((resolve) => {
         const begin = Date.now();
         const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, ...args], {
@@ -49,8 +40,8 @@ function runAsync(script: "commands/execution.ts", args: string[], env: Record<s
 const NO_TRACE = /^\s+at .+\(.+:\d+:\d+\)$/m;
 
 describe("command-line runs", () => {
-    it("npm start --json prints the execution as JSON and exits 0", () => {
-        const { code, stdout, stderr } = run("commands/start.ts", ["--json", "--name", "cli-json", "--input", '{"order":7}']);
+    it("npm start --json prints the execution as JSON and exits 0", async () => {
+        const { code, stdout, stderr } = await run("commands/start.ts", ["--json", "--name", "cli-json", "--input", '{"order":7}']);
         assert.equal(code, 0, stderr);
         const { execution } = JSON.parse(stdout) as {
             execution: { name: string; status: string; input: unknown; history: { type: string }[]; notifications: { message: string }[] };
@@ -62,10 +53,12 @@ describe("command-line runs", () => {
         assert.match(execution.notifications[0].message, /^Callback received\./);
     });
 
-    it("npm start --expect exits 0 on the path named, else 4 with one line saying what happened", () => {
-        const met = run("commands/start.ts", ["--scenario", "failure", "--expect", "failure", "--json"]);
+    it("npm start --expect exits 0 on the path named, else 4 with one line saying what happened", async () => {
+        const [met, missed] = await Promise.all([
+            run("commands/start.ts", ["--scenario", "failure", "--expect", "failure", "--json"]),
+            run("commands/start.ts", ["--scenario", "failure", "--name", "cli-expect", "--expect", "success"]),
+        ]);
         assert.equal(met.code, 0, met.stderr);
-        const missed = run("commands/start.ts", ["--scenario", "failure", "--name", "cli-expect", "--expect", "success"]);
         assert.equal(missed.code, UNEXPECTED_PATH_EXIT_CODE, missed.stderr);
         assert.match(missed.stdout, /^Execution cli-expect: FAILED/, "the execution is printed as always");
         assert.equal(
@@ -74,14 +67,16 @@ describe("command-line runs", () => {
         );
     });
 
-    it("npm start with several executions prints throughput and latency percentiles", () => {
-        const { code, stdout, stderr } = run("commands/start.ts", ["--executions", "20", "--concurrency", "5"]);
+    it("npm start with several executions prints throughput and latency percentiles", async () => {
+        const [{ code, stdout, stderr }, json] = await Promise.all([
+            run("commands/start.ts", ["--executions", "20", "--concurrency", "5"]),
+            run("commands/start.ts", ["--executions", "3", "--json", "--scenario", "failure"]),
+        ]);
         assert.equal(code, 0, stderr);
         assert.match(
             stdout,
             /^20 executions, 5 at a time, in \d+ ms: 20 SUCCEEDED\n {2}paths: {6}20 TaskSucceeded → Notify Success\n {2}throughput: [\d.]+ executions\/s\n {2}latency: {4}p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms/,
         );
-        const json = run("commands/start.ts", ["--executions", "3", "--json", "--scenario", "failure"]);
         assert.equal(json.code, 0, json.stderr);
         const parsed = JSON.parse(json.stdout) as {
             summary: { executions: number; outcomes: Record<string, number> };
@@ -92,7 +87,7 @@ describe("command-line runs", () => {
         assert.equal(parsed.executions.length, 3);
     });
 
-    it("bad flags, unreadable input and invalid config exit 2 with a message and no stack trace", () => {
+    it("bad flags, unreadable input and invalid config exit 2 with a message and no stack trace", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-"));
         const stackFile = path.join(ROOT, `Pulumi.cli-test-${process.pid}.yaml`);
         fs.writeFileSync(stackFile, "config:\n  callback-pattern:logLevel: LOUD\n");
@@ -111,13 +106,14 @@ describe("command-line runs", () => {
                 ],
                 [["--stack", `cli-list-${process.pid}`], /^error: .*Pulumi\.cli-list-\d+\.yaml must be a map with a "config" key\n$/],
             ];
-            for (const [args, message] of cases) {
-                const { code, stdout, stderr } = run("commands/start.ts", args);
+            const results = await Promise.all(cases.map(([args]) => run("commands/start.ts", args)));
+            results.forEach(({ code, stdout, stderr }, i) => {
+                const [args, message] = cases[i];
                 assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
                 assert.equal(stdout, "");
                 assert.match(stderr, message);
                 assert.doesNotMatch(stderr, NO_TRACE);
-            }
+            });
         } finally {
             fs.rmSync(stackFile, { force: true });
             fs.rmSync(listFile, { force: true });
@@ -125,8 +121,8 @@ describe("command-line runs", () => {
         }
     });
 
-    it("npm run execution without the Pulumi CLI or an ARN says what to pass", () => {
-        const { code, stderr } = run("commands/execution.ts", [], { PATH: path.dirname(process.execPath) });
+    it("npm run execution without the Pulumi CLI or an ARN says what to pass", async () => {
+        const { code, stderr } = await run("commands/execution.ts", [], { PATH: path.dirname(process.execPath) });
         assert.equal(code, 2);
         assert.match(
             stderr,
@@ -170,7 +166,7 @@ describe("command-line runs", () => {
                 AWS_EC2_METADATA_DISABLED: "true",
             };
             const execution = (name: string, arn = MACHINE) =>
-                runAsync("commands/execution.ts", ["--state-machine-arn", arn, "--name", name, "--wait-seconds", "1"], env);
+                run("commands/execution.ts", ["--state-machine-arn", arn, "--name", name, "--wait-seconds", "1"], env, 30_000);
             // In parallel: each process costs about a second to start.
             const [hung, throttled, html, missing] = await Promise.all([
                 execution("hung-start"),
