@@ -3,7 +3,6 @@
  * what they print, and no stack trace on a bad flag, input or configuration.
  */
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,29 +11,11 @@ import { EXECUTION_CALL_LIMITS, followCommand } from "../commands/deployed-execu
 import { reply, StepFunctionsEndpoint, type ExecutionCall, type Reply } from "../local/step-functions-endpoint";
 import { SIMULATED_FAILURE } from "../local/scenarios";
 import { UNEXPECTED_PATH_EXIT_CODE } from "../view/execution-view";
-import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
+import { PROJECT_DIR, runTypeScript } from "./support/processes";
 
-const ROOT = path.resolve(__dirname, "..");
-
-/**
- * Runs a command in a process of its own, without blocking the event loop: the independent runs of
- * a test start at once (each process costs about a second of CPU to start), and runs against a
- * loopback endpoint served by this process get their answers. Killed after `timeoutMs`.
- */
+/** Runs a command of the project in a process of its own, with `env` added to this process's. */
 function run(script: "commands/start.ts" | "commands/execution.ts", args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
-    return new Promise<{ code: number | null; stdout: string; stderr: string; elapsedMs: number }>((resolve) => {
-        const begin = Date.now();
-        const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, ...args], {
-            cwd: ROOT,
-            env: { ...process.env, ...env },
-            timeout: timeoutMs,
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-        child.on("close", (code) => resolve({ code, stdout, stderr, elapsedMs: Date.now() - begin }));
-    });
+    return runTypeScript(script, args, { env: { ...process.env, ...env }, timeoutMs });
 }
 
 const NO_TRACE = /^\s+at .+\(.+:\d+:\d+\)$/m;
@@ -89,9 +70,9 @@ describe("command-line runs", () => {
 
     it("bad flags, unreadable input and invalid config exit 2 with a message and no stack trace", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-"));
-        const stackFile = path.join(ROOT, `Pulumi.cli-test-${process.pid}.yaml`);
+        const stackFile = path.join(PROJECT_DIR, `Pulumi.cli-test-${process.pid}.yaml`);
         fs.writeFileSync(stackFile, "config:\n  callback-pattern:logLevel: LOUD\n");
-        const listFile = path.join(ROOT, `Pulumi.cli-list-${process.pid}.yaml`);
+        const listFile = path.join(PROJECT_DIR, `Pulumi.cli-list-${process.pid}.yaml`);
         fs.writeFileSync(listFile, "- 1\n- 2\n");
         try {
             const cases: [string[], RegExp][] = [
@@ -188,8 +169,8 @@ describe("command-line runs", () => {
             // --wait-seconds 1, a call's least time, and a process's start (up to 6 s on a busy 2-core
             // machine, four at once): not for ever, nor the SDK's backoff timer (up to 20 s).
             const bound = 1000 + EXECUTION_CALL_LIMITS.minCallMs + 6000;
-            assert.ok(hung.elapsedMs < bound, `took ${hung.elapsedMs} ms`);
-            assert.ok(throttled.elapsedMs < bound, `took ${throttled.elapsedMs} ms`);
+            assert.ok(hung.ms < bound, `took ${hung.ms} ms`);
+            assert.ok(throttled.ms < bound, `took ${throttled.ms} ms`);
 
             assert.equal(throttled.code, 1, throttled.stderr);
             const [started, ...rest] = throttled.stderr.split("\n");

@@ -4,7 +4,7 @@
  * reader that goes away before the output is written.
  */
 import { strict as assert } from "node:assert";
-import { execFileSync, spawn, type StdioOptions } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -24,35 +24,14 @@ import { emptyInput, FRAMING_BYTES } from "../commands/input-file";
 import { inputSources as sources } from "./support/input-sources";
 import { parseStartArgs, readStartInput, START_USAGE } from "../commands/start-args";
 import { SCENARIOS } from "../local/scenarios";
+import { runTypeScript, type ProcessOptions } from "./support/processes";
 import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const ROOT = path.resolve(__dirname, "..");
 const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
 
-/**
- * Runs a command in a process of its own, `stdin` written to it and ended, without blocking: the
- * independent runs of a test start at once. `stdout` may be a file descriptor (then not collected).
- */
-function command(
-    script: string,
-    args: string[],
-    options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv; stdout?: number } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const stdio: StdioOptions = ["pipe", options.stdout ?? "pipe", "pipe"];
-    const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, ...args], {
-        cwd: ROOT,
-        env: options.env ?? process.env,
-        stdio,
-        timeout: 60_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.stdin?.on("error", () => undefined); // -h reads nothing: it may exit before taking what is written
-    child.stdin?.end(options.stdin ?? "");
-    return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
-}
+/** Runs a command of the project in a process of its own. */
+const command = (script: string, args: string[], options: ProcessOptions = {}) => runTypeScript(script, args, options);
 
 /** The message of the CliError that `promise` rejects with. */
 async function refusal(promise: Promise<unknown>): Promise<string> {

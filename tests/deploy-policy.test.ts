@@ -3,7 +3,6 @@
  * registers and invokes under the Pulumi mocks, and `npm run deploy-policy` as a process.
  */
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -21,7 +20,7 @@ import type { PolicyDocument, PolicyStatement } from "../infra/iam-documents";
 import { CliError } from "../commands/cli";
 import { parseDeployPolicyArgs } from "../commands/deploy-policy-args";
 import { ACCOUNT_ID, PARTITION, PROJECT, REGION, runProgram, type MockRecorder, type RegisteredResource } from "./mocks";
-import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
+import { runTypeScript } from "./support/processes";
 
 const SCOPE: DeployScope = { accountId: ACCOUNT_ID, region: REGION, partition: PARTITION, project: PROJECT };
 
@@ -272,20 +271,7 @@ describe("docs/permissions.md, Deploying identity", () => {
 });
 
 describe("npm run deploy-policy (process)", () => {
-    const ROOT = path.resolve(__dirname, "..");
-    /** Runs the command in a process of its own, without blocking: independent runs start at once. */
-    const run = (args: string[]) =>
-        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-            const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/deploy-policy.ts", ...args], {
-                cwd: ROOT,
-                timeout: 60_000,
-            });
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-            child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-            child.on("close", (code) => resolve({ code, stdout, stderr }));
-        });
+    const run = (args: string[]) => runTypeScript("commands/deploy-policy.ts", args);
     const NO_TRACE = /^\s+at .+\(.+:\d+:\d+\)$/m;
 
     it("prints the deploy role's policy as JSON, the project taken from Pulumi.yaml", async () => {

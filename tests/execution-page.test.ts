@@ -6,7 +6,6 @@
  * as text, no script run) and takes a screenshot of each.
  */
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -28,9 +27,8 @@ import {
 } from "../view/execution-page";
 import { printable, type ExecutionView, type HistoryRow } from "../view/execution-view";
 import { CHROMIUM_ARGS, CHROMIUM_PATH_VARIABLE, chromiumPath } from "./support/browser";
-import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
+import { runTypeScript } from "./support/processes";
 
-const ROOT = path.resolve(__dirname, "..");
 const CHROMIUM = chromiumPath();
 
 /** Text that would run a script or load an image if the page did not escape it. */
@@ -456,16 +454,7 @@ describe("the execution page in headless Chromium", function () {
 
 describe("npm start -- --html FILE", function () {
     this.timeout(90_000);
-    /** Runs `npm start` in a process of its own, without blocking: independent runs start at once. */
-    const start = (args: string[]) =>
-        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-            const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/start.ts", ...args], { cwd: ROOT, timeout: 60_000 });
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-            child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-            child.on("close", (code) => resolve({ code, stdout, stderr }));
-        });
+    const start = (args: string[]) => runTypeScript("commands/start.ts", args);
 
     it("writes the page and still prints the text to stdout", async () => {
         const folder = fs.mkdtempSync(path.join(os.tmpdir(), "html-cli-"));

@@ -4,13 +4,13 @@
  * several files (package.json, .nvmrc, the commands' check); this keeps them in step.
  */
 import { strict as assert } from "node:assert";
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { checkNodeVersion, MINIMUM_NODE_MAJOR } from "../commands/cli";
 import { PROJECT_ROOT } from "../infra/function-artifact";
-import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
+import { runTypeScript } from "./support/processes";
 
 const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
     engines: { node: string };
@@ -69,17 +69,7 @@ describe("the Node.js the project runs on", () => {
             // Both commands at once: independent, and each process costs about a second to start.
             const scripts = ["commands/start.ts", "commands/execution.ts"];
             const results = await Promise.all(
-                scripts.map(
-                    (script) =>
-                        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-                            execFile(
-                                process.execPath,
-                                ["-r", older, ...TYPESCRIPT_NODE_ARGS, script, "--help"],
-                                { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 30_000 },
-                                (error, stdout, stderr) => resolve({ code: error ? (error.code as number | null) : 0, stdout, stderr }),
-                            ),
-                        ),
-                ),
+                scripts.map((script) => runTypeScript(script, ["--help"], { nodeArgs: ["-r", older], timeoutMs: 30_000 })),
             );
             results.forEach((result, i) => {
                 assert.equal(result.stderr, expected, scripts[i]);

@@ -5,7 +5,6 @@
  * and everything printed, so that a suite can check no token was ever shown.
  */
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,9 +12,8 @@ import { tokenFingerprint } from "../../functions/callback/callback";
 import type { StepFunctionsEndpoint } from "../../local/step-functions-endpoint";
 import type { TaskTokens } from "../../local/task-tokens";
 import { useTokensLoopback } from "./loopback-client";
+import { runProcess, type ProcessResult } from "./processes";
 import { TYPESCRIPT_NODE_ARGS } from "./typescript-child";
-
-const ROOT = path.resolve(__dirname, "..", "..");
 
 /** A task token shaped as AWS's are (796 characters), known to no endpoint. */
 export const TOKEN = `AQCEAAAAKgAAAAMAAAAAAAAAAR${"Zp4Lq8Wt2Nm6Xc0Vb3Hd5Jf7Kg9Rs1Ty".repeat(24)}==`;
@@ -24,12 +22,7 @@ export const TOKEN = `AQCEAAAAKgAAAAMAAAAAAAAAAR${"Zp4Lq8Wt2Nm6Xc0Vb3Hd5Jf7Kg9Rs
 export const NO_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
 
 /** What a run of the command did. */
-export interface CallbackRun {
-    code: number | null;
-    stdout: string;
-    stderr: string;
-    ms: number;
-}
+export type CallbackRun = ProcessResult;
 
 /** How to run it: standard input, environment changes, and through what. */
 export interface CallbackRunOptions {
@@ -91,36 +84,17 @@ export function useCallbackProcess(): CallbackProcessSuite {
         } as NodeJS.ProcessEnv;
     };
 
-    /** Runs the command (node with tsx, or `npm run --silent callback`, or a shell line) and collects what it printed. */
-    function run(args: string[], options: CallbackRunOptions = {}): Promise<CallbackRun> {
-        const started = Date.now();
+    /** Runs the command (node with tsx, `npm run --silent callback`, or a shell line) and records what it printed. */
+    async function run(args: string[], options: CallbackRunOptions = {}): Promise<CallbackRun> {
         const [command, argv] =
             options.via === "npm"
                 ? ["npm", ["run", "--silent", "callback", "--", ...args]]
                 : options.via === "shell"
                   ? ["bash", ["-c", options.shell!]]
                   : [process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/callback.ts", ...args]];
-        const child = spawn(command, argv, { cwd: ROOT, env: env(options.env), stdio: ["pipe", "pipe", "pipe"] });
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        child.stdout.on("data", (c: Buffer) => out.push(c));
-        child.stderr.on("data", (c: Buffer) => err.push(c));
-        child.stdin.on("error", () => undefined); // the command may stop reading early, on purpose
-        child.stdin.end(options.stdin ?? "");
-        const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-        return new Promise((resolve) =>
-            child.on("close", (code) => {
-                clearTimeout(killer);
-                const result = {
-                    code,
-                    stdout: Buffer.concat(out).toString("utf8"),
-                    stderr: Buffer.concat(err).toString("utf8"),
-                    ms: Date.now() - started,
-                };
-                printed.push(result.stdout, result.stderr);
-                resolve(result);
-            }),
-        );
+        const result = await runProcess(command, argv, { env: env(options.env), stdin: options.stdin });
+        printed.push(result.stdout, result.stderr);
+        return result;
     }
     /** A token of a task waiting for its callback. */
     function waitingTask(options: { heartbeatSeconds?: number } = {}): WaitingTask {
