@@ -12,14 +12,11 @@ import { tokenFingerprint } from "../../functions/callback/callback";
 import type { StepFunctionsEndpoint } from "../../local/step-functions-endpoint";
 import type { TaskTokens } from "../../local/task-tokens";
 import { useTokensLoopback } from "./loopback-client";
-import { runProcess, type ProcessResult } from "./processes";
+import { runProcess, STACK_TRACE_LINE, type ProcessResult } from "./processes";
 import { TYPESCRIPT_NODE_ARGS } from "./typescript-child";
 
 /** A task token shaped as AWS's are (796 characters), known to no endpoint. */
 export const TOKEN = `AQCEAAAAKgAAAAMAAAAAAAAAAR${"Zp4Lq8Wt2Nm6Xc0Vb3Hd5Jf7Kg9Rs1Ty".repeat(24)}==`;
-
-/** A line of a stack trace: never printed by a command. */
-export const NO_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
 
 /** What a run of the command did. */
 export type CallbackRun = ProcessResult;
@@ -124,6 +121,6 @@ export function itNeverPrintedAToken(suite: CallbackProcessSuite, atLeast: numbe
             for (let i = 0; i + 12 <= token.length; i += 6)
                 assert.ok(!all.includes(token.slice(i, i + 12)), `a piece of a token was printed: ${tokenFingerprint(token)}`);
         }
-        assert.doesNotMatch(all, NO_TRACE);
+        assert.doesNotMatch(all, STACK_TRACE_LINE);
     });
 }

@@ -10,6 +10,9 @@ import { TYPESCRIPT_NODE_ARGS } from "./typescript-child";
 /** The project's root, where the commands run from (as npm runs them). */
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
+/** A line of a stack trace (`    at f (file.ts:1:2)`, `    at file.ts:1:2`): a command never prints one. */
+export const STACK_TRACE_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+
 /** What a run did: its exit code (null when a signal ended it), what it printed, how long it took. */
 export interface ProcessResult {
     code: number | null;
