@@ -4,7 +4,7 @@
  * reader that goes away before the output is written.
  */
 import { strict as assert } from "node:assert";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -26,22 +26,13 @@ import { emptyInput, FRAMING_BYTES, NOT_READABLE_SOCKET } from "../commands/inpu
 import { inputSources as sources } from "./support/input-sources";
 import { parseStartArgs, readStartInput, START_USAGE } from "../commands/start-args";
 import { SCENARIOS } from "../local/scenarios";
+import { STACK_TRACE_LINE, runTypeScript, type ProcessOptions } from "./support/processes";
 import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const ROOT = path.resolve(__dirname, "..");
-const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
 
-function command(script: string, args: string[], stdin?: string | Buffer, env: NodeJS.ProcessEnv = process.env) {
-    const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, ...args], {
-        cwd: ROOT,
-        encoding: "utf8",
-        input: stdin,
-        env,
-        timeout: 60_000,
-        maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+/** Runs a command of the project in a process of its own. */
+const command = (script: string, args: string[], options: ProcessOptions = {}) => runTypeScript(script, args, options);
 
 /** The message of the CliError that `promise` rejects with. */
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -59,18 +50,19 @@ const notEnded = (what: string, seconds: string) =>
     `${what} did not end within ${seconds} s (nothing written to it, or no end of input?); ${INPUT_TIMEOUT_FLAG} N gives it longer`;
 
 describe("the commands' input and output", () => {
-    it("reads and writes relative paths from the folder npm was run in (INIT_CWD), not the project root", () => {
+    it("reads and writes relative paths from the folder npm was run in (INIT_CWD), not the project root", async () => {
         const here = fs.mkdtempSync(path.join(os.tmpdir(), "invoked-here-"));
         try {
             assert.equal(fromInvocationDir("order.json", { INIT_CWD: here }), path.join(here, "order.json"));
             assert.equal(fromInvocationDir("/abs/order.json", { INIT_CWD: here }), "/abs/order.json");
             fs.writeFileSync(path.join(here, "order.json"), '{"order": "from the invocation folder"}');
             const env = { ...process.env, INIT_CWD: here };
-            const { code, stdout, stderr } = command(
+            const { code, stdout, stderr } = await command(
                 "commands/start.ts",
                 ["--json", "--input-file", "order.json", "--html", "page.html"],
-                undefined,
-                env,
+                {
+                    env,
+                },
             );
             assert.equal(code, 0, stderr);
             assert.deepEqual((JSON.parse(stdout) as { execution: { input: unknown } }).execution.input, {
@@ -83,24 +75,23 @@ describe("the commands' input and output", () => {
         }
     });
 
-    it("-h prints the usage, as --help does, and reads nothing", () => {
-        for (const [script, usage] of [
+    it("-h prints the usage, as --help does, and reads nothing", async () => {
+        const cases = [
             ["commands/start.ts", START_USAGE],
             ["commands/execution.ts", EXECUTION_USAGE],
-        ] as const) {
-            // With -h, standard input is not read: its text, not JSON, would be an error.
-            const { code, stdout, stderr } = command(script, ["-h", "--input-file", "-"], "not JSON");
+        ] as const;
+        // With -h, standard input is not read: its text, not JSON, would be an error.
+        const results = await Promise.all(cases.map(([script]) => command(script, ["-h", "--input-file", "-"], { stdin: "not JSON" })));
+        results.forEach(({ code, stdout, stderr }, i) => {
             assert.equal(code, 0, stderr);
-            assert.equal(stdout, `${usage}\n`);
-        }
+            assert.equal(stdout, `${cases[i][1]}\n`);
+        });
     });
 
-    it("--input-file - reads the execution input from standard input", () => {
-        const { code, stdout, stderr } = command(
-            "commands/start.ts",
-            ["--json", "--input-file", "-"],
-            '\ufeff{"order": 5, "from": "stdin"}\n',
-        );
+    it("--input-file - reads the execution input from standard input", async () => {
+        const { code, stdout, stderr } = await command("commands/start.ts", ["--json", "--input-file", "-"], {
+            stdin: '\ufeff{"order": 5, "from": "stdin"}\n',
+        });
         assert.equal(code, 0, stderr);
         const { execution } = JSON.parse(stdout) as { execution: { input: unknown; status: string } };
         assert.deepEqual(execution.input, { order: 5, from: "stdin" });
@@ -213,19 +204,15 @@ describe("the commands' input and output", () => {
         assert.equal(stderr, `error: ${notEnded(`${INPUT_FILE_FLAG} - (standard input)`, "1")}\n`);
     });
 
-    it("an output that cannot be written (a full disk: /dev/full) is named on stderr and exits 1, even for -h", () => {
+    it("an output that cannot be written (a full disk: /dev/full) is named on stderr and exits 1, even for -h", async () => {
         const full = fs.openSync("/dev/full", "w");
         try {
-            for (const script of ["commands/start.ts", "commands/execution.ts"]) {
-                const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, "-h"], {
-                    cwd: ROOT,
-                    encoding: "utf8",
-                    stdio: ["ignore", full, "pipe"],
-                    timeout: 60_000,
-                });
-                assert.equal(result.status, 1, `${script}: ${result.stderr}`);
-                assert.equal(result.stderr, `error: ${unwritableOutput("ENOSPC")}\n`, script);
-            }
+            const scripts = ["commands/start.ts", "commands/execution.ts"];
+            const results = await Promise.all(scripts.map((script) => command(script, ["-h"], { stdout: full })));
+            results.forEach((result, i) => {
+                assert.equal(result.code, 1, `${scripts[i]}: ${result.stderr}`);
+                assert.equal(result.stderr, `error: ${unwritableOutput("ENOSPC")}\n`, scripts[i]);
+            });
         } finally {
             fs.closeSync(full);
         }
@@ -243,6 +230,6 @@ describe("the commands' input and output", () => {
         const code = await new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
         assert.equal(code, 0, stderr);
         assert.doesNotMatch(stderr, /EPIPE|Error/);
-        assert.doesNotMatch(stderr, STACK_TRACE);
+        assert.doesNotMatch(stderr, STACK_TRACE_LINE);
     });
 });

@@ -3,7 +3,6 @@
  * registers and invokes under the Pulumi mocks, and `npm run deploy-policy` as a process.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -18,8 +17,10 @@ import {
     type TypePermissions,
 } from "../infra/deploy-policy";
 import type { PolicyDocument, PolicyStatement } from "../infra/iam-documents";
+import { CliError } from "../commands/cli";
+import { parseDeployPolicyArgs } from "../commands/deploy-policy-args";
 import { ACCOUNT_ID, PARTITION, PROJECT, REGION, runProgram, type MockRecorder, type RegisteredResource } from "./mocks";
-import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
+import { STACK_TRACE_LINE, runTypeScript } from "./support/processes";
 
 const SCOPE: DeployScope = { accountId: ACCOUNT_ID, region: REGION, partition: PARTITION, project: PROJECT };
 
@@ -270,19 +271,10 @@ describe("docs/permissions.md, Deploying identity", () => {
 });
 
 describe("npm run deploy-policy (process)", () => {
-    const ROOT = path.resolve(__dirname, "..");
-    const run = (args: string[]) => {
-        const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/deploy-policy.ts", ...args], {
-            cwd: ROOT,
-            encoding: "utf8",
-            timeout: 60_000,
-        });
-        return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-    };
-    const NO_TRACE = /^\s+at .+\(.+:\d+:\d+\)$/m;
+    const run = (args: string[]) => runTypeScript("commands/deploy-policy.ts", args);
 
-    it("prints the deploy role's policy as JSON, the project taken from Pulumi.yaml", () => {
-        const { code, stdout, stderr } = run(["--account-id", "210987654321", "--region", "us-gov-west-1"]);
+    it("prints the deploy role's policy as JSON, the project taken from Pulumi.yaml", async () => {
+        const { code, stdout, stderr } = await run(["--account-id", "210987654321", "--region", "us-gov-west-1"]);
         assert.equal(code, 0, stderr);
         const document = JSON.parse(stdout) as PolicyDocument;
         assert.deepEqual(
@@ -292,47 +284,67 @@ describe("npm run deploy-policy (process)", () => {
         assert.match(stdout, /arn:aws-us-gov:sqs:us-gov-west-1:210987654321:callback-\*/);
     });
 
-    it("prints the preview role's policy with --role preview, and the usage with --help", () => {
-        const previewRun = run(["--account-id", ACCOUNT_ID, "--region", REGION, "--role", "preview", "--project", "other"]);
+    it("prints the preview role's policy with --role preview, and the usage with --help", async () => {
+        const boundary = "arn:aws:iam::123456789012:policy/deploy-boundary";
+        const [previewRun, help, bounded] = await Promise.all([
+            run(["--account-id", ACCOUNT_ID, "--region", REGION, "--role", "preview", "--project", "other"]),
+            run(["--help"]),
+            run(["--account-id", ACCOUNT_ID, "--region", REGION, "--permissions-boundary", boundary]),
+        ]);
         assert.equal(previewRun.code, 0, previewRun.stderr);
         assert.deepEqual(JSON.parse(previewRun.stdout), deployPolicy({ ...SCOPE, project: "other" }, "preview"));
-        const help = run(["--help"]);
         assert.equal(help.code, 0);
         assert.match(help.stdout, /^Usage: npm run --silent deploy-policy -- --account-id ID --region REGION/);
-        const boundary = "arn:aws:iam::123456789012:policy/deploy-boundary";
-        const bounded = run(["--account-id", ACCOUNT_ID, "--region", REGION, "--permissions-boundary", boundary]);
         assert.equal(bounded.code, 0, bounded.stderr);
         assert.deepEqual(JSON.parse(bounded.stdout), deployPolicy({ ...SCOPE, permissionsBoundaryArn: boundary }));
     });
 
-    it("names the bad flag and exits 2, without a stack trace", () => {
+    // Which flag is wrong and why is the parser's to say (commands/deploy-policy-args.ts), checked in
+    // this process; what a process adds (exit 2, the hint, no trace) is checked on one refusal of
+    // the command's own and one of parseArgs'.
+    it("names the bad flag: each refusal a usage error that says what was wrong", () => {
         const cases: [string[], RegExp][] = [
-            [["--region", REGION], /^error: --account-id is required/],
-            [["--account-id", ACCOUNT_ID], /^error: --region is required/],
-            [["--account-id", "12345", "--region", REGION], /^error: --account-id must be 12 digits; got "12345"/],
-            [["--account-id", ACCOUNT_ID, "--region", "Ireland"], /^error: --region "Ireland" is not a region name/],
-            [["--account-id", ACCOUNT_ID, "--region", REGION, "--partition", "azure"], /^error: --partition "azure" is not a partition/],
+            [["--region", REGION], /^--account-id is required/],
+            [["--account-id", ACCOUNT_ID], /^--region is required/],
+            [["--account-id", "12345", "--region", REGION], /^--account-id must be 12 digits; got "12345"/],
+            [["--account-id", ACCOUNT_ID, "--region", "Ireland"], /^--region "Ireland" is not a region name/],
+            [["--account-id", ACCOUNT_ID, "--region", REGION, "--partition", "azure"], /^--partition "azure" is not a partition/],
             [
                 ["--account-id", ACCOUNT_ID, "--region", "cn-north-1", "--partition", "aws"],
-                /^error: --partition aws does not hold --region cn-north-1/,
+                /^--partition aws does not hold --region cn-north-1/,
             ],
-            [
-                ["--account-id", ACCOUNT_ID, "--region", REGION, "--role", "admin"],
-                /^error: --role must be one of deploy, preview; got "admin"/,
-            ],
-            [["--account-id", ACCOUNT_ID, "--region", REGION, "--verbose"], /^error: Unknown option '--verbose'/],
+            [["--account-id", ACCOUNT_ID, "--region", REGION, "--role", "admin"], /^--role must be one of deploy, preview; got "admin"/],
+            [["--account-id", ACCOUNT_ID, "--region", REGION, "--verbose"], /^Unknown option '--verbose'/],
             [
                 ["--account-id", ACCOUNT_ID, "--region", REGION, "--permissions-boundary", "arn:aws:iam::123456789012:role/x"],
-                /^error: --permissions-boundary "arn:aws:iam::123456789012:role\/x" is not the ARN of an IAM managed policy/,
+                /^--permissions-boundary "arn:aws:iam::123456789012:role\/x" is not the ARN of an IAM managed policy/,
             ],
         ];
-        for (const [args, message] of cases) {
-            const { code, stdout, stderr } = run(args);
+        for (const [args, message] of cases)
+            assert.throws(
+                () => parseDeployPolicyArgs(args),
+                (error: unknown) => error instanceof CliError && message.test(error.message),
+                args.join(" "),
+            );
+    });
+
+    it("exits 2 on a bad flag, with the message and a hint at --help, without a stack trace", async () => {
+        const refusals = [
+            ["--region", REGION],
+            ["--account-id", ACCOUNT_ID, "--region", REGION, "--verbose"],
+        ];
+        const results = await Promise.all(refusals.map(run));
+        results.forEach(({ code, stdout, stderr }, i) => {
+            const args = refusals[i];
+            let message = "";
+            assert.throws(
+                () => parseDeployPolicyArgs(args),
+                (error: unknown) => ((message = (error as Error).message), true),
+            );
             assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
             assert.equal(stdout, "");
-            assert.match(stderr, message);
-            assert.match(stderr, /\nRun `npm run deploy-policy -- --help` for the options\.\n$/);
-            assert.doesNotMatch(stderr, NO_TRACE);
-        }
+            assert.equal(stderr, `error: ${message}\nRun \`npm run deploy-policy -- --help\` for the options.\n`);
+            assert.doesNotMatch(stderr, STACK_TRACE_LINE);
+        });
     });
 });

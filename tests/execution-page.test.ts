@@ -6,7 +6,6 @@
  * as text, no script run) and takes a screenshot of each.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -28,9 +27,8 @@ import {
 } from "../view/execution-page";
 import { printable, type ExecutionView, type HistoryRow } from "../view/execution-view";
 import { CHROMIUM_ARGS, CHROMIUM_PATH_VARIABLE, chromiumPath } from "./support/browser";
-import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
+import { runTypeScript } from "./support/processes";
 
-const ROOT = path.resolve(__dirname, "..");
 const CHROMIUM = chromiumPath();
 
 /** Text that would run a script or load an image if the page did not escape it. */
@@ -236,8 +234,20 @@ describe("the execution page in headless Chromium", function () {
     this.timeout(60_000);
     let browser: Browser;
     let folder: string;
+    /**
+     * The local runs the pages draw, started at once while the browser starts: independent of
+     * each other, and the timed-out one waits its TimeoutSeconds. Each test awaits its own.
+     */
+    let runs: Record<"success" | "failure" | "timeout", Promise<{ view: ExecutionView; definition: unknown }>>;
 
     before(async () => {
+        runs = {
+            success: localRun("success", { order: 42, note: HOSTILE }),
+            failure: localRun("failure", { order: 42 }),
+            timeout: localRun("timeout", { order: 42 }),
+        };
+        // Awaited by their tests; a failure shows there, not as an unhandled rejection here.
+        for (const run of Object.values(runs)) run.catch(() => undefined);
         if (!fs.existsSync(CHROMIUM)) {
             throw new Error(
                 `${CHROMIUM} is missing: these tests open the page in Debian's Chromium (apt-get install chromium), or the browser ${CHROMIUM_PATH_VARIABLE} names`,
@@ -247,6 +257,8 @@ describe("the execution page in headless Chromium", function () {
         folder = fs.mkdtempSync(path.join(os.tmpdir(), "execution-page-"));
     });
     after(async () => {
+        // Every run ended (their workers closed) before the suite does, even when a test failed first.
+        if (runs !== undefined) await Promise.allSettled(Object.values(runs));
         await browser?.close();
         if (folder !== undefined) fs.rmSync(folder, { recursive: true, force: true });
     });
@@ -318,7 +330,7 @@ describe("the execution page in headless Chromium", function () {
     }
 
     it("a succeeded run: the path in green, the rest not reached; hostile input shown as text, nothing run or loaded", async () => {
-        const { view, definition } = await localRun("success", { order: 42, note: HOSTILE });
+        const { view, definition } = await runs.success;
         const opened = await open(renderExecutionPage({ view, definition }), "succeeded");
         await assertCommon(opened, view);
         const { page } = opened;
@@ -337,7 +349,7 @@ describe("the execution page in headless Chromium", function () {
     });
 
     it("a failed task that was caught: the wait caught, the notify and the choice succeeded, the Fail state failed", async () => {
-        const { view, definition } = await localRun("failure", { order: 42 });
+        const { view, definition } = await runs.failure;
         const opened = await open(renderExecutionPage({ view, definition }), "caught");
         await assertCommon(opened, view);
         assert.deepEqual(
@@ -355,7 +367,7 @@ describe("the execution page in headless Chromium", function () {
     });
 
     it("a timed-out task: caught the same way, TaskTimedOut in the table", async () => {
-        const { view, definition } = await localRun("timeout", { order: 42 });
+        const { view, definition } = await runs.timeout;
         const opened = await open(renderExecutionPage({ view, definition }), "timed-out");
         await assertCommon(opened, view);
         assert.ok(view.history.some((r) => r.type === "TaskTimedOut"));
@@ -442,20 +454,13 @@ describe("the execution page in headless Chromium", function () {
 
 describe("npm start -- --html FILE", function () {
     this.timeout(90_000);
-    const start = (args: string[]) => {
-        const result = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/start.ts", ...args], {
-            cwd: ROOT,
-            encoding: "utf8",
-            timeout: 60_000,
-        });
-        return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-    };
+    const start = (args: string[]) => runTypeScript("commands/start.ts", args);
 
-    it("writes the page and still prints the text to stdout", () => {
+    it("writes the page and still prints the text to stdout", async () => {
         const folder = fs.mkdtempSync(path.join(os.tmpdir(), "html-cli-"));
         try {
             const file = path.join(folder, "run.html");
-            const { code, stdout, stderr } = start(["--name", "html-cli", "--html", file]);
+            const { code, stdout, stderr } = await start(["--name", "html-cli", "--html", file]);
             assert.equal(code, 0, stderr);
             assert.match(stdout, /^Execution html-cli: SUCCEEDED/);
             assert.match(stderr, /page written to /);
@@ -468,20 +473,21 @@ describe("npm start -- --html FILE", function () {
         }
     });
 
-    it("a path it cannot write, or --html with many executions, exits 2 before the run", () => {
-        for (const [args, message] of [
+    it("a path it cannot write, or --html with many executions, exits 2 before the run", async () => {
+        const cases = [
             [
                 ["--html", "/nonexistent-folder/run.html"],
                 /^error: --html \/nonexistent-folder\/run\.html: the folder \/nonexistent-folder does not exist\n/,
             ],
             [["--html", os.tmpdir()], /is a folder; give a file name/],
             [["--html", path.join(os.tmpdir(), "x.html"), "--executions", "2"], /--html draws one execution/],
-        ] as const) {
-            const { code, stdout, stderr } = start([...args]);
+        ] as const;
+        const results = await Promise.all(cases.map(([args]) => start([...args])));
+        results.forEach(({ code, stdout, stderr }, i) => {
             assert.equal(code, 2, stderr);
             assert.equal(stdout, "");
-            assert.match(stderr, message);
+            assert.match(stderr, cases[i][1]);
             assert.doesNotMatch(stderr, /^\s+at /m);
-        }
+        });
     });
 });

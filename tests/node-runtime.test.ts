@@ -4,13 +4,13 @@
  * several files (package.json, .nvmrc, the commands' check); this keeps them in step.
  */
 import { strict as assert } from "node:assert";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { checkNodeVersion, MINIMUM_NODE_MAJOR } from "../commands/cli";
 import { PROJECT_ROOT } from "../infra/function-artifact";
-import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
+import { runTypeScript } from "./support/processes";
 
 const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
     engines: { node: string };
@@ -53,7 +53,7 @@ describe("the Node.js the project runs on", () => {
         }
     });
 
-    it("a command started on an older Node.js says so and exits 1: not a flag's fault, so no hint at --help", function () {
+    it("a command started on an older Node.js says so and exits 1: not a flag's fault, so no hint at --help", async function () {
         this.timeout(30_000);
         const folder = fs.mkdtempSync(path.join(os.tmpdir(), "old-node-"));
         try {
@@ -66,16 +66,16 @@ describe("the Node.js the project runs on", () => {
             } catch (error) {
                 expected = `error: ${(error as Error).message}\n`;
             }
-            for (const script of ["commands/start.ts", "commands/execution.ts"]) {
-                const result = spawnSync(process.execPath, ["-r", older, ...TYPESCRIPT_NODE_ARGS, script, "--help"], {
-                    cwd: PROJECT_ROOT,
-                    encoding: "utf8",
-                    timeout: 30_000,
-                });
-                assert.equal(result.stderr, expected, script);
-                assert.equal(result.status, 1, script);
-                assert.equal(result.stdout, "", script);
-            }
+            // Both commands at once: independent, and each process costs about a second to start.
+            const scripts = ["commands/start.ts", "commands/execution.ts"];
+            const results = await Promise.all(
+                scripts.map((script) => runTypeScript(script, ["--help"], { nodeArgs: ["-r", older], timeoutMs: 30_000 })),
+            );
+            results.forEach((result, i) => {
+                assert.equal(result.stderr, expected, scripts[i]);
+                assert.equal(result.code, 1, scripts[i]);
+                assert.equal(result.stdout, "", scripts[i]);
+            });
         } finally {
             fs.rmSync(folder, { recursive: true, force: true });
         }
