@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { longestFirst } from "./support/file-order.mjs";
+import { DURATIONS_FOLDER, longestFirst, mochaHooks } from "./support/file-order.mjs";
 import * as fullRun from "./support/full-run.mjs";
 
 describe("the order npm test starts its files in", () => {
@@ -38,6 +38,31 @@ describe("the order npm test starts its files in", () => {
         for (const [key, value] of Object.entries(shared)) {
             if (key === "require") assert.deepEqual((run.require as unknown[]).slice(0, (value as unknown[]).length), value, key);
             else assert.deepEqual(run[key], value, key);
+        }
+    });
+
+    it("records how long a file took, under the file's name, and nothing when a run holds several files", () => {
+        const name = `recorded-${process.pid}.test.ts`;
+        const other = `other-${process.pid}.test.ts`;
+        const recorded = (file: string) => path.join(DURATIONS_FOLDER, `${file}.ms`);
+        // What mocha gives the root hooks: the root suite, whose suites are the files' top-level ones.
+        const contextOf = (...files: string[]) =>
+            ({ test: { parent: { suites: files.map((file) => ({ file: path.join(__dirname, file) })) } } }) as unknown as Mocha.Context;
+        try {
+            mochaHooks.beforeAll();
+            mochaHooks.afterAll.call(contextOf(name, name));
+            const ms = Number(fs.readFileSync(recorded(name), "utf8"));
+            assert.ok(Number.isInteger(ms) && ms >= 0, String(ms));
+            fs.rmSync(recorded(name));
+            mochaHooks.beforeAll();
+            mochaHooks.afterAll.call(contextOf(name, other));
+            assert.deepEqual(
+                [recorded(name), recorded(other)].filter((file) => fs.existsSync(file)),
+                [],
+            );
+        } finally {
+            fs.rmSync(recorded(name), { force: true });
+            fs.rmSync(recorded(other), { force: true });
         }
     });
 });
