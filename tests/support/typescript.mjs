@@ -24,7 +24,8 @@ if (!process.env[RUN_TMPDIR_VARIABLE]) {
     process.env[RUN_TMPDIR_VARIABLE] = owned;
     // os.tmpdir() reads these on every call: TMPDIR on POSIX, TEMP and TMP on Windows.
     process.env.TMPDIR = process.env.TEMP = process.env.TMP = owned;
-    // A run stopped before its teardown (Ctrl-C, a crash) still removes its folder.
+    // A run that exits without its teardown (mocha's --bail, an error in a fixture) removes it too;
+    // one killed by a signal (Ctrl-C) leaves it in the temporary directory, named callback-tests-*.
     process.once("exit", removeRunFolder);
 }
 
