@@ -134,15 +134,16 @@ describe("local run (npm start): scale", () => {
                     cwd: PROJECT_ROOT,
                     encoding: "utf8",
                     timeout: 90_000,
-                    // Where os.tmpdir() points in the child: a folder of this test's own.
-                    env: { ...process.env, TMPDIR: tmp, TEMP: tmp, TMP: tmp },
+                    // Where os.tmpdir() points in the child: a folder of this test's own. tsx's
+                    // transpile cache (the test run's, not the program's) is off for this child.
+                    env: { ...process.env, TMPDIR: tmp, TEMP: tmp, TMP: tmp, TSX_DISABLE_CACHE: "1" },
                 });
             const run = child(["commands/start.ts", "--executions", "3", "--concurrency", "3"]);
             assert.equal(run.status, 0, run.stderr);
             // The in-process loader of the tests and the bench too.
             const loader = child(["-e", 'require("./local/bundled-handler").loadBundledHandler("http://127.0.0.1:9").restoreEnv()']);
             assert.equal(loader.status, 0, loader.stderr);
-            // Nothing at all: no callback-bundle-* of the run, and no transpile cache (tsx's is off in tests).
+            // Nothing at all: no callback-bundle-* of the run, and no transpile cache (tsx's is off for this child).
             assert.deepEqual(fs.readdirSync(tmp), []);
         } finally {
             fs.rmSync(tmp, { recursive: true, force: true });

@@ -2,7 +2,8 @@
  * One build of each function bundle per test run: mocha's global fixtures (run once, in the main
  * process, also with --parallel) make a folder for the bundles and name it in the environment
  * that the test workers and every process the tests start inherit (`BUNDLE_CACHE_VARIABLE`, read
- * by `bundleFunction`); the folder goes when the run ends. Without it, each program run, local
+ * by `bundleFunction`); the folder (inside the run's temporary directory, `typescript.mjs`) goes
+ * when the run ends. Without it, each program run, local
  * run and command started by a test bundled the function again (about half a second each).
  */
 import * as fs from "node:fs";
