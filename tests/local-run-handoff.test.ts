@@ -37,9 +37,10 @@ describe("local run (npm start): handoff", () => {
     });
 
     it("handoff: the partner's heartbeats keep a task with HeartbeatSeconds alive past it", async () => {
-        // HeartbeatSeconds 1, the partner works 1.6 s: only its heartbeats keep the task alive past 1 s.
-        const heartbeatSeconds = 1;
-        const partnerWorkMs = 1600;
+        // HeartbeatSeconds 2, the partner works 2.6 s: only its heartbeats keep the task alive past 2 s.
+        // (With 1 s, a worker stalled for a second by the rest of a parallel test run timed it out.)
+        const heartbeatSeconds = 2;
+        const partnerWorkMs = 2600;
         const { view } = await runScenario("handoff", { order: 42 }, { heartbeatSeconds }, 10, partnerWorkMs);
         assert.equal(view.status, "SUCCEEDED", JSON.stringify(view.notes));
         // At least one per HeartbeatSeconds of work (fewer and the task would have timed out), at
