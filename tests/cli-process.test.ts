@@ -1,6 +1,8 @@
 /**
- * `npm start` as a user runs it: a separate process, its exit codes, what it prints, and no stack
- * trace on a bad flag, input or configuration. `npm run execution` as a process: execution-process.test.ts.
+ * `npm start` as a user runs it: its exit codes, what it prints, and no stack trace on a bad flag,
+ * input or configuration. What it prints for given flags runs in this process (`runInProcess`);
+ * one run in a process of its own shows the exit code and output as the shell sees them.
+ * `npm run execution`: execution-process.test.ts.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -9,14 +11,14 @@ import * as path from "node:path";
 
 import { SIMULATED_FAILURE } from "../local/scenarios";
 import { UNEXPECTED_PATH_EXIT_CODE } from "../view/execution-view";
-import { PROJECT_DIR, STACK_TRACE_LINE, runTypeScript } from "./support/processes";
+import { PROJECT_DIR, STACK_TRACE_LINE, runInProcess, runTypeScript } from "./support/processes";
 
-/** Runs a command of the project in a process of its own. */
+/** Runs `npm start` with `args` in this process (what it prints and returns). */
 function run(script: "commands/start.ts", args: string[]) {
-    return runTypeScript(script, args);
+    return runInProcess(script, args);
 }
 
-describe("npm start as a process", () => {
+describe("npm start", () => {
     it("npm start --json prints the execution as JSON and exits 0", async () => {
         const { code, stdout, stderr } = await run("commands/start.ts", ["--json", "--name", "cli-json", "--input", '{"order":7}']);
         assert.equal(code, 0, stderr);
@@ -83,7 +85,13 @@ describe("npm start as a process", () => {
                 ],
                 [["--stack", `cli-list-${process.pid}`], /^error: .*Pulumi\.cli-list-\d+\.yaml must be a map with a "config" key\n$/],
             ];
-            const results = await Promise.all(cases.map(([args]) => run("commands/start.ts", args)));
+            const results = await Promise.all(
+                cases.map(([args], i) =>
+                    // The first in a process of its own: only a process shows the exit code and the
+                    // streams as the shell sees them, and that no stack trace reaches them.
+                    i === 0 ? runTypeScript("commands/start.ts", args) : run("commands/start.ts", args),
+                ),
+            );
             results.forEach(({ code, stdout, stderr }, i) => {
                 const [args, message] = cases[i];
                 assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);

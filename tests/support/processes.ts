@@ -5,6 +5,7 @@
  */
 import { spawn, type StdioOptions } from "node:child_process";
 import * as path from "node:path";
+import { collectCommandSpec, runCommand, type CommandSpec } from "../../commands/cli";
 import { TYPESCRIPT_NODE_ARGS } from "./typescript-child";
 
 /** The project's root, where the commands run from (as npm runs them). */
@@ -68,4 +69,100 @@ export function runTypeScript(
     options: ProcessOptions & { nodeArgs?: readonly string[] } = {},
 ): Promise<ProcessResult> {
     return runProcess(process.execPath, [...(options.nodeArgs ?? []), ...TYPESCRIPT_NODE_ARGS, script, ...args], options);
+}
+
+/** The commands a test may run in its own process with {@link runInProcess}. */
+export type CommandScript = "commands/start.ts" | "commands/execution.ts" | "commands/callback.ts" | "commands/deploy-policy.ts";
+
+/** Each command's spec, collected once per process. */
+const specs = new Map<CommandScript, CommandSpec<{ help: boolean }>>();
+
+function specOf(script: CommandScript): CommandSpec<{ help: boolean }> {
+    let spec = specs.get(script);
+    if (spec === undefined) {
+        const file = require.resolve(path.join(PROJECT_DIR, script));
+        // Loaded already (by another file of this worker with another copy of this map): load it afresh,
+        // or it would not call runCommand again. Only the command's own module runs again.
+        delete require.cache[file];
+        spec = collectCommandSpec(() => require(file));
+        specs.set(script, spec);
+    }
+    return spec;
+}
+
+/** A write that keeps what it is given in `chunks`, in place of a stream's own. */
+function captureInto(chunks: string[]): typeof process.stdout.write {
+    return ((chunk: string | Uint8Array, encodingOrCallback?: unknown, callback?: unknown): boolean => {
+        chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+        const done = typeof encodingOrCallback === "function" ? encodingOrCallback : callback;
+        if (typeof done === "function") process.nextTick(done as () => void);
+        return true;
+    }) as typeof process.stdout.write;
+}
+
+/** Runs already started by {@link runInProcess}: each waits for the one before (see there). */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs a command in this process, as its module runs it (`runCommand` with its spec and `args`),
+ * and collects what it printed: for what a command prints and returns for given flags and input,
+ * without a process of its own (each costs 0.3 to 1 s of CPU to start). What only a process shows
+ * (an exit code as the shell sees it, closed pipes, signals, standard input, the Node.js check) is
+ * for {@link runTypeScript}.
+ *
+ * Standard output and error are captured by replacing their `write` for the run (the commands print
+ * with `console` and `process.stdout.write`, which both end there), and `env` is set in `process.env`
+ * for it: runs started at once therefore run one after another, never overlapping. Both streams count
+ * as pipes (`isTTY` false), as for a process the tests start.
+ */
+export function runInProcess(
+    script: CommandScript,
+    args: readonly string[],
+    options: { env?: Record<string, string | undefined> } = {},
+): Promise<ProcessResult> {
+    const result = queue.then(() => runNow(specOf(script), args, options.env ?? {}));
+    queue = result.catch(() => undefined);
+    return result;
+}
+
+async function runNow(
+    spec: CommandSpec<{ help: boolean }>,
+    args: readonly string[],
+    env: Record<string, string | undefined>,
+): Promise<ProcessResult> {
+    const started = Date.now();
+    const out: string[] = [];
+    const err: string[] = [];
+    const streams = [
+        [process.stdout, out],
+        [process.stderr, err],
+    ] as const;
+    const saved = streams.map(([stream]) => ({ write: stream.write, tty: Object.getOwnPropertyDescriptor(stream, "isTTY") }));
+    const savedEnv = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+    const savedExitCode = process.exitCode;
+    const setEnv = (values: Record<string, string | undefined>) => {
+        for (const [key, value] of Object.entries(values)) {
+            if (value === undefined) delete process.env[key];
+            else process.env[key] = value;
+        }
+    };
+    let code: number;
+    try {
+        setEnv(env);
+        for (const [stream, chunks] of streams) {
+            stream.write = captureInto(chunks);
+            Object.defineProperty(stream, "isTTY", { value: false, configurable: true, writable: true });
+        }
+        code = await runCommand(spec, [...args]);
+    } finally {
+        streams.forEach(([stream], i) => {
+            stream.write = saved[i].write;
+            const tty = saved[i].tty;
+            if (tty === undefined) delete (stream as { isTTY?: boolean }).isTTY;
+            else Object.defineProperty(stream, "isTTY", tty);
+        });
+        setEnv(savedEnv);
+        process.exitCode = savedExitCode;
+    }
+    return { code, stdout: out.join(""), stderr: err.join(""), ms: Date.now() - started };
 }
