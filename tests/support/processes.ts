@@ -84,6 +84,8 @@ function specOf(script: CommandScript): CommandSpec<{ help: boolean }> {
         // Loaded already (by another file of this worker with another copy of this map): load it afresh,
         // or it would not call runCommand again. Only the command's own module runs again.
         delete require.cache[file];
+        // require(), not import(): the module must call runCommand while the collector listens, synchronously.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         spec = collectCommandSpec(() => require(file));
         specs.set(script, spec);
     }
