@@ -27,7 +27,7 @@ import {
 } from "../view/execution-page";
 import { printable, type ExecutionView, type HistoryRow } from "../view/execution-view";
 import { CHROMIUM_ARGS, CHROMIUM_PATH_VARIABLE, chromiumPath } from "./support/browser";
-import { runTypeScript } from "./support/processes";
+import { runInProcess } from "./support/processes";
 
 const CHROMIUM = chromiumPath();
 
@@ -454,7 +454,9 @@ describe("the execution page in headless Chromium", function () {
 
 describe("npm start -- --html FILE", function () {
     this.timeout(90_000);
-    const start = (args: string[]) => runTypeScript("commands/start.ts", args);
+    // In this process: what it prints and the page it writes are the command's, not the process's
+    // (npm start's exit codes as the shell sees them: cli-process.test.ts).
+    const start = (args: string[]) => runInProcess("commands/start.ts", args);
 
     it("writes the page and still prints the text to stdout", async () => {
         const folder = fs.mkdtempSync(path.join(os.tmpdir(), "html-cli-"));
