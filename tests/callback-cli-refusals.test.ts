@@ -1,5 +1,6 @@
 /**
- * `npm run callback` as a process: what it refuses before or without an answer from Step Functions
+ * `npm run callback` (in the test's process, as a process where standard input or a shell is the
+ * subject): what it refuses before or without an answer from Step Functions
  * (no region, a stalled or closed endpoint, a token it cannot read, bad flags), input from a shell's
  * process substitution and a named pipe, a reader that goes away; and that no token shows in its output.
  */
@@ -14,15 +15,16 @@ import { TOKEN } from "./support/callback-process";
 import { STACK_TRACE_LINE } from "./support/processes";
 import { itNeverPrintedAToken, useCallbackProcess } from "./support/callback-process";
 
-describe("npm run callback as a process: what it refuses, and inputs and outputs as a shell gives them", function () {
+describe("npm run callback: what it refuses, and inputs and outputs as a shell gives them", function () {
     this.timeout(120_000);
     const suite = useCallbackProcess();
     const { run, waitingTask, file, given } = suite;
 
     it("no region, or one that is not valid: exit 2 before reading or sending anything", async () => {
+        const tokenFile = file("no-region.token", "x");
         const [{ code, stderr }, invalid] = await Promise.all([
-            run(["--token-file", "-", "--heartbeat"], { env: { AWS_REGION: undefined }, stdin: "x" }),
-            run(["--token-file", "-", "--heartbeat"], { env: { AWS_REGION: "eu-west-1/../x" }, stdin: "x" }),
+            run(["--token-file", tokenFile, "--heartbeat"], { env: { AWS_REGION: undefined } }),
+            run(["--token-file", tokenFile, "--heartbeat"], { env: { AWS_REGION: "eu-west-1/../x" } }),
         ]);
         assert.equal(code, 2);
         assert.equal(
@@ -78,7 +80,8 @@ describe("npm run callback as a process: what it refuses, and inputs and outputs
             ],
             ["", /^error: --token-file - \(standard input\) is empty; it should hold the task token\n$/],
         ];
-        const results = await Promise.all(cases.map(([stdin]) => run(["--token-file", "-", "--heartbeat"], { stdin })));
+        // Processes: standard input is the subject.
+        const results = await Promise.all(cases.map(([stdin]) => run(["--token-file", "-", "--heartbeat"], { stdin, via: "node" })));
         results.forEach(({ code, stdout, stderr }, i) => {
             assert.equal(code, 2, stderr);
             assert.equal(stdout, "");

@@ -1,7 +1,8 @@
 /**
- * `npm run callback` as a user runs it, as a process against a loopback Step Functions endpoint:
- * each answer it sends (success, failure, heartbeat), what it prints and its exit codes when Step
- * Functions takes or refuses the answer, and that the token never shows in its output. Its flags
+ * `npm run callback` as a user runs it, against a loopback Step Functions endpoint: each answer it
+ * sends (success, failure, heartbeat), what it prints and its exit codes when Step Functions takes or
+ * refuses the answer, and that the token never shows in its output. In the test's process, but for
+ * what only a process shows (standard input, `npm run --silent callback`). Its flags
  * and inputs in-process: callback-args.test.ts; what it refuses before sending: callback-cli-refusals.test.ts.
  */
 import { strict as assert } from "node:assert";
@@ -11,7 +12,7 @@ import { TaskError } from "../local/task-tokens";
 import { TOKEN } from "./support/callback-process";
 import { itNeverPrintedAToken, useCallbackProcess } from "./support/callback-process";
 
-describe("npm run callback as a process: the answers it sends, and what Step Functions says to them", function () {
+describe("npm run callback: the answers it sends, and what Step Functions says to them", function () {
     this.timeout(120_000);
     const suite = useCallbackProcess();
     const { run, waitingTask, file, given } = suite;
@@ -28,6 +29,7 @@ describe("npm run callback as a process: the answers it sends, and what Step Fun
 
     it("failure with an error and a cause, the token from standard input, through npm run --silent callback", async () => {
         const task = waitingTask();
+        // A process through npm: that `npm run --silent callback` prints only the command's output, and passes standard input on.
         const { code, stdout, stderr } = await run(["--token-file", "-", "--error", "Rejected", "--cause", "over budget"], {
             stdin: `${task.token}\n`,
             via: "npm",
@@ -75,6 +77,7 @@ describe("npm run callback as a process: the answers it sends, and what Step Fun
         const task = waitingTask();
         const { code, stdout, stderr } = await run(["--token-file", file("json.token", task.token), "--output-file", "-", "--json"], {
             stdin: '{"order": 42}\n',
+            via: "node", // a process: only a process has a standard input of its own
         });
         assert.equal(code, 0, stderr);
         assert.deepEqual(JSON.parse(stdout), {
@@ -123,7 +126,7 @@ describe("npm run callback as a process: the answers it sends, and what Step Fun
 
     it("an unknown token (InvalidToken): exit 2, naming the region called", async () => {
         given.push(TOKEN);
-        const { code, stderr } = await run(["--token-file", "-", "--heartbeat"], { stdin: TOKEN });
+        const { code, stderr } = await run(["--token-file", file("unknown.token", TOKEN), "--heartbeat"]);
         assert.equal(code, 2);
         assert.equal(
             stderr,

@@ -1,8 +1,9 @@
 /**
- * `npm run callback` as a user runs it, for the suites that start it as a process: a loopback Step
- * Functions endpoint answering from task tokens kept as Step Functions keeps them, the command run
- * with node (tsx), `npm run --silent callback` or a shell line, and a record of every token given
- * and everything printed, so that a suite can check no token was ever shown.
+ * `npm run callback` as a user runs it: a loopback Step Functions endpoint answering from task
+ * tokens kept as Step Functions keeps them, the command run in the test's process (what it prints
+ * and returns), or as a process with node (tsx), `npm run --silent callback` or a shell line (what
+ * only a process shows: standard input, pipes, npm), and a record of every token given and
+ * everything printed, so that a suite can check no token was ever shown.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -12,7 +13,7 @@ import { tokenFingerprint } from "../../functions/callback/callback";
 import type { StepFunctionsEndpoint } from "../../local/step-functions-endpoint";
 import type { TaskTokens } from "../../local/task-tokens";
 import { useTokensLoopback } from "./loopback-client";
-import { runProcess, STACK_TRACE_LINE, type ProcessResult } from "./processes";
+import { runInProcess, runProcess, STACK_TRACE_LINE, type ProcessResult } from "./processes";
 import { TYPESCRIPT_NODE_ARGS } from "./typescript-child";
 
 /** A task token shaped as AWS's are (796 characters), known to no endpoint. */
@@ -23,9 +24,11 @@ export type CallbackRun = ProcessResult;
 
 /** How to run it: standard input, environment changes, and through what. */
 export interface CallbackRunOptions {
+    /** Standard input: only for a process (`via` other than "in-process"). */
     stdin?: string | Buffer;
     env?: Record<string, string | undefined>;
-    via?: "node" | "npm" | "shell";
+    /** In this process (the default), or a process started with node, `npm run --silent callback` or `shell`. */
+    via?: "in-process" | "node" | "npm" | "shell";
     shell?: string;
 }
 
@@ -48,7 +51,7 @@ export interface CallbackProcessSuite {
     printed: string[];
     /** Writes `content` to a file of the suite's folder; its path. */
     file(name: string, content: string | Buffer): string;
-    /** Runs the command (node with tsx, `npm run --silent callback`, or a shell line) and collects what it printed. */
+    /** Runs the command (in this process, node with tsx, `npm run --silent callback`, or a shell line) and collects what it printed. */
     run(args: string[], options?: CallbackRunOptions): Promise<CallbackRun>;
     /** A token of a task waiting for its callback. */
     waitingTask(options?: { heartbeatSeconds?: number }): WaitingTask;
@@ -64,12 +67,11 @@ export function useCallbackProcess(): CallbackProcessSuite {
     beforeEach(() => Object.assign(suite, { endpoint: loopback.endpoint, tokens: loopback.tokens, dir }));
     const { printed, given } = suite;
 
-    const env = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
-        const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
+    /** The AWS settings of every run: this process's own dropped, the loopback endpoint's given. */
+    const awsEnv = (extra: Record<string, string | undefined>): Record<string, string | undefined> => {
+        const own = Object.fromEntries(Object.keys(process.env).flatMap((k) => (k.startsWith("AWS_") ? [[k, undefined]] : [])));
         return {
-            ...clean,
-            // The node this test runs on first (npm runs the script with the first node on PATH).
-            PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}`,
+            ...own,
             AWS_REGION: "eu-west-1",
             AWS_ACCESS_KEY_ID: "AKIDLOOPBACKEXAMPLE",
             AWS_SECRET_ACCESS_KEY: "loopback",
@@ -78,11 +80,23 @@ export function useCallbackProcess(): CallbackProcessSuite {
             AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "no-credentials"),
             AWS_EC2_METADATA_DISABLED: "true",
             ...extra,
-        } as NodeJS.ProcessEnv;
+        };
+    };
+    const env = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
+        const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
+        const aws = Object.fromEntries(Object.entries(awsEnv(extra)).filter(([, v]) => v !== undefined));
+        // The node this test runs on first (npm runs the script with the first node on PATH).
+        return { ...clean, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}`, ...aws };
     };
 
-    /** Runs the command (node with tsx, `npm run --silent callback`, or a shell line) and records what it printed. */
+    /** Runs the command (in this process, node with tsx, `npm run --silent callback`, or a shell line) and records what it printed. */
     async function run(args: string[], options: CallbackRunOptions = {}): Promise<CallbackRun> {
+        if ((options.via ?? "in-process") === "in-process") {
+            if (options.stdin !== undefined) throw new Error("standard input is only for a process: give `via` too");
+            const result = await runInProcess("commands/callback.ts", args, { env: awsEnv(options.env ?? {}) });
+            printed.push(result.stdout, result.stderr);
+            return result;
+        }
         const [command, argv] =
             options.via === "npm"
                 ? ["npm", ["run", "--silent", "callback", "--", ...args]]
