@@ -20,7 +20,7 @@ import type { PolicyDocument, PolicyStatement } from "../infra/iam-documents";
 import { CliError } from "../commands/cli";
 import { parseDeployPolicyArgs } from "../commands/deploy-policy-args";
 import { ACCOUNT_ID, PARTITION, PROJECT, REGION, runProgram, type MockRecorder, type RegisteredResource } from "./mocks";
-import { STACK_TRACE_LINE, runTypeScript } from "./support/processes";
+import { STACK_TRACE_LINE, runInProcess, runTypeScript } from "./support/processes";
 
 const SCOPE: DeployScope = { accountId: ACCOUNT_ID, region: REGION, partition: PARTITION, project: PROJECT };
 
@@ -270,8 +270,9 @@ describe("docs/permissions.md, Deploying identity", () => {
     });
 });
 
-describe("npm run deploy-policy (process)", () => {
-    const run = (args: string[]) => runTypeScript("commands/deploy-policy.ts", args);
+describe("npm run deploy-policy", () => {
+    /** In this process: what it prints for given flags. */
+    const run = (args: string[]) => runInProcess("commands/deploy-policy.ts", args);
 
     it("prints the deploy role's policy as JSON, the project taken from Pulumi.yaml", async () => {
         const { code, stdout, stderr } = await run(["--account-id", "210987654321", "--region", "us-gov-west-1"]);
@@ -300,8 +301,8 @@ describe("npm run deploy-policy (process)", () => {
     });
 
     // Which flag is wrong and why is the parser's to say (commands/deploy-policy-args.ts), checked in
-    // this process; what a process adds (exit 2, the hint, no trace) is checked on one refusal of
-    // the command's own and one of parseArgs'.
+    // this process; what the command adds (exit 2, the hint, no trace) is checked on one refusal of
+    // the command's own and one of parseArgs', the first in a process of its own.
     it("names the bad flag: each refusal a usage error that says what was wrong", () => {
         const cases: [string[], RegExp][] = [
             [["--region", REGION], /^--account-id is required/],
@@ -333,7 +334,10 @@ describe("npm run deploy-policy (process)", () => {
             ["--region", REGION],
             ["--account-id", ACCOUNT_ID, "--region", REGION, "--verbose"],
         ];
-        const results = await Promise.all(refusals.map(run));
+        // A process for the first: only a process shows the exit code and streams as the shell sees them.
+        const results = await Promise.all(
+            refusals.map((args, i) => (i === 0 ? runTypeScript("commands/deploy-policy.ts", args) : run(args))),
+        );
         results.forEach(({ code, stdout, stderr }, i) => {
             const args = refusals[i];
             let message = "";
