@@ -26,7 +26,7 @@ import { emptyInput, FRAMING_BYTES, NOT_READABLE_SOCKET } from "../commands/inpu
 import { inputSources as sources } from "./support/input-sources";
 import { parseStartArgs, readStartInput, START_USAGE } from "../commands/start-args";
 import { SCENARIOS } from "../local/scenarios";
-import { STACK_TRACE_LINE, runTypeScript, type ProcessOptions } from "./support/processes";
+import { STACK_TRACE_LINE, runInProcess, runTypeScript, type ProcessOptions } from "./support/processes";
 import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -56,12 +56,12 @@ describe("the commands' input and output", () => {
             assert.equal(fromInvocationDir("order.json", { INIT_CWD: here }), path.join(here, "order.json"));
             assert.equal(fromInvocationDir("/abs/order.json", { INIT_CWD: here }), "/abs/order.json");
             fs.writeFileSync(path.join(here, "order.json"), '{"order": "from the invocation folder"}');
-            const env = { ...process.env, INIT_CWD: here };
-            const { code, stdout, stderr } = await command(
+            // In this process: the command reads INIT_CWD when it runs, as npm sets it for the process.
+            const { code, stdout, stderr } = await runInProcess(
                 "commands/start.ts",
                 ["--json", "--input-file", "order.json", "--html", "page.html"],
                 {
-                    env,
+                    env: { INIT_CWD: here },
                 },
             );
             assert.equal(code, 0, stderr);
