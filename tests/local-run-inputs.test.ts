@@ -5,6 +5,9 @@
  * function and the loopback Step Functions endpoint; helpers in `support/local-run.ts`.
  */
 import { strict as assert } from "node:assert";
+import { DEFAULT_SETTINGS } from "../infra/config";
+import { LocalWorkflow } from "../local/local-workflow";
+import { SCENARIOS } from "../local/scenarios";
 import { runScenario, types, WAIT } from "./support/local-run";
 
 describe("local run (npm start): inputs", () => {
@@ -24,25 +27,43 @@ describe("local run (npm start): inputs", () => {
     });
 
     it("fails the execution with the caught error for any execution input, object or not", async () => {
-        // Each in a local run of its own, all at once: five of them wait out a 1 s task timeout.
+        // All in one local run, at once: five of them wait out a 1 s task timeout. Each execution
+        // has its own message and token, so one run tells the inputs apart as well as six would.
         const inputs: unknown[] = [42, "text", [1, 2], 0, "", { fail: "no" }];
-        const runs = inputs.map(async (input) => {
-            const scenario = typeof input === "object" && !Array.isArray(input) ? "failure" : "timeout";
-            return { input, scenario, ...(await runScenario(scenario, input, {}, 1)) };
+        const workflow = await LocalWorkflow.start({
+            settings: DEFAULT_SETTINGS,
+            source: "test",
+            taskTimeoutSeconds: 1,
+            redeliveryDelayMs: 20,
         });
-        for (const { input, scenario, view } of await Promise.all(runs)) {
-            assert.equal(view.status, "FAILED", JSON.stringify(input));
-            assert.equal(view.error, scenario === "failure" ? "TaskRejected" : "States.Timeout", JSON.stringify(input));
-            assert.equal(view.notifications.length, 1, JSON.stringify(input));
+        try {
+            const runs = inputs.map(async (input, i) => {
+                const scenario = typeof input === "object" && !Array.isArray(input) ? "failure" : "timeout";
+                return { input, scenario, view: await workflow.execute(`input-${i}`, input, SCENARIOS[scenario].delivery) };
+            });
+            for (const { input, scenario, view } of await Promise.all(runs)) {
+                assert.equal(view.status, "FAILED", JSON.stringify(input));
+                assert.equal(view.error, scenario === "failure" ? "TaskRejected" : "States.Timeout", JSON.stringify(input));
+                assert.equal(view.notifications.length, 1, JSON.stringify(input));
+            }
+        } finally {
+            await workflow.close();
         }
     });
 
     it("runs the inputs AWS accepts that are false in JavaScript: 0, false, an empty string, null", async () => {
-        for (const input of [0, false, "", null]) {
-            const { view } = await runScenario("success", input);
-            assert.equal(view.status, "SUCCEEDED", `${JSON.stringify(input)}: ${view.error ?? ""} ${view.cause ?? ""}`);
-            assert.deepEqual((view.queuedMessage as { Input: unknown }).Input, input, JSON.stringify(input));
-            assert.equal(view.events[0].executionStartedEventDetails?.input, JSON.stringify(input));
+        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", redeliveryDelayMs: 20 });
+        try {
+            const inputs = [0, false, "", null];
+            const views = await Promise.all(inputs.map((input, i) => workflow.execute(`falsy-${i}`, input, SCENARIOS.success.delivery)));
+            inputs.forEach((input, i) => {
+                const view = views[i];
+                assert.equal(view.status, "SUCCEEDED", `${JSON.stringify(input)}: ${view.error ?? ""} ${view.cause ?? ""}`);
+                assert.deepEqual((view.queuedMessage as { Input: unknown }).Input, input, JSON.stringify(input));
+                assert.equal(view.events[0].executionStartedEventDetails?.input, JSON.stringify(input));
+            });
+        } finally {
+            await workflow.close();
         }
     });
 });

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CONFIG, DEFAULT_SETTINGS, MAX_BATCH_SIZE_WITHOUT_WINDOW } from "../infra/config";
-import { summarize } from "../view/execution-view";
+import { summarize, type ExecutionView } from "../view/execution-view";
 import { PROJECT_ROOT } from "../infra/function-artifact";
 import {
     defaultMaxConcurrentBatches,
@@ -19,37 +19,43 @@ import {
     LocalWorkflow,
     MIN_MAX_CONCURRENT_BATCHES,
 } from "../local/local-workflow";
+import type { PoolFigures } from "../local/execution-environments";
 import { SCENARIOS } from "../local/scenarios";
 import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 describe("local run (npm start): scale", () => {
-    it("runs many executions at once, each with its own token", async () => {
-        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", redeliveryDelayMs: 20 });
-        try {
-            const views = await Promise.all(
-                Array.from({ length: 30 }, (_, i) => workflow.execute(`many-${i}`, { i }, SCENARIOS.success.delivery)),
-            );
-            assert.deepEqual(new Set(views.map((v) => v.status)), new Set(["SUCCEEDED"]));
-            assert.equal(new Set(views.map((v) => (v.queuedMessage as { TaskToken: string }).TaskToken)).size, 30);
-            views.forEach((v, i) => assert.deepEqual((v.output as { MessageId?: string }).MessageId !== undefined, true, `execution ${i}`));
-        } finally {
-            await workflow.close();
-        }
-    });
-
-    it("many executions at once: none lost, the function's environments scaled up to the mapping's maximum concurrency", async () => {
+    describe("many executions at once", () => {
+        // One run of many executions, read by both tests below: it is the costliest local run of
+        // the suite (each environment a thread that loads the function), and both need its like.
         const executions = 150;
         const maxConcurrentBatches = defaultMaxConcurrentBatches(executions, DEFAULT_SETTINGS.batchSize);
-        const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", maxConcurrentBatches });
-        try {
-            const views = await Promise.all(Array.from({ length: executions }, (_, i) => workflow.execute(`load-${i}`, { i })));
+        let views: ExecutionView[];
+        let figures: PoolFigures;
+        before(async () => {
+            const workflow = await LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", maxConcurrentBatches });
+            try {
+                views = await Promise.all(
+                    Array.from({ length: executions }, (_, i) => workflow.execute(`load-${i}`, { i }, SCENARIOS.success.delivery)),
+                );
+                figures = workflow.environmentFigures();
+            } finally {
+                await workflow.close();
+            }
+        });
+
+        it("runs them each with its own token", () => {
+            assert.deepEqual(new Set(views.map((v) => v.status)), new Set(["SUCCEEDED"]));
+            assert.equal(new Set(views.map((v) => (v.queuedMessage as { TaskToken: string }).TaskToken)).size, executions);
+            views.forEach((v, i) => assert.deepEqual((v.output as { MessageId?: string }).MessageId !== undefined, true, `execution ${i}`));
+        });
+
+        it("none lost, the function's environments scaled up to the mapping's maximum concurrency", () => {
             const summary = summarize(views, executions, 1);
             assert.deepEqual(summary.outcomes, { "TaskSucceeded → Notify Success": executions });
             assert.equal(
                 views.reduce((sum, v) => sum + (v.deadLetters ?? 0), 0),
                 0,
             );
-            const figures = workflow.environmentFigures();
             assert.ok(figures.peak > 1 && figures.peak <= maxConcurrentBatches, JSON.stringify(figures));
             assert.equal(figures.discarded, 0);
             // Each execution's queue activity is its own message's, taken once.
@@ -60,9 +66,7 @@ describe("local run (npm start): scale", () => {
                     v.name,
                 ),
             );
-        } finally {
-            await workflow.close();
-        }
+        });
     });
 
     it("close() while executions are in flight ends every one of them: none waits forever", async () => {

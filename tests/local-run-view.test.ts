@@ -6,14 +6,26 @@
  */
 import { strict as assert } from "node:assert";
 import { MAX_NAMED_EXECUTIONS, outcomeOf, renderExecution, renderSummary, summarize, unexpectedPath } from "../view/execution-view";
+import type { ScenarioName } from "../local/scenarios";
 import { runScenario } from "./support/local-run";
+
+/**
+ * One local run per scenario and input, shared by the tests of this file: they only read the
+ * run's view (a copy where they change it), and four of them need the same successful execution.
+ */
+const runs = new Map<string, ReturnType<typeof runScenario>>();
+const viewOf = async (scenario: ScenarioName, input?: unknown) => {
+    const key = `${scenario} ${JSON.stringify(input)}`;
+    if (!runs.has(key)) runs.set(key, runScenario(scenario, input));
+    return (await runs.get(key)!).view;
+};
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("local run (npm start): view", () => {
     it("tells executions apart by their path, not only their status", async () => {
-        const success = (await runScenario("success")).view;
-        const failure = (await runScenario("failure", { fail: "no" })).view;
+        const success = await viewOf("success");
+        const failure = await viewOf("failure", { fail: "no" });
         assert.equal(outcomeOf(success), "TaskSucceeded → Notify Success");
         assert.equal(outcomeOf(failure), "TaskFailed → Notify Failure");
         const summary = summarize([success, failure, failure], 2, 1000);
@@ -32,8 +44,8 @@ describe("local run (npm start): view", () => {
     });
 
     it("--expect: decides whether every execution took the path named, and says what happened instead", async () => {
-        const { view: succeeded } = await runScenario("success");
-        const { view: failed } = await runScenario("failure", { order: 42, fail: "out of stock" });
+        const succeeded = await viewOf("success");
+        const failed = await viewOf("failure", { order: 42, fail: "out of stock" });
         assert.equal(unexpectedPath("success", [succeeded]), undefined);
         assert.equal(unexpectedPath("failure", [failed]), undefined);
         assert.equal(unexpectedPath("failure", [succeeded]), "expected failure, but execution test-success ended SUCCEEDED");
@@ -56,15 +68,15 @@ describe("local run (npm start): view", () => {
 
     it("shows the queued message as the history's scheduled parameters hold it, tokens shortened at any depth alike", async () => {
         const nested = "n".repeat(64); // a token-like field of the user's own input
-        const { view } = await runScenario("success", { order: 42, TaskToken: nested });
+        const view = await viewOf("success", { order: 42, TaskToken: nested });
         const scheduled = view.events.find((event) => event.type === "TaskScheduled")?.taskScheduledEventDetails?.parameters;
         assert.deepEqual(view.queuedMessage, (JSON.parse(scheduled ?? "{}") as { MessageBody: unknown }).MessageBody);
         assert.ok(!JSON.stringify(view.queuedMessage).includes(nested));
     });
 
     it("--expect with many executions names the ones that took another path, the first few in full", async () => {
-        const { view: succeeded } = await runScenario("success");
-        const { view: failed } = await runScenario("failure", { order: 42, fail: "out of stock" });
+        const succeeded = await viewOf("success");
+        const failed = await viewOf("failure", { order: 42, fail: "out of stock" });
         const many = Array.from({ length: 50 }, (_, i) => ({ ...succeeded, name: `run-${i}` }));
         assert.equal(
             unexpectedPath("success", many.with(17, { ...failed, name: "run-17" })),
@@ -81,7 +93,7 @@ describe("local run (npm start): view", () => {
 
     it("prints an execution's error, cause and notification with control characters escaped (no forged lines)", async () => {
         const forged = "out of stock\n  note: payment captured\u001b[2K\u001b[1AExecution demo: SUCCEEDED";
-        const { view } = await runScenario("failure", { fail: forged });
+        const view = await viewOf("failure", { fail: forged });
         assert.equal(view.cause, forged, "the view keeps the cause as it is");
         const text = renderExecution(view);
         // eslint-disable-next-line no-control-regex -- what must not reach the terminal
@@ -92,7 +104,7 @@ describe("local run (npm start): view", () => {
 
     it("escapes bidi overrides, line separators, C1 controls and DEL anywhere in the view: name, input, queued message", async () => {
         const tricky = "rejected\u202e DEDEECCUS\u2028status: SUCCEEDED\u009b2J\u007f";
-        const { view } = await runScenario("failure", { fail: tricky, note: tricky });
+        const view = await viewOf("failure", { fail: tricky, note: tricky });
         const text = renderExecution({ ...view, name: "demo\u202eDEDEECCUS" });
         assert.doesNotMatch(text, /[\u0080-\u009f\u007f\u2028\u202e]/);
         assert.ok(text.startsWith("Execution demo\\u202eDEDEECCUS: FAILED"), text.split("\n")[0]);
@@ -100,7 +112,7 @@ describe("local run (npm start): view", () => {
     });
 
     it("renders the console's view: status, message, history table and notification", async () => {
-        const { view } = await runScenario("success");
+        const view = await viewOf("success");
         const text = renderExecution(view);
         assert.match(text, /^Execution test-success: SUCCEEDED in \d+ ms/);
         assert.match(text, /Message sent to the queue:\n {2}\{\n {4}"MessageTitle"/);

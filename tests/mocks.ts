@@ -266,8 +266,18 @@ export async function runProgram(
 ): Promise<{ outputs: ProgramOutputs; recorder: MockRecorder }> {
     await recorder.install(config, stack, program.project, secretKeys);
     delete require.cache[program.file];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program runs anew on every require (its cache entry is deleted first)
-    const outputs = require(program.file) as ProgramOutputs;
-    await recorder.settle();
-    return { outputs, recorder };
+    // The SDK keeps `new Error().stack` on every promise it makes (`debuggablePromise`, for a leak
+    // report printed only when a real program exits), and formatting those stacks through tsx's
+    // source maps was three quarters of a run's CPU here (160 ms of 200; 40 ms without stacks).
+    // No stacks while the program registers: an error it throws keeps its message, not its frames.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program runs anew on every require (its cache entry is deleted first)
+        const outputs = require(program.file) as ProgramOutputs;
+        await recorder.settle();
+        return { outputs, recorder };
+    } finally {
+        Error.stackTraceLimit = stackTraceLimit;
+    }
 }
