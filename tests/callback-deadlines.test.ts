@@ -208,7 +208,9 @@ describe("deadlines", () => {
             const result = await processBatch(event, lambdaContext(700), handle, logger);
             await new Promise((resolve) => setTimeout(resolve, 300)); // anything still queued would have gone out by now
             const answered = 20 - result.batchItemFailures.length;
-            assert.ok(answered >= 3 && answered <= 7, `${answered} records answered`);
+            // At most one per 100 ms within the 700 ms; how many fewer depends on how busy the machine
+            // is (a parallel test run can starve this worker), which is not what this test is about.
+            assert.ok(answered <= 7, `${answered} records answered`);
             assert.ok(endpoint.calls.length <= answered + 1, `${endpoint.calls.length} calls for ${answered} answered records`);
             const unfinished = logger.lines.filter((line) => /time ran out/.test(line.message));
             assert.equal(unfinished.length, 1);
