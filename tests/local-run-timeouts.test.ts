@@ -9,11 +9,38 @@ import { DEFAULT_SETTINGS } from "../infra/config";
 import { MAX_TASK_TIMEOUT_SECONDS } from "../infra/definition";
 import { LocalWorkflow } from "../local/local-workflow";
 import { SCENARIOS } from "../local/scenarios";
+import type { ExecutionView } from "../view/execution-view";
 import { runScenario, types, WAIT } from "./support/local-run";
+import { sideBySide } from "./support/side-by-side";
+
+/** Two executions of one local run, the second started 500 ms after the first, both timing out. */
+async function staggeredTimeouts(): Promise<ExecutionView[]> {
+    const workflow = await LocalWorkflow.start({
+        settings: DEFAULT_SETTINGS,
+        source: "test",
+        taskTimeoutSeconds: 1,
+        redeliveryDelayMs: 20,
+    });
+    try {
+        const first = workflow.execute("first", {}, SCENARIOS.timeout.delivery);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const second = workflow.execute("second", {}, SCENARIOS.timeout.delivery);
+        return await Promise.all([first, second]);
+    } finally {
+        await workflow.close();
+    }
+}
 
 describe("local run (npm start): timeouts", () => {
+    // Each waits out a whole-second timer: side by side, the file takes the longest one's time.
+    const runs = sideBySide({
+        timeout: () => runScenario("timeout", { order: 42 }, {}, 1),
+        heartbeat: () => runScenario("timeout", { order: 42 }, { heartbeatSeconds: 1 }, 3),
+        staggered: staggeredTimeouts,
+    });
+
     it("timeout: no callback within TimeoutSeconds raises States.Timeout; the late message is acknowledged as TaskTimedOut", async () => {
-        const { view, logs } = await runScenario("timeout", { order: 42 }, {}, 1);
+        const { view, logs } = await runs.timeout();
         assert.equal(view.status, "FAILED");
         assert.equal(view.error, "States.Timeout");
         assert.ok(types(view, WAIT).includes("TaskTimedOut"));
@@ -36,7 +63,7 @@ describe("local run (npm start): timeouts", () => {
     });
 
     it("heartbeat: a task that outlives HeartbeatSeconds without a heartbeat raises States.Timeout", async () => {
-        const { view } = await runScenario("timeout", { order: 42 }, { heartbeatSeconds: 1 }, 3);
+        const { view } = await runs.heartbeat();
         assert.ok(view.durationMs! >= 1000 && view.durationMs! < 2500, `took ${view.durationMs} ms`);
         assert.match(view.notifications[0].message, /"Error":"States.Timeout","Cause":"No heartbeat within HeartbeatSeconds \(1\)\."/);
     });
@@ -62,22 +89,9 @@ describe("local run (npm start): timeouts", () => {
     });
 
     it("timeout: each execution's message waits for its own task's timeout, whenever it started", async () => {
-        const workflow = await LocalWorkflow.start({
-            settings: DEFAULT_SETTINGS,
-            source: "test",
-            taskTimeoutSeconds: 1,
-            redeliveryDelayMs: 20,
-        });
-        try {
-            const first = workflow.execute("first", {}, SCENARIOS.timeout.delivery);
-            await new Promise((resolve) => setTimeout(resolve, 500));
-            const second = workflow.execute("second", {}, SCENARIOS.timeout.delivery);
-            for (const view of await Promise.all([first, second])) {
-                assert.ok(types(view, WAIT).includes("TaskTimedOut"), `${view.name}: ${types(view, WAIT).join(", ")}`);
-                assert.ok(view.durationMs! >= 1000, `${view.name} took ${view.durationMs} ms`);
-            }
-        } finally {
-            await workflow.close();
+        for (const view of await runs.staggered()) {
+            assert.ok(types(view, WAIT).includes("TaskTimedOut"), `${view.name}: ${types(view, WAIT).join(", ")}`);
+            assert.ok(view.durationMs! >= 1000, `${view.name} took ${view.durationMs} ms`);
         }
     });
 });
