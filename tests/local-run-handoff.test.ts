@@ -12,11 +12,28 @@ import { SCENARIOS } from "../local/scenarios";
 import type { StepFunctionsEndpoint } from "../local/step-functions-endpoint";
 import { heartbeatIntervalMs } from "../functions/callback/heartbeats";
 import { runScenario, types, WAIT } from "./support/local-run";
+import { sideBySide } from "./support/side-by-side";
+
+/** How long the partner works in the plain handoff. */
+const HANDOFF_WORK_MS = 400;
+/** HeartbeatSeconds 2, the partner works 2.6 s: only its heartbeats keep the task alive past 2 s. */
+// (With 1 s, a worker stalled for a second by the rest of a parallel test run timed it out.)
+const HEARTBEAT_SECONDS = 2;
+const HEARTBEAT_WORK_MS = 2600;
 
 describe("local run (npm start): handoff", () => {
+    // Each waits for a partner or a timer: side by side, the file takes the longest one's time.
+    const runs = sideBySide({
+        handoff: () => runScenario("handoff", { order: 42 }, {}, undefined, HANDOFF_WORK_MS),
+        heartbeats: () => runScenario("handoff", { order: 42 }, { heartbeatSeconds: HEARTBEAT_SECONDS }, 10, HEARTBEAT_WORK_MS),
+        // TimeoutSeconds 1, the partner works 1.3 s: its SendTaskSuccess comes after the task ended.
+        late: () => runScenario("handoff", { order: 42 }, {}, 1, 1300),
+        tooLarge: () => runScenario("handoff", { blob: "x".repeat(262_100) }, {}, 5, 100),
+    });
+
     it("handoff: the function hands the task to a partner and acknowledges the message; the task waits for the partner's answer", async () => {
-        const partnerWorkMs = 400;
-        const { view, logs } = await runScenario("handoff", { order: 42 }, {}, undefined, partnerWorkMs);
+        const partnerWorkMs = HANDOFF_WORK_MS;
+        const { view, logs } = await runs.handoff();
         assert.equal(view.status, "SUCCEEDED");
         const waited = view.history.find((row) => row.type === "TaskSucceeded" && row.state === WAIT);
         assert.ok(waited !== undefined && waited.elapsedMs >= partnerWorkMs, `the task ended after ${waited?.elapsedMs} ms`);
@@ -37,11 +54,9 @@ describe("local run (npm start): handoff", () => {
     });
 
     it("handoff: the partner's heartbeats keep a task with HeartbeatSeconds alive past it", async () => {
-        // HeartbeatSeconds 2, the partner works 2.6 s: only its heartbeats keep the task alive past 2 s.
-        // (With 1 s, a worker stalled for a second by the rest of a parallel test run timed it out.)
-        const heartbeatSeconds = 2;
-        const partnerWorkMs = 2600;
-        const { view } = await runScenario("handoff", { order: 42 }, { heartbeatSeconds }, 10, partnerWorkMs);
+        const heartbeatSeconds = HEARTBEAT_SECONDS;
+        const partnerWorkMs = HEARTBEAT_WORK_MS;
+        const { view } = await runs.heartbeats();
         assert.equal(view.status, "SUCCEEDED", JSON.stringify(view.notes));
         // At least one per HeartbeatSeconds of work (fewer and the task would have timed out), at
         // most one per interval (the interval runs from one heartbeat's end to the next's start).
@@ -54,8 +69,7 @@ describe("local run (npm start): handoff", () => {
     });
 
     it("handoff: a task that times out before the partner answers: the partner's late answer is refused as gone, and said so", async () => {
-        // TimeoutSeconds 1, the partner works 1.3 s: its SendTaskSuccess comes after the task ended.
-        const { view } = await runScenario("handoff", { order: 42 }, {}, 1, 1300);
+        const { view } = await runs.late();
         assert.equal(view.status, "FAILED");
         assert.equal(view.error, "States.Timeout");
         assert.ok(
@@ -69,7 +83,7 @@ describe("local run (npm start): handoff", () => {
     });
 
     it("handoff: a partner whose output would be too large fails the task at once, as the function does, instead of leaving it to time out", async () => {
-        const { view } = await runScenario("handoff", { blob: "x".repeat(262_100) }, {}, 5, 100);
+        const { view } = await runs.tooLarge();
         assert.equal(view.status, "FAILED");
         assert.equal(view.error, "TaskOutputError");
         assert.match(view.cause!, /^the partner's output is \d+ bytes of UTF-8; a task output holds at most 262144$/);
