@@ -5,8 +5,11 @@
  * started together, the file takes about as long as its longest run.
  */
 
+/** Runs by name: each starts one run and gives its result. */
+export type Runs = Record<string, () => Promise<unknown>>;
+
 /** What each test awaits: its own run, started with the others. */
-export type SideBySide<K extends string, T> = Record<K, () => Promise<T>>;
+export type SideBySide<R extends Runs> = { readonly [K in keyof R]: () => ReturnType<R[K]> };
 
 /**
  * Registers a `before` hook that starts every run at once, and an `after` hook that waits for all
@@ -15,9 +18,9 @@ export type SideBySide<K extends string, T> = Record<K, () => Promise<T>>;
  * Call inside a `describe`. With `--grep` every run still starts: the price of not knowing, in a
  * hook, which tests will run.
  */
-export function sideBySide<K extends string, T>(runs: Record<K, () => Promise<T>>): SideBySide<K, T> {
-    const names = Object.keys(runs) as K[];
-    const started = new Map<K, Promise<T>>();
+export function sideBySide<R extends Runs>(runs: R): SideBySide<R> {
+    const names = Object.keys(runs);
+    const started = new Map<string, Promise<unknown>>();
     before(() => {
         for (const name of names) {
             const run = runs[name]();
@@ -38,5 +41,5 @@ export function sideBySide<K extends string, T>(runs: Record<K, () => Promise<T>
                 return run;
             },
         ]),
-    ) as SideBySide<K, T>;
+    ) as SideBySide<R>;
 }
