@@ -26,7 +26,8 @@ import { emptyInput, FRAMING_BYTES, NOT_READABLE_SOCKET } from "../commands/inpu
 import { inputSources as sources } from "./support/input-sources";
 import { parseStartArgs, readStartInput, START_USAGE } from "../commands/start-args";
 import { SCENARIOS } from "../local/scenarios";
-import { STACK_TRACE_LINE, runInProcess, runTypeScript, type ProcessOptions } from "./support/processes";
+import { STACK_TRACE_LINE, runInProcess, runTypeScript, type ProcessOptions, type ProcessResult } from "./support/processes";
+import { sideBySide } from "./support/side-by-side";
 import { TYPESCRIPT_NODE_ARGS } from "./support/typescript-child";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -57,7 +58,68 @@ const shortNotEnded = (message: string, what: string) => {
     return message.replace(/ within 0\.[23] s /, " within 0.3 s ") === notEnded(what, "0.3");
 };
 
+/** The scripts that print their usage with -h. */
+const USAGES = [
+    ["commands/start.ts", START_USAGE],
+    ["commands/execution.ts", EXECUTION_USAGE],
+] as const;
+/** The scripts whose -h output goes to a full disk. */
+const FULL_DISK_SCRIPTS = ["commands/start.ts", "commands/execution.ts"] as const;
+
+/** `npm start -- --input-file - --input-timeout-seconds 1` with a writer that never ends its input. */
+async function startWithEndlessPipe(): Promise<Omit<ProcessResult, "ms">> {
+    const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/start.ts", "--input-file", "-", INPUT_TIMEOUT_FLAG, "1"], {
+        cwd: ROOT,
+        stdio: ["pipe", "pipe", "pipe"],
+    });
+    child.stdin.write("{"); // a writer that never ends its input
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    // Bounded: a command that hangs is killed, and the test's assertion on the exit code says so.
+    const kill = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
+    clearTimeout(kill);
+    child.stdin.destroy();
+    return { code, stdout, stderr };
+}
+
+/** `npm start` whose reader of standard output is gone before anything was written (`| head`, `| true`). */
+async function startWithReaderGone(): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/start.ts", "--json", "--executions", "3"], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy(); // the reader is gone before anything was written
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
+    return { code, stderr };
+}
+
+/** Each script's -h with its standard output on a full disk (/dev/full). */
+async function usageToFullDisk(): Promise<ProcessResult[]> {
+    const full = fs.openSync("/dev/full", "w");
+    try {
+        return await Promise.all(FULL_DISK_SCRIPTS.map((script) => command(script, ["-h"], { stdout: full })));
+    } finally {
+        fs.closeSync(full);
+    }
+}
+
 describe("the commands' input and output", () => {
+    // The commands in processes of their own: mostly a process's start and a 1 s input timeout,
+    // waiting rather than CPU; started together, the file takes about the longest one's time.
+    const processes = sideBySide({
+        // With -h, standard input is not read: its text, not JSON, would be an error.
+        usage: () => Promise.all(USAGES.map(([script]) => command(script, ["-h", "--input-file", "-"], { stdin: "not JSON" }))),
+        stdin: () => command("commands/start.ts", ["--json", "--input-file", "-"], { stdin: '\ufeff{"order": 5, "from": "stdin"}\n' }),
+        endlessPipe: startWithEndlessPipe,
+        fullDisk: usageToFullDisk,
+        readerGone: startWithReaderGone,
+    });
+
     it("reads and writes relative paths from the folder npm was run in (INIT_CWD), not the project root", async () => {
         const here = fs.mkdtempSync(path.join(os.tmpdir(), "invoked-here-"));
         try {
@@ -84,22 +146,15 @@ describe("the commands' input and output", () => {
     });
 
     it("-h prints the usage, as --help does, and reads nothing", async () => {
-        const cases = [
-            ["commands/start.ts", START_USAGE],
-            ["commands/execution.ts", EXECUTION_USAGE],
-        ] as const;
-        // With -h, standard input is not read: its text, not JSON, would be an error.
-        const results = await Promise.all(cases.map(([script]) => command(script, ["-h", "--input-file", "-"], { stdin: "not JSON" })));
+        const results = await processes.usage();
         results.forEach(({ code, stdout, stderr }, i) => {
             assert.equal(code, 0, stderr);
-            assert.equal(stdout, `${cases[i][1]}\n`);
+            assert.equal(stdout, `${USAGES[i][1]}\n`);
         });
     });
 
     it("--input-file - reads the execution input from standard input", async () => {
-        const { code, stdout, stderr } = await command("commands/start.ts", ["--json", "--input-file", "-"], {
-            stdin: '\ufeff{"order": 5, "from": "stdin"}\n',
-        });
+        const { code, stdout, stderr } = await processes.stdin();
         assert.equal(code, 0, stderr);
         const { execution } = JSON.parse(stdout) as { execution: { input: unknown; status: string } };
         assert.deepEqual(execution.input, { order: 5, from: "stdin" });
@@ -189,52 +244,23 @@ describe("the commands' input and output", () => {
         assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
     });
 
-    it("npm start -- --input-file - with a pipe that never ends exits 2 at --input-timeout-seconds, naming the flag", async function () {
-        this.timeout(60_000);
-        const child = spawn(
-            process.execPath,
-            [...TYPESCRIPT_NODE_ARGS, "commands/start.ts", "--input-file", "-", INPUT_TIMEOUT_FLAG, "1"],
-            { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] },
-        );
-        child.stdin.write("{"); // a writer that never ends its input
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        // Bounded: a command that hangs is killed, and the assertion below says so.
-        const kill = setTimeout(() => child.kill("SIGKILL"), 30_000);
-        const code = await new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
-        clearTimeout(kill);
-        child.stdin.destroy();
+    it("npm start -- --input-file - with a pipe that never ends exits 2 at --input-timeout-seconds, naming the flag", async () => {
+        const { code, stdout, stderr } = await processes.endlessPipe();
         assert.equal(code, 2, `exit ${code}: ${stderr}`);
         assert.equal(stdout, "");
         assert.equal(stderr, `error: ${notEnded(`${INPUT_FILE_FLAG} - (standard input)`, "1")}\n`);
     });
 
     it("an output that cannot be written (a full disk: /dev/full) is named on stderr and exits 1, even for -h", async () => {
-        const full = fs.openSync("/dev/full", "w");
-        try {
-            const scripts = ["commands/start.ts", "commands/execution.ts"];
-            const results = await Promise.all(scripts.map((script) => command(script, ["-h"], { stdout: full })));
-            results.forEach((result, i) => {
-                assert.equal(result.code, 1, `${scripts[i]}: ${result.stderr}`);
-                assert.equal(result.stderr, `error: ${unwritableOutput("ENOSPC")}\n`, scripts[i]);
-            });
-        } finally {
-            fs.closeSync(full);
-        }
+        const results = await processes.fullDisk();
+        results.forEach((result, i) => {
+            assert.equal(result.code, 1, `${FULL_DISK_SCRIPTS[i]}: ${result.stderr}`);
+            assert.equal(result.stderr, `error: ${unwritableOutput("ENOSPC")}\n`, FULL_DISK_SCRIPTS[i]);
+        });
     });
 
-    it("exits quietly when the reader of its output goes away (| head, | true)", async function () {
-        this.timeout(60_000);
-        const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, "commands/start.ts", "--json", "--executions", "3"], {
-            cwd: ROOT,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        child.stdout.destroy(); // the reader is gone before anything was written
-        let stderr = "";
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        const code = await new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
+    it("exits quietly when the reader of its output goes away (| head, | true)", async () => {
+        const { code, stderr } = await processes.readerGone();
         assert.equal(code, 0, stderr);
         assert.doesNotMatch(stderr, /EPIPE|Error/);
         assert.doesNotMatch(stderr, STACK_TRACE_LINE);
