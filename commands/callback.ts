@@ -9,7 +9,7 @@
  * already answered, or its execution ended). Never a stack trace; bounded in time throughout.
  */
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { CliError, runCommand } from "./cli";
+import { CliError, runCommand, type CommandSpec } from "./cli";
 import {
     CALLBACK_EXIT,
     CALLBACK_USAGE,
@@ -98,25 +98,27 @@ async function run(options: CallbackOptions): Promise<void> {
     }
 }
 
-void runCommand(
-    {
-        command: "npm run callback",
-        usage: CALLBACK_USAGE,
-        parse: parseCallbackArgs,
-        run,
-        isUsageError: () => false,
-        describe: (error) => {
-            if (error instanceof TaskAnswerRefusedError || error instanceof CliError)
-                return printable(redactToken(error.message, knownToken));
-            const { name, message } = error as Error;
-            return printable(redactToken(`${name}: ${message}`, knownToken));
-        },
-        exitCode: (error) => (error instanceof TaskAnswerRefusedError ? exitCodeOfRefusal(error.result.reason) : undefined),
+/** The command as `runCommand` runs it: exported so that the tests can run it in their own process. */
+export const spec = {
+    command: "npm run callback",
+    usage: CALLBACK_USAGE,
+    parse: parseCallbackArgs,
+    run,
+    isUsageError: () => false,
+    describe: (error) => {
+        if (error instanceof TaskAnswerRefusedError || error instanceof CliError) return printable(redactToken(error.message, knownToken));
+        const { name, message } = error as Error;
+        return printable(redactToken(`${name}: ${message}`, knownToken));
     },
-    process.argv.slice(2),
-).then((code) => {
-    process.exitCode = code;
-    // Whatever might still hold the process (a credential process that never ends, a socket): the
-    // outcome is known and printed, so it ends now, with its code.
-    setTimeout(() => process.exit(code), 1_000).unref();
-});
+    exitCode: (error) => (error instanceof TaskAnswerRefusedError ? exitCodeOfRefusal(error.result.reason) : undefined),
+} satisfies CommandSpec<ReturnType<typeof parseCallbackArgs>>;
+
+// Runs when started as a command (npm run …), not when a test loads the spec.
+if (require.main === module) {
+    void runCommand(spec, process.argv.slice(2)).then((code) => {
+        process.exitCode = code;
+        // Whatever might still hold the process (a credential process that never ends, a socket): the
+        // outcome is known and printed, so it ends now, with its code.
+        setTimeout(() => process.exit(code), 1_000).unref();
+    });
+}

@@ -147,40 +147,12 @@ export interface CommandSpec<T extends { help: boolean }> {
     exitCode?(error: unknown): number | undefined;
 }
 
-/** Set while {@link collectCommandSpec} loads a command: receives its spec instead of running it. */
-let specCollector: ((spec: CommandSpec<{ help: boolean }>) => void) | undefined;
-
-/**
- * The spec a command's module passes to {@link runCommand} when it loads, without running it: for
- * a process that runs commands in itself (the tests, which then call {@link runCommand} with the
- * spec and arguments of their choice instead of starting a process of about a second of CPU each).
- * `load` must load the module for the first time in this process (`require` of it); a module
- * already loaded does not call {@link runCommand} again, which is an error here.
- */
-export function collectCommandSpec(load: () => unknown): CommandSpec<{ help: boolean }> {
-    let collected: CommandSpec<{ help: boolean }> | undefined;
-    specCollector = (spec) => (collected = spec);
-    try {
-        load();
-    } finally {
-        specCollector = undefined;
-    }
-    if (collected === undefined) throw new Error("the module did not call runCommand as it loaded (already loaded, or not a command)");
-    return collected;
-}
-
 /**
  * Runs a command: checks Node.js (1 when it is too old) and the flags, prints help, runs it, and
  * turns every failure into one line on stderr and an exit code (2: the user's input, 1: anything
  * else, or the command's own from `exitCode`), never a stack trace. Resolves to the exit code.
  */
 export async function runCommand<T extends { help: boolean }>(spec: CommandSpec<T>, argv: string[]): Promise<number> {
-    if (specCollector !== undefined) {
-        specCollector(spec as unknown as CommandSpec<{ help: boolean }>);
-        // Never settles: the command's own `.then` (its exit code, a forced exit) must not run in
-        // the process that only loaded it. A promise nothing waits on holds no process open.
-        return new Promise<number>(() => undefined);
-    }
     quietOnClosedPipe(process.stdout);
     quietOnClosedPipe(process.stderr);
     try {

@@ -4,7 +4,7 @@
  * `Pulumi.yaml` for the project name and calls nothing in AWS. Exit codes: 0 with the JSON on
  * stdout, 2 for a bad flag, 1 for anything else; never a stack trace.
  */
-import { CliError, runCommand } from "./cli";
+import { CliError, runCommand, type CommandSpec } from "./cli";
 import { DEPLOY_POLICY_USAGE, parseDeployPolicyArgs, type DeployPolicyOptions } from "./deploy-policy-args";
 
 async function run(options: DeployPolicyOptions): Promise<void> {
@@ -23,16 +23,19 @@ async function run(options: DeployPolicyOptions): Promise<void> {
     console.log(JSON.stringify(document, null, 2));
 }
 
-void runCommand(
-    {
-        command: "npm run deploy-policy",
-        usage: DEPLOY_POLICY_USAGE,
-        parse: parseDeployPolicyArgs,
-        run,
-        isUsageError: () => false,
-        describe: (error) => (error instanceof CliError ? error.message : `${(error as Error).name}: ${(error as Error).message}`),
-    },
-    process.argv.slice(2),
-).then((code) => {
-    process.exitCode = code;
-});
+/** The command as `runCommand` runs it: exported so that the tests can run it in their own process. */
+export const spec = {
+    command: "npm run deploy-policy",
+    usage: DEPLOY_POLICY_USAGE,
+    parse: parseDeployPolicyArgs,
+    run,
+    isUsageError: () => false,
+    describe: (error) => (error instanceof CliError ? error.message : `${(error as Error).name}: ${(error as Error).message}`),
+} satisfies CommandSpec<ReturnType<typeof parseDeployPolicyArgs>>;
+
+// Runs when started as a command (npm run …), not when a test loads the spec.
+if (require.main === module) {
+    void runCommand(spec, process.argv.slice(2)).then((code) => {
+        process.exitCode = code;
+    });
+}

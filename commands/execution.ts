@@ -13,7 +13,7 @@
  *   answer that is not Step Functions' JSON, no answer within the time limits. Once StartExecution
  *   has answered, the message names the execution and the command to follow it.
  */
-import { CliError, runCommand } from "./cli";
+import { CliError, runCommand, type CommandSpec } from "./cli";
 import type { ServiceCallError } from "./deployed-execution";
 import { EXECUTION_USAGE, expectExitCode, expectPath, parseExecutionArgs, type ExecutionOptions } from "./execution-args";
 import { readExecutionInput } from "./execution-input";
@@ -69,26 +69,29 @@ async function run(options: ExecutionOptions): Promise<void> {
     }
 }
 
-void runCommand(
-    {
-        command: "npm run execution",
-        usage: EXECUTION_USAGE,
-        parse: parseExecutionArgs,
-        run,
-        isUsageError: (error) => isServiceCallError(error) && error.userInput,
-        describe: (error) => {
-            const { name, message } = error as Error;
-            if (name === "CredentialsProviderError") return "no AWS credentials were found (set AWS_PROFILE, or run `aws configure`)";
-            return name === "Error" || error instanceof CliError || isServiceCallError(error) || error instanceof UnexpectedPathError
-                ? message
-                : `${name}: ${message}`;
-        },
-        exitCode: expectExitCode,
+/** The command as `runCommand` runs it: exported so that the tests can run it in their own process. */
+export const spec = {
+    command: "npm run execution",
+    usage: EXECUTION_USAGE,
+    parse: parseExecutionArgs,
+    run,
+    isUsageError: (error) => isServiceCallError(error) && error.userInput,
+    describe: (error) => {
+        const { name, message } = error as Error;
+        if (name === "CredentialsProviderError") return "no AWS credentials were found (set AWS_PROFILE, or run `aws configure`)";
+        return name === "Error" || error instanceof CliError || isServiceCallError(error) || error instanceof UnexpectedPathError
+            ? message
+            : `${name}: ${message}`;
     },
-    process.argv.slice(2),
-).then((code) => {
-    process.exitCode = code;
-    // A call cut short by its deadline may leave the SDK's retry backoff timer behind (up to 20 s):
-    // once the error is on stderr (nothing went to stdout), exit instead of waiting for it.
-    if (code !== 0) process.stderr.write("", () => process.exit(code));
-});
+    exitCode: expectExitCode,
+} satisfies CommandSpec<ReturnType<typeof parseExecutionArgs>>;
+
+// Runs when started as a command (npm run …), not when a test loads the spec.
+if (require.main === module) {
+    void runCommand(spec, process.argv.slice(2)).then((code) => {
+        process.exitCode = code;
+        // A call cut short by its deadline may leave the SDK's retry backoff timer behind (up to 20 s):
+        // once the error is on stderr (nothing went to stdout), exit instead of waiting for it.
+        if (code !== 0) process.stderr.write("", () => process.exit(code));
+    });
+}

@@ -6,7 +6,7 @@
  * did not take the path `--expect` named, 1 for anything else; never a stack trace.
  */
 import { ConfigError } from "../infra/config";
-import { runCommand } from "./cli";
+import { runCommand, type CommandSpec } from "./cli";
 import { parseStartArgs, readStartInput, START_USAGE, type StartOptions } from "./start-args";
 import { SCENARIOS } from "../local/scenarios";
 import { StackConfigError } from "../local/stack-config";
@@ -75,17 +75,20 @@ async function writePage(file: string, view: ExecutionView, definition: unknown)
     console.error(`page written to ${file}`);
 }
 
-void runCommand(
-    {
-        command: "npm start",
-        usage: START_USAGE,
-        parse: parseStartArgs,
-        run,
-        isUsageError: (error) => error instanceof ConfigError || error instanceof StackConfigError,
-        describe: (error) => (error as Error).message,
-        exitCode: expectExitCode,
-    },
-    process.argv.slice(2),
-).then((code) => {
-    process.exitCode = code;
-});
+/** The command as `runCommand` runs it: exported so that the tests can run it in their own process. */
+export const spec = {
+    command: "npm start",
+    usage: START_USAGE,
+    parse: parseStartArgs,
+    run,
+    isUsageError: (error) => error instanceof ConfigError || error instanceof StackConfigError,
+    describe: (error) => (error as Error).message,
+    exitCode: expectExitCode,
+} satisfies CommandSpec<ReturnType<typeof parseStartArgs>>;
+
+// Runs when started as a command (npm run …), not when a test loads the spec.
+if (require.main === module) {
+    void runCommand(spec, process.argv.slice(2)).then((code) => {
+        process.exitCode = code;
+    });
+}

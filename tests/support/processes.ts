@@ -5,7 +5,7 @@
  */
 import { spawn, type StdioOptions } from "node:child_process";
 import * as path from "node:path";
-import { collectCommandSpec, runCommand, type CommandSpec } from "../../commands/cli";
+import { runCommand, type CommandSpec } from "../../commands/cli";
 import { TYPESCRIPT_NODE_ARGS } from "./typescript-child";
 
 /** The project's root, where the commands run from (as npm runs them). */
@@ -74,22 +74,10 @@ export function runTypeScript(
 /** The commands a test may run in its own process with {@link runInProcess}. */
 export type CommandScript = "commands/start.ts" | "commands/execution.ts" | "commands/callback.ts" | "commands/deploy-policy.ts";
 
-/** Each command's spec, collected once per process. */
-const specs = new Map<CommandScript, CommandSpec<{ help: boolean }>>();
-
+/** A command's spec, as its module exports it (loading it does not run it: see the module's end). */
 function specOf(script: CommandScript): CommandSpec<{ help: boolean }> {
-    let spec = specs.get(script);
-    if (spec === undefined) {
-        const file = require.resolve(path.join(PROJECT_DIR, script));
-        // Loaded already (by another file of this worker with another copy of this map): load it afresh,
-        // or it would not call runCommand again. Only the command's own module runs again.
-        delete require.cache[file];
-        // require(), not import(): the module must call runCommand while the collector listens, synchronously.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        spec = collectCommandSpec(() => require(file));
-        specs.set(script, spec);
-    }
-    return spec;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the command's module, by its path
+    return (require(path.join(PROJECT_DIR, script)) as { spec: CommandSpec<{ help: boolean }> }).spec;
 }
 
 /** A write that keeps what it is given in `chunks`, in place of a stream's own. */
