@@ -14,9 +14,13 @@ import {
     TAG_NAMES_PULUMI_CANNOT_CARRY,
     type KeyDeclaration,
 } from "./config-keys";
+import { markdownRow, markdownTable } from "./markdown-table";
+
+/** The configuration table's columns. */
+const CONFIG_COLUMNS = ["Key", "Default", "Allowed", "Meaning"];
 
 /** The table's header row: how the README's table is found. */
-export const CONFIG_TABLE_HEADER = "| Key | Default | Allowed | Meaning |";
+export const CONFIG_TABLE_HEADER = markdownRow(CONFIG_COLUMNS);
 
 /** The "Default" cell: the value as it would be set, or "not set" for an optional key. */
 export function defaultText(declared: KeyDeclaration): string {
@@ -51,9 +55,11 @@ export function allowedText(declared: KeyDeclaration): string {
 
 /** The README's configuration table: a row per key, in the declaration's order. */
 export function configTable(): string {
-    const rows = CONFIG_KEYS.map((key) => {
-        const declared = declarationOf(key);
-        return `| \`${key}\` | ${defaultText(declared)} | ${allowedText(declared)} | ${declared.description} |`;
-    });
-    return [CONFIG_TABLE_HEADER, "| --- | --- | --- | --- |", ...rows].join("\n");
+    return markdownTable(
+        CONFIG_COLUMNS,
+        CONFIG_KEYS.map((key) => {
+            const declared = declarationOf(key);
+            return [`\`${key}\``, defaultText(declared), allowedText(declared), declared.description];
+        }),
+    );
 }

@@ -6,6 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CallbackPatternSettings } from "./config";
+import { markdownRow, markdownTable } from "./markdown-table";
 
 /** One stack output: what it holds, its value's type, and whether it can be a secret. */
 export interface StackOutputDeclaration {
@@ -63,11 +64,6 @@ type ValueOf<D extends StackOutputDeclaration> = D["type"] extends "number" ? nu
 /** The stack outputs' values: one Pulumi output of the declared type for each declared name. */
 export type StackOutputs = { readonly [K in StackOutputName]: pulumi.Output<ValueOf<(typeof STACK_OUTPUTS)[K]>> };
 
-/** A table cell's text: a `|` inside would end the cell. */
-function cell(text: string): string {
-    return text.replace(/\|/g, "\\|");
-}
-
 /** What the README's table says of an output besides its description: its type and when it is a secret. */
 function qualifiers(declaration: StackOutputDeclaration): string {
     const notes = [
@@ -77,16 +73,19 @@ function qualifiers(declaration: StackOutputDeclaration): string {
     return notes.length === 0 ? "" : ` (${notes.join("; ")})`;
 }
 
+/** The outputs table's columns. */
+const STACK_OUTPUTS_COLUMNS = ["Output", "Value"];
+
 /** The outputs table's header row: how the README's table is found. */
-export const STACK_OUTPUTS_TABLE_HEADER = "| Output | Value |";
+export const STACK_OUTPUTS_TABLE_HEADER = markdownRow(STACK_OUTPUTS_COLUMNS);
 
 /**
  * The README's "Stack outputs" table (Markdown), made from `STACK_OUTPUTS`: a test checks that
  * the README holds exactly this, so the table cannot drift from the code.
  */
 export function stackOutputsTable(outputs: Readonly<Record<string, StackOutputDeclaration>> = STACK_OUTPUTS): string {
-    const rows = Object.entries(outputs).map(
-        ([name, declaration]) => `| \`${name}\` | ${cell(declaration.description + qualifiers(declaration))} |`,
+    return markdownTable(
+        STACK_OUTPUTS_COLUMNS,
+        Object.entries(outputs).map(([name, declaration]) => [`\`${name}\``, declaration.description + qualifiers(declaration)]),
     );
-    return [STACK_OUTPUTS_TABLE_HEADER, "| --- | --- |", ...rows].join("\n");
 }

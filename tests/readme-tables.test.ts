@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { rewriteReadmeTables } from "../commands/readme-tables";
 import { CONFIG_KEYS } from "../infra/config";
+import { markdownTable } from "../infra/markdown-table";
 import { findTable, README_TABLES, REWRITE_COMMAND, type RenderedTable } from "../infra/readme-tables";
 import { STACK_OUTPUT_NAMES } from "../infra/stack-outputs";
 
@@ -40,6 +41,12 @@ describe("README tables rendered from code", () => {
         const [config, outputs] = README_TABLES.map((table) => rows(table.header).map((row) => /^\| `([^`]+)` \|/.exec(row)?.[1]));
         assert.deepEqual(config, [...CONFIG_KEYS]);
         assert.deepEqual(outputs, STACK_OUTPUT_NAMES);
+    });
+
+    it("a cell's text cannot end its cell: a | in it is escaped, so every row keeps its columns", () => {
+        const table = markdownTable(["Key", "Meaning"], [["`a`", "this | or that"]]);
+        assert.equal(table, "| Key | Meaning |\n| --- | --- |\n| `a` | this \\| or that |");
+        assert.deepEqual(findTable(table, "| Key | Meaning |")?.text, table);
     });
 
     it(`${REWRITE_COMMAND} is an npm script that runs commands/readme-tables.ts`, () => {
