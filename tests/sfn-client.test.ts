@@ -241,7 +241,9 @@ describe("Step Functions client of the callback function", () => {
             endpoint.latencyMs = 25;
             const capacity = 100;
             endpoint.throttle = { capacity, refillPerSecond: 500, clock: burstClock(capacity) };
-            const tokens = Array.from({ length: 600 }, (_, i) => `burst-${i}`);
+            // 300 calls: 100 from the full bucket, 200 more while it refills at a quarter of the rate they
+            // come at (2000 per second: MAX_CALLS_IN_FLIGHT calls every 25 ms).
+            const tokens = Array.from({ length: 3 * capacity }, (_, i) => `burst-${i}`);
             const errors = await sendAll(client(), tokens, MAX_CALLS_IN_FLIGHT);
             assert.ok(endpoint.throttledCalls > 0, "the burst was never throttled: the test proves nothing");
             assert.deepEqual(
