@@ -24,6 +24,7 @@ import {
     type CallbackDefinitionArgs,
     type StateMachineDefinition,
 } from "../infra/definition";
+import { sideBySide } from "./support/side-by-side";
 
 const args: CallbackDefinitionArgs = {
     partition: "aws",
@@ -218,33 +219,8 @@ describe("state machine definition", () => {
                 return { status: "FAILED", error: inner?.name, cause: inner?.message, published };
             }
         }
-        const rejects = (name: string, cause: string) => () => Promise.reject(Object.assign(new Error(cause), { name }));
-
-        it("succeeds when the callback returns output", async () => {
-            const outcome = await run({ order: 1 }, async () => ({ approved: true }));
-            assert.deepEqual(outcome, { status: "SUCCEEDED", published: [SUCCESS_MESSAGE] });
-        });
-
-        for (const input of [{ order: 1 }, 42, "text", [1, 2], true]) {
-            it(`fails with the work's error and cause after Notify Failure (input ${JSON.stringify(input)})`, async () => {
-                const outcome = await run(input, rejects("TaskRejected", "out of stock"));
-                assert.deepEqual(outcome, {
-                    status: "FAILED",
-                    error: "TaskRejected",
-                    cause: "out of stock",
-                    published: [`${FAILURE_MESSAGE} Error: {"Error":"TaskRejected","Cause":"out of stock"}`],
-                });
-            });
-        }
-
-        it("fails with States.Timeout when no callback comes", async () => {
-            const outcome = await run({}, () => new Promise(() => undefined));
-            assert.equal(outcome.status, "FAILED");
-            assert.equal(outcome.error, "States.Timeout");
-            assert.equal(outcome.published.length, 1);
-        });
-
-        it("tries a publish again when an attempt fails or hangs, up to the retry's attempts", async () => {
+        /** Notify Success whose first attempt hangs and second fails: what it ends with, and each attempt. */
+        async function publishRetries(): Promise<{ result: unknown; attempts: string[] }> {
             // The builder's states with one-second attempts (the real ones allow 10 s), to see a hung attempt retried.
             const quick = buildCallbackDefinition({ ...args, taskTimeoutSeconds: 1 });
             quick.States[STATE_NAMES.notifySuccess].TimeoutSeconds = 1;
@@ -265,7 +241,47 @@ describe("state machine definition", () => {
                     retryIntervalOverrides: { [STATE_NAMES.notifySuccess]: 0 },
                 },
             });
-            assert.deepEqual(await execution.result, { MessageId: "m" });
+            return { result: await execution.result, attempts };
+        }
+        const rejects = (name: string, cause: string) => () => Promise.reject(Object.assign(new Error(cause), { name }));
+
+        it("succeeds when the callback returns output", async () => {
+            const outcome = await run({ order: 1 }, async () => ({ approved: true }));
+            assert.deepEqual(outcome, { status: "SUCCEEDED", published: [SUCCESS_MESSAGE] });
+        });
+
+        for (const input of [{ order: 1 }, 42, "text", [1, 2], true]) {
+            it(`fails with the work's error and cause after Notify Failure (input ${JSON.stringify(input)})`, async () => {
+                const outcome = await run(input, rejects("TaskRejected", "out of stock"));
+                assert.deepEqual(outcome, {
+                    status: "FAILED",
+                    error: "TaskRejected",
+                    cause: "out of stock",
+                    published: [`${FAILURE_MESSAGE} Error: {"Error":"TaskRejected","Cause":"out of stock"}`],
+                });
+            });
+        }
+
+        // The runs that wait for a one-second timer, started side by side (`support/side-by-side.ts`).
+        const timed = sideBySide({
+            noCallback: () => run({}, () => new Promise(() => undefined)),
+            publishRetries,
+            executionDeadline: () => {
+                const definition = { ...buildCallbackDefinition({ ...args, taskTimeoutSeconds: 5 }), TimeoutSeconds: 1 };
+                return run({}, () => new Promise(() => undefined), { definition });
+            },
+        });
+
+        it("fails with States.Timeout when no callback comes", async () => {
+            const outcome = await timed.noCallback();
+            assert.equal(outcome.status, "FAILED");
+            assert.equal(outcome.error, "States.Timeout");
+            assert.equal(outcome.published.length, 1);
+        });
+
+        it("tries a publish again when an attempt fails or hangs, up to the retry's attempts", async () => {
+            const { result, attempts } = await timed.publishRetries();
+            assert.deepEqual(result, { MessageId: "m" });
             assert.deepEqual(attempts, ["hangs", "fails", "publishes"]);
         });
 
@@ -316,8 +332,7 @@ describe("state machine definition", () => {
         });
 
         it("times out at the execution deadline when something holds the execution past every state's bound", async () => {
-            const definition = { ...buildCallbackDefinition({ ...args, taskTimeoutSeconds: 5 }), TimeoutSeconds: 1 };
-            const outcome = await run({}, () => new Promise(() => undefined), { definition });
+            const outcome = await timed.executionDeadline();
             assert.equal(outcome.status, "TIMED_OUT");
         });
     });
