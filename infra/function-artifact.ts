@@ -145,6 +145,27 @@ export function sha256Base64(bytes: Uint8Array): string {
 }
 
 /**
+ * The archives zipped in this process, by the SHA-256 of the bundle inside. Zipping at level 9
+ * takes tens of milliseconds, and a process that builds the same code again (every program run
+ * and every local run of a test worker) would get the same bytes anyway: the zip is deterministic.
+ * Only the last few are kept, so a process that builds many bundles holds no more than these.
+ */
+const ZIPPED_BUNDLES = new Map<string, Uint8Array>();
+const ZIPPED_BUNDLES_KEPT = 4;
+
+/** The archive of a bundle: {@link deterministicZip} of it as {@link BUNDLE_FILE}, zipped once per process. */
+function zipBundle(code: Uint8Array): Uint8Array {
+    const key = createHash("sha256").update(code).digest("hex");
+    const kept = ZIPPED_BUNDLES.get(key);
+    if (kept !== undefined) return kept;
+    const archive = deterministicZip({ [BUNDLE_FILE]: code });
+    ZIPPED_BUNDLES.set(key, archive);
+    const oldest = ZIPPED_BUNDLES.keys().next().value;
+    if (ZIPPED_BUNDLES.size > ZIPPED_BUNDLES_KEPT && oldest !== undefined) ZIPPED_BUNDLES.delete(oldest);
+    return archive;
+}
+
+/**
  * Bundles `entry`, zips it and writes the archive to `archivePath` (atomically: a concurrent
  * preview never reads half a file).
  */
@@ -153,7 +174,7 @@ export function buildFunctionArtifact(
     archivePath: string = CALLBACK_FUNCTION_ARCHIVE,
 ): FunctionArtifact {
     const code = bundleFunction(entry);
-    const archive = deterministicZip({ [BUNDLE_FILE]: code });
+    const archive = zipBundle(code);
     fs.mkdirSync(path.dirname(archivePath), { recursive: true });
     const temporary = `${archivePath}.${process.pid}.tmp`;
     fs.writeFileSync(temporary, archive);
