@@ -348,6 +348,18 @@ function recordAttemptErrors<I extends object, O extends object>(command: {
 }
 
 /**
+ * What a call cut short at `limitMs` says: the time it had as the user set it (a limit of
+ * 59 998 ms, what was left of 60 s by the time the call went out, reads 60 s), and what the
+ * service last answered, when an attempt was answered at all.
+ */
+export function describeNoAnswer(action: string, limitMs: number, lastAnswer?: unknown): string {
+    return (
+        `${action} got no answer within ${formatSeconds(limitMs)} (retries included)` +
+        (lastAnswer !== undefined ? `; the last attempt's answer: ${describeAnswer(lastAnswer)}` : "")
+    );
+}
+
+/**
  * Sends `command` with an abort signal at `limitMs`, and turns a failure into a
  * {@link ServiceCallError} that says what the service answered (or last answered, when the time
  * ran out during the retries) and, once the execution exists, how to follow it. Every call of
@@ -369,10 +381,7 @@ export async function callWithin<I extends object, O extends object, T>(
         // Not the service's answer: no call was sent; the command says what to set up.
         if (code === "CredentialsProviderError") throw error;
         const last = attempts.last !== undefined && attempts.last !== error ? attempts.last : undefined;
-        const what = signal.aborted
-            ? `${action} got no answer within ${formatSeconds(limitMs)} (retries included)` +
-              (last !== undefined ? `; the last attempt's answer: ${describeAnswer(last)}` : "")
-            : describeServiceFailure(action, error);
+        const what = signal.aborted ? describeNoAnswer(action, limitMs, last) : describeServiceFailure(action, error);
         const follow =
             context.executionArn !== undefined
                 ? startedNote(context.executionArn)
