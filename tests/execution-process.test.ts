@@ -64,7 +64,9 @@ describe("npm run execution", () => {
             const execution = (name: string, arn = MACHINE, own = false) =>
                 run("commands/execution.ts", ["--state-machine-arn", arn, "--name", name, "--wait-seconds", "1"], env, own);
             const [hung, throttled, html, missing] = await Promise.all([
-                execution("hung-start"),
+                // In a process of its own: its 2 s of waiting for a StartExecution that never
+                // answers overlaps the runs in this process (which run one after another).
+                execution("hung-start", MACHINE, true),
                 execution("throttled-describe", `${MACHINE}:PROD`),
                 execution("html-page", `${MACHINE}:7`),
                 // In a process of its own: only a process shows that the command's own exit (it
