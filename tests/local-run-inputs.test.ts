@@ -27,27 +27,31 @@ describe("local run (npm start): inputs", () => {
     });
 
     it("fails the execution with the caught error for any execution input, object or not", async () => {
-        // All in one local run, at once: five of them wait out a 1 s task timeout. Each execution
-        // has its own message and token, so one run tells the inputs apart as well as six would.
-        const inputs: unknown[] = [42, "text", [1, 2], 0, "", { fail: "no" }];
-        const workflow = await LocalWorkflow.start({
-            settings: DEFAULT_SETTINGS,
-            source: "test",
-            taskTimeoutSeconds: 1,
-            redeliveryDelayMs: 20,
-        });
+        // Two local runs at once: in one, five executions wait out a 1 s task timeout (each has its
+        // own message and token, so one run tells the inputs apart as well as five would); in the
+        // other the function fails the task, with the default timeout: on a loaded machine, the
+        // function's first start can take longer than 1 s, and the task would time out first.
+        const start = (taskTimeoutSeconds: number) =>
+            LocalWorkflow.start({ settings: DEFAULT_SETTINGS, source: "test", taskTimeoutSeconds, redeliveryDelayMs: 20 });
+        const [timingOut, failing] = await Promise.all([start(1), start(DEFAULT_SETTINGS.taskTimeoutSeconds)]);
         try {
-            const runs = inputs.map(async (input, i) => {
-                const scenario = typeof input === "object" && !Array.isArray(input) ? "failure" : "timeout";
-                return { input, scenario, view: await workflow.execute(`input-${i}`, input, SCENARIOS[scenario].delivery) };
-            });
-            for (const { input, scenario, view } of await Promise.all(runs)) {
+            const timedOut = [42, "text", [1, 2], 0, ""].map(async (input, i) => ({
+                input,
+                error: "States.Timeout",
+                view: await timingOut.execute(`input-${i}`, input, SCENARIOS.timeout.delivery),
+            }));
+            const failed = [{ fail: "no" }].map(async (input, i) => ({
+                input,
+                error: "TaskRejected",
+                view: await failing.execute(`object-input-${i}`, input, SCENARIOS.failure.delivery),
+            }));
+            for (const { input, error, view } of await Promise.all([...timedOut, ...failed])) {
                 assert.equal(view.status, "FAILED", JSON.stringify(input));
-                assert.equal(view.error, scenario === "failure" ? "TaskRejected" : "States.Timeout", JSON.stringify(input));
+                assert.equal(view.error, error, JSON.stringify(input));
                 assert.equal(view.notifications.length, 1, JSON.stringify(input));
             }
         } finally {
-            await workflow.close();
+            await Promise.all([timingOut.close(), failing.close()]);
         }
     });
 
