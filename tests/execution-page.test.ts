@@ -3,7 +3,9 @@
  * history rows, then real pages, of real local runs, opened in headless Chromium (Debian's
  * `chromium`, driven by playwright-core) with every network request recorded and refused: the
  * test reads what the browser shows (the colours along the path, the table rows, hostile input
- * as text, no script run) and takes a screenshot of each.
+ * as text, no script run, every state laid out). A screenshot of each is taken only where
+ * EXECUTION_PAGE_SCREENSHOTS names a folder (a CI artefact, say): a full-page screenshot costs the
+ * browser about as much CPU as opening the page.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -221,8 +223,12 @@ async function localRun(scenario: ScenarioName, input: unknown): Promise<{ view:
     }
 }
 
-/** The one browser function the test calls inside the page (the project compiles without DOM types). */
+/** The browser functions the test calls inside the page (the project compiles without DOM types). */
 type BrowserWindow = { getComputedStyle(element: unknown): { fill: string } };
+type LaidOut = { getBoundingClientRect(): { width: number; height: number } };
+
+/** Where screenshots of the pages go, when they are wanted. */
+const SCREENSHOTS = process.env.EXECUTION_PAGE_SCREENSHOTS;
 
 /** `#rrggbb` as the browser reports a computed colour. */
 function rgb(hex: string): string {
@@ -233,6 +239,13 @@ function rgb(hex: string): string {
 describe("the execution page in headless Chromium", function () {
     this.timeout(60_000);
     let browser: Browser;
+    /**
+     * The one page every test opens its file in: a new page is a new renderer process, about half
+     * a second of CPU each. Its listeners, added once, record into {@link current}.
+     */
+    let page: Page;
+    /** The file the page shows now, and what the page did since it was opened. */
+    let current: { url: string; requests: string[]; problems: string[] } = { url: "", requests: [], problems: [] };
     let folder: string;
     /**
      * The local runs the pages draw, started at once while the browser starts: independent of
@@ -255,6 +268,21 @@ describe("the execution page in headless Chromium", function () {
         }
         browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
         folder = fs.mkdtempSync(path.join(os.tmpdir(), "execution-page-"));
+        page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        page.on("request", (request) => {
+            if (request.url() !== current.url) current.requests.push(request.url());
+        });
+        page.on("dialog", (dialog) => {
+            current.problems.push(`dialog: ${dialog.message()}`);
+            void dialog.dismiss();
+        });
+        // A blocked load or script shows as an error in the console (a CSP violation, say).
+        page.on("console", (message) => {
+            if (message.type() === "error") current.problems.push(`console: ${message.text()}`);
+        });
+        page.on("pageerror", (error) => current.problems.push(`page error: ${error.message}`));
+        // Every request but the file itself is refused.
+        await page.route("**/*", (route) => (route.request().url() === current.url ? route.continue() : route.abort()));
     });
     after(async () => {
         // Every run ended (their workers closed) before the suite does, even when a test failed first.
@@ -263,32 +291,18 @@ describe("the execution page in headless Chromium", function () {
         if (folder !== undefined) fs.rmSync(folder, { recursive: true, force: true });
     });
 
-    /** Opens a page from a file with every request recorded and every one but the file itself refused. */
-    async function open(html: string, name: string): Promise<{ page: Page; requests: string[]; problems: string[]; screenshot: string }> {
+    /**
+     * Opens `html`, written to a file, in the page, with every request recorded and every one but
+     * the file itself refused; what the page did is the returned record's, until the next open.
+     */
+    async function open(html: string, name: string): Promise<{ page: Page; requests: string[]; problems: string[] }> {
         const file = path.join(folder, `${name}.html`);
         fs.writeFileSync(file, html);
-        const url = `file://${file}`;
-        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-        const requests: string[] = [];
-        const problems: string[] = [];
-        page.on("request", (request) => {
-            if (request.url() !== url) requests.push(request.url());
-        });
-        page.on("dialog", (dialog) => {
-            problems.push(`dialog: ${dialog.message()}`);
-            void dialog.dismiss();
-        });
-        // A blocked load or script shows as an error in the console (a CSP violation, say).
-        page.on("console", (message) => {
-            if (message.type() === "error") problems.push(`console: ${message.text()}`);
-        });
-        page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-        await page.route("**/*", (route) => (route.request().url() === url ? route.continue() : route.abort()));
-        await page.goto(url, { waitUntil: "load" });
-        // Kept where EXECUTION_PAGE_SCREENSHOTS points (a CI artefact, say), else removed with the folder.
-        const screenshot = path.join(process.env.EXECUTION_PAGE_SCREENSHOTS ?? folder, `${name}.png`);
-        await page.screenshot({ path: screenshot, fullPage: true });
-        return { page, requests, problems, screenshot };
+        const opened = { url: `file://${file}`, requests: [], problems: [] };
+        current = opened;
+        await page.goto(opened.url, { waitUntil: "load" });
+        if (SCREENSHOTS !== undefined) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+        return { page, requests: opened.requests, problems: opened.problems };
     }
 
     /** What the page shows of each state: its status attribute and the fill its box is painted. */
@@ -313,7 +327,7 @@ describe("the execution page in headless Chromium", function () {
         );
 
     async function assertCommon(opened: Awaited<ReturnType<typeof open>>, view: ExecutionView) {
-        const { page, requests, problems, screenshot } = opened;
+        const { page, requests, problems } = opened;
         assert.deepEqual(requests, [], "the page loads nothing");
         assert.deepEqual(problems, [], "no dialog, no blocked load, no script error");
         assert.equal(await page.locator("script").count(), 0, "the page holds no script");
@@ -326,7 +340,15 @@ describe("the execution page in headless Chromium", function () {
             view.history.map((r) => r.type),
         );
         assert.equal(await page.locator("#status").textContent(), view.status);
-        assert.ok(fs.statSync(screenshot).size > 10_000, "a screenshot was taken");
+        // Laid out: every state's box and the table take room on the page.
+        const sizes = await page
+            .locator("g.state rect, table.events")
+            .evaluateAll((elements) => elements.map((element) => (element as LaidOut).getBoundingClientRect()));
+        assert.ok(sizes.length > 1, "states and a table to lay out");
+        assert.ok(
+            sizes.every(({ width, height }) => width > 0 && height > 0),
+            JSON.stringify(sizes),
+        );
     }
 
     it("a succeeded run: the path in green, the rest not reached; hostile input shown as text, nothing run or loaded", async () => {
