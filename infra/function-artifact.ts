@@ -34,7 +34,8 @@ export interface FunctionArtifact {
 
 /**
  * The environment variable naming a folder where bundles are kept between processes, for as long
- * as a test run lasts (the test run sets it, and removes the folder at its end). Unset, as for
+ * as a test run lasts (the test run sets it, and removes the folder at its end); the local run
+ * keeps its validated definitions there too (`local/validated-definitions.ts`). Unset, as for
  * `pulumi up`, every bundle is built afresh.
  */
 export const BUNDLE_CACHE_VARIABLE = "CALLBACK_BUNDLE_CACHE";

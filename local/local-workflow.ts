@@ -33,6 +33,7 @@ import {
     TaskAnswerInputError,
 } from "../commands/task-token-answer";
 import { TaskTokens } from "./task-tokens";
+import { rememberValidated, wasValidated } from "./validated-definitions";
 import "./falsy-root-input"; // the interpreter reads 0, false, "" and null as inputs, as Step Functions does
 import { buildHistory, type InterpreterEvent, type TaskCall } from "./execution-history";
 
@@ -116,9 +117,6 @@ interface Partner {
     workMs: number;
 }
 
-/** The definitions the interpreter has validated in this process (their JSON text). */
-const VALIDATED_DEFINITIONS = new Set<string>();
-
 export class LocalWorkflow {
     /** The function's log lines not yet taken by {@link functionLogs}, from every environment. */
     private logLines: string[] = [];
@@ -155,13 +153,13 @@ export class LocalWorkflow {
         this.definition = definition as unknown as LocalDefinition;
         // Built (and validated) once; every execution runs it anew.
         // The interpreter's copy with timers that hold any TimeoutSeconds (see long-timers.ts).
-        // Its validation compiles asl-validator's JSON schema anew every time (about 100 ms of
-        // CPU): a definition already validated in this process is not validated again.
+        // Its validation compiles asl-validator's JSON schema anew every time (100 to 250 ms of
+        // CPU): a definition already validated is not validated again (validated-definitions.ts).
         const text = JSON.stringify(definition);
         this.machine = new (loadInterpreter().StateMachine)(this.definition, {
-            validationOptions: { checkArn: false, noValidate: VALIDATED_DEFINITIONS.has(text) },
+            validationOptions: { checkArn: false, noValidate: wasValidated(text) },
         });
-        VALIDATED_DEFINITIONS.add(text); // not before: an invalid definition throws above
+        rememberValidated(text); // not before: an invalid definition throws above
     }
 
     /**
