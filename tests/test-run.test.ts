@@ -1,0 +1,29 @@
+/**
+ * What a test run sets up for its processes (`tests/support/typescript.mjs`): a temporary directory
+ * of its own, and in it tsx's transpile cache folder linked to the one kept between runs.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PROJECT_ROOT } from "../infra/function-artifact";
+
+/** The variable naming the run's temporary directory (`RUN_TMPDIR_VARIABLE` in typescript.mjs, an ES module this CommonJS test cannot require). */
+const RUN_TMPDIR_VARIABLE = "CALLBACK_TEST_TMPDIR";
+
+describe("the test run", () => {
+    it("gives its processes a temporary directory of its own", () => {
+        const folder = process.env[RUN_TMPDIR_VARIABLE];
+        assert.ok(folder !== undefined && path.basename(folder).startsWith("callback-tests-"), String(folder));
+        assert.equal(os.tmpdir(), folder);
+    });
+
+    it("keeps tsx's transpile cache between runs: the run's tsx folder is a link to node_modules/.cache/tsx", () => {
+        const user = process.geteuid?.() ?? os.userInfo().username;
+        const link = path.join(os.tmpdir(), `tsx-${user}`);
+        assert.ok(fs.lstatSync(link).isSymbolicLink(), `${link} is not a link`);
+        assert.equal(fs.realpathSync(link), fs.realpathSync(path.join(PROJECT_ROOT, "node_modules", ".cache", "tsx")));
+        // tsx writes its cache there: the files this test's run transpiled.
+        assert.ok(fs.readdirSync(link).length > 0, "tsx wrote nothing through the link");
+    });
+});
