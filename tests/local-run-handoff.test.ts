@@ -16,10 +16,11 @@ import { sideBySide } from "./support/side-by-side";
 
 /** How long the partner works in the plain handoff. */
 const HANDOFF_WORK_MS = 400;
-/** HeartbeatSeconds 2, the partner works 2.6 s: only its heartbeats keep the task alive past 2 s. */
-// (With 1 s, a worker stalled for a second by the rest of a parallel test run timed it out.)
-const HEARTBEAT_SECONDS = 2;
-const HEARTBEAT_WORK_MS = 2600;
+/** HeartbeatSeconds 3, the partner works 3.6 s: only its heartbeats keep the task alive past 3 s. */
+// The function's cold start comes before the partner's first heartbeat (an interval after it got the
+// task), all within HeartbeatSeconds: with 1 s, and then 2 s, a loaded parallel run timed it out.
+const HEARTBEAT_SECONDS = 3;
+const HEARTBEAT_WORK_MS = 3600;
 
 describe("local run (npm start): handoff", () => {
     // Each waits for a partner or a timer: side by side, the file takes the longest one's time.
