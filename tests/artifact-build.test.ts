@@ -3,9 +3,22 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { unzipSync } from "fflate";
-import { BUNDLE_CACHE_VARIABLE, buildFunctionArtifact, bundleFunction, deterministicZip, sha256Base64 } from "../infra/function-artifact";
+import {
+    BUNDLE_CACHE_VARIABLE,
+    buildFunctionArtifact,
+    bundleFunction,
+    deterministicZip,
+    PROJECT_ROOT,
+    sha256Base64,
+} from "../infra/function-artifact";
 import { withoutBundleCache } from "./support/bundle-cache";
 import { buildArtifactElsewhere } from "./support/build-elsewhere";
+
+/** The entries of the transpile cache kept between runs (`support/typescript.mjs`), if there is one. */
+function keptTranspileCache(): string[] {
+    const folder = path.join(PROJECT_ROOT, "node_modules", ".cache", "tsx");
+    return fs.existsSync(folder) ? fs.readdirSync(folder).map((name) => path.join(folder, name)) : [];
+}
 
 describe("callback function artifact", () => {
     withoutBundleCache(); // what is proved here is the build itself
@@ -28,7 +41,13 @@ describe("callback function artifact", () => {
     });
 
     it("is the same archive when built in another process, with the clock years ahead", () => {
+        const kept = keptTranspileCache();
         assert.equal(buildArtifactElsewhere(), built.sha256);
+        // The process with the shifted clock left the transpile cache the runs keep as it was.
+        assert.deepEqual(
+            kept.filter((entry) => !fs.existsSync(entry)),
+            [],
+        );
     });
 
     it("holds one bundled file whose exported handler Lambda can call", () => {
@@ -55,6 +74,20 @@ describe("callback function artifact", () => {
         } finally {
             fs.rmSync(changed, { force: true });
         }
+    });
+
+    it("changes when the code changes and its size does not (each archive is its own code's)", () => {
+        // Two entries whose bundles are the same size, built one after the other in this process.
+        const archiveOf = (letter: string) => {
+            const entry = path.join(dir, `same-size-${letter}.ts`);
+            fs.writeFileSync(entry, `export const handler = async () => "${letter.repeat(4)}";\n`);
+            const artifact = buildFunctionArtifact(entry, path.join(dir, `same-size-${letter}`, "callback.zip"));
+            return { artifact, files: unzipSync(fs.readFileSync(artifact.archivePath)) };
+        };
+        const [a, b] = [archiveOf("a"), archiveOf("b")];
+        assert.equal(a.artifact.bundleBytes, b.artifact.bundleBytes, "the test needs bundles of one size");
+        assert.notEqual(a.artifact.sha256, b.artifact.sha256);
+        assert.match(Buffer.from(b.files["index.js"]).toString("utf8"), /bbbb/);
     });
 
     it("reuses a test run's bundle only while every file it was built from is unchanged", () => {
