@@ -225,10 +225,15 @@ async function localRun(scenario: ScenarioName, input: unknown): Promise<{ view:
 
 /** The browser functions the test calls inside the page (the project compiles without DOM types). */
 type BrowserWindow = { getComputedStyle(element: unknown): { fill: string } };
-type LaidOut = { getBoundingClientRect(): { width: number; height: number } };
+type Shown = {
+    getBoundingClientRect(): { width: number; height: number };
+    parentElement: Shown | null;
+};
+type ShownStyle = { visibility: string; display: string; opacity: string };
 
 /** Where screenshots of the pages go, when they are wanted. */
-const SCREENSHOTS = process.env.EXECUTION_PAGE_SCREENSHOTS;
+// Set but empty counts as not set (it would name the current folder).
+const SCREENSHOTS = process.env.EXECUTION_PAGE_SCREENSHOTS || undefined;
 
 /** `#rrggbb` as the browser reports a computed colour. */
 function rgb(hex: string): string {
@@ -340,14 +345,26 @@ describe("the execution page in headless Chromium", function () {
             view.history.map((r) => r.type),
         );
         assert.equal(await page.locator("#status").textContent(), view.status);
-        // Laid out: every state's box and the table take room on the page.
-        const sizes = await page
-            .locator("g.state rect, table.events")
-            .evaluateAll((elements) => elements.map((element) => (element as LaidOut).getBoundingClientRect()));
-        assert.ok(sizes.length > 1, "states and a table to lay out");
+        // Shown: every state's box and the table take room on the page, and neither they nor what
+        // holds them is hidden, transparent or not displayed (what the screenshot used to show).
+        // (No function declared inside: tsx names functions with a helper the page does not have.)
+        const shown = await page.locator("g.state rect, table.events").evaluateAll((elements) =>
+            elements.map((element) => {
+                const { width, height } = (element as Shown).getBoundingClientRect();
+                const view = globalThis as unknown as { getComputedStyle(node: Shown): ShownStyle };
+                let hidden = "";
+                for (let node: Shown | null = element as Shown; node !== null && hidden === ""; node = node.parentElement) {
+                    const { visibility, display, opacity } = view.getComputedStyle(node);
+                    if (visibility !== "visible" || display === "none" || Number(opacity) === 0)
+                        hidden = `${visibility} ${display} ${opacity}`;
+                }
+                return { width, height, hidden };
+            }),
+        );
+        assert.ok(shown.length > 1, "states and a table to show");
         assert.ok(
-            sizes.every(({ width, height }) => width > 0 && height > 0),
-            JSON.stringify(sizes),
+            shown.every(({ width, height, hidden }) => width > 0 && height > 0 && hidden === ""),
+            JSON.stringify(shown),
         );
     }
 
