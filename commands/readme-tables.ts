@@ -3,12 +3,28 @@
  * configuration table from `infra/config-keys.ts`, the outputs table from `infra/stack-outputs.ts`).
  * Run it after changing a key's default, range or description, or an output's description; the
  * tests fail while a table is stale. Exit codes: 0 with one line per table saying whether it was
- * rewritten, 1 with one line naming the file and what was wrong (nothing written); never a stack
- * trace.
+ * rewritten, 1 with one line naming the file and what was wrong (nothing written), 2 for any flag
+ * but --help (nothing read or written); never a stack trace.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { README_TABLES, withTable, type RenderedTable } from "../infra/readme-tables";
+import { README_TABLES, REWRITE_COMMAND, withTable, type RenderedTable } from "../infra/readme-tables";
+import { parseFlags, runCommand, type CommandSpec } from "./cli";
+
+export const README_TABLES_USAGE = `Usage: ${REWRITE_COMMAND} [-- --help]
+
+Rewrites the README's configuration and stack outputs tables from the code that declares them
+(infra/config-keys.ts, infra/stack-outputs.ts), and says for each whether it was rewritten.
+It takes no other options.`;
+
+/** The README the command rewrites. */
+const README = path.join(__dirname, "..", "README.md");
+
+/** The command's flags: only -h/--help. */
+export function parseReadmeTablesArgs(args: string[]): { help: boolean } {
+    const { values } = parseFlags(args, { help: { type: "boolean", short: "h" } });
+    return { help: values.help === true };
+}
 
 /** Where the command writes its lines. */
 export interface ReadmeTablesOutput {
@@ -40,10 +56,22 @@ export function rewriteReadmeTables(file: string, output: ReadmeTablesOutput, ta
     }
 }
 
-// Run as a command, not when a test imports it.
+export const spec = {
+    command: REWRITE_COMMAND,
+    usage: README_TABLES_USAGE,
+    parse: parseReadmeTablesArgs,
+    run: async () => {
+        let failure = "";
+        const code = rewriteReadmeTables(README, { out: (line) => console.log(line), err: (line) => (failure = line) });
+        if (code !== 0) throw new Error(failure);
+    },
+    isUsageError: () => false,
+    describe: (error) => (error as Error).message,
+} satisfies CommandSpec<ReturnType<typeof parseReadmeTablesArgs>>;
+
+// Runs when started as a command (npm run …), not when a test loads the spec.
 if (require.main === module) {
-    process.exitCode = rewriteReadmeTables(path.join(__dirname, "..", "README.md"), {
-        out: (line) => console.log(line),
-        err: (line) => console.error(line),
+    void runCommand(spec, process.argv.slice(2)).then((code) => {
+        process.exitCode = code;
     });
 }

@@ -3,7 +3,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { rewriteReadmeTables } from "../commands/readme-tables";
+import { README_TABLES_USAGE, rewriteReadmeTables } from "../commands/readme-tables";
+import { runInProcess } from "./support/processes";
 import { CONFIG_KEYS } from "../infra/config";
 import { markdownTable } from "../infra/markdown-table";
 import { findTable, README_TABLES, REWRITE_COMMAND, type RenderedTable } from "../infra/readme-tables";
@@ -56,6 +57,19 @@ describe("README tables rendered from code", () => {
     });
 
     describe(REWRITE_COMMAND, () => {
+        it("takes --help and no other flag: anything else exits 2 naming it, and nothing is read or written", async () => {
+            const readme = path.join(ROOT, "README.md");
+            const before = fs.statSync(readme).mtimeMs;
+            const help = await runInProcess("commands/readme-tables.ts", ["--help"]);
+            assert.deepEqual([help.code, help.stdout, help.stderr], [0, `${README_TABLES_USAGE}\n`, ""]);
+            for (const args of [["--bogus"], ["README.md"], ["--help=yes"]]) {
+                const { code, stdout, stderr } = await runInProcess("commands/readme-tables.ts", args);
+                assert.deepEqual([code, stdout], [2, ""], args.join(" "));
+                assert.match(stderr, new RegExp(`^error: .+\nRun \`${REWRITE_COMMAND} -- --help\` for the options\.\n$`), args.join(" "));
+            }
+            assert.equal(fs.statSync(readme).mtimeMs, before, "the README was not touched");
+        });
+
         const stale = (table: RenderedTable) => `${table.header}\n| --- |\n| \`old\` | row |`;
         const document = (tables: string[]) => `# Title\r\n\r\n${tables.join("\r\n\r\nBetween.\r\n\r\n")}\r\n\r\nAfter.\r\n`;
 

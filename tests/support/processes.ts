@@ -72,7 +72,8 @@ export function runTypeScript(
 }
 
 /** The commands a test may run in its own process with {@link runInProcess}. */
-export type CommandScript = "commands/start.ts" | "commands/execution.ts" | "commands/callback.ts" | "commands/deploy-policy.ts";
+export type CommandScript =
+    "commands/start.ts" | "commands/execution.ts" | "commands/callback.ts" | "commands/deploy-policy.ts" | "commands/readme-tables.ts";
 
 /** A command's spec, as its module exports it (loading it does not run it: see the module's end). */
 function specOf(script: CommandScript): CommandSpec<{ help: boolean }> {
