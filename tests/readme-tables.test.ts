@@ -65,7 +65,7 @@ describe("README tables rendered from code", () => {
             for (const args of [["--bogus"], ["README.md"], ["--help=yes"]]) {
                 const { code, stdout, stderr } = await runInProcess("commands/readme-tables.ts", args);
                 assert.deepEqual([code, stdout], [2, ""], args.join(" "));
-                assert.match(stderr, new RegExp(`^error: .+\nRun \`${REWRITE_COMMAND} -- --help\` for the options\.\n$`), args.join(" "));
+                assert.match(stderr, new RegExp(`^error: .+\nRun \`${REWRITE_COMMAND} -- --help\` for the options\\.\n$`), args.join(" "));
             }
             assert.equal(fs.statSync(readme).mtimeMs, before, "the README was not touched");
         });
