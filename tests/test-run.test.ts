@@ -18,7 +18,7 @@ describe("the test run", () => {
         assert.equal(os.tmpdir(), folder);
     });
 
-    it("keeps tsx's transpile cache between runs: the run's tsx folder is a link to node_modules/.cache/tsx, which holds this file", function () {
+    it("keeps tsx's transpile cache between runs: the run's tsx folder is a link to node_modules/.cache/tsx, which holds this file", async function () {
         const kept = path.join(PROJECT_ROOT, "node_modules", ".cache", "tsx");
         try {
             fs.accessSync(path.dirname(kept), fs.constants.W_OK);
@@ -31,11 +31,19 @@ describe("the test run", () => {
         assert.ok(fs.lstatSync(link).isSymbolicLink(), `${link} is not a link`);
         assert.equal(fs.realpathSync(link), fs.realpathSync(kept));
         // What tsx made of this very file is there (entries are keyed by content: written by this
-        // run, or by an earlier one from the same text).
+        // run, or by an earlier one from the same text). tsx writes an entry without waiting for it,
+        // as it loads the file, so on a first run it may still be on its way: a few seconds at most.
         const marker = "which holds this file";
-        assert.ok(
-            fs.readdirSync(kept).some((entry) => fs.readFileSync(path.join(kept, entry), "utf8").includes(marker)),
-            "no entry of the kept cache holds this file",
-        );
+        const holdsThisFile = () =>
+            fs.readdirSync(kept).some((entry) => {
+                try {
+                    return fs.readFileSync(path.join(kept, entry), "utf8").includes(marker);
+                } catch {
+                    return false; // expired by another process meanwhile
+                }
+            });
+        const until = Date.now() + 3000;
+        while (!holdsThisFile() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.ok(holdsThisFile(), "no entry of the kept cache holds this file");
     });
 });
