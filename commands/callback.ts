@@ -9,7 +9,7 @@
  * already answered, or its execution ended). Never a stack trace; bounded in time throughout.
  */
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { CliError, runCommand, type CommandSpec } from "./cli";
+import { CliError, runAsMain, type CommandSpec } from "./cli";
 import {
     CALLBACK_EXIT,
     CALLBACK_USAGE,
@@ -114,11 +114,8 @@ export const spec = {
 } satisfies CommandSpec<ReturnType<typeof parseCallbackArgs>>;
 
 // Runs when started as a command (npm run …), not when a test loads the spec.
-if (require.main === module) {
-    void runCommand(spec, process.argv.slice(2)).then((code) => {
-        process.exitCode = code;
-        // Whatever might still hold the process (a credential process that never ends, a socket): the
-        // outcome is known and printed, so it ends now, with its code.
-        setTimeout(() => process.exit(code), 1_000).unref();
-    });
-}
+void runAsMain(module, spec).then((code) => {
+    // Whatever might still hold the process (a credential process that never ends, a socket): the
+    // outcome is known and printed, so it ends now, with its code.
+    if (code !== undefined) setTimeout(() => process.exit(code), 1_000).unref();
+});

@@ -148,6 +148,21 @@ export interface CommandSpec<T extends { help: boolean }> {
 }
 
 /**
+ * Runs `spec` with the process's arguments when `commandModule` is the process's main module
+ * (`npm run …`), and not when a test loads the module for its spec. Sets the process's exit code
+ * and resolves to it; resolves to undefined when the module is not the main one.
+ */
+export async function runAsMain<T extends { help: boolean }>(
+    commandModule: NodeJS.Module,
+    spec: CommandSpec<T>,
+): Promise<number | undefined> {
+    if (require.main !== commandModule) return undefined;
+    const code = await runCommand(spec, process.argv.slice(2));
+    process.exitCode = code;
+    return code;
+}
+
+/**
  * Runs a command: checks Node.js (1 when it is too old) and the flags, prints help, runs it, and
  * turns every failure into one line on stderr and an exit code (2: the user's input, 1: anything
  * else, or the command's own from `exitCode`), never a stack trace. Resolves to the exit code.

@@ -4,7 +4,7 @@
  * `Pulumi.yaml` for the project name and calls nothing in AWS. Exit codes: 0 with the JSON on
  * stdout, 2 for a bad flag, 1 for anything else; never a stack trace.
  */
-import { CliError, runCommand, type CommandSpec } from "./cli";
+import { CliError, runAsMain, type CommandSpec } from "./cli";
 import { DEPLOY_POLICY_USAGE, parseDeployPolicyArgs, type DeployPolicyOptions } from "./deploy-policy-args";
 
 async function run(options: DeployPolicyOptions): Promise<void> {
@@ -34,8 +34,4 @@ export const spec = {
 } satisfies CommandSpec<ReturnType<typeof parseDeployPolicyArgs>>;
 
 // Runs when started as a command (npm run …), not when a test loads the spec.
-if (require.main === module) {
-    void runCommand(spec, process.argv.slice(2)).then((code) => {
-        process.exitCode = code;
-    });
-}
+void runAsMain(module, spec);

@@ -13,7 +13,7 @@
  *   answer that is not Step Functions' JSON, no answer within the time limits. Once StartExecution
  *   has answered, the message names the execution and the command to follow it.
  */
-import { CliError, runCommand, type CommandSpec } from "./cli";
+import { CliError, runAsMain, type CommandSpec } from "./cli";
 import type { ServiceCallError } from "./deployed-execution";
 import { EXECUTION_USAGE, expectExitCode, expectPath, parseExecutionArgs, type ExecutionOptions } from "./execution-args";
 import { readExecutionInput } from "./execution-input";
@@ -87,11 +87,8 @@ export const spec = {
 } satisfies CommandSpec<ReturnType<typeof parseExecutionArgs>>;
 
 // Runs when started as a command (npm run …), not when a test loads the spec.
-if (require.main === module) {
-    void runCommand(spec, process.argv.slice(2)).then((code) => {
-        process.exitCode = code;
-        // A call cut short by its deadline may leave the SDK's retry backoff timer behind (up to 20 s):
-        // once the error is on stderr (nothing went to stdout), exit instead of waiting for it.
-        if (code !== 0) process.stderr.write("", () => process.exit(code));
-    });
-}
+void runAsMain(module, spec).then((code) => {
+    // A call cut short by its deadline may leave the SDK's retry backoff timer behind (up to 20 s):
+    // once the error is on stderr (nothing went to stdout), exit instead of waiting for it.
+    if (code !== undefined && code !== 0) process.stderr.write("", () => process.exit(code));
+});

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { README_TABLES, REWRITE_COMMAND, withTable, type RenderedTable } from "../infra/readme-tables";
-import { parseFlags, runCommand, type CommandSpec } from "./cli";
+import { parseFlags, runAsMain, type CommandSpec } from "./cli";
 
 export const README_TABLES_USAGE = `Usage: ${REWRITE_COMMAND} [-- --help]
 
@@ -70,8 +70,4 @@ export const spec = {
 } satisfies CommandSpec<ReturnType<typeof parseReadmeTablesArgs>>;
 
 // Runs when started as a command (npm run …), not when a test loads the spec.
-if (require.main === module) {
-    void runCommand(spec, process.argv.slice(2)).then((code) => {
-        process.exitCode = code;
-    });
-}
+void runAsMain(module, spec);

@@ -6,7 +6,7 @@
  * did not take the path `--expect` named, 1 for anything else; never a stack trace.
  */
 import { ConfigError } from "../infra/config";
-import { runCommand, type CommandSpec } from "./cli";
+import { runAsMain, type CommandSpec } from "./cli";
 import { parseStartArgs, readStartInput, START_USAGE, type StartOptions } from "./start-args";
 import { SCENARIOS } from "../local/scenarios";
 import { StackConfigError } from "../local/stack-config";
@@ -87,8 +87,4 @@ export const spec = {
 } satisfies CommandSpec<ReturnType<typeof parseStartArgs>>;
 
 // Runs when started as a command (npm run …), not when a test loads the spec.
-if (require.main === module) {
-    void runCommand(spec, process.argv.slice(2)).then((code) => {
-        process.exitCode = code;
-    });
-}
+void runAsMain(module, spec);
