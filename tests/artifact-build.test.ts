@@ -3,33 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { unzipSync } from "fflate";
-import {
-    BUNDLE_CACHE_VARIABLE,
-    buildFunctionArtifact,
-    bundleFunction,
-    deterministicZip,
-    PROJECT_ROOT,
-    sha256Base64,
-} from "../infra/function-artifact";
+import { BUNDLE_CACHE_VARIABLE, buildFunctionArtifact, bundleFunction, deterministicZip, sha256Base64 } from "../infra/function-artifact";
 import { withoutBundleCache } from "./support/bundle-cache";
 import { buildArtifactElsewhere } from "./support/build-elsewhere";
-
-/**
- * The transpile cache kept between runs (`support/typescript.mjs`), as tsx 4 names its entries: the
- * time they were written, in units of 10^8 ms (about 28 hours), then their key. tsx removes an
- * entry 7 units after it was written, as any process of the run may do at any time.
- */
-const KEPT_TRANSPILE_CACHE = path.join(PROJECT_ROOT, "node_modules", ".cache", "tsx");
-const CACHE_TIME_UNIT_MS = 1e8;
-const CACHE_ENTRY_LIFE = 7;
-
-/** The kept cache's entries, each with the unit it was written in (NaN for a name of another form). */
-function keptTranspileCache(): { file: string; written: number }[] {
-    if (!fs.existsSync(KEPT_TRANSPILE_CACHE)) return [];
-    return fs
-        .readdirSync(KEPT_TRANSPILE_CACHE)
-        .map((name) => ({ file: path.join(KEPT_TRANSPILE_CACHE, name), written: Number(name.split("-")[0]) }));
-}
+import { CACHE_ENTRY_LIFE, CACHE_TIME_UNIT_MS, keptTranspileCache } from "./support/transpile-cache";
 
 describe("callback function artifact", () => {
     withoutBundleCache(); // what is proved here is the build itself

@@ -20,6 +20,7 @@ import {
 import type { PoolFigures } from "../local/execution-environments";
 import { SCENARIOS } from "../local/scenarios";
 import { runTypeScript } from "./support/processes";
+import { transpileCacheFolder } from "./support/transpile-cache";
 
 describe("local run (npm start): scale", () => {
     describe("many executions at once", () => {
@@ -133,7 +134,7 @@ describe("local run (npm start): scale", () => {
         // tsx's transpile cache (the test run's, not the program's: `support/typescript.mjs`) is lent
         // to the children through a link in their temporary directory: they start in a fraction of
         // the time it takes to transpile every file again, and the link is the one entry allowed.
-        const lent = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("tsx-"));
+        const lent = [path.basename(transpileCacheFolder())].filter((name) => fs.existsSync(path.join(os.tmpdir(), name)));
         for (const name of lent) fs.symlinkSync(path.join(os.tmpdir(), name), path.join(tmp, name));
         try {
             // Where os.tmpdir() points in the children: a folder of this test's own.

@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../infra/function-artifact";
+import { KEPT_TRANSPILE_CACHE, transpileCacheFolder } from "./support/transpile-cache";
 
 /** The variable naming the run's temporary directory (`RUN_TMPDIR_VARIABLE` in typescript.mjs, an ES module this CommonJS test cannot require). */
 const RUN_TMPDIR_VARIABLE = "CALLBACK_TEST_TMPDIR";
@@ -19,15 +19,14 @@ describe("the test run", () => {
     });
 
     it("keeps tsx's transpile cache between runs: the run's tsx folder is a link to node_modules/.cache/tsx, which holds this file", async function () {
-        const kept = path.join(PROJECT_ROOT, "node_modules", ".cache", "tsx");
+        const kept = KEPT_TRANSPILE_CACHE;
         try {
             fs.accessSync(path.dirname(kept), fs.constants.W_OK);
         } catch {
             // A node_modules this user cannot write: the run keeps tsx's cache in its own folder.
             this.skip();
         }
-        const user = process.geteuid?.() ?? os.userInfo().username;
-        const link = path.join(os.tmpdir(), `tsx-${user}`);
+        const link = transpileCacheFolder();
         assert.ok(fs.lstatSync(link).isSymbolicLink(), `${link} is not a link`);
         assert.equal(fs.realpathSync(link), fs.realpathSync(kept));
         // What tsx made of this very file is there (entries are keyed by content: written by this

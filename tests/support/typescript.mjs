@@ -18,7 +18,7 @@ import process from "node:process";
 /** Names the run's temporary directory in the environment; set only while a run owns one. */
 export const RUN_TMPDIR_VARIABLE = "CALLBACK_TEST_TMPDIR";
 
-/** Where tsx's transpile cache is kept between runs. */
+/** Where tsx's transpile cache is kept between runs (stated for the tests in `transpile-cache.ts`). */
 export const KEPT_TRANSPILE_CACHE = path.resolve(import.meta.dirname, "..", "..", "node_modules", ".cache", "tsx");
 
 /**
