@@ -24,6 +24,7 @@ import {
     type CallbackDefinitionArgs,
     type StateMachineDefinition,
 } from "../infra/definition";
+import { rememberValidated, wasValidated } from "../local/validated-definitions";
 import { sideBySide } from "./support/side-by-side";
 
 const args: CallbackDefinitionArgs = {
@@ -175,9 +176,6 @@ describe("state machine definition", () => {
     describe("run by aws-local-stepfunctions", () => {
         type Outcome = { status: "SUCCEEDED" | "FAILED" | "TIMED_OUT"; error?: string; cause?: string; published: string[] };
 
-        /** The definitions the interpreter has validated in this file (their JSON text). */
-        const validated = new Set<string>();
-
         /** Runs the definition with the wait task answered by `callback` and the publishes recorded. */
         async function run(
             input: unknown,
@@ -186,11 +184,12 @@ describe("state machine definition", () => {
         ): Promise<Outcome> {
             const definition = options.definition ?? buildCallbackDefinition({ ...args, taskTimeoutSeconds: 1 });
             // A partial definition (the tail of the real one) leaves states unreachable: skip that check for it.
-            // A definition validated once is not validated again (each time compiles the schema anew).
+            // A definition validated once is not validated again (each time compiles the schema anew),
+            // as in the local run (validated-definitions.ts).
             const text = JSON.stringify(definition);
-            const validationOptions = { checkArn: false, noValidate: options.partial === true || validated.has(text) };
+            const validationOptions = { checkArn: false, noValidate: options.partial === true || wasValidated(text) };
             const machine = new StateMachine(definition as unknown as LocalDefinition, { validationOptions });
-            validated.add(text);
+            if (options.partial !== true) rememberValidated(text);
             const published: string[] = [];
             const publish = async (parameters: { Message: string }) => {
                 if (options.publishFails) throw Object.assign(new Error("SNS is down"), { name: "SNS.InternalErrorException" });
